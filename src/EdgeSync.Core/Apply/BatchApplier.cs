@@ -1,0 +1,309 @@
+using EdgeSync.Capture;
+using EdgeSync.Clocks;
+using EdgeSync.Errors;
+using EdgeSync.Internal;
+using EdgeSync.Merge;
+using EdgeSync.Protocol;
+using EdgeSync.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace EdgeSync.Apply;
+
+/// <summary>
+/// Applies a remote <see cref="ChangeBatch"/> in one write transaction together with the advanced version vector,
+/// the conflict audit and <c>cluster_sync</c>, so a crash at any point leaves either all of it or none. Local
+/// changes are sealed first, so remote states merge against clocked local writes. Triggers are muted for the
+/// transaction (no echo); applied changes are logged under their original origin so they can be relayed.
+/// </summary>
+internal sealed class BatchApplier
+{
+    private readonly SyncStore _store;
+    private readonly TimeProvider _time;
+
+    public BatchApplier(SyncStore store, TimeProvider time)
+    {
+        _store = store;
+        _time = time;
+    }
+
+    public ApplyResult Apply(ChangeBatch batch, string peer)
+    {
+        var plans = batch.Tables.Select(Plan).ToList();
+        foreach (var (site, floor) in _store.Floor)
+        {
+            var name = _store.Sites.NameOf(site);
+            if (batch.SenderVector[name] < floor)
+            {
+                throw new SyncStateException(ErrorCode.StaleBatch,
+                    $"batch from '{batch.Sender}' was extracted before changes of '{name}' up to {floor} that this replica has already compacted; request a fresh batch");
+            }
+        }
+
+        _store.Begin();
+        try
+        {
+            Sealer.Seal(_store);
+            Sql.Exec(_store.Db, "INSERT OR IGNORE INTO _edgesync_ctx(k) VALUES (1)");
+            var result = ApplyRows(batch, plans);
+            AdvanceVector(batch);
+            RecordPeer(peer, batch);
+            foreach (var (t, _) in plans.Where(p => p.Table.Info.Mode == Schema.CaptureMode.RowidScan))
+            {
+                Sql.Scalar(_store.Db, $"UPDATE _edgesync_tables SET wm = max(wm, coalesce((SELECT max(rowid) FROM {t.QuotedName}), 0)) WHERE tid = $t",
+                    ("$t", (long)t.Info.Id));
+            }
+
+            Sql.Exec(_store.Db, "DELETE FROM _edgesync_ctx");
+            _store.Commit();
+            return result;
+        }
+        catch (SqliteException e)
+        {
+            _store.Rollback();
+            throw new InvalidBatchException($"batch from '{batch.Sender}' could not be applied and was rolled back: {e.Message}", e);
+        }
+        catch
+        {
+            _store.Rollback();
+            throw;
+        }
+    }
+
+    private (TableStore Table, int[] Map) Plan(TableChangeSet set)
+    {
+        var t = _store.FindTable(set.Table) ?? throw new InvalidBatchException(
+            $"batch has changes for table '{set.Table}', which is not synced here; enable sync on it with the same schema on every replica");
+        if (set.Columns.Count != t.ColumnCount)
+        {
+            throw new InvalidBatchException(
+                $"table '{t.Info.Name}' has {t.ColumnCount} synced columns here but {set.Columns.Count} at the sender; the schemas differ");
+        }
+
+        var map = new int[set.Columns.Count];
+        for (int i = 0; i < map.Length; i++)
+        {
+            int local = -1;
+            for (int j = 0; j < t.ColumnCount; j++)
+            {
+                if (string.Equals(t.Info.Columns[j], set.Columns[i], StringComparison.OrdinalIgnoreCase))
+                {
+                    local = j;
+                }
+            }
+
+            map[i] = local >= 0 ? local : throw new InvalidBatchException(
+                $"table '{t.Info.Name}' has no column '{set.Columns[i]}' here; the schemas differ");
+        }
+
+        if (set.KeyColumns.Count != t.Info.PrimaryKey.Count
+            || set.KeyColumns.Where((k, i) => !string.Equals(k, t.KeyNames[i], StringComparison.OrdinalIgnoreCase)).Any())
+        {
+            throw new InvalidBatchException(
+                $"table '{t.Info.Name}' has primary key ({string.Join(", ", t.KeyNames)}) here but ({string.Join(", ", set.KeyColumns)}) at the sender");
+        }
+
+        foreach (var row in set.Rows)
+        {
+            if (row.Key.Length != t.Info.PrimaryKey.Count || row.Key.Any(k => k is null)
+                || (!row.State.IsDeleted && row.State.Values!.Length != t.ColumnCount))
+            {
+                throw new InvalidBatchException($"table '{t.Info.Name}': a row has a malformed key or the wrong number of values");
+            }
+        }
+
+        return (t, map);
+    }
+
+    private ApplyResult ApplyRows(ChangeBatch batch, List<(TableStore Table, int[] Map)> plans)
+    {
+        int applied = 0, skipped = 0, conflicts = 0;
+        using var log = Sql.Prepare(_store.Db,
+            "INSERT OR IGNORE INTO _edgesync_log(site, seq, tid, pk, span, hlc) VALUES ($s, $q, $t, $pk, 0, $h)",
+            "$s", "$q", "$t", "$pk", "$h");
+        using var audit = Sql.Prepare(_store.Db,
+            "INSERT INTO _edgesync_conflicts(at_ms, table_name, pk, column_name, rule, winner_value, winner_hlc, winner_site, loser_value, loser_hlc, loser_site) "
+            + "VALUES ($at, $tb, $pk, $col, $rule, $wv, $wh, $ws, $lv, $lh, $ls)",
+            "$at", "$tb", "$pk", "$col", "$rule", "$wv", "$wh", "$ws", "$lv", "$lh", "$ls");
+        for (int i = 0; i < batch.Tables.Count; i++)
+        {
+            var (t, map) = plans[i];
+            foreach (var row in batch.Tables[i].Rows)
+            {
+                var incoming = Remap(row.State, map);
+                if (Covered(incoming))
+                {
+                    skipped++;
+                    continue;
+                }
+
+                foreach (var c in incoming.Clocks)
+                {
+                    _store.Clock.Observe(c.Hlc);
+                }
+
+                var key = row.Key;
+                var stored = t.StoredKey(key);
+                var local = t.LoadState(key, stored);
+                var outcome = RowMerge.Merge(local, incoming);
+                switch (outcome.Action)
+                {
+                    case MergeAction.Insert:
+                        t.InsertRow(outcome.Result.Values!);
+                        break;
+                    case MergeAction.Update:
+                        t.UpdateRow(outcome.Result.Values!, outcome.ChangedColumns);
+                        break;
+                    case MergeAction.Replace:
+                        t.UpdateRow(outcome.Result.Values!, null);
+                        break;
+                    case MergeAction.Delete:
+                        t.DeleteRow(key);
+                        break;
+                }
+
+                if (outcome.MetadataChanged)
+                {
+                    t.PutMeta(stored, outcome.Result);
+                    LogEvents(log, t, stored, outcome.Result);
+                    applied++;
+                }
+                else
+                {
+                    skipped++;
+                }
+
+                foreach (var c in outcome.Conflicts)
+                {
+                    Audit(audit, t, key, c);
+                    conflicts++;
+                }
+            }
+        }
+
+        return new ApplyResult(applied, skipped, conflicts);
+    }
+
+    private static RowState Remap(RowState s, int[] map)
+    {
+        if (s.IsDeleted || IsIdentity(map))
+        {
+            return s;
+        }
+
+        var values = new object?[map.Length];
+        var clocks = new CellClock[map.Length];
+        for (int i = 0; i < map.Length; i++)
+        {
+            values[map[i]] = s.Values![i];
+            clocks[map[i]] = s.Clocks[i];
+        }
+
+        return RowState.Alive(s.CausalLength, values, clocks);
+    }
+
+    private static bool IsIdentity(int[] map)
+    {
+        for (int i = 0; i < map.Length; i++)
+        {
+            if (map[i] != i)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>True when every change in the state is one this replica already has (or has superseded).</summary>
+    private bool Covered(RowState s)
+    {
+        foreach (var c in s.Clocks)
+        {
+            if (!_store.Sites.TryGetIndex(c.Site, out int idx) || c.Seq > _store.Seen(idx))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private void LogEvents(SqliteCommand log, TableStore t, object stored, RowState state)
+    {
+        CellClock? last = null;
+        foreach (var c in state.Clocks)
+        {
+            if (last is { } l && l.SameEvent(c))
+            {
+                continue;
+            }
+
+            last = c;
+            int site = _store.Sites.GetOrAdd(_store.Db, c.Site);
+            if (c.Seq <= _store.Seen(site))
+            {
+                continue;
+            }
+
+            log.Set(0, (long)site);
+            log.Set(1, c.Seq);
+            log.Set(2, (long)t.Info.Id);
+            log.Set(3, stored);
+            log.Set(4, c.Hlc.Value);
+            log.ExecuteNonQuery();
+        }
+    }
+
+    private void Audit(SqliteCommand audit, TableStore t, object?[] key, MergeConflict c)
+    {
+        audit.Set(0, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        audit.Set(1, t.Info.Name);
+        audit.Set(2, TableStore.KeyText(key));
+        audit.Set(3, c.Column >= 0 ? t.Info.Columns[c.Column] : null);
+        audit.Set(4, RuleName(c.Rule));
+        audit.Set(5, c.WinnerValue);
+        audit.Set(6, c.Winner.Hlc.Value);
+        audit.Set(7, c.Winner.Site);
+        audit.Set(8, c.LoserValue);
+        audit.Set(9, c.Loser.Hlc.Value);
+        audit.Set(10, c.Loser.Site);
+        audit.ExecuteNonQuery();
+    }
+
+    internal static string RuleName(ConflictRule rule) => rule switch
+    {
+        ConflictRule.LastWriterWins => "lww",
+        ConflictRule.DeleteWins => "delete-wins",
+        _ => "newer-incarnation-wins",
+    };
+
+    private void AdvanceVector(ChangeBatch batch)
+    {
+        foreach (var r in batch.Ranges)
+        {
+            int site = _store.Sites.GetOrAdd(_store.Db, r.Site);
+            if (site != _store.SiteIndex && r.From <= _store.Seen(site) && r.To > _store.Seen(site))
+            {
+                _store.Vector[site] = r.To;
+            }
+        }
+    }
+
+    private void RecordPeer(string peer, ChangeBatch batch)
+    {
+        long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        PeerVectors.Raise(_store.Db, peer, batch.SenderVector);
+        using var cs = Sql.Prepare(_store.Db,
+            "INSERT INTO cluster_sync(sync_id, cluster_id, table_name, last_sync_time, sync_state) VALUES ($id, $c, $t, $now, 'ok') "
+            + "ON CONFLICT(sync_id) DO UPDATE SET last_sync_time = excluded.last_sync_time, sync_state = 'ok'",
+            "$id", "$c", "$t", "$now");
+        cs.Set(1, peer);
+        cs.Set(3, now);
+        foreach (var t in batch.Tables)
+        {
+            cs.Set(0, $"{peer}/{t.Table}");
+            cs.Set(2, t.Table);
+            cs.ExecuteNonQuery();
+        }
+    }
+}

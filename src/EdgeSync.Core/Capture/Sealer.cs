@@ -1,0 +1,249 @@
+using EdgeSync.Clocks;
+using EdgeSync.Internal;
+using EdgeSync.Merge;
+using EdgeSync.Schema;
+using EdgeSync.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace EdgeSync.Capture;
+
+/// <summary>
+/// Turns what the triggers and the rowid watermark recorded into clocked changes ("sealing"): every change made
+/// since the last seal, by any process, gets this site's next sequence number, one HLC for the seal, a row clock in
+/// <c>_edgesync_rows</c> and an entry in <c>_edgesync_log</c>. New rows past a rowid-scan table's watermark are
+/// sealed as one range entry, with no per-row work. Runs inside the caller's write transaction.
+/// </summary>
+internal static class Sealer
+{
+    public static CaptureResult Seal(SyncStore store)
+    {
+        Hlc? hlc = null;
+        Hlc Stamp() => hlc ??= store.Clock.Next();
+        int rangeRows = 0;
+        int rowEvents = 0;
+        var touched = new Dictionary<(int Tid, object Key), (object?[] Key, long Mask)>(KeyComparer.Instance);
+        var newRanges = new Dictionary<int, (long From, long To)>();
+
+        foreach (var t in store.Tables)
+        {
+            if (t.Info.Mode == CaptureMode.RowidScan)
+            {
+                rangeRows += SealInsertRange(store, t, Stamp, touched, newRanges);
+            }
+        }
+
+        long maxPending = ReadPending(store, touched, newRanges);
+        if (maxPending > 0)
+        {
+            Sql.Scalar(store.Db, "DELETE FROM _edgesync_pending WHERE id <= $m", ("$m", maxPending));
+        }
+
+        if (touched.Count > 0)
+        {
+            using var log = Sql.Prepare(store.Db,
+                "INSERT OR REPLACE INTO _edgesync_log(site, seq, tid, pk, span, hlc) VALUES ($s, $q, $t, $pk, 0, $h)",
+                "$s", "$q", "$t", "$pk", "$h");
+            foreach (var ((tid, storedKey), (key, mask)) in touched)
+            {
+                if (SealRow(store, store.Table(tid), key, storedKey, mask, Stamp, log))
+                {
+                    rowEvents++;
+                }
+            }
+        }
+
+        return new CaptureResult(rowEvents + rangeRows, rangeRows);
+    }
+
+    private static int SealInsertRange(
+        SyncStore store, TableStore t, Func<Hlc> stamp,
+        Dictionary<(int, object), (object?[], long)> touched, Dictionary<int, (long, long)> newRanges)
+    {
+        long wm = (long)Sql.Scalar(store.Db, "SELECT wm FROM _edgesync_tables WHERE tid = $t", ("$t", (long)t.Info.Id))!;
+        var maxObj = Sql.Scalar(store.Db, $"SELECT max(rowid) FROM {t.QuotedName}");
+        long max = maxObj is long m ? m : 0;
+        if (max <= wm)
+        {
+            return 0;
+        }
+
+        // Rows past the watermark that already have metadata (a tombstone applied from a peer, then re-inserted
+        // here) are sealed one by one so their causal length continues; everything else becomes ranges.
+        var known = new List<long>();
+        using (var cmd = store.Db.CreateCommand())
+        {
+            cmd.CommandText = "SELECT pk FROM _edgesync_rows WHERE tid = $t AND pk > $lo AND pk <= $hi ORDER BY pk";
+            cmd.Parameters.AddWithValue("$t", t.Info.Id);
+            cmd.Parameters.AddWithValue("$lo", wm);
+            cmd.Parameters.AddWithValue("$hi", max);
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                if (r.GetValue(0) is long k)
+                {
+                    known.Add(k);
+                }
+            }
+        }
+
+        int rows = 0;
+        long lo = wm + 1;
+        foreach (long k in known.Append(max + 1))
+        {
+            if (k > lo)
+            {
+                long span = k - lo;
+                long seq = store.AllocateSeq(span);
+                Sql.Scalar(store.Db,
+                    "INSERT INTO _edgesync_log(site, seq, tid, pk, span, hlc) VALUES ($s, $q, $t, $pk, $n, $h)",
+                    ("$s", (long)store.SiteIndex), ("$q", seq), ("$t", (long)t.Info.Id), ("$pk", lo), ("$n", span), ("$h", stamp().Value));
+                rows += (int)Math.Min(int.MaxValue, (long)Sql.Scalar(store.Db,
+                    $"SELECT count(*) FROM {t.QuotedName} WHERE rowid BETWEEN $a AND $b", ("$a", lo), ("$b", k - 1))!);
+            }
+
+            if (k <= max)
+            {
+                touched[(t.Info.Id, k)] = ([k], -1);
+            }
+
+            lo = k + 1;
+        }
+
+        Sql.Scalar(store.Db, "UPDATE _edgesync_tables SET wm = $m WHERE tid = $t", ("$m", max), ("$t", (long)t.Info.Id));
+        newRanges[t.Info.Id] = (wm + 1, max);
+        return rows;
+    }
+
+    private static long ReadPending(SyncStore store, Dictionary<(int, object), (object?[] Key, long Mask)> touched, Dictionary<int, (long From, long To)> newRanges)
+    {
+        long maxId = 0;
+        var scratch = new ByteWriter();
+        using var cmd = store.Db.CreateCommand();
+        cmd.CommandText = "SELECT id, tid, op, mask, k0, k1, k2, k3 FROM _edgesync_pending ORDER BY id";
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            maxId = r.GetInt64(0);
+            int tid = (int)r.GetInt64(1);
+            var t = store.Table(tid);
+            int n = t.Info.PrimaryKey.Count;
+            var key = new object?[n];
+            for (int i = 0; i < n; i++)
+            {
+                key[i] = r.IsDBNull(4 + i) ? null : r.GetValue(4 + i);
+            }
+
+            if (key.Any(k => k is null))
+            {
+                continue; // SQLite allows NULL in non-integer keys of rowid tables; such rows cannot be identified
+            }
+
+            if (n == 1 && key[0] is long rowid && newRanges.TryGetValue(tid, out var range)
+                && rowid >= range.From && rowid <= range.To && !touched.ContainsKey((tid, rowid)))
+            {
+                continue; // inserted since the last seal: the new range carries its current values
+            }
+
+            var stored = KeyCodec.ToStored(key, scratch);
+            long mask = r.GetInt64(2) == TriggerInstaller.OpDelete ? 0 : r.GetInt64(3);
+            touched[(tid, stored)] = touched.TryGetValue((tid, stored), out var prior)
+                ? (key, prior.Mask | mask)
+                : (key, mask);
+        }
+
+        return maxId;
+    }
+
+    private static bool SealRow(SyncStore store, TableStore t, object?[] key, object storedKey, long mask, Func<Hlc> stamp, SqliteCommand log)
+    {
+        var prior = LoadPrior(store, t, key, storedKey);
+        var current = t.SelectRow(key);
+        RowState next;
+        if (current is not null)
+        {
+            if (prior is null || prior.IsDeleted)
+            {
+                var seen = prior?.Clocks[0] ?? default;
+                var clock = NewClock(store, stamp, seen.PrevHlc, seen.PrevSite ?? "");
+                next = RowState.Alive((prior?.CausalLength ?? 0) + 1, current, Fill(t.ColumnCount, clock));
+            }
+            else
+            {
+                var clocks = (CellClock[])prior.Clocks.Clone();
+                CellClock? clock = null;
+                for (int c = 0; c < clocks.Length; c++)
+                {
+                    if ((mask & (1L << Math.Min(c, 63))) != 0)
+                    {
+                        var old = prior.Clocks[c];
+                        clocks[c] = clock is { } k ? k with { PrevHlc = old.Hlc, PrevSite = old.Site }
+                            : (clock = NewClock(store, stamp, old.Hlc, old.Site)).Value;
+                    }
+                }
+
+                if (clock is null)
+                {
+                    return false;
+                }
+
+                next = RowState.Alive(prior.CausalLength, current, clocks);
+            }
+        }
+        else if (prior is { IsDeleted: false })
+        {
+            var newest = prior.Newest;
+            next = RowState.Deleted(prior.CausalLength + 1, NewClock(store, stamp, newest.Hlc, newest.Site));
+        }
+        else
+        {
+            return false; // inserted and deleted between two seals, or already deleted: nothing to tell anyone
+        }
+
+        t.PutMeta(storedKey, next);
+        var ev = next.Newest;
+        log.Set(0, (long)store.SiteIndex);
+        log.Set(1, ev.Seq);
+        log.Set(2, (long)t.Info.Id);
+        log.Set(3, storedKey);
+        log.Set(4, ev.Hlc.Value);
+        log.ExecuteNonQuery();
+        return true;
+    }
+
+    private static CellClock NewClock(SyncStore store, Func<Hlc> stamp, Hlc prevHlc, string prevSite) =>
+        new(stamp(), store.SiteId, store.AllocateSeq(1), prevHlc, prevSite);
+
+    /// <summary>The row's clocks before this seal, without its values (which may already be gone).</summary>
+    private static RowState? LoadPrior(SyncStore store, TableStore t, object?[] key, object storedKey)
+    {
+        using var cmd = store.Db.CreateCommand();
+        cmd.CommandText = "SELECT cl, clocks FROM _edgesync_rows WHERE tid = $t AND pk = $pk";
+        cmd.Parameters.AddWithValue("$t", t.Info.Id);
+        cmd.Parameters.AddWithValue("$pk", storedKey);
+        using (var r = cmd.ExecuteReader())
+        {
+            if (r.Read())
+            {
+                long cl = r.GetInt64(0);
+                var blob = (byte[])r.GetValue(1);
+                return cl % 2 == 0
+                    ? RowState.Deleted(cl, ClockCodec.Decode(blob, 1, store.Sites.NameOf)[0])
+                    : RowState.Alive(cl, new object?[t.ColumnCount], ClockCodec.Decode(blob, t.ColumnCount, store.Sites.NameOf));
+            }
+        }
+
+        if (t.Info.Mode == CaptureMode.RowidScan && key[0] is long rowid && t.RangeClock(rowid) is { } clock)
+        {
+            return RowState.Alive(1, new object?[t.ColumnCount], Fill(t.ColumnCount, clock));
+        }
+
+        return null;
+    }
+
+    private static CellClock[] Fill(int n, CellClock clock)
+    {
+        var a = new CellClock[n];
+        Array.Fill(a, clock);
+        return a;
+    }
+}

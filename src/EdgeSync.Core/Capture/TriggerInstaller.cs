@@ -1,0 +1,107 @@
+using System.Text;
+using EdgeSync.Internal;
+using EdgeSync.Schema;
+using Microsoft.Data.Sqlite;
+
+namespace EdgeSync.Capture;
+
+/// <summary>
+/// Installs the capture triggers in the database file itself, so writes from any process or language are captured.
+/// Triggers only append to <c>_edgesync_pending</c> (table id, operation, changed-column mask, key); the sealer turns
+/// that into clocked changes. Inserts past the rowid watermark of a <see cref="CaptureMode.RowidScan"/> table fire no
+/// trigger work at all. While EdgeSync applies remote changes it sets a row in <c>_edgesync_ctx</c>, which the triggers
+/// check so applied changes are not re-captured as local ones.
+/// </summary>
+internal static class TriggerInstaller
+{
+    internal const int OpInsert = 1;
+    internal const int OpUpdate = 2;
+    internal const int OpDelete = 3;
+    private const string NotApplying = "NOT EXISTS (SELECT 1 FROM _edgesync_ctx)";
+
+    public static void Install(SqliteConnection db, TableInfo t)
+    {
+        Drop(db, t);
+        var name = Sql.Quote(t.Name);
+        var sb = new StringBuilder();
+        if (t.Policy == TablePolicy.Append)
+        {
+            foreach (var op in new[] { "UPDATE", "DELETE" })
+            {
+                var msg = $"edgesync: table '{t.Name}' is append-only: {op} is not allowed (rows are immutable once written; write a new row instead)";
+                sb.Append($"CREATE TRIGGER {TriggerName(t, op)} BEFORE {op} ON {name} WHEN {NotApplying} BEGIN SELECT RAISE(ABORT, {Sql.Literal(msg)}); END;\n");
+            }
+        }
+        else
+        {
+            var mask = MaskExpression(t);
+            sb.Append($"CREATE TRIGGER {TriggerName(t, "upd")} AFTER UPDATE ON {name} WHEN {NotApplying} BEGIN "
+                + $"INSERT INTO _edgesync_pending(tid, op, mask, {KeySlots(t)}) VALUES ({t.Id}, {OpUpdate}, {mask}, {KeyValues(t, "NEW")}); END;\n");
+            var keyChanged = string.Join(" OR ", t.PrimaryKey.Select(i => $"OLD.{Sql.Quote(t.Columns[i])} IS NOT NEW.{Sql.Quote(t.Columns[i])}"));
+            sb.Append($"CREATE TRIGGER {TriggerName(t, "key")} AFTER UPDATE ON {name} WHEN ({keyChanged}) AND {NotApplying} BEGIN "
+                + $"INSERT INTO _edgesync_pending(tid, op, mask, {KeySlots(t)}) VALUES ({t.Id}, {OpDelete}, 0, {KeyValues(t, "OLD")}); END;\n");
+            sb.Append($"CREATE TRIGGER {TriggerName(t, "del")} AFTER DELETE ON {name} WHEN {NotApplying} BEGIN "
+                + $"INSERT INTO _edgesync_pending(tid, op, mask, {KeySlots(t)}) VALUES ({t.Id}, {OpDelete}, 0, {KeyValues(t, "OLD")}); END;\n");
+        }
+
+        string? insertWhen = (t.Mode, t.Policy) switch
+        {
+            (CaptureMode.Trigger, _) => NotApplying,
+            (CaptureMode.RowidScan, TablePolicy.Lww) =>
+                $"NEW.rowid <= (SELECT wm FROM _edgesync_tables WHERE tid = {t.Id}) AND {NotApplying}",
+            _ => null, // append + rowid scan: the table is its own log; inserts cost nothing extra
+        };
+        if (insertWhen is not null)
+        {
+            sb.Append($"CREATE TRIGGER {TriggerName(t, "ins")} AFTER INSERT ON {name} WHEN {insertWhen} BEGIN "
+                + $"INSERT INTO _edgesync_pending(tid, op, mask, {KeySlots(t)}) VALUES ({t.Id}, {OpInsert}, -1, {KeyValues(t, "NEW")}); END;\n");
+        }
+
+        Sql.Exec(db, sb.ToString());
+    }
+
+    public static void Drop(SqliteConnection db, TableInfo t)
+    {
+        var sb = new StringBuilder();
+        foreach (var suffix in new[] { "UPDATE", "DELETE", "upd", "key", "del", "ins" })
+        {
+            sb.Append($"DROP TRIGGER IF EXISTS {TriggerName(t, suffix)};\n");
+        }
+
+        Sql.Exec(db, sb.ToString());
+    }
+
+    private static string TriggerName(TableInfo t, string suffix) => Sql.Quote($"_edgesync_{t.Id}_{suffix.ToLowerInvariant()}");
+
+    private static string KeySlots(TableInfo t) => string.Join(", ", t.PrimaryKey.Select((_, i) => $"k{i}"));
+
+    private static string KeyValues(TableInfo t, string row) =>
+        string.Join(", ", t.PrimaryKey.Select(i => $"{row}.{Sql.Quote(t.Columns[i])}"));
+
+    /// <summary>Bit i set when column i changed; columns 63 and beyond share bit 63.</summary>
+    private static string MaskExpression(TableInfo t)
+    {
+        var parts = new List<string>();
+        var tail = new List<string>();
+        for (int i = 0; i < t.Columns.Count; i++)
+        {
+            var c = Sql.Quote(t.Columns[i]);
+            var changed = $"(NEW.{c} IS NOT OLD.{c})";
+            if (i < 63)
+            {
+                parts.Add($"({changed} << {i})");
+            }
+            else
+            {
+                tail.Add(changed);
+            }
+        }
+
+        if (tail.Count > 0)
+        {
+            parts.Add($"(({string.Join(" OR ", tail)}) << 63)");
+        }
+
+        return string.Join(" | ", parts);
+    }
+}

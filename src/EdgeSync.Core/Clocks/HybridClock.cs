@@ -1,0 +1,51 @@
+namespace EdgeSync.Clocks;
+
+/// <summary>
+/// Issues strictly increasing <see cref="Hlc"/> timestamps. The clock never goes backwards: it starts from the
+/// larger of the wall clock and the last persisted value, and merges in every remote timestamp it observes.
+/// Not thread-safe; the owner serialises access (one writer per database).
+/// </summary>
+public sealed class HybridClock
+{
+    private readonly TimeProvider _time;
+    private Hlc _last;
+
+    /// <summary>Creates a clock that resumes after <paramref name="lastIssued"/>.</summary>
+    public HybridClock(Hlc lastIssued, TimeProvider? time = null)
+    {
+        _time = time ?? TimeProvider.System;
+        _last = lastIssued;
+    }
+
+    /// <summary>The last timestamp issued or observed.</summary>
+    public Hlc Last => _last;
+
+    /// <summary>Issues a timestamp greater than every one issued or observed before.</summary>
+    public Hlc Next()
+    {
+        long wall = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (wall > _last.Milliseconds)
+        {
+            _last = Hlc.From(wall, 0);
+        }
+        else if (_last.Counter < Hlc.MaxCounter)
+        {
+            _last = Hlc.From(_last.Milliseconds, _last.Counter + 1);
+        }
+        else
+        {
+            _last = Hlc.From(_last.Milliseconds + 1, 0);
+        }
+
+        return _last;
+    }
+
+    /// <summary>Merges a timestamp seen on a remote change so later local events order after it.</summary>
+    public void Observe(Hlc remote)
+    {
+        if (remote > _last)
+        {
+            _last = remote;
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using EdgeSync.Internal;
+using EdgeSync.Storage;
+
+namespace EdgeSync.Compaction;
+
+/// <summary>
+/// Removes change-log entries and tombstones that every known peer already has. The floor for an origin is the
+/// minimum, over every peer this replica has ever synced with, of that peer's sequence for the origin (a peer that
+/// never reported one holds the floor at 0). Entries at or below the floor are dropped; a tombstone is dropped only
+/// when its delete is at or below the floor. Insert ranges are kept: they hold the clocks of rows never updated.
+/// A batch extracted before the floor is refused as stale, and a peer behind the floor must be re-seeded, so a
+/// dropped tombstone can never let an old state resurrect the row. See docs/design.md.
+/// </summary>
+internal static class Compactor
+{
+    public static CompactionResult Compact(SyncStore store, IReadOnlyCollection<string> requiredPeers)
+    {
+        var peers = PeerVectors.Load(store.Db);
+        foreach (var p in requiredPeers)
+        {
+            peers.TryAdd(p, Clocks.VersionVector.Empty);
+        }
+
+        if (peers.Count == 0)
+        {
+            return default;
+        }
+
+        store.Begin();
+        try
+        {
+            var floors = new Dictionary<int, long>();
+            foreach (var (site, seq) in store.Vector)
+            {
+                var name = store.Sites.NameOf(site);
+                long floor = Math.Min(seq, peers.Values.Min(v => v[name]));
+                if (floor > store.Floor.GetValueOrDefault(site))
+                {
+                    floors[site] = floor;
+                }
+            }
+
+            int logs = 0, tombs = 0;
+            foreach (var (site, floor) in floors)
+            {
+                using (var del = Sql.Prepare(store.Db, "DELETE FROM _edgesync_log WHERE site = $s AND seq <= $f AND span = 0", "$s", "$f"))
+                {
+                    del.Set(0, (long)site);
+                    del.Set(1, floor);
+                    logs += del.ExecuteNonQuery();
+                }
+
+                Sql.Scalar(store.Db, "INSERT OR REPLACE INTO _edgesync_floor(site, seq) VALUES ($s, $f)", ("$s", (long)site), ("$f", floor));
+                store.Floor[site] = floor;
+            }
+
+            if (floors.Count > 0)
+            {
+                tombs = DropTombstones(store);
+            }
+
+            store.Commit();
+            return new CompactionResult(logs, tombs);
+        }
+        catch
+        {
+            store.Rollback();
+            throw;
+        }
+    }
+
+    private static int DropTombstones(SyncStore store)
+    {
+        var doomed = new List<(long Tid, object Pk)>();
+        using (var cmd = store.Db.CreateCommand())
+        {
+            cmd.CommandText = "SELECT tid, pk, clocks FROM _edgesync_rows WHERE cl % 2 = 0";
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                var clock = ClockCodec.Decode((byte[])r.GetValue(2), 1, store.Sites.NameOf)[0];
+                if (store.Sites.TryGetIndex(clock.Site, out int site) && clock.Seq <= store.Floor.GetValueOrDefault(site))
+                {
+                    doomed.Add((r.GetInt64(0), r.GetValue(1)));
+                }
+            }
+        }
+
+        using var del = Sql.Prepare(store.Db, "DELETE FROM _edgesync_rows WHERE tid = $t AND pk = $pk", "$t", "$pk");
+        foreach (var (tid, pk) in doomed)
+        {
+            del.Set(0, tid);
+            del.Set(1, pk);
+            del.ExecuteNonQuery();
+        }
+
+        return doomed.Count;
+    }
+}

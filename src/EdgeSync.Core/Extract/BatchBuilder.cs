@@ -1,0 +1,107 @@
+using EdgeSync.Clocks;
+using EdgeSync.Internal;
+using EdgeSync.Merge;
+using EdgeSync.Protocol;
+using EdgeSync.Schema;
+
+namespace EdgeSync.Extract;
+
+/// <summary>Accumulates rows and origin ranges into one bounded batch at a time.</summary>
+internal sealed class BatchBuilder
+{
+    private readonly string _sender;
+    private readonly VersionVector _senderVector;
+    private readonly IReadOnlyDictionary<int, TableInfo> _tables;
+    private readonly int _maxRows;
+    private readonly long _maxBytes;
+    private readonly Dictionary<int, List<RowChange>> _rows = [];
+    private readonly HashSet<(int, object)> _seen = new(KeyComparer.Instance);
+    private readonly List<OriginRange> _done = [];
+    private string? _origin;
+    private long _from;
+    private long _reached;
+    private int _count;
+    private long _bytes;
+
+    public BatchBuilder(string sender, VersionVector senderVector, IReadOnlyDictionary<int, TableInfo> tables, int maxRows, long maxBytes)
+    {
+        _sender = sender;
+        _senderVector = senderVector;
+        _tables = tables;
+        _maxRows = maxRows;
+        _maxBytes = maxBytes;
+    }
+
+    public bool Full => _count >= _maxRows || _bytes >= _maxBytes;
+
+    public int RoomLeft => Math.Max(0, _maxRows - _count);
+
+    public bool HasContent => _count > 0 || _done.Count > 0 || (_origin is not null && _reached > _from);
+
+    public void StartOrigin(string site, long from)
+    {
+        CloseOrigin();
+        _origin = site;
+        _from = from;
+        _reached = from;
+    }
+
+    public void Reached(long seq) => _reached = Math.Max(_reached, seq);
+
+    public void Add(int tid, object storedKey, object?[] key, RowState state)
+    {
+        if (!_seen.Add((tid, storedKey)))
+        {
+            return;
+        }
+
+        if (!_rows.TryGetValue(tid, out var list))
+        {
+            _rows[tid] = list = [];
+        }
+
+        list.Add(new RowChange(key, state));
+        _count++;
+        _bytes += 16 + (state.Values?.Sum(Size) ?? 0);
+    }
+
+    private static long Size(object? v) => v switch
+    {
+        string s => s.Length,
+        byte[] b => b.Length,
+        _ => 8,
+    };
+
+    private void CloseOrigin()
+    {
+        if (_origin is not null && _reached > _from)
+        {
+            _done.Add(new OriginRange(_origin, _from, _reached));
+        }
+
+        _origin = null;
+    }
+
+    public ChangeBatch Flush()
+    {
+        var ranges = new List<OriginRange>(_done);
+        if (_origin is not null && _reached > _from)
+        {
+            ranges.Add(new OriginRange(_origin, _from, _reached));
+            _from = _reached;
+        }
+
+        var tables = _rows.OrderBy(e => _tables[e.Key].Name, StringComparer.Ordinal).Select(e =>
+        {
+            var t = _tables[e.Key];
+            return new TableChangeSet(t.Name, t.Columns, t.PrimaryKey.Select(i => t.Columns[i]).ToArray(), e.Value);
+        }).ToList();
+        var batch = new ChangeBatch(_sender, _senderVector, ranges, tables);
+        _done.Clear();
+        _rows.Clear();
+        _seen.Clear();
+        _count = 0;
+        _bytes = 0;
+        return batch;
+    }
+}

@@ -1,0 +1,311 @@
+using System.Text.Json;
+using EdgeSync.Clocks;
+using EdgeSync.Errors;
+using EdgeSync.Internal;
+using EdgeSync.Merge;
+using EdgeSync.Protocol;
+using EdgeSync.Schema;
+using EdgeSync.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace EdgeSync.Extract;
+
+/// <summary>
+/// Streams the changes a peer has not seen as bounded <see cref="ChangeBatch"/>es, from one read snapshot on its own
+/// connection (WAL: writers are never blocked). For each origin it walks <c>_edgesync_log</c> past the peer's vector
+/// in sequence order and emits each referenced row's current full state; insert ranges are read straight from the
+/// user table by rowid. Memory is bounded by one batch, whatever the backlog.
+/// </summary>
+internal sealed class ChangeExtractor
+{
+    private readonly SqliteConnection _db;
+    private readonly Dictionary<int, string> _sites = [];
+    private readonly Dictionary<int, TableInfo> _tables = [];
+    private readonly Dictionary<int, long> _vector = [];
+    private readonly Dictionary<int, long> _floor = [];
+    private readonly int _maxRows;
+    private readonly long _maxBytes;
+    private string _self = "";
+
+    public ChangeExtractor(SqliteConnection readConnection, int maxRows, long maxBytes)
+    {
+        _db = readConnection;
+        _maxRows = maxRows;
+        _maxBytes = maxBytes;
+    }
+
+    public IEnumerable<ChangeBatch> Extract(VersionVector peer)
+    {
+        Sql.Exec(_db, "BEGIN");
+        try
+        {
+            LoadSnapshot();
+            foreach (var b in ExtractCore(peer))
+            {
+                yield return b;
+            }
+        }
+        finally
+        {
+            Sql.Exec(_db, "COMMIT");
+        }
+    }
+
+    private void LoadSnapshot()
+    {
+        _self = (string)Sql.Scalar(_db, "SELECT value FROM _edgesync_meta WHERE key = 'site_id'")!;
+        using (var cmd = _db.CreateCommand())
+        {
+            cmd.CommandText = "SELECT idx, site FROM _edgesync_sites";
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                _sites[(int)r.GetInt64(0)] = r.GetString(1);
+            }
+        }
+
+        _sites[0] = "";
+        ReadPairs("SELECT site, seq FROM _edgesync_vector", _vector);
+        ReadPairs("SELECT site, seq FROM _edgesync_floor", _floor);
+        using (var cmd = _db.CreateCommand())
+        {
+            cmd.CommandText = "SELECT tid, name, policy, mode, columns, pk FROM _edgesync_tables";
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                _tables[(int)r.GetInt64(0)] = new TableInfo(r.GetString(1), (int)r.GetInt64(0),
+                    TablePolicyNames.Parse(r.GetString(2)), TablePolicyNames.ParseMode(r.GetString(3)),
+                    JsonSerializer.Deserialize<string[]>(r.GetString(4))!, JsonSerializer.Deserialize<int[]>(r.GetString(5))!);
+            }
+        }
+    }
+
+    private void ReadPairs(string sql, Dictionary<int, long> into)
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = sql;
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            into[(int)r.GetInt64(0)] = r.GetInt64(1);
+        }
+    }
+
+    private IEnumerable<ChangeBatch> ExtractCore(VersionVector peer)
+    {
+        var myVector = VersionVector.From(_vector.Select(e => new KeyValuePair<string, long>(_sites[e.Key], e.Value)));
+        var work = _vector.Where(e => e.Value > peer[_sites[e.Key]])
+            .OrderBy(e => _sites[e.Key], StringComparer.Ordinal).ToList();
+        foreach (var (site, _) in work)
+        {
+            long floor = _floor.GetValueOrDefault(site);
+            if (peer[_sites[site]] < floor)
+            {
+                throw new SyncStateException(ErrorCode.ResyncRequired,
+                    $"the peer has changes of site '{_sites[site]}' only up to {peer[_sites[site]]}, but this replica compacted its log up to {floor}; "
+                    + "re-seed the peer from a backup or snapshot of a current replica");
+            }
+        }
+
+        var builder = new BatchBuilder(_self, myVector, _tables, _maxRows, _maxBytes);
+        foreach (var (site, top) in work)
+        {
+            string name = _sites[site];
+            long from = peer[name];
+            builder.StartOrigin(name, from);
+            foreach (var (seq, tid, pk, span) in LogEntries(site, from))
+            {
+                if (span == 0)
+                {
+                    var state = LoadRow(tid, pk);
+                    if (state is { } s)
+                    {
+                        builder.Add(tid, pk, s.Key, s.State);
+                    }
+
+                    builder.Reached(seq);
+                    if (builder.Full)
+                    {
+                        yield return builder.Flush();
+                    }
+
+                    continue;
+                }
+
+                // An insert range: sequence numbers seq..seq+span-1 map to rowids pk..pk+span-1.
+                long lo = (long)pk + Math.Max(0, from - seq + 1);
+                long hi = (long)pk + span - 1;
+                while (lo <= hi)
+                {
+                    long last = lo - 1;
+                    foreach (var (rowid, key, state) in RangeRows(tid, (long)pk, seq, lo, hi, builder.RoomLeft))
+                    {
+                        builder.Add(tid, rowid, key, state);
+                        last = rowid;
+                    }
+
+                    bool done = last < lo || builder.RoomLeft > 0 || last >= hi;
+                    long reached = done ? seq + span - 1 : seq + (last - (long)pk);
+                    builder.Reached(reached);
+                    lo = done ? hi + 1 : last + 1;
+                    if (builder.Full)
+                    {
+                        yield return builder.Flush();
+                    }
+                }
+            }
+
+            builder.Reached(top);
+        }
+
+        if (builder.HasContent)
+        {
+            yield return builder.Flush();
+        }
+    }
+
+    private IEnumerable<(long Seq, int Tid, object Pk, long Span)> LogEntries(int site, long after)
+    {
+        // A range that starts at or before the cursor may still have rows past it.
+        using (var cmd = _db.CreateCommand())
+        {
+            cmd.CommandText = "SELECT seq, tid, pk, span FROM _edgesync_log WHERE site = $s AND seq <= $a AND span > 0 ORDER BY seq DESC LIMIT 1";
+            cmd.Parameters.AddWithValue("$s", site);
+            cmd.Parameters.AddWithValue("$a", after);
+            using var r = cmd.ExecuteReader();
+            if (r.Read() && r.GetInt64(0) + r.GetInt64(3) - 1 > after)
+            {
+                var entry = (r.GetInt64(0), (int)r.GetInt64(1), r.GetValue(2), r.GetInt64(3));
+                r.Close();
+                yield return entry;
+            }
+        }
+
+        using var all = _db.CreateCommand();
+        all.CommandText = "SELECT seq, tid, pk, span FROM _edgesync_log WHERE site = $s AND seq > $a ORDER BY seq";
+        all.Parameters.AddWithValue("$s", site);
+        all.Parameters.AddWithValue("$a", after);
+        using var rr = all.ExecuteReader();
+        while (rr.Read())
+        {
+            yield return (rr.GetInt64(0), (int)rr.GetInt64(1), rr.GetValue(2), rr.GetInt64(3));
+        }
+    }
+
+    private (object?[] Key, RowState State)? LoadRow(int tid, object pk)
+    {
+        var t = _tables[tid];
+        var key = KeyCodec.FromStored(pk, t.PrimaryKey.Count);
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "SELECT cl, clocks FROM _edgesync_rows WHERE tid = $t AND pk = $pk";
+        cmd.Parameters.AddWithValue("$t", tid);
+        cmd.Parameters.AddWithValue("$pk", pk);
+        long cl;
+        byte[] blob;
+        using (var r = cmd.ExecuteReader())
+        {
+            if (!r.Read())
+            {
+                return null; // compacted tombstone, or a row that only ever existed between two seals
+            }
+
+            cl = r.GetInt64(0);
+            blob = (byte[])r.GetValue(1);
+        }
+
+        if (cl % 2 == 0)
+        {
+            return (key, RowState.Deleted(cl, ClockCodec.Decode(blob, 1, SiteName)[0]));
+        }
+
+        var values = SelectRow(t, key);
+        return values is null ? null : (key, RowState.Alive(cl, values, ClockCodec.Decode(blob, t.Columns.Count, SiteName)));
+    }
+
+    private object?[]? SelectRow(TableInfo t, object?[] key)
+    {
+        using var cmd = _db.CreateCommand();
+        var where = string.Join(" AND ", t.PrimaryKey.Select((c, i) => $"{Sql.Quote(t.Columns[c])} = $k{i}"));
+        cmd.CommandText = $"SELECT {string.Join(", ", t.Columns.Select(Sql.Quote))} FROM {Sql.Quote(t.Name)} WHERE {where}";
+        for (int i = 0; i < key.Length; i++)
+        {
+            cmd.Parameters.AddWithValue($"$k{i}", key[i] ?? DBNull.Value);
+        }
+
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? ReadValues(r, 0, t.Columns.Count) : null;
+    }
+
+    private IEnumerable<(long Rowid, object?[] Key, RowState State)> RangeRows(int tid, long rangeLo, long rangeSeq, long lo, long hi, int limit)
+    {
+        var t = _tables[tid];
+        int n = t.Columns.Count;
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = $"SELECT u.rowid, m.cl, m.clocks, {string.Join(", ", t.Columns.Select(c => "u." + Sql.Quote(c)))} "
+            + $"FROM {Sql.Quote(t.Name)} AS u LEFT JOIN _edgesync_rows AS m ON m.tid = $t AND m.pk = u.rowid "
+            + "WHERE u.rowid BETWEEN $lo AND $hi ORDER BY u.rowid LIMIT $n";
+        cmd.Parameters.AddWithValue("$t", tid);
+        cmd.Parameters.AddWithValue("$lo", lo);
+        cmd.Parameters.AddWithValue("$hi", hi);
+        cmd.Parameters.AddWithValue("$n", limit);
+        using var r = cmd.ExecuteReader();
+        var siteName = _sites.GetValueOrDefault(SiteOfRange(tid, rangeLo)) ?? _self;
+        while (r.Read())
+        {
+            long rowid = r.GetInt64(0);
+            var values = ReadValues(r, 3, n);
+            var key = new object?[] { rowid };
+            CellClock[] clocks;
+            long cl = 1;
+            if (!r.IsDBNull(1))
+            {
+                cl = r.GetInt64(1);
+                clocks = ClockCodec.Decode((byte[])r.GetValue(2), n, SiteName);
+            }
+            else
+            {
+                clocks = new CellClock[n];
+                Array.Fill(clocks, new CellClock(new Hlc(RangeHlc(tid, rangeLo)), siteName, rangeSeq + (rowid - rangeLo), Hlc.Zero, ""));
+            }
+
+            yield return (rowid, key, RowState.Alive(cl, values, clocks));
+        }
+    }
+
+    private readonly Dictionary<(int, long), (int Site, long Hlc)> _rangeInfo = [];
+
+    private (int Site, long Hlc) RangeInfo(int tid, long lo)
+    {
+        if (!_rangeInfo.TryGetValue((tid, lo), out var info))
+        {
+            using var cmd = _db.CreateCommand();
+            cmd.CommandText = "SELECT site, hlc FROM _edgesync_log WHERE tid = $t AND pk = $lo AND span > 0";
+            cmd.Parameters.AddWithValue("$t", tid);
+            cmd.Parameters.AddWithValue("$lo", lo);
+            using var r = cmd.ExecuteReader();
+            r.Read();
+            info = ((int)r.GetInt64(0), r.GetInt64(1));
+            _rangeInfo[(tid, lo)] = info;
+        }
+
+        return info;
+    }
+
+    private int SiteOfRange(int tid, long lo) => RangeInfo(tid, lo).Site;
+
+    private long RangeHlc(int tid, long lo) => RangeInfo(tid, lo).Hlc;
+
+    private string SiteName(int idx) => _sites.TryGetValue(idx, out var s) ? s
+        : throw new InvalidDataException($"metadata refers to unknown site index {idx}");
+
+    private static object?[] ReadValues(SqliteDataReader r, int offset, int n)
+    {
+        var values = new object?[n];
+        for (int i = 0; i < n; i++)
+        {
+            values[i] = r.IsDBNull(offset + i) ? null : r.GetValue(offset + i);
+        }
+
+        return values;
+    }
+}

@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Logging;
+
+namespace EdgeSync.Internal;
+
+/// <summary>Source-generated log messages of EdgeSync.Core. Event ids: 1000–1099 engine, 1100–1199 apply.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1000, LogLevel.Information, "Opened {Path} as site {Site} with {Tables} synced tables")]
+    public static partial void Opened(ILogger logger, string path, string site, int tables);
+
+    [LoggerMessage(1001, LogLevel.Information, "Enabled sync on table {Table}: policy {Policy}, capture {Mode}")]
+    public static partial void TableEnabled(ILogger logger, string table, string policy, string mode);
+
+    [LoggerMessage(1002, LogLevel.Debug, "Captured {Changes} local changes ({RangeRows} through insert ranges)")]
+    public static partial void Captured(ILogger logger, int changes, int rangeRows);
+
+    [LoggerMessage(1003, LogLevel.Information, "Compacted {LogEntries} log entries and {Tombstones} tombstones")]
+    public static partial void Compacted(ILogger logger, int logEntries, int tombstones);
+
+    [LoggerMessage(1100, LogLevel.Debug, "Applied batch from {Peer}: {Applied} applied, {Skipped} already known, {Conflicts} conflicts")]
+    public static partial void BatchApplied(ILogger logger, string peer, int applied, int skipped, int conflicts);
+
+    [LoggerMessage(1101, LogLevel.Warning, "Rejected batch from {Peer} ({Code}): {Reason}")]
+    public static partial void BatchRejected(ILogger logger, string peer, string code, string reason);
+}

@@ -1,0 +1,342 @@
+using System.IO.Compression;
+using EdgeSync.Clocks;
+using EdgeSync.Errors;
+using EdgeSync.Internal;
+using EdgeSync.Merge;
+
+namespace EdgeSync.Protocol;
+
+/// <summary>
+/// The wire format of a <see cref="ChangeBatch"/>: a 5-byte header ("ESB1" and a flags byte) and a body, Deflate-
+/// compressed when flag 1 is set. Columns travel by name; site ids once per batch. Decoding validates every length
+/// and count against <see cref="BatchLimits"/> and throws <see cref="InvalidBatchException"/> on anything malformed.
+/// </summary>
+public static class BatchCodec
+{
+    private static ReadOnlySpan<byte> Magic => "ESB1"u8;
+    private const byte FlagCompressed = 1;
+
+    /// <summary>Encodes a batch, compressing bodies over 512 bytes.</summary>
+    public static byte[] Encode(ChangeBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var w = new ByteWriter(4096);
+        var sites = new Dictionary<string, int>(StringComparer.Ordinal);
+        var siteList = new List<string>();
+        int Site(string s)
+        {
+            if (!sites.TryGetValue(s, out int i))
+            {
+                i = siteList.Count;
+                sites[s] = i;
+                siteList.Add(s);
+            }
+
+            return i;
+        }
+
+        foreach (var t in batch.Tables)
+        {
+            foreach (var row in t.Rows)
+            {
+                foreach (var c in row.State.Clocks)
+                {
+                    Site(c.Site);
+                    Site(c.PrevSite);
+                }
+            }
+        }
+
+        w.WriteString(batch.Sender);
+        w.WriteVarUInt((uint)batch.SenderVector.Count);
+        foreach (var (site, seq) in batch.SenderVector)
+        {
+            w.WriteString(site);
+            w.WriteVarUInt((ulong)seq);
+        }
+
+        w.WriteVarUInt((uint)batch.Ranges.Count);
+        foreach (var r in batch.Ranges)
+        {
+            w.WriteString(r.Site);
+            w.WriteVarUInt((ulong)r.From);
+            w.WriteVarUInt((ulong)r.To);
+        }
+
+        w.WriteVarUInt((uint)siteList.Count);
+        foreach (var s in siteList)
+        {
+            w.WriteString(s);
+        }
+
+        w.WriteVarUInt((uint)batch.Tables.Count);
+        var distinct = new List<CellClock>(4);
+        foreach (var t in batch.Tables)
+        {
+            w.WriteString(t.Table);
+            w.WriteVarUInt((uint)t.Columns.Count);
+            foreach (var c in t.Columns)
+            {
+                w.WriteString(c);
+            }
+
+            w.WriteVarUInt((uint)t.KeyColumns.Count);
+            foreach (var c in t.KeyColumns)
+            {
+                w.WriteString(c);
+            }
+
+            w.WriteVarUInt((uint)t.Rows.Count);
+            foreach (var row in t.Rows)
+            {
+                foreach (var k in row.Key)
+                {
+                    w.WriteValue(k);
+                }
+
+                var state = row.State;
+                w.WriteVarUInt((ulong)state.CausalLength);
+                distinct.Clear();
+                foreach (var c in state.Clocks)
+                {
+                    if (!distinct.Contains(c))
+                    {
+                        distinct.Add(c);
+                    }
+                }
+
+                w.WriteVarUInt((uint)distinct.Count);
+                foreach (var c in distinct)
+                {
+                    w.WriteInt64(c.Hlc.Value);
+                    w.WriteVarUInt((uint)sites[c.Site]);
+                    w.WriteVarUInt((ulong)c.Seq);
+                    w.WriteInt64(c.PrevHlc.Value);
+                    w.WriteVarUInt((uint)sites[c.PrevSite]);
+                }
+
+                if (state.IsDeleted)
+                {
+                    continue;
+                }
+
+                if (distinct.Count > 1)
+                {
+                    foreach (var c in state.Clocks)
+                    {
+                        w.WriteVarUInt((uint)distinct.IndexOf(c));
+                    }
+                }
+
+                foreach (var v in state.Values!)
+                {
+                    w.WriteValue(v);
+                }
+            }
+        }
+
+        bool compress = w.Length > 512;
+        using var output = new MemoryStream(w.Length / (compress ? 3 : 1) + 16);
+        output.Write(Magic);
+        output.WriteByte(compress ? FlagCompressed : (byte)0);
+        if (compress)
+        {
+            using var z = new DeflateStream(output, CompressionLevel.Fastest, leaveOpen: true);
+            z.Write(w.WrittenSpan);
+        }
+        else
+        {
+            output.Write(w.WrittenSpan);
+        }
+
+        return output.ToArray();
+    }
+
+    /// <summary>Decodes a batch, enforcing <paramref name="limits"/>.</summary>
+    public static ChangeBatch Decode(ReadOnlySpan<byte> data, BatchLimits? limits = null)
+    {
+        limits ??= BatchLimits.Default;
+        if (data.Length > limits.MaxEncodedBytes)
+        {
+            throw new InvalidBatchException($"batch of {data.Length} bytes exceeds the limit of {limits.MaxEncodedBytes} bytes");
+        }
+
+        if (data.Length < 5 || !data[..4].SequenceEqual(Magic))
+        {
+            throw new InvalidBatchException("not an EdgeSync change batch (bad header); is the peer running a compatible version?");
+        }
+
+        byte flags = data[4];
+        if ((flags & ~FlagCompressed) != 0)
+        {
+            throw new InvalidBatchException($"batch uses unknown flags 0x{flags:x2}; the peer is newer than this agent");
+        }
+
+        byte[] body = (flags & FlagCompressed) != 0 ? Inflate(data[5..], limits.MaxDecodedBytes) : data[5..].ToArray();
+        try
+        {
+            return ReadBody(body, limits);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or OverflowException)
+        {
+            throw new InvalidBatchException($"malformed change batch: {e.Message}", e);
+        }
+    }
+
+    private static byte[] Inflate(ReadOnlySpan<byte> compressed, int max)
+    {
+        try
+        {
+            using var input = new MemoryStream(compressed.ToArray());
+            using var z = new DeflateStream(input, CompressionMode.Decompress);
+            using var output = new MemoryStream();
+            var buffer = new byte[81920];
+            int n;
+            while ((n = z.Read(buffer)) > 0)
+            {
+                if (output.Length + n > max)
+                {
+                    throw new InvalidBatchException($"batch decompresses to more than {max} bytes");
+                }
+
+                output.Write(buffer, 0, n);
+            }
+
+            return output.ToArray();
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidBatchException("batch body is not valid compressed data (truncated or corrupt)", e);
+        }
+    }
+
+    private static ChangeBatch ReadBody(ReadOnlySpan<byte> body, BatchLimits limits)
+    {
+        var r = new ByteReader(body);
+        string sender = r.ReadString();
+        int nv = r.ReadCount(limits.MaxEntries);
+        var vector = new List<KeyValuePair<string, long>>(nv);
+        for (int i = 0; i < nv; i++)
+        {
+            vector.Add(new(r.ReadString(), Checked(r.ReadVarUInt())));
+        }
+
+        int nr = r.ReadCount(limits.MaxEntries);
+        var ranges = new List<OriginRange>(nr);
+        for (int i = 0; i < nr; i++)
+        {
+            var range = new OriginRange(r.ReadString(), Checked(r.ReadVarUInt()), Checked(r.ReadVarUInt()));
+            if (range.To < range.From)
+            {
+                throw new FormatException($"range for site '{range.Site}' ends before it starts");
+            }
+
+            ranges.Add(range);
+        }
+
+        int ns = r.ReadCount(limits.MaxEntries);
+        var sites = new string[ns];
+        for (int i = 0; i < ns; i++)
+        {
+            sites[i] = r.ReadString();
+        }
+
+        int nt = r.ReadCount(limits.MaxEntries);
+        var tables = new List<TableChangeSet>(nt);
+        int totalRows = 0;
+        for (int i = 0; i < nt; i++)
+        {
+            string table = r.ReadString();
+            int nc = r.ReadCount(limits.MaxColumns);
+            var columns = new string[nc];
+            for (int c = 0; c < nc; c++)
+            {
+                columns[c] = r.ReadString();
+            }
+
+            int nk = r.ReadCount(nc);
+            var keys = new string[nk];
+            for (int k = 0; k < nk; k++)
+            {
+                keys[k] = r.ReadString();
+            }
+
+            int rows = r.ReadCount(limits.MaxRows - totalRows);
+            totalRows += rows;
+            var list = new List<RowChange>(rows);
+            for (int j = 0; j < rows; j++)
+            {
+                list.Add(ReadRow(ref r, nk, nc, sites));
+            }
+
+            tables.Add(new TableChangeSet(table, columns, keys, list));
+        }
+
+        if (!r.End)
+        {
+            throw new FormatException($"{r.Remaining} unexpected bytes after the last table");
+        }
+
+        return new ChangeBatch(sender, VersionVector.From(vector), ranges, tables);
+    }
+
+    private static RowChange ReadRow(ref ByteReader r, int nk, int nc, string[] sites)
+    {
+        var key = new object?[nk];
+        for (int k = 0; k < nk; k++)
+        {
+            key[k] = r.ReadValue();
+        }
+
+        long cl = Checked(r.ReadVarUInt());
+        if (cl == 0)
+        {
+            throw new FormatException("causal length 0");
+        }
+
+        int nd = r.ReadCount(Math.Max(nc, 1));
+        if (nd == 0)
+        {
+            throw new FormatException("row without a clock");
+        }
+
+        var distinct = new CellClock[nd];
+        for (int d = 0; d < nd; d++)
+        {
+            var hlc = new Hlc(r.ReadInt64());
+            var site = sites[r.ReadCount(sites.Length - 1)];
+            long seq = Checked(r.ReadVarUInt());
+            var prev = new Hlc(r.ReadInt64());
+            var prevSite = sites[r.ReadCount(sites.Length - 1)];
+            distinct[d] = new CellClock(hlc, site, seq, prev, prevSite);
+        }
+
+        if (cl % 2 == 0)
+        {
+            return new RowChange(key, RowState.Deleted(cl, distinct[0]));
+        }
+
+        var clocks = new CellClock[nc];
+        if (nd == 1)
+        {
+            Array.Fill(clocks, distinct[0]);
+        }
+        else
+        {
+            for (int c = 0; c < nc; c++)
+            {
+                clocks[c] = distinct[r.ReadCount(nd - 1)];
+            }
+        }
+
+        var values = new object?[nc];
+        for (int c = 0; c < nc; c++)
+        {
+            values[c] = r.ReadValue();
+        }
+
+        return new RowChange(key, RowState.Alive(cl, values, clocks));
+    }
+
+    private static long Checked(ulong v) => v <= long.MaxValue ? (long)v : throw new FormatException("number out of range");
+}

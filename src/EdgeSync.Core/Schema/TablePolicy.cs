@@ -1,0 +1,14 @@
+namespace EdgeSync.Schema;
+
+/// <summary>How a synced table's rows may change and how concurrent writes are merged.</summary>
+public enum TablePolicy
+{
+    /// <summary>
+    /// Immutable rows (telemetry): INSERT only; UPDATE and DELETE fail. New rows are captured by scanning past a
+    /// rowid watermark, so capture costs nothing per row.
+    /// </summary>
+    Append,
+
+    /// <summary>Last-writer-wins per column by (HLC, site id); deletes leave tombstones.</summary>
+    Lww,
+}

@@ -1,0 +1,237 @@
+using System.Text.Json;
+using EdgeSync.Clocks;
+using EdgeSync.Errors;
+using EdgeSync.Internal;
+using EdgeSync.Schema;
+using Microsoft.Data.Sqlite;
+
+namespace EdgeSync.Storage;
+
+/// <summary>
+/// The writer side of one database: the single writer connection, the site registry, the clock, the synced tables
+/// and the cached version vector. Callers serialise access and wrap work in <see cref="Begin"/> /
+/// <see cref="Commit"/>; a rollback restores every cached value to what is committed.
+/// </summary>
+internal sealed class SyncStore : IDisposable
+{
+    private readonly Dictionary<int, TableStore> _byId = [];
+    private readonly Dictionary<string, TableStore> _byName = new(StringComparer.OrdinalIgnoreCase);
+    private Dictionary<int, long> _vectorSnapshot = [];
+    private bool _inTransaction;
+
+    private SyncStore(SqliteConnection db, string siteId, HybridClock clock)
+    {
+        Db = db;
+        SiteId = siteId;
+        Clock = clock;
+    }
+
+    public SqliteConnection Db { get; }
+
+    public SiteRegistry Sites { get; } = new();
+
+    public HybridClock Clock { get; }
+
+    public string SiteId { get; }
+
+    public int SiteIndex { get; private set; }
+
+    /// <summary>Local site index → highest sequence held. Includes this site (its last issued sequence).</summary>
+    public Dictionary<int, long> Vector { get; private set; } = [];
+
+    /// <summary>Local site index → compaction floor (log entries at or below it are gone).</summary>
+    public Dictionary<int, long> Floor { get; } = [];
+
+    public IEnumerable<TableStore> Tables => _byId.Values.OrderBy(t => t.Info.Name, StringComparer.Ordinal);
+
+    public static SyncStore Open(string connectionString, string? siteId, TimeProvider time)
+    {
+        var db = new SqliteConnection(connectionString);
+        try
+        {
+            db.Open();
+            Sql.Exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;");
+            Sql.Exec(db, "BEGIN IMMEDIATE");
+            MetadataSchema.Create(db);
+            var stored = Sql.Scalar(db, "SELECT value FROM _edgesync_meta WHERE key = 'site_id'") as string;
+            if (stored is null)
+            {
+                if (string.IsNullOrWhiteSpace(siteId))
+                {
+                    throw new ArgumentValidationException(
+                        "this database has no EdgeSync site id yet; pass one (for example 'factory-001/sqlite-edge-0') the first time it is opened");
+                }
+
+                ValidateSiteId(siteId);
+                Sql.Scalar(db, "INSERT INTO _edgesync_meta(key, value) VALUES ('site_id', $s), ('schema_version', $v)",
+                    ("$s", siteId), ("$v", (long)MetadataSchema.Version));
+                stored = siteId;
+            }
+            else if (siteId is not null && !string.Equals(siteId, stored, StringComparison.Ordinal))
+            {
+                throw new ArgumentValidationException(
+                    $"this database belongs to site '{stored}', not '{siteId}'; open it without a site id or with '{stored}'");
+            }
+
+            var lastHlc = Sql.Scalar(db, "SELECT value FROM _edgesync_meta WHERE key = 'hlc'") as long? ?? 0;
+            var store = new SyncStore(db, stored, new HybridClock(new Hlc(lastHlc), time));
+            store.Sites.Load(db);
+            store.SiteIndex = store.Sites.GetOrAdd(db, stored);
+            store.LoadVector();
+            store.LoadTables();
+            Sql.Exec(db, "COMMIT");
+            return store;
+        }
+        catch
+        {
+            db.Dispose();
+            throw;
+        }
+    }
+
+    internal static void ValidateSiteId(string siteId)
+    {
+        if (siteId.Length > 200 || siteId.Any(char.IsControl) || siteId != siteId.Trim())
+        {
+            throw new ArgumentValidationException(
+                $"site id '{siteId}' is not valid: use at most 200 printable characters without leading or trailing spaces");
+        }
+    }
+
+    private void LoadVector()
+    {
+        Vector = [];
+        using (var cmd = Db.CreateCommand())
+        {
+            cmd.CommandText = "SELECT site, seq FROM _edgesync_vector";
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                Vector[(int)r.GetInt64(0)] = r.GetInt64(1);
+            }
+        }
+
+        Floor.Clear();
+        using (var cmd = Db.CreateCommand())
+        {
+            cmd.CommandText = "SELECT site, seq FROM _edgesync_floor";
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                Floor[(int)r.GetInt64(0)] = r.GetInt64(1);
+            }
+        }
+    }
+
+    private void LoadTables()
+    {
+        foreach (var t in _byId.Values)
+        {
+            t.Dispose();
+        }
+
+        _byId.Clear();
+        _byName.Clear();
+        using var cmd = Db.CreateCommand();
+        cmd.CommandText = "SELECT tid, name, policy, mode, columns, pk FROM _edgesync_tables ORDER BY tid";
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            var info = new TableInfo(
+                r.GetString(1),
+                (int)r.GetInt64(0),
+                TablePolicyNames.Parse(r.GetString(2)),
+                TablePolicyNames.ParseMode(r.GetString(3)),
+                JsonSerializer.Deserialize<string[]>(r.GetString(4))!,
+                JsonSerializer.Deserialize<int[]>(r.GetString(5))!);
+            AddTable(info);
+        }
+    }
+
+    internal void AddTable(TableInfo info)
+    {
+        var store = new TableStore(Db, Sites, info);
+        _byId[info.Id] = store;
+        _byName[info.Name] = store;
+    }
+
+    public TableStore? FindTable(string name) => _byName.GetValueOrDefault(name);
+
+    public TableStore Table(int id) => _byId[id];
+
+    public VersionVector VectorAsVersionVector() =>
+        VersionVector.From(Vector.Select(e => new KeyValuePair<string, long>(Sites.NameOf(e.Key), e.Value)));
+
+    public long Seen(int siteIdx) => Vector.GetValueOrDefault(siteIdx);
+
+    /// <summary>Allocates <paramref name="count"/> consecutive sequence numbers for this site; returns the first.</summary>
+    public long AllocateSeq(long count)
+    {
+        long first = Seen(SiteIndex) + 1;
+        Vector[SiteIndex] = first + count - 1;
+        return first;
+    }
+
+    public void Begin()
+    {
+        Sql.Exec(Db, "BEGIN IMMEDIATE");
+        _inTransaction = true;
+        _vectorSnapshot = new Dictionary<int, long>(Vector);
+    }
+
+    public void Commit()
+    {
+        using (var cmd = Db.CreateCommand())
+        {
+            cmd.CommandText = "INSERT OR REPLACE INTO _edgesync_vector(site, seq) VALUES ($s, $q)";
+            var s = cmd.Parameters.Add("$s", SqliteType.Integer);
+            var q = cmd.Parameters.Add("$q", SqliteType.Integer);
+            foreach (var (site, seq) in Vector)
+            {
+                if (_vectorSnapshot.GetValueOrDefault(site) != seq)
+                {
+                    s.Value = site;
+                    q.Value = seq;
+                    cmd.ExecuteNonQuery();
+                }
+            }
+        }
+
+        Sql.Scalar(Db, "INSERT OR REPLACE INTO _edgesync_meta(key, value) VALUES ('hlc', $h)", ("$h", Clock.Last.Value));
+        Sql.Exec(Db, "COMMIT");
+        _inTransaction = false;
+    }
+
+    public void Rollback()
+    {
+        if (!_inTransaction)
+        {
+            return;
+        }
+
+        _inTransaction = false;
+        try
+        {
+            Sql.Exec(Db, "ROLLBACK");
+        }
+        catch (SqliteException)
+        {
+            // SQLite already rolled back (for example after SQLITE_FULL); nothing is left to undo.
+        }
+
+        Vector = _vectorSnapshot;
+        Sites.Reload(Db);
+        LoadVector();
+        LoadTables();
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in _byId.Values)
+        {
+            t.Dispose();
+        }
+
+        Db.Dispose();
+    }
+}

@@ -1,0 +1,270 @@
+using EdgeSync.Clocks;
+using EdgeSync.Internal;
+using EdgeSync.Merge;
+using EdgeSync.Schema;
+using Microsoft.Data.Sqlite;
+
+namespace EdgeSync.Storage;
+
+/// <summary>
+/// Prepared statements for one synced table on the writer connection: read and write user rows by key, and the
+/// row's metadata. Loads a row's full <see cref="RowState"/> from the user row, its metadata row, or the insert
+/// range that captured it.
+/// </summary>
+internal sealed class TableStore : IDisposable
+{
+    private readonly SqliteConnection _db;
+    private readonly SiteRegistry _sites;
+    private readonly ByteWriter _scratch = new();
+    private readonly SqliteCommand _select;
+    private readonly SqliteCommand _insert;
+    private readonly SqliteCommand _delete;
+    private readonly SqliteCommand _getMeta;
+    private readonly SqliteCommand _putMeta;
+    private readonly SqliteCommand _deleteMeta;
+    private readonly SqliteCommand _findRange;
+    private readonly Dictionary<string, SqliteCommand> _updates = new(StringComparer.Ordinal);
+    private readonly string _where;
+
+    public TableStore(SqliteConnection db, SiteRegistry sites, TableInfo info)
+    {
+        _db = db;
+        _sites = sites;
+        Info = info;
+        QuotedName = Sql.Quote(info.Name);
+        KeyNames = info.PrimaryKey.Select(i => info.Columns[i]).ToArray();
+        _where = string.Join(" AND ", info.PrimaryKey.Select((c, i) => $"{Sql.Quote(info.Columns[c])} = $k{i}"));
+        var keyParams = info.PrimaryKey.Select((_, i) => $"$k{i}").ToArray();
+        var cols = string.Join(", ", info.Columns.Select(Sql.Quote));
+        _select = Sql.Prepare(db, $"SELECT {cols} FROM {QuotedName} WHERE {_where}", keyParams);
+        var valueParams = info.Columns.Select((_, i) => $"$v{i}").ToArray();
+        _insert = Sql.Prepare(db, $"INSERT INTO {QuotedName}({cols}) VALUES ({string.Join(", ", valueParams)})", valueParams);
+        _delete = Sql.Prepare(db, $"DELETE FROM {QuotedName} WHERE {_where}", keyParams);
+        _getMeta = Sql.Prepare(db, "SELECT cl, clocks FROM _edgesync_rows WHERE tid = $t AND pk = $pk", "$t", "$pk");
+        _putMeta = Sql.Prepare(db, "INSERT OR REPLACE INTO _edgesync_rows(tid, pk, cl, clocks) VALUES ($t, $pk, $cl, $c)", "$t", "$pk", "$cl", "$c");
+        _deleteMeta = Sql.Prepare(db, "DELETE FROM _edgesync_rows WHERE tid = $t AND pk = $pk", "$t", "$pk");
+        _findRange = Sql.Prepare(db,
+            "SELECT site, seq, pk, span, hlc FROM _edgesync_log WHERE tid = $t AND span > 0 AND pk <= $pk ORDER BY pk DESC LIMIT 1",
+            "$t", "$pk");
+        _getMeta.Set(0, info.Id);
+        _putMeta.Set(0, info.Id);
+        _deleteMeta.Set(0, info.Id);
+        _findRange.Set(0, info.Id);
+    }
+
+    public TableInfo Info { get; }
+
+    public string QuotedName { get; }
+
+    public IReadOnlyList<string> KeyNames { get; }
+
+    public int ColumnCount => Info.Columns.Count;
+
+    public object?[] KeyOf(object?[] values)
+    {
+        var key = new object?[Info.PrimaryKey.Count];
+        for (int i = 0; i < key.Length; i++)
+        {
+            key[i] = values[Info.PrimaryKey[i]];
+        }
+
+        return key;
+    }
+
+    public object StoredKey(ReadOnlySpan<object?> key) => KeyCodec.ToStored(key, _scratch);
+
+    public object?[]? SelectRow(ReadOnlySpan<object?> key)
+    {
+        for (int i = 0; i < key.Length; i++)
+        {
+            _select.Set(i, key[i]);
+        }
+
+        using var r = _select.ExecuteReader();
+        if (!r.Read())
+        {
+            return null;
+        }
+
+        var values = new object?[ColumnCount];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = r.IsDBNull(i) ? null : r.GetValue(i);
+        }
+
+        return values;
+    }
+
+    /// <summary>Loads the local state of a row, or null when this replica has never seen it.</summary>
+    public RowState? LoadState(ReadOnlySpan<object?> key, object storedKey)
+    {
+        _getMeta.Set(1, storedKey);
+        long cl = 0;
+        byte[]? blob = null;
+        using (var r = _getMeta.ExecuteReader())
+        {
+            if (r.Read())
+            {
+                cl = r.GetInt64(0);
+                blob = (byte[])r.GetValue(1);
+            }
+        }
+
+        if (blob is not null)
+        {
+            if (cl % 2 == 0)
+            {
+                return RowState.Deleted(cl, ClockCodec.Decode(blob, 1, _sites.NameOf)[0]);
+            }
+
+            var values = SelectRow(key) ?? throw new InvalidDataException(
+                $"table '{Info.Name}': metadata says row {KeyText(key)} exists but it is missing; the database was changed with triggers disabled");
+            return RowState.Alive(cl, values, ClockCodec.Decode(blob, ColumnCount, _sites.NameOf));
+        }
+
+        if (Info.Mode == CaptureMode.RowidScan && key[0] is long rowid && RangeClock(rowid) is { } clock)
+        {
+            var values = SelectRow(key);
+            if (values is not null)
+            {
+                var clocks = new CellClock[ColumnCount];
+                Array.Fill(clocks, clock);
+                return RowState.Alive(1, values, clocks);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The clock of the insert range that captured <paramref name="rowid"/>, if one covers it.</summary>
+    public CellClock? RangeClock(long rowid)
+    {
+        _findRange.Set(1, rowid);
+        using var r = _findRange.ExecuteReader();
+        if (!r.Read())
+        {
+            return null;
+        }
+
+        long lo = r.GetInt64(2);
+        long span = r.GetInt64(3);
+        if (rowid >= lo + span)
+        {
+            return null;
+        }
+
+        return new CellClock(new Hlc(r.GetInt64(4)), _sites.NameOf((int)r.GetInt64(0)), r.GetInt64(1) + (rowid - lo), Hlc.Zero, "");
+    }
+
+    public void PutMeta(object storedKey, RowState state)
+    {
+        _putMeta.Set(1, storedKey);
+        _putMeta.Set(2, state.CausalLength);
+        _putMeta.Set(3, ClockCodec.Encode(state.Clocks, s => _sites.GetOrAdd(_db, s), _scratch));
+        _putMeta.ExecuteNonQuery();
+    }
+
+    public void DeleteMeta(object storedKey)
+    {
+        _deleteMeta.Set(1, storedKey);
+        _deleteMeta.ExecuteNonQuery();
+    }
+
+    public void InsertRow(object?[] values)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            _insert.Set(i, values[i]);
+        }
+
+        _insert.ExecuteNonQuery();
+    }
+
+    public void DeleteRow(ReadOnlySpan<object?> key)
+    {
+        for (int i = 0; i < key.Length; i++)
+        {
+            _delete.Set(i, key[i]);
+        }
+
+        _delete.ExecuteNonQuery();
+    }
+
+    /// <summary>Updates the flagged columns (all non-key columns when <paramref name="changed"/> is null).</summary>
+    public void UpdateRow(object?[] values, bool[]? changed)
+    {
+        Span<char> sig = stackalloc char[ColumnCount];
+        int count = 0;
+        for (int i = 0; i < ColumnCount; i++)
+        {
+            bool set = (changed is null || changed[i]) && !Info.PrimaryKey.Contains(i);
+            sig[i] = set ? '1' : '0';
+            count += set ? 1 : 0;
+        }
+
+        if (count == 0)
+        {
+            return;
+        }
+
+        var key = new string(sig);
+        if (!_updates.TryGetValue(key, out var cmd))
+        {
+            var sets = new List<string>();
+            for (int i = 0; i < ColumnCount; i++)
+            {
+                if (sig[i] == '1')
+                {
+                    sets.Add($"{Sql.Quote(Info.Columns[i])} = $v{i}");
+                }
+            }
+
+            cmd = _db.CreateCommand();
+            cmd.CommandText = $"UPDATE {QuotedName} SET {string.Join(", ", sets)} WHERE {_where.Replace("$k", "$pk", StringComparison.Ordinal)}";
+            _updates[key] = cmd;
+        }
+
+        cmd.Parameters.Clear();
+        for (int i = 0; i < ColumnCount; i++)
+        {
+            if (sig[i] == '1')
+            {
+                cmd.Parameters.AddWithValue($"$v{i}", values[i] ?? DBNull.Value);
+            }
+        }
+
+        for (int i = 0; i < Info.PrimaryKey.Count; i++)
+        {
+            cmd.Parameters.AddWithValue($"$pk{i}", values[Info.PrimaryKey[i]] ?? DBNull.Value);
+        }
+
+        cmd.ExecuteNonQuery();
+    }
+
+    public static string KeyText(ReadOnlySpan<object?> key)
+    {
+        var parts = new string[key.Length];
+        for (int i = 0; i < key.Length; i++)
+        {
+            parts[i] = SqlValue.Display(key[i]);
+        }
+
+        return parts.Length == 1 ? parts[0] : "(" + string.Join(", ", parts) + ")";
+    }
+
+    public void Dispose()
+    {
+        foreach (var c in _updates.Values)
+        {
+            c.Dispose();
+        }
+
+        _select.Dispose();
+        _insert.Dispose();
+        _delete.Dispose();
+        _getMeta.Dispose();
+        _putMeta.Dispose();
+        _deleteMeta.Dispose();
+        _findRange.Dispose();
+    }
+}

@@ -1,0 +1,29 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace EdgeSync;
+
+/// <summary>Options for <see cref="SyncDatabase.Open"/>. Immutable; every value has a usable default.</summary>
+public sealed record SyncDatabaseOptions
+{
+    /// <summary>
+    /// This replica's site id, stored in the database the first time it is opened (required then) and checked on
+    /// later opens. Unique across the fleet, e.g. "factory-001/sqlite-edge-0".
+    /// </summary>
+    public string? SiteId { get; init; }
+
+    /// <summary>How long a write waits for another process's write lock before failing.</summary>
+    public TimeSpan BusyTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Most rows in one extracted batch.</summary>
+    public int MaxBatchRows { get; init; } = 5_000;
+
+    /// <summary>Approximate most bytes of values in one extracted batch.</summary>
+    public long MaxBatchBytes { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>Clock source (tests substitute a fake one).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Where the engine logs.</summary>
+    public ILogger Logger { get; init; } = NullLogger.Instance;
+}

@@ -4,9 +4,9 @@ namespace EdgeSync.Schema;
 public enum CaptureMode
 {
     /// <summary>
-    /// The table's primary key is an <c>INTEGER PRIMARY KEY</c> (the rowid): new rows are found by scanning past a
-    /// watermark, with no per-row trigger work on insert. For <c>lww</c> tables a trigger still logs inserts at or
-    /// below the watermark (re-inserts, <c>INSERT OR REPLACE</c>).
+    /// The table's primary key is an <c>INTEGER PRIMARY KEY</c> (the rowid): new rows past a watermark are found by
+    /// scanning, with no log write on insert. A trigger logs only inserts at or below the watermark (re-inserts,
+    /// <c>INSERT OR REPLACE</c>, ids below rows that arrived from other sites).
     /// </summary>
     RowidScan,
 

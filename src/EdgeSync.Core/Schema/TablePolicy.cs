@@ -4,8 +4,8 @@ namespace EdgeSync.Schema;
 public enum TablePolicy
 {
     /// <summary>
-    /// Immutable rows (telemetry): INSERT only; UPDATE and DELETE fail. New rows are captured by scanning past a
-    /// rowid watermark, so capture costs nothing per row.
+    /// Immutable rows (telemetry): INSERT only; UPDATE and DELETE fail with an error naming the table. With an
+    /// INTEGER PRIMARY KEY, new rows are captured by scanning past a rowid watermark (no per-row log writes).
     /// </summary>
     Append,
 

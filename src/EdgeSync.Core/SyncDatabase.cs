@@ -176,14 +176,15 @@ public sealed class SyncDatabase : IDisposable, IAsyncDisposable
     }
 
     /// <summary>
-    /// Streams, as bounded batches from one consistent snapshot, every change this replica has that a peer with
-    /// <paramref name="peerVector"/> lacks. Enumerate lazily; memory stays at one batch. After applying each batch
-    /// the peer's vector is <see cref="ChangeBatch.Advance"/>d, so an interrupted stream resumes where it stopped.
+    /// Captures, then streams as bounded batches from one consistent snapshot every change this replica has that a
+    /// peer with <paramref name="peerVector"/> lacks. Enumerate lazily; memory stays at one batch. After applying
+    /// each batch the peer's vector is <see cref="ChangeBatch.Advance"/>d, so an interrupted stream resumes where it
+    /// stopped. A row some process changed after the capture ends its origin's range; it follows next time.
     /// </summary>
     public IEnumerable<ChangeBatch> GetChanges(VersionVector peerVector, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(peerVector);
-        ThrowIfDisposed();
+        Capture();
         using var connection = new SqliteConnection(_readConnectionString);
         connection.Open();
         var extractor = new ChangeExtractor(connection, _options.MaxBatchRows, _options.MaxBatchBytes);

@@ -23,6 +23,7 @@ internal sealed class ChangeExtractor
     private readonly Dictionary<int, TableInfo> _tables = [];
     private readonly Dictionary<int, long> _vector = [];
     private readonly Dictionary<int, long> _floor = [];
+    private readonly HashSet<(int, object)> _dirty = new(KeyComparer.Instance);
     private readonly int _maxRows;
     private readonly long _maxBytes;
     private string _self = "";
@@ -66,6 +67,7 @@ internal sealed class ChangeExtractor
 
         _sites[0] = "";
         ReadPairs("SELECT site, seq FROM _edgesync_vector", _vector);
+        LoadDirty();
         ReadPairs("SELECT site, seq FROM _edgesync_floor", _floor);
         using (var cmd = _db.CreateCommand())
         {
@@ -76,6 +78,41 @@ internal sealed class ChangeExtractor
                 _tables[(int)r.GetInt64(0)] = new TableInfo(r.GetString(1), (int)r.GetInt64(0),
                     TablePolicyNames.Parse(r.GetString(2)), TablePolicyNames.ParseMode(r.GetString(3)),
                     JsonSerializer.Deserialize<string[]>(r.GetString(4))!, JsonSerializer.Deserialize<int[]>(r.GetString(5))!);
+            }
+        }
+    }
+
+    /// <summary>Rows changed locally since the last seal: their stored state is not final yet.</summary>
+    private void LoadDirty()
+    {
+        var keyCounts = new Dictionary<int, int>();
+        using (var t = _db.CreateCommand())
+        {
+            t.CommandText = "SELECT tid, pk FROM _edgesync_tables";
+            using var r = t.ExecuteReader();
+            while (r.Read())
+            {
+                keyCounts[(int)r.GetInt64(0)] = JsonSerializer.Deserialize<int[]>(r.GetString(1))!.Length;
+            }
+        }
+
+        var scratch = new ByteWriter();
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "SELECT tid, k0, k1, k2, k3 FROM _edgesync_pending";
+        using var p = cmd.ExecuteReader();
+        while (p.Read())
+        {
+            int tid = (int)p.GetInt64(0);
+            int n = keyCounts.GetValueOrDefault(tid, 1);
+            var key = new object?[n];
+            for (int i = 0; i < n; i++)
+            {
+                key[i] = p.IsDBNull(1 + i) ? null : p.GetValue(1 + i);
+            }
+
+            if (key.All(k => k is not null))
+            {
+                _dirty.Add((tid, KeyCodec.ToStored(key, scratch)));
             }
         }
     }
@@ -112,13 +149,19 @@ internal sealed class ChangeExtractor
         {
             string name = _sites[site];
             long from = peer[name];
+            bool blocked = false;
             builder.StartOrigin(name, from);
             foreach (var (seq, tid, pk, span) in LogEntries(site, from))
             {
                 if (span == 0)
                 {
-                    var state = LoadRow(tid, pk);
-                    if (state is { } s)
+                    if (IsDirty(tid, pk))
+                    {
+                        blocked = true; // written locally since the last seal: send it once it has a clock
+                        break;
+                    }
+
+                    if (LoadRow(tid, pk) is { } s)
                     {
                         builder.Add(tid, pk, s.Key, s.State);
                     }
@@ -133,29 +176,46 @@ internal sealed class ChangeExtractor
                 }
 
                 // An insert range: sequence numbers seq..seq+span-1 map to rowids pk..pk+span-1.
-                long lo = (long)pk + Math.Max(0, from - seq + 1);
-                long hi = (long)pk + span - 1;
-                while (lo <= hi)
+                long first = (long)pk;
+                long lo = first + Math.Max(0, from - seq + 1);
+                long hi = first + span - 1;
+                while (lo <= hi && !blocked)
                 {
                     long last = lo - 1;
-                    foreach (var (rowid, key, state) in RangeRows(tid, (long)pk, seq, lo, hi, builder.RoomLeft))
+                    int room = builder.RoomLeft;
+                    int got = 0;
+                    foreach (var (rowid, key, state) in RangeRows(tid, first, seq, lo, hi, room))
                     {
+                        if (IsDirty(tid, rowid))
+                        {
+                            blocked = true;
+                            break;
+                        }
+
                         builder.Add(tid, rowid, key, state);
                         last = rowid;
+                        got++;
                     }
 
-                    bool done = last < lo || builder.RoomLeft > 0 || last >= hi;
-                    long reached = done ? seq + span - 1 : seq + (last - (long)pk);
-                    builder.Reached(reached);
+                    bool done = !blocked && got < room;
+                    builder.Reached(done ? seq + span - 1 : seq + (last - first));
                     lo = done ? hi + 1 : last + 1;
                     if (builder.Full)
                     {
                         yield return builder.Flush();
                     }
                 }
+
+                if (blocked)
+                {
+                    break;
+                }
             }
 
-            builder.Reached(top);
+            if (!blocked)
+            {
+                builder.Reached(top);
+            }
         }
 
         if (builder.HasContent)
@@ -163,6 +223,8 @@ internal sealed class ChangeExtractor
             yield return builder.Flush();
         }
     }
+
+    private bool IsDirty(int tid, object storedKey) => _dirty.Count > 0 && _dirty.Contains((tid, storedKey));
 
     private IEnumerable<(long Seq, int Tid, object Pk, long Span)> LogEntries(int site, long after)
     {

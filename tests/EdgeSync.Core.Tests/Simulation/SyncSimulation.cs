@@ -69,7 +69,7 @@ internal sealed class SyncSimulation : IDisposable
             source.Db.Capture();
         }
 
-        foreach (var batch in source.Db.GetChanges(_replicas[to].Db.Vector))
+        foreach (var batch in source.Db.GetChanges(_replicas[to].Db.Vector, TestContext.Current.CancellationToken))
         {
             _network.Add((to, from, BatchCodec.Encode(batch)));
         }

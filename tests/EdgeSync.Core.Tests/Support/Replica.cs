@@ -90,7 +90,7 @@ public sealed class Replica : IDisposable
     {
         from.Db.Capture();
         int batches = 0;
-        foreach (var batch in from.Db.GetChanges(Db.Vector))
+        foreach (var batch in from.Db.GetChanges(Db.Vector, TestContext.Current.CancellationToken))
         {
             Db.Apply(BatchCodec.Decode(BatchCodec.Encode(batch)), from.Site);
             batches++;

@@ -303,8 +303,9 @@ internal sealed class ChangeExtractor
         var t = _tables[tid];
         int n = t.Columns.Count;
         using var cmd = _db.CreateCommand();
+        // "+u.rowid" strips the INTEGER affinity so the comparison uses _edgesync_rows' primary-key index.
         cmd.CommandText = $"SELECT u.rowid, m.cl, m.clocks, {string.Join(", ", t.Columns.Select(c => "u." + Sql.Quote(c)))} "
-            + $"FROM {Sql.Quote(t.Name)} AS u LEFT JOIN _edgesync_rows AS m ON m.tid = $t AND m.pk = u.rowid "
+            + $"FROM {Sql.Quote(t.Name)} AS u LEFT JOIN _edgesync_rows AS m ON m.tid = $t AND m.pk = +u.rowid "
             + "WHERE u.rowid BETWEEN $lo AND $hi ORDER BY u.rowid LIMIT $n";
         cmd.Parameters.AddWithValue("$t", tid);
         cmd.Parameters.AddWithValue("$lo", lo);

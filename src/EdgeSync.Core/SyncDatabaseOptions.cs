@@ -21,6 +21,12 @@ public sealed record SyncDatabaseOptions
     /// <summary>Approximate most bytes of values in one extracted batch.</summary>
     public long MaxBatchBytes { get; init; } = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// How often <see cref="SyncDatabase.Capture"/> checks append tables for rows inserted below rows already
+    /// captured (see <see cref="SyncDatabase.AuditAppendTables"/>). Such rows sync up to this much later.
+    /// </summary>
+    public TimeSpan AppendAuditInterval { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Clock source (tests substitute a fake one).</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 

@@ -19,6 +19,7 @@ internal sealed class BatchApplier
 {
     private readonly SyncStore _store;
     private readonly TimeProvider _time;
+    private readonly Dictionary<TableStore, Dictionary<string, List<long>>> _appended = [];
 
     public BatchApplier(SyncStore store, TimeProvider time)
     {
@@ -47,7 +48,12 @@ internal sealed class BatchApplier
             var result = ApplyRows(batch, plans);
             AdvanceVector(batch);
             RecordPeer(peer, batch);
-            foreach (var (t, _) in plans.Where(p => p.Table.Info.Mode == Schema.CaptureMode.RowidScan))
+            foreach (var (t, rowids) in _appended)
+            {
+                AppendScanner.RecordRemoteRows(_store, t, rowids);
+            }
+
+            foreach (var (t, _) in plans.Where(p => p.Table.Info.Mode == Schema.CaptureMode.RowidScan && p.Table.Info.Policy == Schema.TablePolicy.Lww))
             {
                 Sql.Scalar(_store.Db, $"UPDATE _edgesync_tables SET wm = max(wm, coalesce((SELECT max(rowid) FROM {t.QuotedName}), 0)) WHERE tid = $t",
                     ("$t", (long)t.Info.Id));
@@ -149,6 +155,22 @@ internal sealed class BatchApplier
                 {
                     case MergeAction.Insert:
                         t.InsertRow(outcome.Result.Values!);
+                        if (t.Info is { Policy: Schema.TablePolicy.Append, Mode: Schema.CaptureMode.RowidScan } && key[0] is long rowid)
+                        {
+                            if (!_appended.TryGetValue(t, out var byOrigin))
+                            {
+                                _appended[t] = byOrigin = new(StringComparer.Ordinal);
+                            }
+
+                            var origin = outcome.Result.Clocks[0].Site;
+                            if (!byOrigin.TryGetValue(origin, out var list))
+                            {
+                                byOrigin[origin] = list = [];
+                            }
+
+                            list.Add(rowid);
+                        }
+
                         break;
                     case MergeAction.Update:
                         t.UpdateRow(outcome.Result.Values!, outcome.ChangedColumns);

@@ -28,7 +28,9 @@ internal static class Sealer
         {
             if (t.Info.Mode == CaptureMode.RowidScan)
             {
-                rangeRows += SealInsertRange(store, t, Stamp, touched, newRanges);
+                rangeRows += t.Info.Policy == TablePolicy.Append
+                    ? AppendScanner.Seal(store, t, Stamp)
+                    : SealInsertRange(store, t, Stamp, touched, newRanges);
             }
         }
 
@@ -200,6 +202,11 @@ internal static class Sealer
         }
 
         t.PutMeta(storedKey, next);
+        if (t.Info.Policy == TablePolicy.Append && prior is null)
+        {
+            Sql.Scalar(store.Db, "UPDATE _edgesync_tables SET rows = rows + 1 WHERE tid = $t", ("$t", (long)t.Info.Id));
+        }
+
         var ev = next.Newest;
         log.Set(0, (long)store.SiteIndex);
         log.Set(1, ev.Seq);

@@ -8,8 +8,8 @@ namespace EdgeSync.Capture;
 /// <summary>
 /// Installs the capture triggers in the database file itself, so writes from any process or language are captured.
 /// Triggers only append to <c>_edgesync_pending</c> (table id, operation, changed-column mask, key); the sealer turns
-/// that into clocked changes. Inserts past the rowid watermark of a <see cref="CaptureMode.RowidScan"/> table only
-/// evaluate the trigger's WHEN clause (one indexed lookup) and log nothing: the sealer finds them by scanning. While EdgeSync applies remote changes it sets a row in <c>_edgesync_ctx</c>, which the triggers
+/// that into clocked changes. Inserts into an <c>append</c> <see cref="CaptureMode.RowidScan"/> table fire no trigger
+/// at all, and in-order inserts into an <c>lww</c> one only evaluate a WHEN clause: the sealer finds them by scanning. While EdgeSync applies remote changes it sets a row in <c>_edgesync_ctx</c>, which the triggers
 /// check so applied changes are not re-captured as local ones.
 /// </summary>
 internal static class TriggerInstaller
@@ -44,13 +44,21 @@ internal static class TriggerInstaller
                 + $"INSERT INTO _edgesync_pending(tid, op, mask, {KeySlots(t)}) VALUES ({t.Id}, {OpDelete}, 0, {KeyValues(t, "OLD")}); END;\n");
         }
 
-        // Rowid-scan tables: inserts past the watermark are found by scanning, so the trigger only logs inserts at
-        // or below it (a re-insert, INSERT OR REPLACE, or an id below rows that arrived from other sites).
-        string insertWhen = t.Mode == CaptureMode.RowidScan
-            ? $"NEW.rowid <= (SELECT wm FROM _edgesync_tables WHERE tid = {t.Id}) AND {NotApplying}"
-            : NotApplying;
-        sb.Append($"CREATE TRIGGER {TriggerName(t, "ins")} AFTER INSERT ON {name} WHEN {insertWhen} BEGIN "
-            + $"INSERT INTO _edgesync_pending(tid, op, mask, {KeySlots(t)}) VALUES ({t.Id}, {OpInsert}, -1, {KeyValues(t, "NEW")}); END;\n");
+        // Rowid-scan tables: new rows are found by scanning (see Sealer / AppendScanner). An append table needs no
+        // insert trigger at all; an lww table logs only inserts at or below its watermark (a re-insert, or an
+        // INSERT OR REPLACE, which SQLite reports to no other trigger).
+        string? insertWhen = (t.Mode, t.Policy) switch
+        {
+            (CaptureMode.Trigger, _) => NotApplying,
+            (CaptureMode.RowidScan, TablePolicy.Lww) =>
+                $"NEW.rowid <= (SELECT wm FROM _edgesync_tables WHERE tid = {t.Id}) AND {NotApplying}",
+            _ => null,
+        };
+        if (insertWhen is not null)
+        {
+            sb.Append($"CREATE TRIGGER {TriggerName(t, "ins")} AFTER INSERT ON {name} WHEN {insertWhen} BEGIN "
+                + $"INSERT INTO _edgesync_pending(tid, op, mask, {KeySlots(t)}) VALUES ({t.Id}, {OpInsert}, -1, {KeyValues(t, "NEW")}); END;\n");
+        }
 
         Sql.Exec(db, sb.ToString());
     }

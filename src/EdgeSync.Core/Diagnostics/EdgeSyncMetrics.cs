@@ -34,6 +34,9 @@ public static class EdgeSyncMetrics
     internal static readonly Counter<long> Conflicts =
         Meter.CreateCounter<long>("edgesync_conflicts", "{conflict}", "Writes that lost a merge, by rule");
 
+    internal static readonly Counter<long> LateRowsFound =
+        Meter.CreateCounter<long>("edgesync_append_late_rows", "{row}", "Append rows inserted below the capture frontier, found by the audit");
+
     internal static readonly Counter<long> Compacted =
         Meter.CreateCounter<long>("edgesync_compacted_entries", "{entry}", "Log entries and tombstones removed by compaction");
 }

@@ -17,6 +17,9 @@ internal static partial class Log
     [LoggerMessage(1003, LogLevel.Information, "Compacted {LogEntries} log entries and {Tombstones} tombstones")]
     public static partial void Compacted(ILogger logger, int logEntries, int tombstones);
 
+    [LoggerMessage(1004, LogLevel.Warning, "Found {Rows} append rows inserted below rows already captured; captured them now. Give each site increasing ids to sync them without delay")]
+    public static partial void LateRowsFound(ILogger logger, int rows);
+
     [LoggerMessage(1100, LogLevel.Debug, "Applied batch from {Peer}: {Applied} applied, {Skipped} already known, {Conflicts} conflicts")]
     public static partial void BatchApplied(ILogger logger, string peer, int applied, int skipped, int conflicts);
 

@@ -15,7 +15,9 @@ internal static class MetadataSchema
         CREATE TABLE IF NOT EXISTS _edgesync_sites(idx INTEGER PRIMARY KEY, site TEXT NOT NULL UNIQUE);
         CREATE TABLE IF NOT EXISTS _edgesync_tables(
             tid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, policy TEXT NOT NULL, mode TEXT NOT NULL,
-            columns TEXT NOT NULL, pk TEXT NOT NULL, wm INTEGER NOT NULL DEFAULT 0);
+            columns TEXT NOT NULL, pk TEXT NOT NULL, wm INTEGER NOT NULL DEFAULT 0, rows INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE IF NOT EXISTS _edgesync_runs(
+            tid INTEGER NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL, site INTEGER NOT NULL, PRIMARY KEY(tid, lo)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS _edgesync_pending(
             id INTEGER PRIMARY KEY, tid INTEGER NOT NULL, op INTEGER NOT NULL, mask INTEGER NOT NULL, k0, k1, k2, k3);
         CREATE TABLE IF NOT EXISTS _edgesync_rows(
@@ -23,7 +25,8 @@ internal static class MetadataSchema
             PRIMARY KEY(tid, pk)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS _edgesync_log(
             site INTEGER NOT NULL, seq INTEGER NOT NULL, tid INTEGER NOT NULL, pk NOT NULL,
-            span INTEGER NOT NULL, hlc INTEGER NOT NULL, PRIMARY KEY(site, seq)) WITHOUT ROWID;
+            span INTEGER NOT NULL, hlc INTEGER NOT NULL, cnt INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY(site, seq)) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS _edgesync_log_ranges ON _edgesync_log(tid, pk) WHERE span > 0;
         CREATE TABLE IF NOT EXISTS _edgesync_vector(site INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS _edgesync_floor(site INTEGER PRIMARY KEY, seq INTEGER NOT NULL);

@@ -34,4 +34,51 @@ public sealed class AppendPolicyTests : IDisposable
         Assert.Equal(3L, b.Scalar("SELECT count(*) FROM readings"));
         Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
     }
+
+    [Fact]
+    public void AppendTable_InsertBelowTheLocalFrontier_IsFoundByTheAudit()
+    {
+        using var a = new Replica(_dir.File("a.db"), "a");
+        using var b = new Replica(_dir.File("b.db"), "b");
+        a.Exec("INSERT INTO readings VALUES (10, 'd', 1, 1.0), (20, 'd', 2, 2.0)");
+        b.PullFrom(a);
+        a.Exec("INSERT INTO readings VALUES (5, 'late', 0, 0.5)");   // below every captured row
+        a.Exec("INSERT INTO readings VALUES (15, 'inside', 0, 1.5)"); // inside the captured range [10, 20]
+        Assert.Equal(2, a.Db.AuditAppendTables());
+        Assert.Equal(0, a.Db.AuditAppendTables());
+        b.PullFrom(a);
+        Assert.Equal(4L, b.Scalar("SELECT count(*) FROM readings"));
+        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        Assert.Empty(b.Db.GetConflicts());
+    }
+
+    [Fact]
+    public void AppendTable_ManySitesWithInterleavedIds_AllRowsReachEveryone()
+    {
+        var sites = Enumerable.Range(0, 4).Select(i => new Replica(_dir.File($"s{i}.db"), $"s{i}")).ToList();
+        try
+        {
+            for (int round = 0; round < 5; round++)
+            {
+                for (int i = 0; i < sites.Count; i++)
+                {
+                    long id = (i + 1) * 1_000_000L + round;
+                    sites[i].Exec("INSERT INTO readings VALUES ($1, 'd', $2, 1.0)", id, round);
+                    foreach (var other in sites.Where(o => o != sites[i]))
+                    {
+                        other.PullFrom(sites[i]);
+                    }
+                }
+            }
+
+            Assert.All(sites, s => Assert.Equal(20L, s.Scalar("SELECT count(*) FROM readings")));
+            Assert.Single(sites.Select(s => s.Db.Checksum()).Distinct());
+            // Every row was found by the scan itself, none needed the audit.
+            Assert.All(sites, s => Assert.Equal(0, s.Db.AuditAppendTables()));
+        }
+        finally
+        {
+            sites.ForEach(s => s.Dispose());
+        }
+    }
 }

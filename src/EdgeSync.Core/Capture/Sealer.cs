@@ -158,7 +158,7 @@ internal static class Sealer
 
     private static bool SealRow(SyncStore store, TableStore t, object?[] key, object storedKey, long mask, Func<Hlc> stamp, SqliteCommand log)
     {
-        var prior = LoadPrior(store, t, key, storedKey);
+        var prior = t.LoadClocks(key, storedKey);
         var current = t.SelectRow(key);
         RowState next;
         if (current is not null)
@@ -219,33 +219,6 @@ internal static class Sealer
 
     private static CellClock NewClock(SyncStore store, Func<Hlc> stamp, Hlc prevHlc, string prevSite) =>
         new(stamp(), store.SiteId, store.AllocateSeq(1), prevHlc, prevSite);
-
-    /// <summary>The row's clocks before this seal, without its values (which may already be gone).</summary>
-    private static RowState? LoadPrior(SyncStore store, TableStore t, object?[] key, object storedKey)
-    {
-        using var cmd = store.Db.CreateCommand();
-        cmd.CommandText = "SELECT cl, clocks FROM _edgesync_rows WHERE tid = $t AND pk = $pk";
-        cmd.Parameters.AddWithValue("$t", t.Info.Id);
-        cmd.Parameters.AddWithValue("$pk", storedKey);
-        using (var r = cmd.ExecuteReader())
-        {
-            if (r.Read())
-            {
-                long cl = r.GetInt64(0);
-                var blob = (byte[])r.GetValue(1);
-                return cl % 2 == 0
-                    ? RowState.Deleted(cl, ClockCodec.Decode(blob, 1, store.Sites.NameOf)[0])
-                    : RowState.Alive(cl, new object?[t.ColumnCount], ClockCodec.Decode(blob, t.ColumnCount, store.Sites.NameOf));
-            }
-        }
-
-        if (t.Info.Mode == CaptureMode.RowidScan && key[0] is long rowid && t.RangeClock(rowid) is { } clock)
-        {
-            return RowState.Alive(1, new object?[t.ColumnCount], Fill(t.ColumnCount, clock));
-        }
-
-        return null;
-    }
 
     private static CellClock[] Fill(int n, CellClock clock)
     {

@@ -98,42 +98,58 @@ internal sealed class TableStore : IDisposable
     /// <summary>Loads the local state of a row, or null when this replica has never seen it.</summary>
     public RowState? LoadState(ReadOnlySpan<object?> key, object storedKey)
     {
+        var prior = LoadClocks(key, storedKey);
+        if (prior is null || prior.IsDeleted)
+        {
+            return prior;
+        }
+
+        var values = SelectRow(key);
+        if (values is null)
+        {
+            return prior.CausalLength > 1 || HasMeta(storedKey)
+                ? throw new InvalidDataException(
+                    $"table '{Info.Name}': metadata says row {KeyText(key)} exists but it is missing; the database was changed with triggers disabled")
+                : null; // an insert range covers the rowid, but no row was ever there
+        }
+
+        return RowState.Alive(prior.CausalLength, values, prior.Clocks);
+    }
+
+    /// <summary>
+    /// The row's causal length and clocks without its values (which may already be gone): from its metadata row, or
+    /// from the insert range that captured it. Values of a live state are left null.
+    /// </summary>
+    public RowState? LoadClocks(ReadOnlySpan<object?> key, object storedKey)
+    {
         _getMeta.Set(1, storedKey);
-        long cl = 0;
-        byte[]? blob = null;
         using (var r = _getMeta.ExecuteReader())
         {
             if (r.Read())
             {
-                cl = r.GetInt64(0);
-                blob = (byte[])r.GetValue(1);
+                long cl = r.GetInt64(0);
+                var blob = (byte[])r.GetValue(1);
+                return cl % 2 == 0
+                    ? RowState.Deleted(cl, ClockCodec.Decode(blob, 1, _sites.NameOf)[0])
+                    : RowState.Alive(cl, new object?[ColumnCount], ClockCodec.Decode(blob, ColumnCount, _sites.NameOf));
             }
-        }
-
-        if (blob is not null)
-        {
-            if (cl % 2 == 0)
-            {
-                return RowState.Deleted(cl, ClockCodec.Decode(blob, 1, _sites.NameOf)[0]);
-            }
-
-            var values = SelectRow(key) ?? throw new InvalidDataException(
-                $"table '{Info.Name}': metadata says row {KeyText(key)} exists but it is missing; the database was changed with triggers disabled");
-            return RowState.Alive(cl, values, ClockCodec.Decode(blob, ColumnCount, _sites.NameOf));
         }
 
         if (Info.Mode == CaptureMode.RowidScan && key[0] is long rowid && RangeClock(rowid) is { } clock)
         {
-            var values = SelectRow(key);
-            if (values is not null)
-            {
-                var clocks = new CellClock[ColumnCount];
-                Array.Fill(clocks, clock);
-                return RowState.Alive(1, values, clocks);
-            }
+            var clocks = new CellClock[ColumnCount];
+            Array.Fill(clocks, clock);
+            return RowState.Alive(1, new object?[ColumnCount], clocks);
         }
 
         return null;
+    }
+
+    private bool HasMeta(object storedKey)
+    {
+        _getMeta.Set(1, storedKey);
+        using var r = _getMeta.ExecuteReader();
+        return r.Read();
     }
 
     /// <summary>The clock of the insert range that captured <paramref name="rowid"/>, if one covers it.</summary>

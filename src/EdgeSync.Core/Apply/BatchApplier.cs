@@ -59,7 +59,7 @@ internal sealed class BatchApplier
                     ("$t", (long)t.Info.Id));
             }
 
-            Sql.Exec(_store.Db, "DELETE FROM _edgesync_ctx");
+            Sql.Exec(_store.Db, "DELETE FROM _edgesync_ctx; DELETE FROM _edgesync_pending"); // only this transaction's own inserts
             _store.Commit();
             return result;
         }

@@ -50,8 +50,9 @@ internal static class TriggerInstaller
         string? insertWhen = (t.Mode, t.Policy) switch
         {
             (CaptureMode.Trigger, _) => NotApplying,
-            (CaptureMode.RowidScan, TablePolicy.Lww) =>
-                $"NEW.rowid <= (SELECT wm FROM _edgesync_tables WHERE tid = {t.Id}) AND {NotApplying}",
+            // No "not applying" check here: it costs every in-order insert a second lookup. Inserts the applier
+            // makes at or below the watermark are logged, and the applier deletes those entries before it commits.
+            (CaptureMode.RowidScan, TablePolicy.Lww) => $"NEW.rowid <= (SELECT wm FROM _edgesync_tables WHERE tid = {t.Id})",
             _ => null,
         };
         if (insertWhen is not null)

@@ -1,32 +1,48 @@
-using Microsoft.Data.Sqlite;
-using System.Diagnostics;
+using System.CommandLine;
+using EdgeSync.Bench.Internal;
+using EdgeSync.Bench.Scenarios;
 
-static double Run(string trig)
+// dotnet run -c Release --project bench/EdgeSync.Bench -- <capture|merge> [--json] [--rows N] [--runs K]
+// Exit codes: 0 measured and verified; 1 a scenario produced a wrong result (message on stderr) or the engine threw.
+
+var root = new RootCommand("EdgeSync benchmarks: each scenario measures against raw SQLite or a stated target on this machine.")
 {
-    var path = Path.Combine(Path.GetTempPath(), $"probe-{Guid.NewGuid():N}.db");
-    using var c = new SqliteConnection($"Data Source={path};Pooling=false");
-    c.Open();
-    using (var p = c.CreateCommand()) { p.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; CREATE TABLE t(id INTEGER PRIMARY KEY, device TEXT, ts INTEGER, value REAL); CREATE TABLE hw(k INTEGER PRIMARY KEY, v INTEGER); INSERT INTO hw VALUES(1, 0); CREATE TABLE lg(id INTEGER PRIMARY KEY, tid INTEGER, op INTEGER, mask INTEGER, k0, k1, k2, k3);" + trig; p.ExecuteNonQuery(); }
-    using var ins = c.CreateCommand();
-    ins.CommandText = "INSERT INTO t(id, device, ts, value) VALUES ($id, $d, $ts, $v)";
-    var pid = ins.Parameters.Add("$id", SqliteType.Integer); var pd = ins.Parameters.Add("$d", SqliteType.Text);
-    var pts = ins.Parameters.Add("$ts", SqliteType.Integer); var pv = ins.Parameters.Add("$v", SqliteType.Real);
-    ins.Prepare();
-    var sw = Stopwatch.StartNew();
-    for (int b = 0; b < 100; b++)
-    {
-        using var tx = c.BeginTransaction(); ins.Transaction = tx;
-        for (int i = 0; i < 10000; i++) { long id = b * 10000L + i + 1; pid.Value = id; pd.Value = "dev-" + (id % 100); pts.Value = id * 1000; pv.Value = id * 0.5; ins.ExecuteNonQuery(); }
-        tx.Commit();
-    }
-    var r = 1_000_000 / sw.Elapsed.TotalSeconds;
-    c.Close(); File.Delete(path); File.Delete(path + "-wal"); File.Delete(path + "-shm");
-    return r;
-}
-string[] trigs = {
- "",
- "CREATE TRIGGER a AFTER INSERT ON t WHEN NEW.id < 5 BEGIN INSERT INTO lg(tid,op,mask,k0) VALUES(1,1,-1,NEW.id); END;",
- "CREATE TRIGGER a BEFORE UPDATE ON t BEGIN SELECT RAISE(ABORT, 'x'); END; CREATE TRIGGER b BEFORE DELETE ON t BEGIN SELECT RAISE(ABORT, 'x'); END;",
+    Scenario("capture", "Insert rows with no EdgeSync, into an append table, and into an lww table; report rates, ratios to raw and seal time.",
+        "Rows each variant inserts.", defaultRows: 1_000_000, defaultRuns: 5, CaptureScenario.Run),
+    Scenario("merge", "Apply a peer's lww changes (half updates of shared rows, half new rows); report changes per second.",
+        "Changes applied (half updates, half inserts).", defaultRows: 100_000, defaultRuns: 3, MergeScenario.Run),
 };
-for (int round = 0; round < 3; round++)
-  foreach (var t in trigs) { Console.WriteLine($"{round} {Run(t):F0} {t[..Math.Min(60, t.Length)]}"); }
+return root.Parse(args).Invoke();
+
+static Command Scenario<TReport>(string name, string description, string rowsDescription, int defaultRows, int defaultRuns, Func<int, int, TReport> run)
+{
+    var json = new Option<bool>("--json") { Description = "Print one JSON object on one line instead of text." };
+    var rows = new Option<int>("--rows") { Description = rowsDescription, DefaultValueFactory = _ => defaultRows };
+    var runs = new Option<int>("--runs") { Description = "Measured runs (after an unreported warm-up); medians are reported.", DefaultValueFactory = _ => defaultRuns };
+    foreach (var option in new[] { rows, runs })
+    {
+        option.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 1)
+            {
+                r.AddError($"{r.Option.Name} must be at least 1");
+            }
+        });
+    }
+
+    var command = new Command(name, description) { json, rows, runs };
+    command.SetAction(parsed =>
+    {
+        try
+        {
+            Report.Write(run(parsed.GetValue(rows), parsed.GetValue(runs)), parsed.GetValue(json));
+            return 0;
+        }
+        catch (BenchmarkFailedException e)
+        {
+            Console.Error.WriteLine($"{name}: FAILED: {e.Message}");
+            return 1;
+        }
+    });
+    return command;
+}

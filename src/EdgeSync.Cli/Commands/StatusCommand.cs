@@ -1,0 +1,117 @@
+using System.CommandLine;
+using System.Text.Json;
+using EdgeSync.Cli.Internal;
+using EdgeSync.Schema;
+
+namespace EdgeSync.Cli.Commands;
+
+/// <summary><c>edgesync status</c>: site id, version vector, synced tables and the <c>cluster_sync</c> rows.</summary>
+internal static class StatusCommand
+{
+    private static readonly string[] PeerHeader = ["PEER", "TABLE", "LAST SYNC (UTC)", "STATE"];
+
+    public static Command Create(CliContext context)
+    {
+        var db = CommonOptions.Database();
+        var json = CommonOptions.Json();
+        var command = new Command("status", "Show a database's site id, version vector, synced tables, and the last sync with each peer "
+            + "per table (the cluster_sync table).")
+        {
+            db, json,
+        };
+        command.SetAction(parsed => Run(context, parsed.GetRequiredValue(db), parsed.GetValue(json)));
+        return command;
+    }
+
+    private static int Run(CliContext context, string path, bool json)
+    {
+        using var db = Databases.OpenInitialised(path);
+        var vector = db.Vector;
+        var tables = db.Tables.OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
+        var peers = db.GetSyncStatus();
+        if (json)
+        {
+            JsonOutput.Write(context.Out, w => WriteJson(w, db, vector, tables, peers));
+            return ExitCodes.Ok;
+        }
+
+        var output = context.Out;
+        output.WriteLine($"database  {path}");
+        output.WriteLine($"site      {db.SiteId}");
+        output.WriteLine($"vector    {(vector.Count == 0 ? "(empty)" : string.Join("  ", vector.Select(e => $"{e.Key}:{Format.N(e.Value)}")))}");
+        output.WriteLine($"tables    {(tables.Count == 0 ? "(none)" : string.Join(", ", tables.Select(t => $"{t.Name} ({t.Policy.ToName()}, {t.Mode.ToName()})")))}");
+        if (peers.Count == 0)
+        {
+            output.WriteLine("peers     (no sync yet)");
+            return ExitCodes.Ok;
+        }
+
+        output.WriteLine("peers");
+        var rows = new List<string[]> { PeerHeader };
+        rows.AddRange(peers.Select(p => new[] { p.ClusterId, p.Table, p.LastSyncTime > 0 ? Format.Iso(p.LastSyncTime) : "never", p.State }));
+        Format.Table(output, "  ", rows);
+        return ExitCodes.Ok;
+    }
+
+    private static void WriteJson(Utf8JsonWriter w, SyncDatabase db, Clocks.VersionVector vector, List<TableInfo> tables,
+        IReadOnlyList<Storage.SyncStatusEntry> peers)
+    {
+        w.WriteStartObject();
+        w.WriteString("database", db.Path);
+        w.WriteString("siteId", db.SiteId);
+        w.WriteStartObject("vector");
+        foreach (var (site, seq) in vector)
+        {
+            w.WriteNumber(site, seq);
+        }
+
+        w.WriteEndObject();
+        w.WriteStartArray("tables");
+        foreach (var t in tables)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", t.Name);
+            w.WriteString("policy", t.Policy.ToName());
+            w.WriteString("captureMode", t.Mode.ToName());
+            w.WriteStartArray("columns");
+            foreach (var c in t.Columns)
+            {
+                w.WriteStringValue(c);
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("primaryKey");
+            foreach (int i in t.PrimaryKey)
+            {
+                w.WriteStringValue(t.Columns[i]);
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteStartArray("peers");
+        foreach (var p in peers)
+        {
+            w.WriteStartObject();
+            w.WriteString("syncId", p.SyncId);
+            w.WriteString("peer", p.ClusterId);
+            w.WriteString("table", p.Table);
+            if (p.LastSyncTime > 0)
+            {
+                w.WriteString("lastSyncTime", Format.Iso(p.LastSyncTime));
+            }
+            else
+            {
+                w.WriteNull("lastSyncTime");
+            }
+
+            w.WriteString("state", p.State);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+}

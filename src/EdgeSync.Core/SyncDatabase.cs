@@ -318,6 +318,27 @@ public sealed class SyncDatabase : IDisposable, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Records in <c>cluster_sync</c> that an exchange with <paramref name="peer"/> completed now (every batch it had
+    /// was applied, possibly none): every synced table gets the current time and state <c>ok</c>.
+    /// </summary>
+    public void MarkSynced(string peer)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(peer);
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            long now = _options.Time.GetUtcNow().ToUnixTimeMilliseconds();
+            foreach (var t in _store.Tables)
+            {
+                Sql.Scalar(_store.Db,
+                    "INSERT INTO cluster_sync(sync_id, cluster_id, table_name, last_sync_time, sync_state) VALUES ($id, $p, $t, $now, 'ok') "
+                    + "ON CONFLICT(sync_id) DO UPDATE SET last_sync_time = excluded.last_sync_time, sync_state = 'ok'",
+                    ("$id", $"{peer}/{t.Info.Name}"), ("$p", peer), ("$t", t.Info.Name), ("$now", now));
+            }
+        }
+    }
+
     /// <summary>Sets <c>cluster_sync.sync_state</c> for a peer and table (for example to the last error).</summary>
     public void SetSyncState(string peer, string table, string state)
     {

@@ -19,6 +19,7 @@ internal static class Transfer
             cancellationToken.ThrowIfCancellationRequested();
         }
 
+        to.MarkSynced(from.SiteId);
         return totals;
     }
 }

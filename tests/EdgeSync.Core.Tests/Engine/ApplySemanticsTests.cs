@@ -232,4 +232,16 @@ public sealed class ApplySemanticsTests : IDisposable
         b.Db.SetSyncState("a", "settings", "error: peer unreachable");
         Assert.Equal("error: peer unreachable", b.Db.GetSyncStatus().Single(s => s.Table == "settings").State);
     }
+
+    [Fact]
+    public void MarkSynced_AfterAnEmptyExchange_RefreshesEveryTable()
+    {
+        using var a = New("a");
+        using var b = New("b");
+        Assert.Equal(0, b.PullFrom(a));
+        b.Db.MarkSynced("a");
+        var rows = b.Db.GetSyncStatus();
+        Assert.Equal(["a/counters", "a/items", "a/readings", "a/settings"], rows.Select(r => r.SyncId));
+        Assert.All(rows, r => Assert.True(r.LastSyncTime > 0 && r.State == "ok"));
+    }
 }

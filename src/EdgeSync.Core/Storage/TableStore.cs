@@ -227,31 +227,35 @@ internal sealed class TableStore : IDisposable
         if (!_updates.TryGetValue(key, out var cmd))
         {
             var sets = new List<string>();
+            var names = new List<string>();
             for (int i = 0; i < ColumnCount; i++)
             {
                 if (sig[i] == '1')
                 {
                     sets.Add($"{Sql.Quote(Info.Columns[i])} = $v{i}");
+                    names.Add($"$v{i}");
                 }
             }
 
-            cmd = _db.CreateCommand();
-            cmd.CommandText = $"UPDATE {QuotedName} SET {string.Join(", ", sets)} WHERE {_where.Replace("$k", "$pk", StringComparison.Ordinal)}";
+            names.AddRange(Info.PrimaryKey.Select((_, i) => $"$pk{i}"));
+            cmd = Sql.Prepare(_db,
+                $"UPDATE {QuotedName} SET {string.Join(", ", sets)} WHERE {_where.Replace("$k", "$pk", StringComparison.Ordinal)}",
+                [.. names]);
             _updates[key] = cmd;
         }
 
-        cmd.Parameters.Clear();
+        int p = 0;
         for (int i = 0; i < ColumnCount; i++)
         {
             if (sig[i] == '1')
             {
-                cmd.Parameters.AddWithValue($"$v{i}", values[i] ?? DBNull.Value);
+                cmd.Set(p++, values[i]);
             }
         }
 
-        for (int i = 0; i < Info.PrimaryKey.Count; i++)
+        foreach (int k in Info.PrimaryKey)
         {
-            cmd.Parameters.AddWithValue($"$pk{i}", values[Info.PrimaryKey[i]] ?? DBNull.Value);
+            cmd.Set(p++, values[k]);
         }
 
         cmd.ExecuteNonQuery();

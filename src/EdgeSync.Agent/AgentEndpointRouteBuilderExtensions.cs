@@ -1,0 +1,29 @@
+using EdgeSync.Agent.Grpc;
+using EdgeSync.Agent.Ingest;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Routing;
+
+namespace EdgeSync.Agent;
+
+/// <summary>Maps the agent's endpoints.</summary>
+public static class AgentEndpointRouteBuilderExtensions
+{
+    /// <summary>
+    /// Maps the gRPC <c>edgesync.v1.Sync</c> service, <c>POST /v1/tables/{table}/rows</c> (and
+    /// <c>/v1/databases/{database}/tables/{table}/rows</c>), <c>/metrics</c> (Prometheus text), <c>/healthz/live</c>
+    /// (the process answers) and <c>/healthz/ready</c> (every database open and writable). Requires
+    /// <see cref="AgentServiceCollectionExtensions.AddEdgeSyncAgent"/>. gRPC needs HTTP/2: serve the endpoint with
+    /// <c>HttpProtocols.Http1AndHttp2</c> (as <see cref="AgentHost"/> does).
+    /// </summary>
+    public static IEndpointRouteBuilder MapEdgeSyncAgent(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.MapGrpcService<SyncService>();
+        IngestEndpoints.Map(endpoints);
+        endpoints.MapPrometheusScrapingEndpoint("/metrics");
+        endpoints.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false });
+        endpoints.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        return endpoints;
+    }
+}

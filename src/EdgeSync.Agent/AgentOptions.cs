@@ -1,0 +1,115 @@
+using EdgeSync.Agent.Internal;
+
+namespace EdgeSync.Agent;
+
+/// <summary>
+/// Configuration of one agent, bound from the <c>EdgeSync</c> section (appsettings, <c>EdgeSync__Key</c> or
+/// <c>EDGESYNC_KEY</c> environment variables, command-line flags). Immutable; every value but
+/// <see cref="Databases"/> has a usable default.
+/// </summary>
+public sealed record AgentOptions
+{
+    /// <summary>The configuration section the options bind from.</summary>
+    public const string SectionName = "EdgeSync";
+
+    /// <summary>
+    /// SQLite files this agent hosts (at least one). Each is known to peers by its file name without extension, so
+    /// replicas of one database must use the same file name on every site.
+    /// </summary>
+    public IReadOnlyList<string> Databases { get; init; } = [];
+
+    /// <summary>
+    /// This replica's site id, unique across the fleet (e.g. <c>factory-001/sqlite-edge-0</c>). Required the first
+    /// time a database is opened; later it must match the id stored in the file (or be left unset).
+    /// </summary>
+    public string? Site { get; init; }
+
+    /// <summary>The cluster this agent runs in (ConfigMap key <c>cluster_id</c>). Sent in the handshake and used as a metric label.</summary>
+    public string? ClusterId { get; init; }
+
+    /// <summary>Region of the cluster (ConfigMap key <c>region</c>). Informational.</summary>
+    public string? Region { get; init; }
+
+    /// <summary>Nodes in the cluster (ConfigMap key <c>node_count</c>). Informational.</summary>
+    public int? NodeCount { get; init; }
+
+    /// <summary>Storage class of the volume holding the databases (ConfigMap key <c>storage_class</c>). Informational.</summary>
+    public string? StorageClass { get; init; }
+
+    /// <summary>
+    /// This agent's role. Unset: <see cref="AgentRole.Factory"/> when <see cref="Hub"/> is set, else
+    /// <see cref="AgentRole.Peer"/>. An HQ agent sets <see cref="AgentRole.Hub"/> explicitly.
+    /// </summary>
+    public AgentRole? Role { get; init; }
+
+    /// <summary>
+    /// URLs the sync (gRPC) endpoint listens on, e.g. <c>http://0.0.0.0:5000</c>: cleartext HTTP/2 with prior
+    /// knowledge (h2c), which peers' <see cref="Peers"/>/<see cref="Hub"/> URLs point at. Kestrel cannot serve
+    /// HTTP/1.1 and h2c on one cleartext port, so HTTP/1.1 clients (Prometheus, kubelet probes, curl) use
+    /// <see cref="HttpListen"/>. Used by <see cref="AgentHost"/>; default <c>http://0.0.0.0:5000</c> when neither is set.
+    /// </summary>
+    public IReadOnlyList<string> Listen { get; init; } = [];
+
+    /// <summary>
+    /// URLs of the HTTP/1.1 endpoint (ingest, <c>/metrics</c>, <c>/healthz/*</c>), e.g. <c>http://0.0.0.0:8080</c>.
+    /// The same routes are also served on <see cref="Listen"/> over HTTP/2. Default <c>http://0.0.0.0:8080</c> when
+    /// neither is set.
+    /// </summary>
+    public IReadOnlyList<string> HttpListen { get; init; } = [];
+
+    /// <summary>Peer agents to sync with (absolute <c>http://</c> or <c>https://</c> URLs), one independent loop each.</summary>
+    public IReadOnlyList<string> Peers { get; init; } = [];
+
+    /// <summary>
+    /// <c>name:port</c> of a headless Service: every A/AAAA record is a peer (<c>http://address:port</c>), re-resolved
+    /// every <see cref="PeerDnsIntervalMs"/>. This agent's own address is recognised by its site id and skipped.
+    /// </summary>
+    public string? PeerDns { get; init; }
+
+    /// <summary>How often <see cref="PeerDns"/> is re-resolved, in milliseconds.</summary>
+    public int PeerDnsIntervalMs { get; init; } = 5_000;
+
+    /// <summary>The HQ agent's URL. Setting it makes this agent a factory (unless <see cref="Role"/> says otherwise) and adds the hub as a peer.</summary>
+    public string? Hub { get; init; }
+
+    /// <summary>Synced tables: name → policy and direction. Each is enabled at start (the table must exist).</summary>
+    public IReadOnlyDictionary<string, TableSyncOptions> Tables { get; init; } = new Dictionary<string, TableSyncOptions>();
+
+    /// <summary>How often the capture loop checks <c>PRAGMA data_version</c> for commits by any process, in milliseconds.</summary>
+    public int CaptureIntervalMs { get; init; } = 5;
+
+    /// <summary>A sync round runs with each peer at least this often, in milliseconds (and promptly after every local change).</summary>
+    public int SyncIntervalMs { get; init; } = 1_000;
+
+    /// <summary>Deadline of a handshake, in milliseconds.</summary>
+    public int CallTimeoutMs { get; init; } = 10_000;
+
+    /// <summary>Deadline of one pull or push stream, in milliseconds. A stream cut by it resumes in the next round.</summary>
+    public int StreamTimeoutMs { get; init; } = 120_000;
+
+    /// <summary>First retry delay after a transient failure, in milliseconds (exponential, jittered).</summary>
+    public int RetryBaseDelayMs { get; init; } = 100;
+
+    /// <summary>Longest retry delay, in milliseconds.</summary>
+    public int RetryMaxDelayMs { get; init; } = 5_000;
+
+    /// <summary>Most rows in one batch this agent extracts.</summary>
+    public int MaxBatchRows { get; init; } = 5_000;
+
+    /// <summary>Most rows accepted by one ingest request.</summary>
+    public int MaxIngestRows { get; init; } = 50_000;
+
+    /// <summary>Largest gRPC message accepted or sent, in bytes (an encoded batch is one message).</summary>
+    public int MaxMessageBytes { get; init; } = 32 * 1024 * 1024;
+
+    /// <summary>The role in effect (see <see cref="Role"/>).</summary>
+    public AgentRole EffectiveRole => Role ?? (string.IsNullOrWhiteSpace(Hub) ? AgentRole.Peer : AgentRole.Factory);
+
+    /// <summary>The configured direction of <paramref name="table"/>; <see cref="SyncDirection.Both"/> when not configured.</summary>
+    public SyncDirection DirectionOf(string table) =>
+        Tables.TryGetValue(table, out var t) ? t.Direction : SyncDirection.Both;
+
+    /// <summary>Static peer URLs: <see cref="Peers"/> plus <see cref="Hub"/>, without duplicates.</summary>
+    public IReadOnlyList<string> StaticPeers =>
+        Peers.Append(Hub).Where(u => !string.IsNullOrWhiteSpace(u)).Select(u => PeerAddress.Normalize(u!)).Distinct(StringComparer.Ordinal).ToList();
+}

@@ -1,0 +1,57 @@
+using EdgeSync.Agent.Configuration;
+using EdgeSync.Agent.Health;
+using EdgeSync.Agent.Hosting;
+using EdgeSync.Diagnostics;
+using Grpc.AspNetCore.Server;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+
+namespace EdgeSync.Agent;
+
+/// <summary>Registers the agent in a host's services.</summary>
+public static class AgentServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the agent: <see cref="AgentOptions"/> bound from the <c>EdgeSync</c> section and validated at start, the
+    /// hosted service that opens the databases and runs capture and peer loops, the gRPC sync service, health checks
+    /// and OpenTelemetry metrics for the <c>EdgeSync</c> meter (Prometheus exporter). When
+    /// <paramref name="configuration"/> is also a configuration builder (as <c>WebApplicationBuilder.Configuration</c>
+    /// is), the <c>EDGESYNC_*</c> environment variables are added to it (see
+    /// <see cref="AgentConfigurationExtensions.AddEdgeSyncEnvironmentVariables"/>). Pair with
+    /// <see cref="AgentEndpointRouteBuilderExtensions.MapEdgeSyncAgent"/>.
+    /// </summary>
+    public static IServiceCollection AddEdgeSyncAgent(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        if (configuration is IConfigurationBuilder builder)
+        {
+            builder.AddEdgeSyncEnvironmentVariables();
+        }
+
+        services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<DatabaseRegistry>();
+        services.AddHostedService<AgentService>();
+
+        services.AddGrpc();
+        // Read from configuration, not IOptions<AgentOptions>: mapping the gRPC service resolves these options before
+        // start, and invalid agent options must fail at start with their own message.
+        services.AddOptions<GrpcServiceOptions>().Configure<IConfiguration>((grpc, config) =>
+        {
+            int max = config.GetValue($"{AgentOptions.SectionName}:{nameof(AgentOptions.MaxMessageBytes)}", new AgentOptions().MaxMessageBytes);
+            grpc.MaxReceiveMessageSize = max;
+            grpc.MaxSendMessageSize = max;
+        });
+        services.AddProblemDetails();
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(EdgeSyncMetrics.MeterName)
+            .AddPrometheusExporter());
+        return services;
+    }
+}

@@ -1,0 +1,194 @@
+using EdgeSync.Agent.Diagnostics;
+using EdgeSync.Agent.Hosting;
+using EdgeSync.Agent.Internal;
+using EdgeSync.Agent.Protocol.V1;
+using EdgeSync.Agent.Sync;
+using EdgeSync.Protocol;
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeSync.Agent.Grpc;
+
+/// <summary>
+/// The server side of the sync protocol. Every handler reads the caller's vector, sends or applies only what that
+/// vector implies, and enforces the table directions between the caller's role and this agent's.
+/// </summary>
+internal sealed class SyncService(DatabaseRegistry registry, IHostApplicationLifetime lifetime, ILogger<SyncService> logger)
+    : Protocol.V1.Sync.SyncBase
+{
+    private static readonly BatchLimits Limits = BatchLimits.Default;
+
+    public override Task<HandshakeReply> Handshake(HandshakeRequest request, ServerCallContext context)
+    {
+        try
+        {
+            DatabaseRegistry.CheckProtocol(request.ProtocolVersion);
+            var hosted = registry.Get(request.Database);
+            var vector = Wire.ToVector(request.Vector);
+            if (request.SiteId.Length > 0 && request.SiteId != hosted.Site)
+            {
+                hosted.Db.RecordPeerVector(request.SiteId, vector);
+                hosted.Board.Observe(request.SiteId, vector, success: false);
+            }
+
+            var reply = new HandshakeReply
+            {
+                SiteId = hosted.Site,
+                ProtocolVersion = Wire.ProtocolVersion,
+                Role = Wire.ToWire(hosted.Role),
+                ClusterId = hosted.Options.ClusterId ?? "",
+            };
+            Wire.CopyTo(hosted.Db.Vector, reply.Vector);
+            return Task.FromResult(reply);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw Fail("Handshake", request.SiteId, e);
+        }
+    }
+
+    public override async Task Pull(PullRequest request, IServerStreamWriter<BatchMessage> responseStream, ServerCallContext context)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        var ct = cts.Token;
+        try
+        {
+            var hosted = registry.Get(request.Database);
+            var peerRole = Wire.FromWire(request.Role);
+            var vector = Wire.ToVector(request.Vector);
+            var tags = hosted.Board.TagsFor(request.SiteId);
+            hosted.Board.Observe(request.SiteId, vector, success: false);
+
+            // SQLite is synchronous: batches are extracted on this thread, one at a time; WriteAsync waits for HTTP/2 flow control.
+            foreach (var batch in hosted.Db.GetChanges(vector, ct))
+            {
+                var filtered = DirectionFilter.Filter(batch, hosted.DirectionOf, hosted.Role, peerRole, out int withheld);
+                if (withheld > 0)
+                {
+                    AgentMetrics.ChangesWithheld.Add(withheld, tags);
+                }
+
+                var payload = BatchCodec.Encode(filtered);
+                await responseStream.WriteAsync(new BatchMessage { Payload = UnsafeByteOperations.UnsafeWrap(payload), Rows = filtered.RowCount }, ct)
+                    .ConfigureAwait(false);
+                AgentMetrics.BatchesSent.Add(1, tags);
+                AgentMetrics.ChangesSent.Add(filtered.RowCount, tags);
+                AgentMetrics.BytesSent.Add(payload.Length, tags);
+            }
+
+            hosted.Board.Observe(request.SiteId, vector, success: true);
+        }
+        catch (Exception) when (ct.IsCancellationRequested)
+        {
+            // The caller went away (or the agent is stopping) mid-stream: it resumes from its vector next round.
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw Fail("Pull", request.SiteId, e);
+        }
+    }
+
+    public override async Task<PushReply> Push(IAsyncStreamReader<BatchMessage> requestStream, ServerCallContext context)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        var ct = cts.Token;
+        string peer = context.RequestHeaders.GetValue(Wire.SiteHeader) ?? "";
+        try
+        {
+            _ = int.TryParse(context.RequestHeaders.GetValue(Wire.ProtocolHeader), out int protocol);
+            DatabaseRegistry.CheckProtocol(protocol);
+            if (peer.Length == 0)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"push without the '{Wire.SiteHeader}' header"));
+            }
+
+            var hosted = registry.Get(context.RequestHeaders.GetValue(Wire.DatabaseHeader));
+            var peerRole = Wire.ParseRole(context.RequestHeaders.GetValue(Wire.RoleHeader));
+            var tags = hosted.Board.TagsFor(peer);
+            var peerVector = Clocks.VersionVector.Empty;
+            await foreach (var message in requestStream.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                AgentMetrics.BatchesReceived.Add(1, tags);
+                AgentMetrics.BytesReceived.Add(message.Payload.Length, tags);
+                var batch = BatchCodec.Decode(message.Payload.Span, Limits);
+                var filtered = DirectionFilter.Filter(batch, hosted.DirectionOf, peerRole, hosted.Role, out int withheld);
+                if (withheld > 0)
+                {
+                    AgentMetrics.ChangesWithheld.Add(withheld, tags);
+                }
+
+                var result = hosted.Db.Apply(filtered, peer);
+                AgentMetrics.ChangesReceived.Add(filtered.RowCount, tags);
+                peerVector = peerVector.Merge(batch.SenderVector);
+                if (result.Applied > 0)
+                {
+                    hosted.Changed.Notify();
+                }
+            }
+
+            hosted.Board.Observe(peer, peerVector, success: true);
+            var reply = new PushReply();
+            Wire.CopyTo(hosted.Db.Vector, reply.Vector);
+            return reply;
+        }
+        catch (Exception e) when (e is not OperationCanceledException && !ct.IsCancellationRequested)
+        {
+            throw Fail("Push", peer, e);
+        }
+    }
+
+    public override async Task Watch(WatchRequest request, IServerStreamWriter<WatchEvent> responseStream, ServerCallContext context)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        var ct = cts.Token;
+        HostedDatabase hosted;
+        try
+        {
+            hosted = registry.Get(request.Database);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw Fail("Watch", request.SiteId, e);
+        }
+
+        using var subscription = hosted.Changed.Subscribe();
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                var vector = hosted.TryVector();
+                if (vector is null)
+                {
+                    return;
+                }
+
+                var ev = new WatchEvent();
+                Wire.CopyTo(vector, ev.Vector);
+                await responseStream.WriteAsync(ev, ct).ConfigureAwait(false);
+                await subscription.Reader.ReadAsync(ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Caller gone or agent stopping: the watch simply ends.
+        }
+    }
+
+    private RpcException Fail(string call, string peer, Exception exception)
+    {
+        var rpc = GrpcErrors.ToRpc(exception);
+        AgentMetrics.Errors.Add(1, new KeyValuePair<string, object?>("kind", SyncErrors.Kind(rpc)), new KeyValuePair<string, object?>("side", "server"));
+        if (rpc.StatusCode == StatusCode.Internal)
+        {
+            Log.ServerError(logger, call, peer, exception);
+        }
+        else
+        {
+            Log.Refused(logger, call, peer, rpc.StatusCode.ToString(), rpc.Status.Detail);
+        }
+
+        return rpc;
+    }
+}

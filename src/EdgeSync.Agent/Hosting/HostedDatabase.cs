@@ -1,0 +1,109 @@
+using EdgeSync.Agent.Sync;
+using EdgeSync.Clocks;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeSync.Agent.Hosting;
+
+/// <summary>
+/// One database the agent hosts: the engine, its configured tables and directions, the peer board and the change
+/// signal its loops and watch streams wait on. Known to peers by <see cref="Name"/> (file name without extension).
+/// </summary>
+internal sealed class HostedDatabase : IDisposable
+{
+    private int _captureRequested;
+
+    private HostedDatabase(string name, SyncDatabase db, AgentOptions options, TimeProvider time)
+    {
+        Name = name;
+        Db = db;
+        Options = options;
+        Role = options.EffectiveRole;
+        Board = new PeerBoard(name, db.SiteId, TryVector, time);
+    }
+
+    public string Name { get; }
+
+    public SyncDatabase Db { get; }
+
+    public AgentOptions Options { get; }
+
+    public AgentRole Role { get; }
+
+    public PeerBoard Board { get; }
+
+    public ChangeSignal Changed { get; } = new();
+
+    public string Site => Db.SiteId;
+
+    public static string NameOf(string path) => System.IO.Path.GetFileNameWithoutExtension(path);
+
+    public static HostedDatabase Open(string path, AgentOptions options, ILoggerFactory loggers, TimeProvider time)
+    {
+        var db = SyncDatabase.Open(path, new SyncDatabaseOptions
+        {
+            SiteId = string.IsNullOrWhiteSpace(options.Site) ? null : options.Site,
+            MaxBatchRows = options.MaxBatchRows,
+            Logger = loggers.CreateLogger("EdgeSync.Core"),
+            Time = time,
+        });
+        try
+        {
+            foreach (var (table, t) in options.Tables)
+            {
+                db.EnableTable(table, t.Policy);
+            }
+
+            return new HostedDatabase(NameOf(path), db, options, time);
+        }
+        catch
+        {
+            db.Dispose();
+            throw;
+        }
+    }
+
+    public SyncDirection DirectionOf(string table) => Options.DirectionOf(table);
+
+    /// <summary>The vector, or null once the database is closed (gauges read it from other threads).</summary>
+    public VersionVector? TryVector()
+    {
+        try
+        {
+            return Db.Vector;
+        }
+        catch (ObjectDisposedException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>A new read-write connection for application writes (ingest) and the readiness check.</summary>
+    public SqliteConnection OpenWriter(TimeSpan busyTimeout)
+    {
+        var csb = new SqliteConnectionStringBuilder
+        {
+            DataSource = Db.Path,
+            Mode = SqliteOpenMode.ReadWrite,
+            Pooling = false,
+            DefaultTimeout = (int)Math.Max(1, busyTimeout.TotalSeconds),
+        };
+        var c = new SqliteConnection(csb.ToString());
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = $"PRAGMA busy_timeout = {(long)busyTimeout.TotalMilliseconds}";
+        cmd.ExecuteNonQuery();
+        return c;
+    }
+
+    /// <summary>Asks the capture loop to capture at its next tick even if <c>data_version</c> did not move.</summary>
+    public void RequestCapture() => Interlocked.Exchange(ref _captureRequested, 1);
+
+    public bool TakeCaptureRequest() => Interlocked.Exchange(ref _captureRequested, 0) == 1;
+
+    public void Dispose()
+    {
+        Board.Dispose();
+        Db.Dispose();
+    }
+}

@@ -1,0 +1,58 @@
+using Microsoft.Extensions.Logging;
+
+namespace EdgeSync.Agent.Internal;
+
+/// <summary>
+/// Source-generated log messages of EdgeSync.Agent. Event ids: 2000–2099 host, 2100–2199 capture,
+/// 2200–2299 sync client, 2300–2399 sync server, 2400–2499 ingest.
+/// </summary>
+internal static partial class Log
+{
+    [LoggerMessage(2000, LogLevel.Information, "Agent started: site {Site}, role {Role}, databases {Databases}, peers {Peers}, peer DNS {PeerDns}")]
+    public static partial void Started(ILogger logger, string site, AgentRole role, string databases, string peers, string? peerDns);
+
+    [LoggerMessage(2001, LogLevel.Information, "Agent stopping")]
+    public static partial void Stopping(ILogger logger);
+
+    [LoggerMessage(2100, LogLevel.Error, "Capture failed on database {Database}")]
+    public static partial void CaptureFailed(ILogger logger, string database, Exception exception);
+
+    [LoggerMessage(2101, LogLevel.Debug, "Captured {Changes} changes on database {Database}")]
+    public static partial void Captured(ILogger logger, string database, int changes);
+
+    [LoggerMessage(2200, LogLevel.Debug, "Synced {Database} with {Peer} ({Url}): pulled {Pulled}, pushed {Pushed} changes in {Milliseconds} ms")]
+    public static partial void RoundCompleted(ILogger logger, string database, string peer, string url, long pulled, long pushed, double milliseconds);
+
+    [LoggerMessage(2201, LogLevel.Warning, "Sync of {Database} with {Url} failed ({Kind}): {Reason}")]
+    public static partial void RoundFailed(ILogger logger, string database, string url, string kind, string reason);
+
+    [LoggerMessage(2202, LogLevel.Information, "Sync of {Database} with {Url} failed ({Kind}), retry {Attempt} in {DelayMs} ms: {Reason}")]
+    public static partial void Retrying(ILogger logger, string database, string url, string kind, int attempt, double delayMs, string reason);
+
+    [LoggerMessage(2203, LogLevel.Information, "Peer {Url} is this agent (site {Site}); not syncing with it")]
+    public static partial void PeerIsSelf(ILogger logger, string url, string site);
+
+    [LoggerMessage(2204, LogLevel.Information, "Peer {Url} added")]
+    public static partial void PeerAdded(ILogger logger, string url);
+
+    [LoggerMessage(2205, LogLevel.Information, "Peer {Url} removed (no longer in DNS)")]
+    public static partial void PeerRemoved(ILogger logger, string url);
+
+    [LoggerMessage(2206, LogLevel.Warning, "Resolving peers from {Name} failed: {Reason}")]
+    public static partial void DnsFailed(ILogger logger, string name, string reason);
+
+    [LoggerMessage(2207, LogLevel.Error, "Sync loop of {Database} with {Url} failed unexpectedly")]
+    public static partial void LoopFailed(ILogger logger, string database, string url, Exception exception);
+
+    [LoggerMessage(2300, LogLevel.Warning, "Refused {Call} from {Peer} ({Code}): {Reason}")]
+    public static partial void Refused(ILogger logger, string call, string peer, string code, string reason);
+
+    [LoggerMessage(2301, LogLevel.Error, "{Call} from {Peer} failed")]
+    public static partial void ServerError(ILogger logger, string call, string peer, Exception exception);
+
+    [LoggerMessage(2400, LogLevel.Debug, "Ingested {Rows} rows into {Table}")]
+    public static partial void Ingested(ILogger logger, string table, int rows);
+
+    [LoggerMessage(2401, LogLevel.Information, "Refused ingest into {Table}: {Problems} problems")]
+    public static partial void IngestRefused(ILogger logger, string table, int problems);
+}

@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using EdgeSync.Agent.Diagnostics;
+using EdgeSync.Clocks;
+
+namespace EdgeSync.Agent.Sync;
+
+/// <summary>
+/// Per database, the state of every peer this replica has exchanged with (as client or server): feeds the lag,
+/// backlog and last-sync gauges. Backlog = Σ over origins of max(0, local seq − peer seq); sequences are dense per
+/// origin, so that is the number of changes the peer lacks (superseded ones included).
+/// </summary>
+internal sealed class PeerBoard : IDisposable
+{
+    private readonly ConcurrentDictionary<string, PeerStatus> _peers = new(StringComparer.Ordinal);
+    private readonly Func<VersionVector?> _localVector;
+    private readonly TimeProvider _time;
+    private long _captureHeartbeatTicks;
+
+    public PeerBoard(string database, string site, Func<VersionVector?> localVector, TimeProvider time)
+    {
+        Database = database;
+        Site = site;
+        _localVector = localVector;
+        _time = time;
+        _captureHeartbeatTicks = time.GetUtcNow().UtcTicks;
+        Tags = [new("database", database), new("site", site)];
+        AgentMetrics.Register(this);
+    }
+
+    public string Database { get; }
+
+    public string Site { get; }
+
+    public KeyValuePair<string, object?>[] Tags { get; }
+
+    public KeyValuePair<string, object?>[] TagsFor(string peer) => [new("database", Database), new("site", Site), new("peer", peer)];
+
+    public IReadOnlyCollection<PeerStatus> Snapshot() => _peers.Values.ToList();
+
+    public PeerStatus? Find(string peer) => _peers.GetValueOrDefault(peer);
+
+    /// <summary>Records the peer's vector; <paramref name="success"/> marks a completed exchange.</summary>
+    public void Observe(string peer, VersionVector vector, bool success)
+    {
+        var now = _time.GetUtcNow();
+        var status = _peers.GetOrAdd(peer, p => new PeerStatus(p) { CaughtUpAt = now });
+        lock (status)
+        {
+            status.Vector = status.Vector.Merge(vector);
+            if (success)
+            {
+                status.LastSuccess = now;
+            }
+        }
+
+        Backlog(status);
+    }
+
+    public double Backlog(PeerStatus status)
+    {
+        var local = _localVector();
+        if (local is null)
+        {
+            return 0;
+        }
+
+        long backlog = 0;
+        lock (status)
+        {
+            foreach (var (origin, seq) in local)
+            {
+                backlog += Math.Max(0, seq - status.Vector[origin]);
+            }
+
+            if (backlog == 0)
+            {
+                status.CaughtUpAt = _time.GetUtcNow();
+            }
+        }
+
+        return backlog;
+    }
+
+    public double LagSeconds(PeerStatus status) =>
+        Backlog(status) == 0 ? 0 : (_time.GetUtcNow() - status.CaughtUpAt).TotalSeconds;
+
+    public void CaptureHeartbeat() => Interlocked.Exchange(ref _captureHeartbeatTicks, _time.GetUtcNow().UtcTicks);
+
+    public TimeSpan CaptureHeartbeatAge() => _time.GetUtcNow() - new DateTimeOffset(Interlocked.Read(ref _captureHeartbeatTicks), TimeSpan.Zero);
+
+    public void Dispose() => AgentMetrics.Unregister(this);
+}

@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using EdgeSync.Agent.Diagnostics;
+using EdgeSync.Agent.Hosting;
+using EdgeSync.Agent.Internal;
+using EdgeSync.Agent.Protocol.V1;
+using EdgeSync.Clocks;
+using EdgeSync.Protocol;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace EdgeSync.Agent.Sync;
+
+/// <summary>
+/// The client side of the protocol for one database and one peer URL: a round is a handshake, a pull (each batch
+/// applied as it arrives, so a cut stream loses at most the batch in flight) and a push; either stream is skipped
+/// when the vectors say there is nothing to send.
+/// </summary>
+internal sealed class PeerClient : IDisposable
+{
+    private static readonly BatchLimits Limits = BatchLimits.Default;
+
+    private readonly HostedDatabase _hosted;
+    private readonly GrpcChannel _channel;
+    private readonly Protocol.V1.Sync.SyncClient _client;
+    private readonly TimeSpan _callTimeout;
+    private readonly TimeSpan _streamTimeout;
+    private long _lastMarked;
+
+    public PeerClient(HostedDatabase hosted, string url)
+    {
+        _hosted = hosted;
+        Url = url;
+        var options = hosted.Options;
+        _callTimeout = TimeSpan.FromMilliseconds(options.CallTimeoutMs);
+        _streamTimeout = TimeSpan.FromMilliseconds(options.StreamTimeoutMs);
+        _channel = GrpcChannel.ForAddress(url, new GrpcChannelOptions
+        {
+            HttpHandler = new SocketsHttpHandler
+            {
+                ConnectTimeout = _callTimeout,
+                EnableMultipleHttp2Connections = true,
+                KeepAlivePingDelay = TimeSpan.FromSeconds(20),
+                KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
+                KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+                PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            },
+            MaxReceiveMessageSize = options.MaxMessageBytes,
+            MaxSendMessageSize = options.MaxMessageBytes,
+        });
+        _client = new Protocol.V1.Sync.SyncClient(_channel);
+    }
+
+    public string Url { get; }
+
+    /// <summary>The peer's site id, once a handshake told it.</summary>
+    public string? PeerSite { get; private set; }
+
+    public async Task<RoundResult> RunRoundAsync(CancellationToken cancellationToken)
+    {
+        long start = Stopwatch.GetTimestamp();
+        var local = _hosted.Db.Vector;
+        var hello = new HandshakeRequest
+        {
+            SiteId = _hosted.Site,
+            ClusterId = _hosted.Options.ClusterId ?? "",
+            ProtocolVersion = Wire.ProtocolVersion,
+            Role = Wire.ToWire(_hosted.Role),
+            Database = _hosted.Name,
+        };
+        Wire.CopyTo(local, hello.Vector);
+        var reply = await _client.HandshakeAsync(hello, deadline: Deadline(_callTimeout), cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (reply.ProtocolVersion != Wire.ProtocolVersion)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"peer speaks protocol {reply.ProtocolVersion}, this agent {Wire.ProtocolVersion}; run the same EdgeSync version on both sides"));
+        }
+
+        if (reply.SiteId == _hosted.Site)
+        {
+            return RoundResult.Self(reply.SiteId);
+        }
+
+        string peer = reply.SiteId;
+        PeerSite = peer;
+        var peerRole = Wire.FromWire(reply.Role);
+        var peerVector = Wire.ToVector(reply.Vector);
+        var tags = _hosted.Board.TagsFor(peer);
+        _hosted.Db.RecordPeerVector(peer, peerVector);
+        _hosted.Board.Observe(peer, peerVector, success: false);
+
+        long pulled = 0;
+        if (!local.Dominates(peerVector))
+        {
+            (pulled, peerVector) = await PullAsync(peer, peerRole, peerVector, tags, cancellationToken).ConfigureAwait(false);
+        }
+
+        long pushed = 0;
+        if (!peerVector.Dominates(_hosted.Db.Vector))
+        {
+            (pushed, peerVector) = await PushAsync(peer, peerRole, peerVector, tags, cancellationToken).ConfigureAwait(false);
+        }
+
+        _hosted.Board.Observe(peer, peerVector, success: true);
+        if (pulled + pushed > 0 || Stopwatch.GetElapsedTime(_lastMarked) >= TimeSpan.FromSeconds(1))
+        {
+            _hosted.Db.MarkSynced(peer); // cluster_sync: last successful exchange, at most once a second when idle
+            _lastMarked = Stopwatch.GetTimestamp();
+        }
+
+        AgentMetrics.RoundDuration.Record(Stopwatch.GetElapsedTime(start).TotalSeconds, tags);
+        return new RoundResult(peer, pulled, pushed, IsSelf: false);
+    }
+
+    private async Task<(long Rows, VersionVector PeerVector)> PullAsync(
+        string peer, AgentRole peerRole, VersionVector peerVector, KeyValuePair<string, object?>[] tags, CancellationToken cancellationToken)
+    {
+        var request = new PullRequest { SiteId = _hosted.Site, Role = Wire.ToWire(_hosted.Role), Database = _hosted.Name };
+        Wire.CopyTo(_hosted.Db.Vector, request.Vector);
+        using var call = _client.Pull(request, deadline: Deadline(_streamTimeout), cancellationToken: cancellationToken);
+        long rows = 0;
+        await foreach (var message in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            AgentMetrics.BatchesReceived.Add(1, tags);
+            AgentMetrics.BytesReceived.Add(message.Payload.Length, tags);
+            var batch = BatchCodec.Decode(message.Payload.Span, Limits);
+            var filtered = DirectionFilter.Filter(batch, _hosted.DirectionOf, peerRole, _hosted.Role, out int withheld);
+            if (withheld > 0)
+            {
+                AgentMetrics.ChangesWithheld.Add(withheld, tags);
+            }
+
+            var result = _hosted.Db.Apply(filtered, peer);
+            AgentMetrics.ChangesReceived.Add(filtered.RowCount, tags);
+            rows += filtered.RowCount;
+            peerVector = peerVector.Merge(batch.SenderVector);
+            if (result.Applied > 0)
+            {
+                _hosted.Changed.Notify();
+            }
+        }
+
+        return (rows, peerVector);
+    }
+
+    private async Task<(long Rows, VersionVector PeerVector)> PushAsync(
+        string peer, AgentRole peerRole, VersionVector peerVector, KeyValuePair<string, object?>[] tags, CancellationToken cancellationToken)
+    {
+        var headers = new Metadata
+        {
+            { Wire.SiteHeader, _hosted.Site },
+            { Wire.RoleHeader, _hosted.Role.ToString() },
+            { Wire.DatabaseHeader, _hosted.Name },
+            { Wire.ProtocolHeader, Wire.ProtocolVersion.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+        };
+        using var call = _client.Push(headers, deadline: Deadline(_streamTimeout), cancellationToken: cancellationToken);
+        long rows = 0;
+
+        // Extraction is synchronous SQLite reading one batch at a time; WriteAsync waits for the peer (HTTP/2 flow control).
+        foreach (var batch in _hosted.Db.GetChanges(peerVector, cancellationToken))
+        {
+            var filtered = DirectionFilter.Filter(batch, _hosted.DirectionOf, _hosted.Role, peerRole, out int withheld);
+            if (withheld > 0)
+            {
+                AgentMetrics.ChangesWithheld.Add(withheld, tags);
+            }
+
+            var payload = BatchCodec.Encode(filtered);
+            await call.RequestStream.WriteAsync(new BatchMessage { Payload = UnsafeByteOperations.UnsafeWrap(payload), Rows = filtered.RowCount }, cancellationToken)
+                .ConfigureAwait(false);
+            rows += filtered.RowCount;
+            AgentMetrics.BatchesSent.Add(1, tags);
+            AgentMetrics.ChangesSent.Add(filtered.RowCount, tags);
+            AgentMetrics.BytesSent.Add(payload.Length, tags);
+        }
+
+        await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+        var reply = await call.ResponseAsync.ConfigureAwait(false);
+        var acknowledged = Wire.ToVector(reply.Vector);
+        _hosted.Db.RecordPeerVector(peer, acknowledged);
+        return (rows, peerVector.Merge(acknowledged));
+    }
+
+    /// <summary>
+    /// Opens a watch on the peer and calls <paramref name="onAhead"/> whenever the peer's vector holds something this
+    /// replica lacks. Returns when the stream ends; throws when it cannot be opened.
+    /// </summary>
+    public async Task WatchAsync(Action onAhead, CancellationToken cancellationToken)
+    {
+        using var call = _client.Watch(new WatchRequest { SiteId = _hosted.Site, Database = _hosted.Name }, cancellationToken: cancellationToken);
+        await foreach (var ev in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (_hosted.TryVector() is { } local && !local.Dominates(Wire.ToVector(ev.Vector)))
+            {
+                onAhead();
+            }
+        }
+    }
+
+    private static DateTime Deadline(TimeSpan timeout) => DateTime.UtcNow + timeout;
+
+    public void Dispose() => _channel.Dispose();
+}

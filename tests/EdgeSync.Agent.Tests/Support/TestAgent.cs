@@ -1,0 +1,110 @@
+using System.Net;
+using System.Net.Sockets;
+using EdgeSync.Agent.Hosting;
+using Microsoft.AspNetCore.Builder;
+
+namespace EdgeSync.Agent.Tests.Support;
+
+/// <summary>A real agent in this process: Kestrel on 127.0.0.1 with a dynamic port, real gRPC, its own database file.</summary>
+public sealed class TestAgent : IAsyncDisposable
+{
+    private WebApplication? _app;
+
+    private TestAgent(string path, string site, WebApplication app, AgentAddresses addresses)
+    {
+        DbPath = path;
+        Site = site;
+        _app = app;
+        Url = addresses.Grpc[0];
+        HttpUrl = addresses.Http[0];
+        Http = new HttpClient { BaseAddress = new Uri(HttpUrl), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public string DbPath { get; }
+
+    public string Site { get; }
+
+    /// <summary>The sync (gRPC) URL peers use.</summary>
+    public string Url { get; }
+
+    /// <summary>The HTTP/1.1 URL: ingest, metrics, health.</summary>
+    public string HttpUrl { get; }
+
+    public HttpClient Http { get; }
+
+    internal HostedDatabase Hosted =>
+        ((DatabaseRegistry)_app!.Services.GetService(typeof(DatabaseRegistry))!).All.Single();
+
+    public SyncDatabase Db => Hosted.Db;
+
+    /// <summary>Default table configuration of the tests: readings append/up, settings lww/down, items lww/both.</summary>
+    public static Dictionary<string, string?> DefaultSettings() => new()
+    {
+        ["EdgeSync:Tables:readings:Policy"] = "append",
+        ["EdgeSync:Tables:readings:Direction"] = "up",
+        ["EdgeSync:Tables:settings:Policy"] = "lww",
+        ["EdgeSync:Tables:settings:Direction"] = "down",
+        ["EdgeSync:Tables:items:Policy"] = "lww",
+        ["EdgeSync:SyncIntervalMs"] = "300",
+        ["EdgeSync:CaptureIntervalMs"] = "5",
+        ["EdgeSync:RetryBaseDelayMs"] = "50",
+        ["EdgeSync:RetryMaxDelayMs"] = "400",
+        ["EdgeSync:CallTimeoutMs"] = "3000",
+        ["Logging:LogLevel:Default"] = "Warning",
+        ["Logging:LogLevel:EdgeSync"] = Environment.GetEnvironmentVariable("EDGESYNC_TEST_LOG") ?? "Warning",
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Error",
+        ["Logging:LogLevel:Grpc"] = "Error",
+    };
+
+    public static async Task<TestAgent> StartAsync(
+        string path, string site, IReadOnlyList<string>? peers = null, string? hub = null, AgentRole? role = null,
+        IDictionary<string, string?>? settings = null, string? listen = null)
+    {
+        AppDb.Create(path);
+        var all = DefaultSettings();
+        foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
+        {
+            all[k] = v;
+        }
+
+        var app = AgentHost.Create([], new AgentLaunchSettings
+        {
+            Databases = [path],
+            Site = site,
+            Listen = [listen ?? "http://127.0.0.1:0"],
+            HttpListen = ["http://127.0.0.1:0"],
+            Peers = peers ?? [],
+            Hub = hub,
+            Role = role,
+            Settings = all,
+        });
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        return new TestAgent(path, site, app, AgentHost.Addresses(app));
+    }
+
+    /// <summary>A URL nothing listens on (a dead peer).</summary>
+    public static string DeadUrl()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        int port = ((IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return $"http://127.0.0.1:{port}";
+    }
+
+    public async Task StopAsync()
+    {
+        if (_app is { } app)
+        {
+            _app = null;
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        Http.Dispose();
+    }
+}

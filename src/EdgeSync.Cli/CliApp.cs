@@ -67,6 +67,7 @@ public static class CliApp
             StatusCommand.Create(context),
             ConflictsCommand.Create(context),
             SyncCommand.Create(context),
+            ServeCommand.Create(context),
             DemoCommand.Create(context),
         };
         foreach (var help in root.Options.OfType<HelpOption>())

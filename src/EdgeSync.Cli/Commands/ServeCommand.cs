@@ -1,0 +1,84 @@
+using System.CommandLine;
+using EdgeSync.Agent;
+using EdgeSync.Cli.Internal;
+using Microsoft.AspNetCore.Builder;
+
+namespace EdgeSync.Cli.Commands;
+
+/// <summary><c>edgesync serve</c>: runs the sync agent (gRPC sync, capture, ingest, metrics) until stopped.</summary>
+internal static class ServeCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var db = new Option<string[]>("--db")
+        {
+            Description = "A SQLite database to serve (repeatable); it must have been set up with 'edgesync init'.",
+            HelpName = "PATH",
+            Required = true,
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var site = new Option<string?>("--site") { Description = "This replica's site id (checked against the database).", HelpName = "NAME" };
+        var listen = new Option<string[]>("--listen")
+        {
+            Description = "Sync endpoint (gRPC over HTTP/2), e.g. http://0.0.0.0:5000; port 0 picks a free port. Peers connect here.",
+            HelpName = "URL",
+        };
+        var httpListen = new Option<string[]>("--http-listen")
+        {
+            Description = "HTTP/1.1 endpoint for ingest (POST /v1/tables/{table}/rows), /metrics and /healthz/*, e.g. http://0.0.0.0:8080.",
+            HelpName = "URL",
+        };
+        var peer = new Option<string[]>("--peer") { Description = "A peer's sync URL (repeatable).", HelpName = "URL" };
+        var peerDns = new Option<string?>("--peer-dns")
+        {
+            Description = "NAME:PORT of a headless Service: every address it resolves to is a peer, re-resolved as pods come and go.",
+            HelpName = "NAME:PORT",
+        };
+        var hub = new Option<string?>("--hub") { Description = "The HQ hub's sync URL (this agent is then a factory).", HelpName = "URL" };
+        var role = new Option<AgentRole?>("--role") { Description = "hub, factory or peer (default: factory when --hub is set, else peer).", HelpName = "ROLE" };
+        var command = new Command("serve", "Run the sync agent: capture local commits from any process, sync with peers over gRPC, "
+            + "serve ingest, /metrics and health checks. Other settings come from appsettings.json and EDGESYNC_* variables "
+            + "(e.g. EDGESYNC_CLUSTER_ID, EdgeSync__Tables__readings__Direction=up).")
+        {
+            db, site, listen, httpListen, peer, peerDns, hub, role,
+        };
+        command.SetAction(parsed => Run(context, new AgentLaunchSettings
+        {
+            Databases = parsed.GetRequiredValue(db),
+            Site = parsed.GetValue(site),
+            Listen = parsed.GetValue(listen) ?? [],
+            HttpListen = parsed.GetValue(httpListen) ?? [],
+            Peers = parsed.GetValue(peer) ?? [],
+            PeerDns = parsed.GetValue(peerDns),
+            Hub = parsed.GetValue(hub),
+            Role = parsed.GetValue(role),
+        }));
+        return command;
+    }
+
+    private static int Run(CliContext context, AgentLaunchSettings settings)
+    {
+        foreach (var path in settings.Databases)
+        {
+            Databases.RequireFile(path);
+        }
+
+        using var app = AgentHost.Create([], settings);
+        app.StartAsync(context.CancellationToken).GetAwaiter().GetResult();
+        var addresses = AgentHost.Addresses(app);
+        context.Out.WriteLine($"edgesync agent serving {string.Join(", ", settings.Databases)}");
+        context.Out.WriteLine($"  sync (gRPC)    {string.Join(", ", addresses.Grpc)}");
+        context.Out.WriteLine($"  http           {string.Join(", ", addresses.Http)}  (ingest, /metrics, /healthz/live, /healthz/ready)");
+        context.Out.Flush();
+        try
+        {
+            Task.Delay(Timeout.Infinite, context.CancellationToken).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        app.StopAsync(CancellationToken.None).GetAwaiter().GetResult();
+        return ExitCodes.Ok;
+    }
+}

@@ -89,6 +89,7 @@ public static class CliApp
         StorageException storage => (ExitCodes.IoError, storage.Message),
         EdgeSyncException edgeSync => (ExitCodes.EdgeSyncError, edgeSync.Message),
         SqliteException sqlite => (ExitCodes.IoError, $"SQLite error: {sqlite.Message}"),
+        Grpc.Core.RpcException rpc => (ExitCodes.IoError, $"peer error ({rpc.StatusCode}): {rpc.Status.Detail}"),
         IOException or UnauthorizedAccessException or InvalidDataException => (ExitCodes.IoError, e.Message),
         _ => (ExitCodes.InternalError, $"internal error ({e.GetType().Name}): {e.Message}; this is a bug, please report it with the command line"),
     };

@@ -53,6 +53,9 @@ internal sealed class PeerClient : IDisposable
 
     public string Url { get; }
 
+    /// <summary>Called after each batch pulled or pushed with ("pull"|"push", rows so far in that direction).</summary>
+    public Action<string, long>? Progress { get; init; }
+
     /// <summary>The peer's site id, once a handshake told it.</summary>
     public string? PeerSite { get; private set; }
 
@@ -133,6 +136,7 @@ internal sealed class PeerClient : IDisposable
             var result = _hosted.Db.Apply(filtered, peer);
             AgentMetrics.ChangesReceived.Add(filtered.RowCount, tags);
             rows += filtered.RowCount;
+            Progress?.Invoke("pull", rows);
             peerVector = peerVector.Merge(batch.SenderVector);
             if (result.Applied > 0)
             {
@@ -169,6 +173,7 @@ internal sealed class PeerClient : IDisposable
             await call.RequestStream.WriteAsync(new BatchMessage { Payload = UnsafeByteOperations.UnsafeWrap(payload), Rows = filtered.RowCount }, cancellationToken)
                 .ConfigureAwait(false);
             rows += filtered.RowCount;
+            Progress?.Invoke("push", rows);
             AgentMetrics.BatchesSent.Add(1, tags);
             AgentMetrics.ChangesSent.Add(filtered.RowCount, tags);
             AgentMetrics.BytesSent.Add(payload.Length, tags);

@@ -4,7 +4,7 @@ using EdgeSync.Cli.Internal;
 
 namespace EdgeSync.Cli.Commands;
 
-/// <summary><c>edgesync sync</c>: one two-way round between two local database files.</summary>
+/// <summary><c>edgesync sync</c>: one two-way round with a peer agent (<c>--peer URL</c>) or another local file (<c>--with PATH</c>).</summary>
 internal static class SyncCommand
 {
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
@@ -12,20 +12,53 @@ internal static class SyncCommand
     public static Command Create(CliContext context)
     {
         var db = CommonOptions.Database("This replica's database file.");
-        var with = new Option<string>("--with")
+        var with = new Option<string?>("--with")
         {
-            Description = "The other replica's database file (both must be set up with 'edgesync init', with different site ids). "
-                + "Syncing with a peer over the network (a URL) comes with the agent, in a later version.",
+            Description = "The other replica's database file (both must be set up with 'edgesync init', with different site ids).",
             HelpName = "PATH",
-            Required = true,
         };
-        var command = new Command("sync", "Sync two local database files in one two-way round: pull what --with has that --db lacks, "
-            + "then push the other way. Safe to interrupt and repeat.")
+        var peer = new Option<string?>("--peer")
         {
-            db, with,
+            Description = "A running agent's sync URL (edgesync serve --listen); it must serve a database with the same file name.",
+            HelpName = "URL",
         };
-        command.SetAction(parsed => Run(context, parsed.GetRequiredValue(db), parsed.GetRequiredValue(with)));
+        var role = new Option<Agent.AgentRole>("--role")
+        {
+            Description = "With --peer: the role this replica syncs as (hub, factory or peer), which decides table directions.",
+            HelpName = "ROLE",
+            DefaultValueFactory = _ => Agent.AgentRole.Peer,
+        };
+        var command = new Command("sync", "One two-way sync round now: pull what the other side has that --db lacks, then push the other "
+            + "way. The other side is a running agent (--peer URL) or a local file (--with PATH). Safe to interrupt and repeat.")
+        {
+            db, with, peer, role,
+        };
+        command.SetAction(parsed => (parsed.GetValue(with), parsed.GetValue(peer)) switch
+        {
+            ({ } file, null) => Run(context, parsed.GetRequiredValue(db), file),
+            (null, { } url) => RunWithPeer(context, parsed.GetRequiredValue(db), url, parsed.GetValue(role)),
+            _ => throw new CliException(ExitCodes.UsageError, "give exactly one of --with PATH or --peer URL"),
+        });
         return command;
+    }
+
+    private static int RunWithPeer(CliContext context, string localPath, string url, Agent.AgentRole role)
+    {
+        Databases.RequireFile(localPath);
+        var clock = Stopwatch.StartNew();
+        var lastReport = TimeSpan.Zero;
+        context.Out.WriteLine($"sync {localPath} with {url}");
+        var result = Agent.PeerSync.RunOnceAsync(localPath, url, role, (direction, rows) =>
+        {
+            if (clock.Elapsed - lastReport >= ProgressInterval)
+            {
+                lastReport = clock.Elapsed;
+                context.Out.WriteLine($"  {direction}: {Format.N(rows)} rows so far");
+            }
+        }, context.CancellationToken).GetAwaiter().GetResult();
+        context.Out.WriteLine($"synced with {result.PeerSite}: {Format.N(result.Pulled)} rows pulled, {Format.N(result.Pushed)} rows pushed "
+            + $"in {clock.Elapsed.TotalSeconds:0.00} s");
+        return ExitCodes.Ok;
     }
 
     private static int Run(CliContext context, string localPath, string remotePath)

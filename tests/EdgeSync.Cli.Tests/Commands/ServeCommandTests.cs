@@ -92,6 +92,26 @@ public sealed class ServeCommandTests : IDisposable
         Assert.Equal("running", check.Scalar("SELECT value FROM config WHERE key = 'line'"));
         Assert.Equal(1L, check.Scalar("SELECT count(*) FROM telemetry"));
 
+        // One round over the network with no agent of its own: a third replica pulls from agent A.
+        Directory.CreateDirectory(_dir.File("edge-2"));
+        string c = _dir.File("edge-2/plant.db");
+        using (var app = new AppDatabase(c))
+        {
+            Assert.Equal(0, CliRunner.Run("init", "--db", c, "--site", "f1/edge-2", "--table", "telemetry=append", "--table", "config=lww").ExitCode);
+        }
+
+        var sync = CliRunner.Run("sync", "--db", c, "--peer", agentA.Grpc);
+        Assert.Equal(0, sync.ExitCode);
+        Assert.Contains("synced with f1/edge-0", sync.Stdout, StringComparison.Ordinal);
+        using (var third = new AppDatabase(c))
+        {
+            Assert.Equal("running", third.Scalar("SELECT value FROM config WHERE key = 'line'"));
+        }
+
+        var unreachable = CliRunner.Run("sync", "--db", c, "--peer", "http://127.0.0.1:9");
+        Assert.Equal(4, unreachable.ExitCode);
+        Assert.StartsWith("edgesync: peer error", unreachable.Stderr, StringComparison.Ordinal);
+
         using var http = new HttpClient();
         var ready = await http.GetAsync(new Uri(agentB.Http + "/healthz/ready"), TestContext.Current.CancellationToken);
         Assert.True(ready.IsSuccessStatusCode);

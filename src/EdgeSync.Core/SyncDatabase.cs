@@ -390,6 +390,47 @@ public sealed class SyncDatabase : IDisposable, IAsyncDisposable
     }
 
     /// <summary>
+    /// For every peer that reported a vector: how many changes it lacks and how old the oldest of them is
+    /// (replication lag), computed from <c>_edgesync_peers</c> and the change log.
+    /// </summary>
+    public IReadOnlyList<PeerBacklog> GetPeerBacklogs()
+    {
+        var mine = Vector;
+        long now = _options.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        using var c = OpenReader();
+        var peers = PeerVectors.Load(c);
+        using var oldest = Sql.Prepare(c,
+            "SELECT l.hlc FROM _edgesync_log l JOIN _edgesync_sites s ON s.idx = l.site WHERE s.site = $s AND l.seq + max(l.span, 1) - 1 > $q ORDER BY l.seq LIMIT 1",
+            "$s", "$q");
+        var list = new List<PeerBacklog>();
+        foreach (var (peer, theirs) in peers.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            long backlog = 0;
+            long oldestMs = long.MaxValue;
+            foreach (var (site, seq) in mine)
+            {
+                if (seq <= theirs[site] || site == peer)
+                {
+                    continue;
+                }
+
+                backlog += seq - theirs[site];
+                oldest.Set(0, site);
+                oldest.Set(1, theirs[site]);
+                if (oldest.ExecuteScalar() is long hlc)
+                {
+                    oldestMs = Math.Min(oldestMs, new Hlc(hlc).Milliseconds);
+                }
+            }
+
+            var age = oldestMs == long.MaxValue ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Max(0, now - oldestMs));
+            list.Add(new PeerBacklog(peer, backlog, age));
+        }
+
+        return list;
+    }
+
+    /// <summary>
     /// A canonical SHA-256 over every synced table's rows (ordered by primary key, values with their storage class).
     /// Two replicas holding the same rows return the same checksum.
     /// </summary>

@@ -9,6 +9,7 @@ namespace EdgeSync.Cli.Commands;
 internal static class StatusCommand
 {
     private static readonly string[] PeerHeader = ["PEER", "TABLE", "LAST SYNC (UTC)", "STATE"];
+    private static readonly string[] BacklogHeader = ["PEER", "CHANGES BEHIND", "LAG"];
 
     public static Command Create(CliContext context)
     {
@@ -50,6 +51,15 @@ internal static class StatusCommand
         var rows = new List<string[]> { PeerHeader };
         rows.AddRange(peers.Select(p => new[] { p.ClusterId, p.Table, p.LastSyncTime > 0 ? Format.Iso(p.LastSyncTime) : "never", p.State }));
         Format.Table(output, "  ", rows);
+        var backlogs = db.GetPeerBacklogs();
+        if (backlogs.Count > 0)
+        {
+            output.WriteLine("backlog (what each peer lacks, from the vector it last reported)");
+            var lines = new List<string[]> { BacklogHeader };
+            lines.AddRange(backlogs.Select(b => new[] { b.Peer, Format.N(b.Backlog), $"{b.OldestUnsentAge.TotalSeconds:0.0} s" }));
+            Format.Table(output, "  ", lines);
+        }
+
         return ExitCodes.Ok;
     }
 
@@ -108,6 +118,17 @@ internal static class StatusCommand
             }
 
             w.WriteString("state", p.State);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteStartArray("backlog");
+        foreach (var b in db.GetPeerBacklogs())
+        {
+            w.WriteStartObject();
+            w.WriteString("peer", b.Peer);
+            w.WriteNumber("changes", b.Backlog);
+            w.WriteNumber("lagSeconds", Math.Round(b.OldestUnsentAge.TotalSeconds, 3));
             w.WriteEndObject();
         }
 

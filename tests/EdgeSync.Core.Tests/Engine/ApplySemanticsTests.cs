@@ -244,4 +244,25 @@ public sealed class ApplySemanticsTests : IDisposable
         Assert.Equal(["a/counters", "a/items", "a/readings", "a/settings"], rows.Select(r => r.SyncId));
         Assert.All(rows, r => Assert.True(r.LastSyncTime > 0 && r.State == "ok"));
     }
+
+    [Fact]
+    public void PeerBacklog_CountsWhatAPeerLacks_AndHowOldItIs()
+    {
+        using var a = New("a");
+        using var b = New("b");
+        a.Exec("INSERT INTO settings VALUES ('k1', 'v', 'a', 1)");
+        b.PullFrom(a);
+        a.Db.RecordPeerVector("b", b.Db.Vector);
+        Assert.Equal(0, Assert.Single(a.Db.GetPeerBacklogs()).Backlog);
+        a.Exec("INSERT INTO settings VALUES ('k2', 'v', 'a', 1), ('k3', 'v', 'a', 1)");
+        a.Exec("UPDATE settings SET value = 'w' WHERE key = 'k1'");
+        a.Db.Capture();
+        Thread.Sleep(20);
+        var behind = Assert.Single(a.Db.GetPeerBacklogs());
+        Assert.Equal(("b", 3L), (behind.Peer, behind.Backlog));
+        Assert.True(behind.OldestUnsentAge >= TimeSpan.FromMilliseconds(15), $"lag {behind.OldestUnsentAge}");
+        b.PullFrom(a);
+        a.Db.RecordPeerVector("b", b.Db.Vector);
+        Assert.Equal(TimeSpan.Zero, Assert.Single(a.Db.GetPeerBacklogs()).OldestUnsentAge);
+    }
 }

@@ -265,7 +265,7 @@ public sealed class SyncDatabase : IDisposable, IAsyncDisposable
             ThrowIfDisposed();
             try
             {
-                var result = new BatchApplier(_store, _options.Time).Apply(batch, peer);
+                var result = new BatchApplier(_store, _options.Time, _options.MaxClockDrift).Apply(batch, peer);
                 EdgeSyncMetrics.BatchesApplied.Add(1);
                 EdgeSyncMetrics.ChangesApplied.Add(result.Applied);
                 EdgeSyncMetrics.ChangesSkipped.Add(result.Skipped);

@@ -27,6 +27,13 @@ public sealed record SyncDatabaseOptions
     /// </summary>
     public TimeSpan AppendAuditInterval { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How far ahead of this replica's wall clock a remote change's HLC may be. A batch carrying a clock further in the
+    /// future is refused whole (<see cref="Errors.InvalidBatchException"/>): accepting it would drag every later local
+    /// write's clock forward with it, so its writes would win every conflict for as long as the drift lasts.
+    /// </summary>
+    public TimeSpan MaxClockDrift { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Clock source (tests substitute a fake one).</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 

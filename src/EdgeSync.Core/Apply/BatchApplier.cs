@@ -19,17 +19,20 @@ internal sealed class BatchApplier
 {
     private readonly SyncStore _store;
     private readonly TimeProvider _time;
+    private readonly TimeSpan _maxClockDrift;
     private readonly Dictionary<TableStore, Dictionary<string, List<long>>> _appended = [];
 
-    public BatchApplier(SyncStore store, TimeProvider time)
+    public BatchApplier(SyncStore store, TimeProvider time, TimeSpan maxClockDrift)
     {
         _store = store;
         _time = time;
+        _maxClockDrift = maxClockDrift;
     }
 
     public ApplyResult Apply(ChangeBatch batch, string peer)
     {
         var plans = batch.Tables.Select(Plan).ToList();
+        CheckClockDrift(batch);
         foreach (var (site, floor) in _store.Floor)
         {
             var name = _store.Sites.NameOf(site);
@@ -72,6 +75,26 @@ internal sealed class BatchApplier
         {
             _store.Rollback();
             throw;
+        }
+    }
+
+    private void CheckClockDrift(ChangeBatch batch)
+    {
+        long limit = (_time.GetUtcNow() + _maxClockDrift).ToUnixTimeMilliseconds();
+        foreach (var set in batch.Tables)
+        {
+            foreach (var row in set.Rows)
+            {
+                foreach (var c in row.State.Clocks)
+                {
+                    if (c.Hlc.Milliseconds > limit)
+                    {
+                        throw new InvalidBatchException(
+                            $"batch from '{batch.Sender}' has a change from '{c.Site}' stamped {c.Hlc}, more than {_maxClockDrift.TotalMinutes:0.#} minutes "
+                            + "ahead of this replica's clock; fix the clock of that site (NTP) — nothing of the batch was applied");
+                    }
+                }
+            }
         }
     }
 

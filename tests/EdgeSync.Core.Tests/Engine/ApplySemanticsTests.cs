@@ -265,4 +265,22 @@ public sealed class ApplySemanticsTests : IDisposable
         a.Db.RecordPeerVector("b", b.Db.Vector);
         Assert.Equal(TimeSpan.Zero, Assert.Single(a.Db.GetPeerBacklogs()).OldestUnsentAge);
     }
+
+    [Fact]
+    public void Apply_ClockFarInTheFuture_IsRefusedWhole()
+    {
+        using var a = New("a");
+        using var b = New("b");
+        a.Exec("INSERT INTO settings VALUES ('k', 'v', 'a', 1)");
+        var batch = Assert.Single(Batches(a, b));
+        var future = DateTimeOffset.UtcNow.AddHours(1);
+        var skewed = new ChangeBatch(batch.Sender, batch.SenderVector, batch.Ranges, batch.Tables.Select(t => new TableChangeSet(t.Table, t.Columns, t.KeyColumns,
+            t.Rows.Select(r => new RowChange(r.Key, EdgeSync.Merge.RowState.Alive(1, r.State.Values!,
+                r.State.Clocks.Select(c => c with { Hlc = Clocks.Hlc.From(future.ToUnixTimeMilliseconds(), 0) }).ToArray()))).ToList())).ToList());
+        var e = Assert.Throws<InvalidBatchException>(() => b.Db.Apply(skewed));
+        Assert.Contains("ahead of this replica's clock", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0L, b.Scalar("SELECT count(*) FROM settings"));
+        b.Db.Apply(batch);
+        Assert.Equal(1L, b.Scalar("SELECT count(*) FROM settings"));
+    }
 }

@@ -191,4 +191,39 @@ internal sealed class SyncService(DatabaseRegistry registry, IHostApplicationLif
 
         return rpc;
     }
+
+    public override Task<IngestReply> Ingest(IngestRequest request, ServerCallContext context)
+    {
+        System.Text.Json.JsonDocument document;
+        try
+        {
+            document = System.Text.Json.JsonDocument.Parse(request.RowsJson);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"rows_json is not valid JSON: {e.Message}"));
+        }
+
+        using (document)
+        {
+            var outcome = EdgeSync.Agent.Ingest.IngestProcessor.Ingest(registry, string.IsNullOrEmpty(request.Database) ? null : request.Database,
+                request.Table, document.RootElement, logger);
+            if (outcome.Ok)
+            {
+                return Task.FromResult(new IngestReply { Table = outcome.Table, Rows = outcome.Rows });
+            }
+
+            var code = outcome.Status switch
+            {
+                400 => StatusCode.InvalidArgument,
+                404 => StatusCode.NotFound,
+                409 => StatusCode.AlreadyExists,
+                _ => StatusCode.Unavailable,
+            };
+            var detail = outcome.Problems is { } problems
+                ? outcome.Title + ": " + string.Join("; ", problems.SelectMany(p => p.Value.Select(v => $"{p.Key}: {v}")))
+                : $"{outcome.Title}{(outcome.Detail is null ? "" : ": " + outcome.Detail)}";
+            throw new RpcException(new Status(code, detail));
+        }
+    }
 }

@@ -97,4 +97,27 @@ public sealed class IngestTests
         Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
         Assert.Equal(1L, AppDb.Count(a.DbPath, "readings"));
     }
+
+    [Fact]
+    public async Task GrpcBulkIngest_ValidatesWholeRequest_ThenCommitsAllRows()
+    {
+        using var dir = new TempDir();
+        await using var a = await TestAgent.StartAsync(dir.Db("a"), "ingest-grpc");
+        var ct = TestContext.Current.CancellationToken;
+        using var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress(a.Url);
+        var client = new EdgeSync.Agent.Protocol.V1.Sync.SyncClient(channel);
+
+        var bad = await Assert.ThrowsAsync<global::Grpc.Core.RpcException>(async () => await client.IngestAsync(
+            new EdgeSync.Agent.Protocol.V1.IngestRequest { Table = "items", RowsJson = """[{"id": "g1", "name": "ok"}, {"name": "no key"}]""" },
+            cancellationToken: ct));
+        Assert.Equal(global::Grpc.Core.StatusCode.InvalidArgument, bad.StatusCode);
+        Assert.Contains("missing key column 'id'", bad.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(0L, AppDb.Count(a.DbPath, "items"));
+
+        var reply = await client.IngestAsync(
+            new EdgeSync.Agent.Protocol.V1.IngestRequest { Table = "items", RowsJson = """[{"id": "g1", "name": "ok"}, {"id": "g2", "name": "also"}]""" },
+            cancellationToken: ct);
+        Assert.Equal(2, reply.Rows);
+        Assert.Equal(2L, AppDb.Count(a.DbPath, "items"));
+    }
 }

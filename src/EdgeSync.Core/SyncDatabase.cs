@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using EdgeSync.Apply;
+using EdgeSync.Backup;
 using EdgeSync.Capture;
 using EdgeSync.Clocks;
 using EdgeSync.Compaction;
@@ -69,6 +70,28 @@ public sealed class SyncDatabase : IDisposable, IAsyncDisposable
         var db = new SyncDatabase(path, store, options, csb.ToString());
         Log.Opened(options.Logger, path, store.SiteId, store.Tables.Count());
         return db;
+    }
+
+    /// <summary>
+    /// Takes an online backup to <paramref name="destinationPath"/> while writes go on (see <see cref="DatabaseBackup"/>).
+    /// Restore it with <see cref="DatabaseBackup.Restore"/>; the restored replica continues as the site's next incarnation.
+    /// </summary>
+    public BackupResult Backup(string destinationPath, IProgress<double>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return DatabaseBackup.Create(Path, destinationPath, progress, _options.Time, cancellationToken);
+    }
+
+    /// <summary>When the last successful backup of this database was taken, if ever.</summary>
+    public DateTimeOffset? LastBackupAt
+    {
+        get
+        {
+            using var c = OpenReader();
+            return Sql.Scalar(c, "SELECT value FROM _edgesync_meta WHERE key = 'last_backup_ms'") is long ms
+                ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+                : null;
+        }
     }
 
     /// <summary>The highest sequence held per origin site (this site included).</summary>

@@ -67,10 +67,21 @@ internal sealed class SyncStore : IDisposable
                     ("$s", siteId), ("$v", (long)MetadataSchema.Version));
                 stored = siteId;
             }
-            else if (siteId is not null && !string.Equals(siteId, stored, StringComparison.Ordinal))
+            else if (siteId is not null && !string.Equals(siteId, SiteIncarnation.BaseOf(stored), StringComparison.Ordinal)
+                && !string.Equals(siteId, stored, StringComparison.Ordinal))
             {
                 throw new ArgumentValidationException(
-                    $"this database belongs to site '{stored}', not '{siteId}'; open it without a site id or with '{stored}'");
+                    $"this database belongs to site '{stored}', not '{siteId}'; open it without a site id or with '{SiteIncarnation.BaseOf(stored)}'");
+            }
+
+            if (Sql.Scalar(db, "SELECT value FROM _edgesync_meta WHERE key = 'restore_pending'") is not null)
+            {
+                // A restored backup (or any copy of one): never issue sequence numbers the old incarnation may have used.
+                var previous = stored;
+                stored = SiteIncarnation.Next(stored);
+                Sql.Scalar(db, "UPDATE _edgesync_meta SET value = $s WHERE key = 'site_id'", ("$s", stored));
+                Sql.Scalar(db, "INSERT OR REPLACE INTO _edgesync_meta(key, value) VALUES ('restored_from', $p)", ("$p", previous));
+                Sql.Exec(db, "DELETE FROM _edgesync_meta WHERE key = 'restore_pending'");
             }
 
             var lastHlc = Sql.Scalar(db, "SELECT value FROM _edgesync_meta WHERE key = 'hlc'") as long? ?? 0;
@@ -91,10 +102,11 @@ internal sealed class SyncStore : IDisposable
 
     internal static void ValidateSiteId(string siteId)
     {
-        if (siteId.Length > 200 || siteId.Any(char.IsControl) || siteId != siteId.Trim())
+        if (siteId.Length > 200 || siteId.Any(char.IsControl) || siteId != siteId.Trim() || siteId.Contains(SiteIncarnation.Separator))
         {
             throw new ArgumentValidationException(
-                $"site id '{siteId}' is not valid: use at most 200 printable characters without leading or trailing spaces");
+                $"site id '{siteId}' is not valid: use at most 200 printable characters, no '~' (reserved for restored incarnations), "
+                + "without leading or trailing spaces");
         }
     }
 

@@ -102,6 +102,15 @@ public sealed record AgentOptions
     /// <summary>Largest gRPC message accepted or sent, in bytes (an encoded batch is one message).</summary>
     public int MaxMessageBytes { get; init; } = 32 * 1024 * 1024;
 
+    /// <summary>Directory for scheduled backups (the PVC in Kubernetes, e.g. <c>/data/backups</c>).</summary>
+    public string? BackupDirectory { get; init; }
+
+    /// <summary>Minutes between scheduled online backups of every database (fractions allowed); 0 turns scheduled backups off.</summary>
+    public double BackupIntervalMinutes { get; init; }
+
+    /// <summary>Scheduled backups kept per database; older ones are deleted after each successful backup.</summary>
+    public int BackupRetention { get; init; } = 24;
+
     /// <summary>The role in effect (see <see cref="Role"/>).</summary>
     public AgentRole EffectiveRole => Role ?? (string.IsNullOrWhiteSpace(Hub) ? AgentRole.Peer : AgentRole.Factory);
 

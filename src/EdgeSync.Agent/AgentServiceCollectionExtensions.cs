@@ -37,6 +37,7 @@ public static class AgentServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<DatabaseRegistry>();
         services.AddHostedService<AgentService>();
+        services.AddHostedService<Backup.BackupScheduler>();
 
         services.AddGrpc();
         // Read from configuration, not IOptions<AgentOptions>: mapping the gRPC service resolves these options before

@@ -14,6 +14,15 @@ internal sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
             errors.Add("EdgeSync:Databases: give at least one database path (--db PATH)");
         }
 
+        if (options.BackupIntervalMinutes < 0 || options.BackupRetention < 1)
+        {
+            errors.Add("EdgeSync:BackupIntervalMinutes must be 0 (off) or more, and BackupRetention at least 1");
+        }
+        else if (options.BackupIntervalMinutes > 0 && string.IsNullOrWhiteSpace(options.BackupDirectory))
+        {
+            errors.Add("EdgeSync:BackupDirectory: scheduled backups are on (BackupIntervalMinutes > 0) but no directory is set");
+        }
+
         var names = options.Databases.Where(p => !string.IsNullOrWhiteSpace(p)).GroupBy(p => Path.GetFileNameWithoutExtension(p), StringComparer.Ordinal);
         foreach (var dup in names.Where(g => g.Count() > 1))
         {

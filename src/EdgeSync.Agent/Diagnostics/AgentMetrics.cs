@@ -65,8 +65,17 @@ internal static class AgentMetrics
         Meter.CreateHistogram("edgesync_sync_round_duration_seconds", "s", "Duration of a sync round with a peer",
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
 
+    /// <summary>Unix seconds of the last successful backup, by hosted database's board (0 = never).</summary>
+    public static readonly System.Collections.Concurrent.ConcurrentDictionary<PeerBoard, double> LastBackup = new();
+
+    public static readonly Counter<long> Backups =
+        Meter.CreateCounter<long>("edgesync_backups", "{backup}", "Scheduled backups, by result");
+
     static AgentMetrics()
     {
+        Meter.CreateObservableGauge("edgesync_last_backup_timestamp_seconds",
+            () => LastBackup.Select(e => new Measurement<double>(e.Value, e.Key.Tags)), "s",
+            "Unix time of the last successful backup of the database (0 = never)");
         Meter.CreateObservableGauge("edgesync_replication_lag_seconds",
             () => Observe(static (b, p) => b.LagSeconds(p)), "s",
             "How long the peer has lacked changes this replica has (0 when it holds them all), as of its last known vector");
@@ -83,7 +92,11 @@ internal static class AgentMetrics
 
     public static void Register(PeerBoard board) => Boards.TryAdd(board, 0);
 
-    public static void Unregister(PeerBoard board) => Boards.TryRemove(board, out _);
+    public static void Unregister(PeerBoard board)
+    {
+        Boards.TryRemove(board, out _);
+        LastBackup.TryRemove(board, out _);
+    }
 
     private static IEnumerable<Measurement<double>> Observe(Func<PeerBoard, PeerStatus, double> value)
     {

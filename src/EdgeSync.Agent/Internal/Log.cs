@@ -55,4 +55,10 @@ internal static partial class Log
 
     [LoggerMessage(2401, LogLevel.Information, "Refused ingest into {Table}: {Problems} problems")]
     public static partial void IngestRefused(ILogger logger, string table, int problems);
+
+    [LoggerMessage(2600, LogLevel.Information, "Backed up {Database} to {Path}: {Bytes} bytes in {Seconds:0.00} s")]
+    public static partial void BackupTaken(ILogger logger, string database, string path, long bytes, double seconds);
+
+    [LoggerMessage(2601, LogLevel.Error, "Backup of {Database} to {Path} failed: {Reason}")]
+    public static partial void BackupFailed(ILogger logger, string database, string path, string reason);
 }

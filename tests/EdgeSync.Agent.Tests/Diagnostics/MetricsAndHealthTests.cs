@@ -68,4 +68,27 @@ public sealed class MetricsAndHealthTests
             .Where(l => l.StartsWith(name + "{", StringComparison.Ordinal) || l.StartsWith(name + " ", StringComparison.Ordinal))
             .Select(l => l[(l.LastIndexOf('}') is var brace and >= 0 ? brace + 1 : name.Length)..].Trim().Split(' ')[0])
             .Sum(v => double.Parse(v, CultureInfo.InvariantCulture));
+
+    [Fact]
+    public async Task ScheduledBackups_AreTaken_Rotated_AndPublishedAsAMetric()
+    {
+        using var dir = new TempDir();
+        string backups = Path.Combine(Path.GetDirectoryName(dir.Db("a"))!, "backups");
+        await using var a = await TestAgent.StartAsync(dir.Db("a"), "backup-a", settings: new Dictionary<string, string?>
+        {
+            ["EdgeSync:BackupDirectory"] = backups,
+            ["EdgeSync:BackupIntervalMinutes"] = "0.01",
+            ["EdgeSync:BackupRetention"] = "2",
+        });
+        var ct = TestContext.Current.CancellationToken;
+        await Eventually.TrueAsync(() => Directory.Exists(backups) && Directory.GetFiles(backups, "app-*.db").Length == 2
+            && a.Db.LastBackupAt is not null, "two backups kept");
+        await Task.Delay(1_500, ct);
+        Assert.Equal(2, Directory.GetFiles(backups, "app-*.db").Length); // older ones were deleted
+        var metrics = await a.Http.GetStringAsync("/metrics", ct);
+        var line = metrics.Split('\n').First(l => l.StartsWith("edgesync_last_backup_timestamp_seconds{", StringComparison.Ordinal)
+            && l.Contains("site=\"backup-a\"", StringComparison.Ordinal));
+        double seconds = double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+        Assert.InRange(seconds, DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeSeconds());
+    }
 }

@@ -68,6 +68,8 @@ public static class CliApp
             ConflictsCommand.Create(context),
             SyncCommand.Create(context),
             ServeCommand.Create(context),
+            BackupCommand.Create(context),
+            RestoreCommand.Create(context),
             DemoCommand.Create(context),
         };
         foreach (var help in root.Options.OfType<HelpOption>())

@@ -1,0 +1,32 @@
+using System.Diagnostics;
+using EdgeSync.Simulation;
+
+// dotnet run -c Release --project tests/EdgeSync.Simulation -- [--seeds N] [--from S] [--steps K]
+int seeds = Arg("--seeds", 1_000), from = Arg("--from", 1), steps = Arg("--steps", 120);
+string root = Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
+var clock = Stopwatch.StartNew();
+int failed = 0;
+for (int seed = from; seed < from + seeds; seed++)
+{
+    using var sim = new FaultSimulation(seed, root);
+    if (sim.Run(steps) is { } failure)
+    {
+        failed++;
+        Console.WriteLine(failure);
+        Console.WriteLine($"replay: dotnet run -c Release --project tests/EdgeSync.Simulation -- --from {seed} --seeds 1 --steps {steps}");
+    }
+
+    if ((seed - from + 1) % 100 == 0)
+    {
+        Console.WriteLine($"{seed - from + 1} seeds, {failed} failed, {(seed - from + 1) / clock.Elapsed.TotalSeconds:0.0} seeds/s");
+    }
+}
+
+Console.WriteLine($"{seeds} seeds from {from}: {failed} failed, {seeds / clock.Elapsed.TotalSeconds:0.0} seeds/s");
+return failed == 0 ? 0 : 1;
+
+int Arg(string name, int fallback)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out int v) ? v : fallback;
+}

@@ -1,0 +1,91 @@
+using Microsoft.Data.Sqlite;
+
+namespace EdgeSync.Simulation;
+
+/// <summary>One simulated replica: its database file, the engine while it is up, and an application connection.</summary>
+public sealed class SimSite : IDisposable
+{
+    public const string Schema = """
+        CREATE TABLE IF NOT EXISTS readings(id INTEGER PRIMARY KEY, device TEXT NOT NULL, ts INTEGER NOT NULL, value REAL);
+        CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT, owner TEXT, version INTEGER);
+        CREATE TABLE IF NOT EXISTS items(tenant TEXT NOT NULL, code INTEGER NOT NULL, name TEXT, qty INTEGER, PRIMARY KEY(tenant, code)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS counters(id INTEGER PRIMARY KEY, a INTEGER, b TEXT, c BLOB);
+        """;
+
+    private SqliteConnection? _app;
+
+    public SimSite(string path, string site)
+    {
+        Path = path;
+        Site = site;
+        using (var c = Connect())
+        {
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "PRAGMA journal_mode = WAL;" + Schema;
+            cmd.ExecuteNonQuery();
+        }
+
+        Db = SyncDatabase.Open(path, new SyncDatabaseOptions { SiteId = site, AppendAuditInterval = TimeSpan.FromDays(1) });
+        Db.EnableTable("readings", EdgeSync.Schema.TablePolicy.Append);
+        Db.EnableTable("settings", EdgeSync.Schema.TablePolicy.Lww);
+        Db.EnableTable("items", EdgeSync.Schema.TablePolicy.Lww);
+        Db.EnableTable("counters", EdgeSync.Schema.TablePolicy.Lww);
+    }
+
+    public string Path { get; }
+
+    public string Site { get; }
+
+    /// <summary>The engine; null while the site is crashed.</summary>
+    public SyncDatabase? Db { get; private set; }
+
+    public bool Up => Db is not null;
+
+    public SqliteConnection App => _app ??= Connect();
+
+    private SqliteConnection Connect()
+    {
+        var c = new SqliteConnection($"Data Source={Path};Pooling=false;Default Timeout=30");
+        c.Open();
+        return c;
+    }
+
+    /// <summary>Kills the process: the engine and the app connection go away; only committed data survives.</summary>
+    public void Crash()
+    {
+        Db?.Dispose();
+        Db = null;
+        _app?.Dispose();
+        _app = null;
+    }
+
+    public void Restart() => Db ??= SyncDatabase.Open(Path, new SyncDatabaseOptions { AppendAuditInterval = TimeSpan.FromDays(1) });
+
+    public int Exec(string sql, params object?[] args)
+    {
+        using var cmd = App.CreateCommand();
+        cmd.CommandText = sql;
+        for (int i = 0; i < args.Length; i++)
+        {
+            cmd.Parameters.AddWithValue($"${i + 1}", args[i] ?? DBNull.Value);
+        }
+
+        return cmd.ExecuteNonQuery();
+    }
+
+    public List<long> Ids(string sql)
+    {
+        using var cmd = App.CreateCommand();
+        cmd.CommandText = sql;
+        using var r = cmd.ExecuteReader();
+        var list = new List<long>();
+        while (r.Read())
+        {
+            list.Add(r.GetInt64(0));
+        }
+
+        return list;
+    }
+
+    public void Dispose() => Crash();
+}

@@ -1,0 +1,83 @@
+using EdgeSync.Clocks;
+using EdgeSync.Merge;
+
+namespace EdgeSync.Simulation;
+
+/// <summary>
+/// Remembers, for every row, the greatest state any replica ever held: the highest causal length and, at that
+/// length, each column's greatest clock. At the end every replica must hold at least that — so no committed write
+/// was lost (it still wins, or a greater write replaced it) and no deleted row came back (a tombstone's causal length
+/// can only be passed by a re-insert that saw it).
+/// </summary>
+public sealed class StateTracker
+{
+    private readonly Dictionary<string, (long Cl, CellClock[]? Clocks)> _max = new(StringComparer.Ordinal);
+
+    public int Rows => _max.Count;
+
+    public void Observe(SyncDatabase db)
+    {
+        foreach (var (key, state) in States(db))
+        {
+            if (!_max.TryGetValue(key, out var seen) || state.CausalLength > seen.Cl)
+            {
+                _max[key] = (state.CausalLength, state.IsDeleted ? null : (CellClock[])state.Clocks.Clone());
+            }
+            else if (state.CausalLength == seen.Cl && seen.Clocks is { } clocks && !state.IsDeleted)
+            {
+                for (int c = 0; c < clocks.Length; c++)
+                {
+                    if (state.Clocks[c] > clocks[c])
+                    {
+                        clocks[c] = state.Clocks[c];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Null when <paramref name="db"/> holds at least everything ever observed; else what it lost.</summary>
+    public string? Verify(SyncDatabase db)
+    {
+        var final = States(db).ToDictionary(s => s.Key, s => s.State, StringComparer.Ordinal);
+        foreach (var (key, (cl, clocks)) in _max)
+        {
+            if (!final.TryGetValue(key, out var state))
+            {
+                return $"{db.SiteId} lost row {key} (had reached causal length {cl})";
+            }
+
+            if (state.CausalLength < cl)
+            {
+                return $"{db.SiteId} holds {key} at causal length {state.CausalLength}, but {cl} was reached" + (cl % 2 == 0 ? " (a deleted row came back)" : "");
+            }
+
+            if (state.CausalLength == cl && clocks is not null)
+            {
+                for (int c = 0; c < clocks.Length; c++)
+                {
+                    if (state.Clocks[c] < clocks[c])
+                    {
+                        return $"{db.SiteId} lost a write to {key} column {c}: holds {state.Clocks[c]}, {clocks[c]} was committed";
+                    }
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static IEnumerable<(string Key, RowState State)> States(SyncDatabase db)
+    {
+        foreach (var batch in db.GetChanges(VersionVector.Empty))
+        {
+            foreach (var t in batch.Tables)
+            {
+                foreach (var row in t.Rows)
+                {
+                    yield return (t.Table + ":" + string.Join("|", row.Key.Select(SqlValue.Display)), row.State);
+                }
+            }
+        }
+    }
+}

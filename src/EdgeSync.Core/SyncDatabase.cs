@@ -192,9 +192,9 @@ public sealed class SyncDatabase : IDisposable, IAsyncDisposable
         lock (_gate)
         {
             ThrowIfDisposed();
-            _store.Begin();
             try
             {
+                _store.Begin();
                 var result = Sealer.Seal(_store);
                 _store.Commit();
                 if (result.Changes > 0)
@@ -204,6 +204,12 @@ public sealed class SyncDatabase : IDisposable, IAsyncDisposable
                 }
 
                 return result;
+            }
+            catch (SqliteException e) when (StorageException.IsStorageError(e))
+            {
+                _store.Rollback();
+                EdgeSyncMetrics.StorageErrors.Add(1, new KeyValuePair<string, object?>("cause", new StorageException(Path, e).Cause));
+                throw new StorageException(Path, e);
             }
             catch
             {
@@ -302,6 +308,11 @@ public sealed class SyncDatabase : IDisposable, IAsyncDisposable
             }
             catch (EdgeSyncException e)
             {
+                if (e is StorageException storage)
+                {
+                    EdgeSyncMetrics.StorageErrors.Add(1, new KeyValuePair<string, object?>("cause", storage.Cause));
+                }
+
                 EdgeSyncMetrics.BatchesRejected.Add(1, new KeyValuePair<string, object?>("code", e.Code.ToString()));
                 Log.BatchRejected(_options.Logger, peer, e.Code.ToString(), e.Message);
                 throw;

@@ -43,9 +43,9 @@ internal sealed class BatchApplier
             }
         }
 
-        _store.Begin();
         try
         {
+            _store.Begin();
             Sealer.Seal(_store);
             Sql.Exec(_store.Db, "INSERT OR IGNORE INTO _edgesync_ctx(k) VALUES (1)");
             var result = ApplyRows(batch, plans);
@@ -65,6 +65,11 @@ internal sealed class BatchApplier
             Sql.Exec(_store.Db, "DELETE FROM _edgesync_ctx; DELETE FROM _edgesync_pending"); // only this transaction's own inserts
             _store.Commit();
             return result;
+        }
+        catch (SqliteException e) when (StorageException.IsStorageError(e))
+        {
+            _store.Rollback();
+            throw new StorageException(_store.Db.DataSource, e);
         }
         catch (SqliteException e)
         {

@@ -37,6 +37,9 @@ public static class EdgeSyncMetrics
     internal static readonly Counter<long> LateRowsFound =
         Meter.CreateCounter<long>("edgesync_append_late_rows", "{row}", "Append rows inserted below the capture frontier, found by the audit");
 
+    internal static readonly Counter<long> StorageErrors =
+        Meter.CreateCounter<long>("edgesync_storage_errors", "{error}", "Writes refused by the disk or file: disk_full, read_only, corrupt, locked, io");
+
     internal static readonly Counter<long> Compacted =
         Meter.CreateCounter<long>("edgesync_compacted_entries", "{entry}", "Log entries and tombstones removed by compaction");
 }

@@ -4,27 +4,31 @@ using EdgeSync.Cli.Internal;
 
 namespace EdgeSync.Cli.Commands;
 
-/// <summary><c>edgesync demo</c>: a local, in-process fleet of replicas writing concurrently and converging.</summary>
+/// <summary><c>edgesync demo</c>: a local fleet of real agents (an HQ hub and factories of replicas) writing, syncing and converging.</summary>
 internal static class DemoCommand
 {
     public static Command Create(CliContext context)
     {
-        var replicas = CommonOptions.Integer("--replicas", "Replica databases, each with its own app writer.", "N", 3, min: 2, max: 16);
-        var seconds = CommonOptions.Integer("--seconds", "How long the apps write, in seconds.", "S", 10, min: 1, max: 3600);
-        var rate = CommonOptions.Integer("--rate", "Telemetry rows per second, summed over all replicas.", "ROWS_PER_S", 5000, min: 1, max: 1_000_000);
+        var factories = CommonOptions.Integer("--factories", "Factories, each a cluster of replicas syncing with the HQ hub.", "N", 2, min: 1, max: 100);
+        var replicas = CommonOptions.Integer("--replicas", "Replicas (agents) per factory, meshed with each other.", "N", 3, min: 1, max: 16);
+        var seconds = CommonOptions.Integer("--seconds", "How long the factories ingest telemetry, in seconds.", "S", 15, min: 1, max: 3600);
+        var rate = CommonOptions.Integer("--rate", "Telemetry rows per second, summed over all factory replicas.", "ROWS_PER_S", 2000, min: 1, max: 1_000_000);
         var dir = new Option<string?>("--dir")
         {
-            Description = "Keep the replica databases in this directory (created if missing) instead of a temporary one deleted at the end.",
+            Description = "Keep the sites' databases in this directory (created if missing; hq/plant.db, factory-001/edge-0/plant.db, ...) "
+                + "instead of a temporary one deleted at the end.",
             HelpName = "PATH",
         };
-        var command = new Command("demo", "Run a local demo fleet, no setup: N replica databases whose apps insert telemetry and update "
-            + "shared config concurrently while a full mesh syncs them; then stop the writes, sync until quiet, and check that every "
-            + "replica holds the same data (exit 0 when it does, 1 when not).")
+        var command = new Command("demo", "Run a local demo fleet on 127.0.0.1, no setup: an HQ hub and factories of replicas, every site a real "
+            + "agent syncing over gRPC. The factories ingest telemetry (flowing up to HQ only) and set machine states on several replicas at "
+            + "once (conflicts); HQ pushes a config change (flowing down only). Live progress each second; then the writes stop and the demo "
+            + "checks that every site converged (exit 0 when it did, 1 when not).")
         {
-            replicas, seconds, rate, dir,
+            factories, replicas, seconds, rate, dir,
         };
         command.SetAction(parsed => new DemoRun(
-            new DemoOptions(parsed.GetValue(replicas), TimeSpan.FromSeconds(parsed.GetValue(seconds)), parsed.GetValue(rate), parsed.GetValue(dir)),
+            new DemoOptions(parsed.GetValue(factories), parsed.GetValue(replicas), TimeSpan.FromSeconds(parsed.GetValue(seconds)),
+                parsed.GetValue(rate), parsed.GetValue(dir)),
             context).Execute());
         return command;
     }

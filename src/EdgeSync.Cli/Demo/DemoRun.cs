@@ -1,50 +1,80 @@
 using System.Diagnostics;
-using System.Runtime.ExceptionServices;
 using EdgeSync.Cli.Internal;
 
 namespace EdgeSync.Cli.Demo;
 
 /// <summary>
-/// The demo from start to verdict: create the replicas, let the apps write while the mesh syncs (progress once per
-/// second), stop the writers, sync until quiescent, and compare checksums.
+/// The demo from start to verdict: start the fleet's agents, ingest telemetry and concurrent machine states at the
+/// factories while HQ pushes a config change (progress once per second), stop the writes, wait until the fleet
+/// converged, print the summary.
 /// </summary>
 internal sealed class DemoRun(DemoOptions options, CliContext context)
 {
+    /// <summary>
+    /// Thread-pool threads per agent the demo asks for up front. The agents do their SQLite work synchronously, as
+    /// they should; in production each has its own process, but here they all share this process's pool, which would
+    /// otherwise grow by a thread or two per second while requests queue.
+    /// </summary>
+    private const int ThreadsPerAgent = 4;
+
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long the summary waits for the config poller to notice a change the convergence check already saw.</summary>
+    private static readonly TimeSpan ConfigGrace = TimeSpan.FromSeconds(1);
 
     private readonly TextWriter _out = context.Out;
     private readonly CancellationToken _cancellationToken = context.CancellationToken;
 
+    /// <summary>Runs the demo off the caller's synchronization context and returns the exit code.</summary>
     public int Execute()
     {
-        bool temporary = options.Directory is null;
-        string directory = PrepareDirectory();
-        var replicas = new List<DemoReplica>();
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        ThreadPool.SetMinThreads(Math.Max(workers, ThreadsPerAgent * (options.FactoryReplicas + 1)), io);
         try
         {
-            for (int i = 0; i < options.Replicas; i++)
-            {
-                replicas.Add(DemoReplica.Create(directory, i));
-            }
-
-            AppWriter.SeedConfig(replicas[0].Path);
-            var mesh = new MeshSync(replicas);
-            mesh.RunUntilQuiescent(options.ConvergeTimeout, _cancellationToken);
-            PrintIntro(directory, temporary, replicas);
-
-            var (written, configUpdates) = WriteWhileSyncing(replicas, mesh);
-            var converge = Stopwatch.StartNew();
-            bool quiescent = mesh.RunUntilQuiescent(options.ConvergeTimeout, _cancellationToken);
-            converge.Stop();
-            return Report(replicas, written, configUpdates, quiescent, converge.Elapsed, directory, temporary);
+            return Task.Run(ExecuteAsync, CancellationToken.None).GetAwaiter().GetResult();
         }
         finally
         {
-            foreach (var replica in replicas)
-            {
-                replica.Dispose();
-            }
+            ThreadPool.SetMinThreads(workers, io);
+        }
+    }
 
+    private async Task<int> ExecuteAsync()
+    {
+        bool temporary = options.Directory is null;
+        string directory = PrepareDirectory();
+        var fleet = DemoFleet.Plan(directory, options.Factories, options.Replicas);
+        using var configStop = CancellationTokenSource.CreateLinkedTokenSource(_cancellationToken);
+        var configTask = Task.CompletedTask;
+        try
+        {
+            var startup = Stopwatch.StartNew();
+            await fleet.StartAsync(_cancellationToken);
+            var report = new DemoReport(options, fleet, _out);
+            report.PrintIntro(startup.Elapsed);
+
+            using var client = new IngestClient();
+            var telemetry = new TelemetryFeed(fleet, options, client);
+            var machines = new MachineStateFeed(fleet, options, client);
+            var config = new ConfigPush(fleet, options, client);
+            long start = Stopwatch.GetTimestamp();
+            configTask = config.RunAsync(start, configStop.Token);
+
+            await WriteWithProgressAsync(fleet, telemetry, machines, config, start);
+            _out.WriteLine($"Writes stopped at {Stopwatch.GetElapsedTime(start).TotalSeconds:0.0} s; waiting for the fleet to converge...");
+            var result = await new ConvergenceCheck(fleet, telemetry).WaitAsync(options.ConvergeTimeout, _cancellationToken);
+
+            configStop.CancelAfter(ConfigGrace);
+            await IgnoreCancellation(configTask);
+            _cancellationToken.ThrowIfCancellationRequested();
+            return report.PrintSummary(result, telemetry, machines, config, directory, temporary, context.Error);
+        }
+        finally
+        {
+            await configStop.CancelAsync();
+            await Task.WhenAny(configTask); // its failure, if any, was reported above or matters less than the one in flight
+            await fleet.DisposeAsync(); // every agent stops (and closes its files) before the directory goes
             if (temporary)
             {
                 DeleteBestEffort(directory);
@@ -52,159 +82,90 @@ internal sealed class DemoRun(DemoOptions options, CliContext context)
         }
     }
 
+    /// <summary>The write phase: the feeds run on their own; this prints a progress line each second until they finish.</summary>
+    private async Task WriteWithProgressAsync(DemoFleet fleet, TelemetryFeed telemetry, MachineStateFeed machines, ConfigPush config, long start)
+    {
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(_cancellationToken);
+        var writes = Task.WhenAll(
+            CancelOnFailure(telemetry.RunAsync(start, abort.Token), abort),
+            CancelOnFailure(machines.RunAsync(start, abort.Token), abort));
+        var progress = new ProgressTable(fleet, telemetry, _out);
+        progress.PrintHeader();
+        bool pushedShown = false, propagatedShown = false;
+        for (var next = ProgressInterval; !writes.IsCompleted; next += ProgressInterval)
+        {
+            var wait = next - Stopwatch.GetElapsedTime(start);
+            var tick = Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, abort.Token);
+            if (await Task.WhenAny(writes, tick) != tick || abort.IsCancellationRequested)
+            {
+                break; // the feeds finished (a slow fleet may take longer than asked); or Ctrl-C, or a feed failed: surfaced below
+            }
+
+            if (!pushedShown && config.PushedAt is { } pushedAt)
+            {
+                pushedShown = true;
+                var (key, value) = FleetSchema.PushedConfig;
+                progress.PrintEvent(pushedAt, $"HQ sets config {key} = {value}");
+            }
+
+            if (!propagatedShown && config.Propagation is { } propagation)
+            {
+                propagatedShown = true;
+                progress.PrintEvent(config.PushedAt!.Value + propagation,
+                    $"config change reached all {options.FactoryReplicas} factory replicas, {propagation.TotalSeconds:0.000} s after HQ sent it");
+            }
+
+            progress.PrintLine(next);
+        }
+
+        await writes;
+    }
+
+    /// <summary>A feed that fails stops the others at once, so the failure surfaces without waiting out the demo.</summary>
+    private static async Task CancelOnFailure(Task feed, CancellationTokenSource abort)
+    {
+        try
+        {
+            await feed;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await abort.CancelAsync();
+            throw;
+        }
+    }
+
+    private static async Task IgnoreCancellation(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (OperationCanceledException)
+        {
+            // The config poller stops when the demo ends; what it measured stays readable.
+        }
+    }
+
     private string PrepareDirectory()
     {
-        if (options.Directory is not { } directory)
+        if (options.Directory is null)
         {
             return Directory.CreateTempSubdirectory("edgesync-demo-").FullName;
         }
 
+        string directory = Path.GetFullPath(options.Directory);
         Directory.CreateDirectory(directory);
-        for (int i = 0; i < options.Replicas; i++)
+        foreach (var site in DemoFleet.Plan(directory, options.Factories, options.Replicas).All)
         {
-            string file = Path.Combine(directory, DemoReplica.FileName(i));
-            if (File.Exists(file))
+            if (File.Exists(site.Path))
             {
-                throw new CliException(ExitCodes.UsageError, $"--dir '{directory}' already holds {DemoReplica.FileName(i)}; use an empty or new directory");
+                throw new CliException(ExitCodes.UsageError,
+                    $"--dir '{options.Directory}' already holds {Path.GetRelativePath(directory, site.Path)}; use an empty or new directory");
             }
         }
 
         return directory;
-    }
-
-    private void PrintIntro(string directory, bool temporary, List<DemoReplica> replicas)
-    {
-        _out.WriteLine($"EdgeSync demo: {options.Replicas} replicas of one SQLite database; apps write for {options.Duration.TotalSeconds:0.#} s "
-            + $"at {Format.N(options.RowsPerSecond)} rows/s in total while a full mesh syncs them.");
-        _out.WriteLine($"  directory  {directory}{(temporary ? " (temporary; pass --dir to keep the files)" : "")}");
-        _out.WriteLine($"  sites      {replicas[0].Site} .. {replicas[^1].Site}");
-        _out.WriteLine("  tables     telemetry (append): every replica inserts its own rows");
-        _out.WriteLine($"             config (lww): {AppWriter.ConfigKeys.Length} keys that up to 3 replicas update at the same moment every "
-            + $"{options.ConfigInterval.TotalSeconds:0.0#} s, so conflicts happen");
-        _out.WriteLine();
-        var header = new System.Text.StringBuilder($"{"time",6}  {"written",10}");
-        foreach (var r in replicas)
-        {
-            header.Append($"  {r.Name + " synced",14} {"lag",7}");
-        }
-
-        _out.WriteLine(header.ToString());
-    }
-
-    /// <summary>The write phase: app writers and the mesh on their own threads, progress here once per second.</summary>
-    private (long Written, long ConfigUpdates) WriteWhileSyncing(List<DemoReplica> replicas, MeshSync mesh)
-    {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(_cancellationToken);
-        using var configTick = new Barrier(replicas.Count);
-        double perReplica = (double)options.RowsPerSecond / replicas.Count;
-        var writers = replicas.Select(r => new AppWriter(r, replicas.Count, perReplica, options.ConfigInterval, configTick)).ToList();
-
-        long start = Stopwatch.GetTimestamp();
-        var writerTasks = writers.Select(w => StartWorker(() => w.Run(start, stop.Token), stop)).ToArray();
-        var meshTask = StartWorker(() => mesh.RunUntilCancelled(stop.Token), stop);
-
-        for (var next = ProgressInterval; next <= options.Duration; next += ProgressInterval)
-        {
-            var wait = next - Stopwatch.GetElapsedTime(start);
-            if (stop.Token.WaitHandle.WaitOne(wait > TimeSpan.Zero ? wait : TimeSpan.Zero))
-            {
-                break; // Ctrl-C, or a worker failed
-            }
-
-            PrintProgress(next, replicas, writers);
-        }
-
-        stop.Cancel(); // writers and mesh together; the quiescence phase then syncs what is left, on this thread
-        Join([.. writerTasks, meshTask]); // every worker has stopped before anything is disposed, even on failure
-        _cancellationToken.ThrowIfCancellationRequested();
-        return (writers.Sum(w => w.Written), writers.Sum(w => w.ConfigUpdates));
-    }
-
-    private void PrintProgress(TimeSpan at, List<DemoReplica> replicas, List<AppWriter> writers)
-    {
-        var present = replicas.Select(r => r.CountTelemetry()).ToList(); // counted before "written": lag is never understated
-        long written = writers.Sum(w => w.Written);
-        var line = new System.Text.StringBuilder($"{at.TotalSeconds,5:0}s  {Format.N(written),10}");
-        for (int i = 0; i < replicas.Count; i++)
-        {
-            line.Append($"  {Format.N(replicas[i].RowsSynced),14} {Format.N(Math.Max(0, written - present[i])),7}");
-        }
-
-        _out.WriteLine(line.ToString());
-    }
-
-    private int Report(List<DemoReplica> replicas, long written, long configUpdates, bool quiescent, TimeSpan converge, string directory, bool temporary)
-    {
-        var checksums = replicas.Select(r => r.Db.Checksum()).ToList();
-        var rows = replicas.Select(r => r.CountTelemetry()).ToList();
-        long conflicts = replicas.Sum(r => (long)r.Db.GetConflicts(int.MaxValue).Count);
-        bool sameData = checksums.All(c => c == checksums[0]);
-        bool allRows = rows.All(n => n == written);
-        bool converged = quiescent && sameData && allRows;
-
-        _out.WriteLine();
-        _out.WriteLine(converged
-            ? $"Converged: all {replicas.Count} replicas hold the same data, {converge.TotalSeconds:0.00} s after the writes stopped."
-            : "NOT converged.");
-        _out.WriteLine($"  replicas            {replicas.Count}");
-        _out.WriteLine($"  rows                {Format.N(written)} telemetry rows written, {Format.N(configUpdates)} config updates");
-        _out.WriteLine($"  time to converge    {converge.TotalSeconds:0.00} s after writes stopped{(quiescent ? "" : $" (gave up after {options.ConvergeTimeout.TotalSeconds:0} s)")}");
-        _out.WriteLine($"  conflicts resolved  {Format.N(conflicts)} (audit records, one per column and replica where concurrent writes met; "
-            + "see edgesync conflicts --db FILE)");
-        _out.WriteLine("  checksums");
-        for (int i = 0; i < replicas.Count; i++)
-        {
-            string mark = checksums[i] == checksums[0] ? "" : "  <- differs";
-            _out.WriteLine($"    {replicas[i].Site}  {checksums[i][..16]}  {Format.N(rows[i])} rows{mark}");
-        }
-
-        if (!temporary)
-        {
-            _out.WriteLine($"  files               {directory} (try: edgesync status --db {Path.Combine(directory, DemoReplica.FileName(0))})");
-        }
-
-        if (converged)
-        {
-            return ExitCodes.Ok;
-        }
-
-        string why = !quiescent ? $"the mesh was still moving changes {options.ConvergeTimeout.TotalSeconds:0} s after the writes stopped"
-            : !allRows ? $"a replica holds {Format.N(rows.First(n => n != written))} telemetry rows of {Format.N(written)} written"
-            : "the replicas' checksums differ";
-        context.Error.WriteLine($"edgesync: the replicas did not converge: {why}");
-        return ExitCodes.CheckFailed;
-    }
-
-    /// <summary>Runs a worker on its own thread; if it fails, everything stops so the failure surfaces at once.</summary>
-    private static Task StartWorker(Action body, CancellationTokenSource stop) =>
-        Task.Factory.StartNew(() =>
-        {
-            try
-            {
-                body();
-            }
-            catch (OperationCanceledException)
-            {
-                // Stopping is the normal end of a worker.
-            }
-            catch
-            {
-                stop.Cancel();
-                throw;
-            }
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-
-    /// <summary>Waits for all workers, then rethrows the first failure as itself (so it maps to the right exit code).</summary>
-    private static void Join(Task[] tasks)
-    {
-        try
-        {
-            Task.WaitAll(tasks);
-        }
-        catch (AggregateException e)
-        {
-            ExceptionDispatchInfo.Capture(e.Flatten().InnerExceptions[0]).Throw();
-        }
     }
 
     private static void DeleteBestEffort(string directory)

@@ -37,11 +37,12 @@ public sealed class CliAppTests
     }
 
     [Fact]
-    public void SyncHelp_SaysNetworkSyncComesLater()
+    public void SyncHelp_OffersBothARunningAgentAndALocalFile()
     {
         var result = CliRunner.Run("sync", "--help");
 
-        Assert.Contains("over the network", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("--peer", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("--with", result.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+
+namespace EdgeSync.Cli.Demo;
+
+/// <summary>
+/// HQ's configuration change: written at HQ through its agent's ingest API at <see cref="DemoOptions.ConfigPushAt"/>,
+/// then every factory replica's database is polled until all hold it. The propagation time runs from just before the
+/// write was sent (so it is never understated) to the moment the last factory replica was seen holding it.
+/// </summary>
+internal sealed class ConfigPush(DemoFleet fleet, DemoOptions options, IngestClient client)
+{
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(10);
+
+    private long _pushedAt = -1;
+    private long _propagatedAt = -1;
+    private int _reached;
+
+    /// <summary>When the change was sent, since the start of the demo; null before.</summary>
+    public TimeSpan? PushedAt => Since(Interlocked.Read(ref _pushedAt));
+
+    /// <summary>How long the change took to reach every factory replica; null until it has.</summary>
+    public TimeSpan? Propagation =>
+        Interlocked.Read(ref _propagatedAt) is >= 0 and var done ? TimeSpan.FromTicks(done - Interlocked.Read(ref _pushedAt)) : null;
+
+    /// <summary>Factory replicas holding the change so far.</summary>
+    public int Reached => Volatile.Read(ref _reached);
+
+    /// <summary>Pushes at the set time after <paramref name="start"/>, then waits until every factory replica holds the change (or cancelled).</summary>
+    public async Task RunAsync(long start, CancellationToken cancellationToken)
+    {
+        var wait = options.ConfigPushAt - Stopwatch.GetElapsedTime(start);
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, cancellationToken);
+        }
+
+        var (key, value) = FleetSchema.PushedConfig;
+        long sent = Stopwatch.GetElapsedTime(start).Ticks;
+        while (!await client.PostAsync(fleet.Hub.HttpUrl, "config", w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("key", key);
+            w.WriteString("value", value);
+            w.WriteString("updated_by", fleet.Hub.Site);
+            w.WriteEndObject();
+        }, cancellationToken))
+        {
+            await Task.Delay(Poll, cancellationToken); // HQ's database was busy: nothing written, send again
+            sent = Stopwatch.GetElapsedTime(start).Ticks;
+        }
+
+        Interlocked.Exchange(ref _pushedAt, sent);
+        await WaitUntilEverywhereAsync(start, key, value, cancellationToken);
+    }
+
+    private async Task WaitUntilEverywhereAsync(long start, string key, string value, CancellationToken cancellationToken)
+    {
+        var waiting = new List<SqliteConnection>();
+        try
+        {
+            foreach (var site in fleet.FactoryReplicas)
+            {
+                waiting.Add(SiteDatabase.Open(site.Path));
+            }
+
+            while (waiting.Count > 0)
+            {
+                foreach (var connection in waiting.Where(c => SiteDatabase.ConfigValue(c, key) == value).ToList())
+                {
+                    waiting.Remove(connection);
+                    connection.Dispose();
+                    Interlocked.Increment(ref _reached);
+                }
+
+                if (waiting.Count > 0)
+                {
+                    await Task.Delay(Poll, cancellationToken);
+                }
+            }
+
+            Interlocked.Exchange(ref _propagatedAt, Stopwatch.GetElapsedTime(start).Ticks);
+        }
+        finally
+        {
+            foreach (var connection in waiting)
+            {
+                connection.Dispose();
+            }
+        }
+    }
+
+    private static TimeSpan? Since(long ticks) => ticks >= 0 ? TimeSpan.FromTicks(ticks) : null;
+}

@@ -2,8 +2,9 @@ using System.CommandLine;
 using EdgeSync.Bench.Internal;
 using EdgeSync.Bench.Scenarios;
 
-// dotnet run -c Release --project bench/EdgeSync.Bench -- <capture|merge> [--json] [--rows N] [--runs K]
-// Exit codes: 0 measured and verified; 1 a scenario produced a wrong result (message on stderr) or the engine threw.
+// dotnet run -c Release --project bench/EdgeSync.Bench -- <capture|merge|sync|lag|noop|growth|memory> [--json] [--rows N] [--runs K]
+// (lag takes --seconds S instead of --rows). Exit codes: 0 measured and verified; 1 a scenario produced a wrong
+// result (message on stderr) or the engine threw.
 
 var root = new RootCommand("EdgeSync benchmarks: each scenario measures against raw SQLite or a stated target on this machine.")
 {
@@ -11,15 +12,36 @@ var root = new RootCommand("EdgeSync benchmarks: each scenario measures against 
         "Rows each variant inserts.", defaultRows: 1_000_000, defaultRuns: 5, CaptureScenario.Run),
     Scenario("merge", "Apply a peer's lww changes (half updates of shared rows, half new rows); report changes per second.",
         "Changes applied (half updates, half inserts).", defaultRows: 100_000, defaultRuns: 3, MergeScenario.Run),
+    Scenario("sync", "Rows inserted on agent A until committed on agent B over loopback gRPC; rate and ratio to raw SQLite inserts.",
+        "Rows the application inserts on A.", defaultRows: 1_000_000, defaultRuns: 3, SyncScenario.Run),
+    ScenarioWithRate("lag", "Sustained paced ingest on agent A (a transaction every 10 ms, --rate rows/s); lag from commit on A to visible on B, p50 and p99.",
+        "Seconds of ingest per run.", defaultRows: 30, defaultRuns: 3, LagScenario.Run, rowsName: "--seconds",
+        rate: ("--rate", "Rows per second to ingest (in 100 transactions per second).", LagScenario.DefaultRate)),
+    Scenario("noop", "Duration of agent B's sync rounds with A when nothing changed; handshake and engine parts alone.",
+        "Rows both replicas hold.", defaultRows: 10_000, defaultRuns: 200, NoopScenario.Run, runsDescription: "Idle rounds (and handshakes, engine rounds) measured."),
+    Scenario("growth", "A large lww table where 100 rows changed: the round that ships them (capture, extract, codec, apply).",
+        "Rows in the table.", defaultRows: 10_000_000, defaultRuns: 20, GrowthScenario.Run, runsDescription: "Measured rounds of 100 changed rows."),
+    Scenario("memory", "Peak RSS of agent B, a separate 'edgesync serve' process, while it receives the sync workload.",
+        "Rows the application inserts on A.", defaultRows: 1_000_000, defaultRuns: 3, MemoryScenario.Run),
 };
 return root.Parse(args).Invoke();
 
-static Command Scenario<TReport>(string name, string description, string rowsDescription, int defaultRows, int defaultRuns, Func<int, int, TReport> run)
+static Command Scenario<TReport>(
+    string name, string description, string rowsDescription, int defaultRows, int defaultRuns, Func<int, int, TReport> run,
+    string rowsName = "--rows", string runsDescription = "Measured runs (after an unreported warm-up); medians are reported.")
+    => ScenarioWithRate(name, description, rowsDescription, defaultRows, defaultRuns, (rows, runs, _) => run(rows, runs), rowsName, runsDescription);
+
+// rate: an optional third option (name, description, default) passed to run as its third argument.
+static Command ScenarioWithRate<TReport>(
+    string name, string description, string rowsDescription, int defaultRows, int defaultRuns, Func<int, int, int, TReport> run,
+    string rowsName = "--rows", string runsDescription = "Measured runs (after an unreported warm-up); medians are reported.",
+    (string Name, string Description, int Default)? rate = null)
 {
     var json = new Option<bool>("--json") { Description = "Print one JSON object on one line instead of text." };
-    var rows = new Option<int>("--rows") { Description = rowsDescription, DefaultValueFactory = _ => defaultRows };
-    var runs = new Option<int>("--runs") { Description = "Measured runs (after an unreported warm-up); medians are reported.", DefaultValueFactory = _ => defaultRuns };
-    foreach (var option in new[] { rows, runs })
+    var rows = new Option<int>(rowsName) { Description = rowsDescription, DefaultValueFactory = _ => defaultRows };
+    var runs = new Option<int>("--runs") { Description = runsDescription, DefaultValueFactory = _ => defaultRuns };
+    var third = new Option<int>(rate?.Name ?? "--rate") { Description = rate?.Description, DefaultValueFactory = _ => rate?.Default ?? 0 };
+    foreach (var option in rate is null ? new[] { rows, runs } : new[] { rows, runs, third })
     {
         option.Validators.Add(r =>
         {
@@ -31,11 +53,16 @@ static Command Scenario<TReport>(string name, string description, string rowsDes
     }
 
     var command = new Command(name, description) { json, rows, runs };
+    if (rate is not null)
+    {
+        command.Options.Add(third);
+    }
+
     command.SetAction(parsed =>
     {
         try
         {
-            Report.Write(run(parsed.GetValue(rows), parsed.GetValue(runs)), parsed.GetValue(json));
+            Report.Write(run(parsed.GetValue(rows), parsed.GetValue(runs), parsed.GetValue(third)), parsed.GetValue(json));
             return 0;
         }
         catch (BenchmarkFailedException e)

@@ -1,0 +1,53 @@
+using EdgeSync.Agent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeSync.Bench.Internal;
+
+/// <summary>
+/// An agent hosted in this process with <see cref="AgentHost"/>, on loopback with free ports. Its console logs are
+/// removed (stdout carries the one JSON line); a <see cref="RoundLog"/> can be attached to see its sync rounds.
+/// </summary>
+internal sealed class InProcessAgent : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private InProcessAgent(WebApplication app, string grpcUrl)
+    {
+        _app = app;
+        GrpcUrl = grpcUrl;
+    }
+
+    /// <summary>The sync endpoint peers connect to.</summary>
+    public string GrpcUrl { get; }
+
+    public static async Task<InProcessAgent> StartAsync(
+        string path, string site, IReadOnlyList<string> peers, IReadOnlyDictionary<string, string?>? settings = null, RoundLog? rounds = null)
+    {
+        var builder = AgentHost.CreateBuilder([], new AgentLaunchSettings
+        {
+            Databases = [path],
+            Site = site,
+            Listen = ["http://127.0.0.1:0"],
+            HttpListen = ["http://127.0.0.1:0"],
+            Peers = peers,
+            Settings = settings ?? new Dictionary<string, string?>(),
+        });
+        builder.Logging.ClearProviders();
+        if (rounds is not null)
+        {
+            builder.Logging.AddProvider(rounds);
+            builder.Logging.AddFilter<RoundLog>("EdgeSync.Agent.Sync", LogLevel.Debug);
+        }
+
+        var app = AgentHost.Build(builder);
+        await app.StartAsync().ConfigureAwait(false);
+        return new InProcessAgent(app, AgentHost.Addresses(app).Grpc[0]);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}

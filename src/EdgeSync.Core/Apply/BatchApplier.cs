@@ -161,6 +161,7 @@ internal sealed class BatchApplier
         for (int i = 0; i < batch.Tables.Count; i++)
         {
             var (t, map) = plans[i];
+            var fast = t.Info is { Policy: Schema.TablePolicy.Append, Mode: Schema.CaptureMode.RowidScan } ? new List<(long Rowid, CellClock Clock)>() : null;
             foreach (var row in batch.Tables[i].Rows)
             {
                 var incoming = Remap(row.State, map);
@@ -175,6 +176,15 @@ internal sealed class BatchApplier
                     _store.Clock.Observe(c.Hlc);
                 }
 
+                // Append rows new here: insert, and keep their clocks as ranges afterwards (no per-row metadata).
+                if (fast is not null && row.Key[0] is long id && AppendRanges.IsPlainInsert(incoming) && t.TryInsertRow(incoming.Values!))
+                {
+                    fast.Add((id, incoming.Clocks[0]));
+                    NoteAppended(t, incoming.Clocks[0].Site, id);
+                    applied++;
+                    continue;
+                }
+
                 var key = row.Key;
                 var stored = t.StoredKey(key);
                 var local = t.LoadState(key, stored);
@@ -185,18 +195,7 @@ internal sealed class BatchApplier
                         t.InsertRow(outcome.Result.Values!);
                         if (t.Info is { Policy: Schema.TablePolicy.Append, Mode: Schema.CaptureMode.RowidScan } && key[0] is long rowid)
                         {
-                            if (!_appended.TryGetValue(t, out var byOrigin))
-                            {
-                                _appended[t] = byOrigin = new(StringComparer.Ordinal);
-                            }
-
-                            var origin = outcome.Result.Clocks[0].Site;
-                            if (!byOrigin.TryGetValue(origin, out var list))
-                            {
-                                byOrigin[origin] = list = [];
-                            }
-
-                            list.Add(rowid);
+                            NoteAppended(t, outcome.Result.Clocks[0].Site, rowid);
                         }
 
                         break;
@@ -228,9 +227,36 @@ internal sealed class BatchApplier
                     conflicts++;
                 }
             }
+
+            if (fast is { Count: > 0 })
+            {
+                AppendRanges.Record(_store, t, fast, (rowid, clock) =>
+                {
+                    var stored = t.StoredKey([rowid]);
+                    var values = t.SelectRow([rowid]) ?? throw new InvalidDataException($"row {rowid} vanished during apply");
+                    var single = RowState.Alive(1, values, Enumerable.Repeat(clock, t.ColumnCount).ToArray());
+                    t.PutMeta(stored, single);
+                    LogEvents(log, t, stored, single);
+                });
+            }
         }
 
         return new ApplyResult(applied, skipped, conflicts);
+    }
+
+    private void NoteAppended(TableStore t, string origin, long rowid)
+    {
+        if (!_appended.TryGetValue(t, out var byOrigin))
+        {
+            _appended[t] = byOrigin = new(StringComparer.Ordinal);
+        }
+
+        if (!byOrigin.TryGetValue(origin, out var list))
+        {
+            byOrigin[origin] = list = [];
+        }
+
+        list.Add(rowid);
     }
 
     private static RowState Remap(RowState s, int[] map)

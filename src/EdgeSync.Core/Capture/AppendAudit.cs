@@ -51,43 +51,45 @@ internal static class AppendAudit
     public static int Repair(SyncStore store, TableStore t)
     {
         long tid = t.Info.Id;
-        var ranges = new List<(long Lo, long Hi, long Count, long Actual)>();
+        // This site's insert ranges (rows inside a range received from a peer are accounted by that range).
+        var ranges = new Dictionary<long, (long Hi, long Count, long Actual)>();
         using (var cmd = store.Db.CreateCommand())
         {
-            cmd.CommandText = "SELECT pk, span, cnt FROM _edgesync_log WHERE tid = $t AND span > 0 ORDER BY pk";
+            cmd.CommandText = "SELECT pk, span, cnt FROM _edgesync_log WHERE tid = $t AND span > 0 AND site = $s";
             cmd.Parameters.AddWithValue("$t", tid);
+            cmd.Parameters.AddWithValue("$s", store.SiteIndex);
             using var r = cmd.ExecuteReader();
             while (r.Read())
             {
                 long lo = r.GetInt64(0);
-                ranges.Add((lo, lo + r.GetInt64(1) - 1, r.GetInt64(2), 0));
+                ranges[lo] = (lo + r.GetInt64(1) - 1, r.GetInt64(2), 0);
             }
         }
 
         var orphans = new List<long>();
+        var candidates = new List<long>();
         using (var cmd = store.Db.CreateCommand())
         {
             cmd.CommandText = $"SELECT u.rowid FROM {t.QuotedName} AS u LEFT JOIN _edgesync_rows AS m ON m.tid = $t AND m.pk = +u.rowid "
                 + "WHERE m.pk IS NULL ORDER BY u.rowid";
             cmd.Parameters.AddWithValue("$t", tid);
             using var r = cmd.ExecuteReader();
-            int i = 0;
             while (r.Read())
             {
-                long id = r.GetInt64(0);
-                while (i < ranges.Count && ranges[i].Hi < id)
-                {
-                    i++;
-                }
+                candidates.Add(r.GetInt64(0));
+            }
+        }
 
-                if (i < ranges.Count && ranges[i].Lo <= id)
-                {
-                    ranges[i] = ranges[i] with { Actual = ranges[i].Actual + 1 };
-                }
-                else
-                {
-                    orphans.Add(id);
-                }
+        foreach (long id in candidates)
+        {
+            var lo = t.RangeStart(id);
+            if (lo is null)
+            {
+                orphans.Add(id);
+            }
+            else if (ranges.TryGetValue(lo.Value, out var range))
+            {
+                ranges[lo.Value] = range with { Actual = range.Actual + 1 };
             }
         }
 
@@ -100,7 +102,7 @@ internal static class AppendAudit
         }
 
         int regained = 0;
-        foreach (var (lo, hi, count, actual) in ranges.Where(r => r.Actual > r.Count))
+        foreach (var (lo, (hi, count, actual)) in ranges.Where(r => r.Value.Actual > r.Value.Count))
         {
             // Which rows of the range are new is unknown: every row in it is re-sealed with a fresh clock. Peers that
             // already hold a row see the same values with a newer clock, which changes nothing but the clock.

@@ -23,6 +23,7 @@ internal sealed class TableStore : IDisposable
     private readonly SqliteCommand _putMeta;
     private readonly SqliteCommand _deleteMeta;
     private readonly SqliteCommand _findRange;
+    private readonly SqliteCommand _insertIfNew;
     private readonly Dictionary<string, SqliteCommand> _updates = new(StringComparer.Ordinal);
     private readonly string _where;
 
@@ -43,9 +44,13 @@ internal sealed class TableStore : IDisposable
         _getMeta = Sql.Prepare(db, "SELECT cl, clocks FROM _edgesync_rows WHERE tid = $t AND pk = $pk", "$t", "$pk");
         _putMeta = Sql.Prepare(db, "INSERT OR REPLACE INTO _edgesync_rows(tid, pk, cl, clocks) VALUES ($t, $pk, $cl, $c)", "$t", "$pk", "$cl", "$c");
         _deleteMeta = Sql.Prepare(db, "DELETE FROM _edgesync_rows WHERE tid = $t AND pk = $pk", "$t", "$pk");
+        // The nearest range that covers the rowid (ranges of different origins may nest: a local row can land in
+        // the span of a range received from a peer, and the other way round).
         _findRange = Sql.Prepare(db,
-            "SELECT site, seq, pk, span, hlc FROM _edgesync_log WHERE tid = $t AND span > 0 AND pk <= $pk ORDER BY pk DESC LIMIT 1",
+            "SELECT site, seq, pk, span, hlc FROM _edgesync_log WHERE tid = $t AND span > 0 AND pk <= $pk AND pk + span > $pk ORDER BY pk DESC LIMIT 1",
             "$t", "$pk");
+        _insertIfNew = Sql.Prepare(db,
+            $"INSERT OR IGNORE INTO {QuotedName}({cols}) VALUES ({string.Join(", ", valueParams)})", valueParams);
         _getMeta.Set(0, info.Id);
         _putMeta.Set(0, info.Id);
         _deleteMeta.Set(0, info.Id);
@@ -172,6 +177,14 @@ internal sealed class TableStore : IDisposable
         return new CellClock(new Hlc(r.GetInt64(4)), _sites.NameOf((int)r.GetInt64(0)), r.GetInt64(1) + (rowid - lo), Hlc.Zero, "");
     }
 
+    /// <summary>The first rowid of the insert range that covers <paramref name="rowid"/>, if one does.</summary>
+    public long? RangeStart(long rowid)
+    {
+        _findRange.Set(1, rowid);
+        using var r = _findRange.ExecuteReader();
+        return r.Read() ? r.GetInt64(2) : null;
+    }
+
     public void PutMeta(object storedKey, RowState state)
     {
         _putMeta.Set(1, storedKey);
@@ -194,6 +207,17 @@ internal sealed class TableStore : IDisposable
         }
 
         _insert.ExecuteNonQuery();
+    }
+
+    /// <summary>Inserts the row unless its key exists; true when it was inserted.</summary>
+    public bool TryInsertRow(object?[] values)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            _insertIfNew.Set(i, values[i]);
+        }
+
+        return _insertIfNew.ExecuteNonQuery() == 1;
     }
 
     public void DeleteRow(ReadOnlySpan<object?> key)
@@ -286,5 +310,6 @@ internal sealed class TableStore : IDisposable
         _putMeta.Dispose();
         _deleteMeta.Dispose();
         _findRange.Dispose();
+        _insertIfNew.Dispose();
     }
 }

@@ -62,7 +62,8 @@ internal sealed class SyncService(DatabaseRegistry registry, IHostApplicationLif
             hosted.Board.Observe(request.SiteId, vector, success: false);
 
             // SQLite is synchronous: batches are extracted on this thread, one at a time; WriteAsync waits for HTTP/2 flow control.
-            foreach (var batch in hosted.Db.GetChanges(vector, ct))
+            var extractFrom = DirectionFilter.ExcludeOwnCluster(vector, hosted.Db.Vector, request.SiteId, hosted.Role, peerRole);
+            foreach (var batch in hosted.Db.GetChanges(extractFrom, ct))
             {
                 var filtered = DirectionFilter.Filter(batch, hosted.DirectionOf, hosted.Role, peerRole, out int withheld);
                 if (withheld > 0)

@@ -7,6 +7,12 @@ namespace EdgeSync.Agent.Sync;
 /// between any other pair of roles everything flows. Both the sender (filtering what it sends) and the receiver
 /// (filtering what it applies) enforce them. A filtered batch keeps its origin ranges, so the receiver's vector
 /// still advances past the withheld changes: they are never asked for again.
+/// <para>
+/// That is only safe for changes the receiver must never hold. A factory replica's own cluster's changes are not
+/// such changes (its siblings send it their <c>up</c> rows over the factory mesh), so the hub never sends a factory
+/// the changes whose origin is in the factory's own cluster (<see cref="ExcludeOwnCluster"/>): they travel only
+/// inside the factory, and the factory's vector for them is advanced only by a sibling that holds all of them.
+/// </para>
 /// </summary>
 internal static class DirectionFilter
 {
@@ -44,5 +50,42 @@ internal static class DirectionFilter
         }
 
         return new ChangeBatch(batch.Sender, batch.SenderVector, batch.Ranges, kept);
+    }
+
+    /// <summary>
+    /// The cluster of a site id: the part before the first '/' (site ids are <c>CLUSTER/REPLICA</c>, as in
+    /// <c>factory-001/sqlite-edge-0</c>), without a restored incarnation's <c>~N</c>.
+    /// </summary>
+    public static string ClusterOf(string site)
+    {
+        int slash = site.IndexOf('/', StringComparison.Ordinal);
+        var cluster = slash > 0 ? site[..slash] : site;
+        int tilde = cluster.LastIndexOf('~');
+        return tilde > 0 ? cluster[..tilde] : cluster;
+    }
+
+    /// <summary>
+    /// The vector to extract against when <paramref name="from"/> sends to <paramref name="to"/>: for a hub sending to
+    /// a factory, every origin of the factory's own cluster is raised to what the hub holds, so none of them is sent
+    /// (see the remarks on the class). Unchanged for any other pair of roles.
+    /// </summary>
+    public static Clocks.VersionVector ExcludeOwnCluster(Clocks.VersionVector receiver, Clocks.VersionVector sender, string receiverSite, AgentRole from, AgentRole to)
+    {
+        if (from != AgentRole.Hub || to != AgentRole.Factory)
+        {
+            return receiver;
+        }
+
+        var cluster = ClusterOf(receiverSite);
+        var result = receiver;
+        foreach (var (site, seq) in sender)
+        {
+            if (string.Equals(ClusterOf(site), cluster, StringComparison.Ordinal))
+            {
+                result = result.With(site, seq);
+            }
+        }
+
+        return result;
     }
 }

@@ -161,7 +161,8 @@ internal sealed class PeerClient : IDisposable
         long rows = 0;
 
         // Extraction is synchronous SQLite reading one batch at a time; WriteAsync waits for the peer (HTTP/2 flow control).
-        foreach (var batch in _hosted.Db.GetChanges(peerVector, cancellationToken))
+        var extractFrom = DirectionFilter.ExcludeOwnCluster(peerVector, _hosted.Db.Vector, peer, _hosted.Role, peerRole);
+        foreach (var batch in _hosted.Db.GetChanges(extractFrom, cancellationToken))
         {
             var filtered = DirectionFilter.Filter(batch, _hosted.DirectionOf, _hosted.Role, peerRole, out int withheld);
             if (withheld > 0)

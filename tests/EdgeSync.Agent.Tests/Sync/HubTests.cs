@@ -55,6 +55,25 @@ public sealed class HubTests
         Assert.Equal(8, received.Sum(f2.Site));
     }
 
+    [Fact]
+    public async Task FactoryReplicasThatAllTalkToTheHub_StillGetEachOthersUpRows()
+    {
+        // Every replica of a factory syncs with the hub and with its siblings. The hub withholds 'up' rows from
+        // factories; it must not make a replica believe it holds its sibling's rows when it does not.
+        using var dir = new TempDir();
+        await using var hq = await TestAgent.StartAsync(dir.Db("hq"), "hq/hub", role: AgentRole.Hub);
+        string r0Url = TestAgent.DeadUrl(); // r0 starts later on this address, after the hub already holds r1's rows
+        await using var r1 = await TestAgent.StartAsync(dir.Db("r1"), "f1/edge-1", hub: hq.Url, peers: [r0Url]);
+        AppDb.InsertReadings(r1.DbPath, 1, 1_000, "r1");
+        await Eventually.TrueAsync(() => AppDb.Count(hq.DbPath, "readings") == 1_000, "r1's readings at the hub");
+        await using var r0 = await TestAgent.StartAsync(dir.Db("r0"), "f1/edge-0", hub: hq.Url, listen: r0Url);
+
+        await Eventually.TrueAsync(
+            () => AppDb.Count(hq.DbPath, "readings") == 1_000 && AppDb.Count(r0.DbPath, "readings") == 1_000,
+            "every reading at the hub and at the sibling",
+            diagnostics: () => $"hq={AppDb.Count(hq.DbPath, "readings")} r0={AppDb.Count(r0.DbPath, "readings")} r1={AppDb.Count(r1.DbPath, "readings")}");
+    }
+
     private static async Task WaitForRoundsAsync(TestAgent factory, string hubSite)
     {
         for (int round = 0; round < 2; round++)

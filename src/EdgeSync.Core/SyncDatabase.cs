@@ -266,13 +266,21 @@ public sealed class SyncDatabase : IDisposable, IAsyncDisposable
     /// each batch the peer's vector is <see cref="ChangeBatch.Advance"/>d, so an interrupted stream resumes where it
     /// stopped. A row some process changed after the capture ends its origin's range; it follows next time.
     /// </summary>
-    public IEnumerable<ChangeBatch> GetChanges(VersionVector peerVector, CancellationToken cancellationToken = default)
+    public IEnumerable<ChangeBatch> GetChanges(VersionVector peerVector, CancellationToken cancellationToken = default) =>
+        GetChanges(peerVector, tableFilter: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="GetChanges(VersionVector, CancellationToken)"/>, but the changes of tables for which
+    /// <paramref name="tableFilter"/> is false are not read at all; the batches' ranges still cover them, so the peer's
+    /// vector passes them. Use it only for changes the peer must never hold (table directions).
+    /// </summary>
+    public IEnumerable<ChangeBatch> GetChanges(VersionVector peerVector, Func<string, bool>? tableFilter, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(peerVector);
         Capture();
         using var connection = new SqliteConnection(_readConnectionString);
         connection.Open();
-        var extractor = new ChangeExtractor(connection, _options.MaxBatchRows, _options.MaxBatchBytes);
+        var extractor = new ChangeExtractor(connection, _options.MaxBatchRows, _options.MaxBatchBytes, tableFilter);
         foreach (var batch in extractor.Extract(peerVector))
         {
             cancellationToken.ThrowIfCancellationRequested();

@@ -63,7 +63,7 @@ internal sealed class SyncService(DatabaseRegistry registry, IHostApplicationLif
 
             // SQLite is synchronous: batches are extracted on this thread, one at a time; WriteAsync waits for HTTP/2 flow control.
             var extractFrom = DirectionFilter.ExcludeOwnCluster(vector, hosted.Db.Vector, request.SiteId, hosted.Role, peerRole);
-            foreach (var batch in hosted.Db.GetChanges(extractFrom, ct))
+            foreach (var batch in hosted.Db.GetChanges(extractFrom, t => DirectionFilter.Allows(hosted.DirectionOf(t), hosted.Role, peerRole), ct))
             {
                 var filtered = DirectionFilter.Filter(batch, hosted.DirectionOf, hosted.Role, peerRole, out int withheld);
                 if (withheld > 0)

@@ -162,7 +162,7 @@ internal sealed class PeerClient : IDisposable
 
         // Extraction is synchronous SQLite reading one batch at a time; WriteAsync waits for the peer (HTTP/2 flow control).
         var extractFrom = DirectionFilter.ExcludeOwnCluster(peerVector, _hosted.Db.Vector, peer, _hosted.Role, peerRole);
-        foreach (var batch in _hosted.Db.GetChanges(extractFrom, cancellationToken))
+        foreach (var batch in _hosted.Db.GetChanges(extractFrom, t => DirectionFilter.Allows(_hosted.DirectionOf(t), _hosted.Role, peerRole), cancellationToken))
         {
             var filtered = DirectionFilter.Filter(batch, _hosted.DirectionOf, _hosted.Role, peerRole, out int withheld);
             if (withheld > 0)

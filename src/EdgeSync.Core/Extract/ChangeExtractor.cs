@@ -25,11 +25,13 @@ internal sealed class ChangeExtractor
     private readonly Dictionary<int, long> _floor = [];
     private readonly HashSet<(int, object)> _dirty = new(KeyComparer.Instance);
     private readonly int _maxRows;
+    private readonly Func<string, bool>? _tableFilter;
     private readonly long _maxBytes;
     private string _self = "";
 
-    public ChangeExtractor(SqliteConnection readConnection, int maxRows, long maxBytes)
+    public ChangeExtractor(SqliteConnection readConnection, int maxRows, long maxBytes, Func<string, bool>? tableFilter = null)
     {
+        _tableFilter = tableFilter;
         _db = readConnection;
         _maxRows = maxRows;
         _maxBytes = maxBytes;
@@ -153,6 +155,18 @@ internal sealed class ChangeExtractor
             builder.StartOrigin(name, from);
             foreach (var (seq, tid, pk, span) in LogEntries(site, from))
             {
+                if (_tableFilter is not null && !_tableFilter(_tables[tid].Name))
+                {
+                    // Withheld from this peer by the caller: its changes are skipped, and the range still covers them.
+                    builder.Reached(seq + Math.Max(span, 1) - 1);
+                    if (builder.Full)
+                    {
+                        yield return builder.Flush();
+                    }
+
+                    continue;
+                }
+
                 if (span == 0)
                 {
                     if (IsDirty(tid, pk))

@@ -71,6 +71,7 @@ public static class CliApp
             BackupCommand.Create(context),
             RestoreCommand.Create(context),
             DemoCommand.Create(context),
+            K8sCommand.Create(context),
         };
         foreach (var help in root.Options.OfType<HelpOption>())
         {

@@ -1,0 +1,57 @@
+using EdgeSync.Deploy.Tests.Support;
+
+namespace EdgeSync.Deploy.Tests.Monitoring;
+
+/// <summary>
+/// Every <c>edgesync_*</c> name the alerts and the dashboard query is one the agent really exports: two agents run
+/// in this process, sync (resolving conflicts), back up, and their <c>/metrics</c> is scraped.
+/// </summary>
+[Collection(InProcessAgents.Name)]
+public sealed class MetricNameTests
+{
+    [Fact]
+    public async Task AlertsAndDashboard_UseOnlyMetricsTheAgentExports()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var pair = await AgentPair.StartAsync(ct);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var used = RuleFiles.MetricNames(RuleFiles.AlertExpressions().Concat(RuleFiles.DashboardExpressions()));
+        Assert.Contains("edgesync_replication_lag_seconds", used);
+
+        var exported = await Eventually.GetAsync(async () =>
+        {
+            string text = await http.GetStringAsync(new Uri(new Uri(pair.HttpA), "/metrics"), ct);
+            var names = ExportedNames(text);
+            return used.IsSubsetOf(names) ? names : null;
+        }, "the agents to export every metric the alerts and dashboard use (conflicts, backups, sync)", TimeSpan.FromSeconds(30),
+        () => "missing: " + string.Join(", ", used.Except(ExportedNames(http.GetStringAsync(new Uri(new Uri(pair.HttpA), "/metrics")).GetAwaiter().GetResult()))));
+
+        Assert.Superset(used, exported);
+    }
+
+    /// <summary>Metric family names in a Prometheus text exposition (histogram series folded into their family).</summary>
+    internal static HashSet<string> ExportedNames(string exposition)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var line in exposition.Split('\n'))
+        {
+            if (line.Length == 0 || line[0] == '#')
+            {
+                continue;
+            }
+
+            int end = line.IndexOfAny(['{', ' ']);
+            string name = end < 0 ? line : line[..end];
+            names.Add(name);
+            foreach (var suffix in new[] { "_bucket", "_sum", "_count" })
+            {
+                if (name.EndsWith(suffix, StringComparison.Ordinal))
+                {
+                    names.Add(name[..^suffix.Length]);
+                }
+            }
+        }
+
+        return names;
+    }
+}

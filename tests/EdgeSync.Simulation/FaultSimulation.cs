@@ -201,6 +201,11 @@ public sealed class FaultSimulation : IDisposable
             {
                 return lost;
             }
+
+            if (StateTracker.VerifyAudit(s.Db!) is { } audit)
+            {
+                return audit;
+            }
         }
 
         var v0 = _sites[0].Db!.Vector;

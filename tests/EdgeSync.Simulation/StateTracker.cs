@@ -67,6 +67,50 @@ public sealed class StateTracker
         return null;
     }
 
+    /// <summary>
+    /// Null when every conflict-audit record of <paramref name="db"/> agrees with its final state: a write recorded as
+    /// having lost is never what the column holds at the end (the join only moves past a winner).
+    /// </summary>
+    public static string? VerifyAudit(SyncDatabase db)
+    {
+        var final = new Dictionary<string, (IReadOnlyList<string> Columns, RowState State)>(StringComparer.Ordinal);
+        foreach (var batch in db.GetChanges(VersionVector.Empty))
+        {
+            foreach (var t in batch.Tables)
+            {
+                foreach (var row in t.Rows)
+                {
+                    final[t.Table + ":" + AuditKey(row.Key)] = (t.Columns, row.State);
+                }
+            }
+        }
+
+        foreach (var c in db.GetConflicts(int.MaxValue))
+        {
+            if (!final.TryGetValue(c.Table + ":" + c.Key, out var f))
+            {
+                continue; // the row is gone: a later delete, consistent with any earlier decision
+            }
+
+            var clocks = f.State.Clocks;
+            if (c.Column is not null && !f.State.IsDeleted)
+            {
+                int i = f.Columns.ToList().FindIndex(n => string.Equals(n, c.Column, StringComparison.OrdinalIgnoreCase));
+                var now = clocks[i];
+                if (now.Hlc == c.LoserHlc && now.Site == c.LoserSite)
+                {
+                    return $"{db.SiteId}: audit record {c.Id} ({c.Table} {c.Key}.{c.Column}: {c.Rule}, winner {c.WinnerHlc}@{c.WinnerSite}) "
+                        + $"disagrees with the final state {now}";
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static string AuditKey(object?[] key) =>
+        key.Length == 1 ? SqlValue.Display(key[0]) : "(" + string.Join(", ", key.Select(SqlValue.Display)) + ")";
+
     private static IEnumerable<(string Key, RowState State)> States(SyncDatabase db)
     {
         foreach (var batch in db.GetChanges(VersionVector.Empty))

@@ -88,6 +88,39 @@ public sealed class StorageFaultTests : IDisposable
         }
     }
 
+    [Fact]
+    public void ReadOnlyVolume_IsRefusedClearly_AndTheDataIsIntact()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux() && Environment.UserName == "root" && File.Exists("/bin/mount"),
+            "needs root on Linux to remount a directory read-only (CI runs as root)");
+        string data = _dir.File("data");
+        Directory.CreateDirectory(data);
+        string path = Path.Combine(data, "a.db");
+        using (var a = new Replica(path, "a"))
+        {
+            a.Exec("INSERT INTO settings VALUES ('kept', 'v', 'a', 1)");
+            a.Db.Capture();
+        }
+
+        SqliteConnection.ClearAllPools();
+        Run("/bin/mount", $"--bind {data} {data}");
+        try
+        {
+            Run("/bin/mount", $"-o remount,ro,bind {data}");
+            var e = Assert.Throws<StorageException>(() => SyncDatabase.Open(path));
+            Assert.True(e.Cause is "read_only" or "cannot_open", $"cause {e.Cause}: {e.Message}");
+            Assert.Contains(path, e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Run("/bin/umount", $"-l {data}");
+        }
+
+        using var reopened = SyncDatabase.Open(path);
+        Assert.Equal(1, reopened.Vector["a"]);
+    }
+
     private static void Run(string exe, string args)
     {
         using var p = Process.Start(new ProcessStartInfo(exe, args) { RedirectStandardError = true })!;

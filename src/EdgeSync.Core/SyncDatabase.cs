@@ -277,6 +277,12 @@ public sealed class SyncDatabase : IDisposable, IAsyncDisposable
     public IEnumerable<ChangeBatch> GetChanges(VersionVector peerVector, Func<string, bool>? tableFilter, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(peerVector);
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            ReincarnateIfPeerIsAhead(peerVector);
+        }
+
         Capture();
         using var connection = new SqliteConnection(_readConnectionString);
         connection.Open();
@@ -302,6 +308,7 @@ public sealed class SyncDatabase : IDisposable, IAsyncDisposable
             ThrowIfDisposed();
             try
             {
+                ReincarnateIfPeerIsAhead(batch.SenderVector);
                 var result = new BatchApplier(_store, _options.Time, _options.MaxClockDrift).Apply(batch, peer);
                 EdgeSyncMetrics.BatchesApplied.Add(1);
                 EdgeSyncMetrics.ChangesApplied.Add(result.Applied);
@@ -336,8 +343,37 @@ public sealed class SyncDatabase : IDisposable, IAsyncDisposable
         lock (_gate)
         {
             ThrowIfDisposed();
+            ReincarnateIfPeerIsAhead(vector);
             PeerVectors.Raise(_store.Db, peer, vector);
         }
+    }
+
+    /// <summary>
+    /// A peer holding more of this site's changes than this database means the database lost changes it had issued
+    /// (an empty replacement volume, an old copy): it continues as the site's next incarnation (see
+    /// <see cref="Storage.Reincarnation"/>) before it writes anything that could reuse a sequence number.
+    /// </summary>
+    private void ReincarnateIfPeerIsAhead(VersionVector peer)
+    {
+        if (peer[_store.SiteId] <= _store.Seen(_store.SiteIndex))
+        {
+            return;
+        }
+
+        var previous = _store.SiteId;
+        _store.Begin();
+        try
+        {
+            Reincarnation.Run(_store);
+            _store.Commit();
+        }
+        catch
+        {
+            _store.Rollback();
+            throw;
+        }
+
+        Log.Reincarnated(_options.Logger, previous, _store.SiteId, peer[previous]);
     }
 
     /// <summary>

@@ -20,6 +20,9 @@ internal static partial class Log
     [LoggerMessage(1004, LogLevel.Warning, "Found {Rows} append rows inserted below rows already captured; captured them now. Give each site increasing ids to sync them without delay")]
     public static partial void LateRowsFound(ILogger logger, int rows);
 
+    [LoggerMessage(1005, LogLevel.Warning, "A peer holds changes of site {Previous} up to {PeerSeq}, more than this database: it lost changes it had issued (empty or old volume). Continuing as {Site}; its own lost changes come back from peers")]
+    public static partial void Reincarnated(ILogger logger, string previous, string site, long peerSeq);
+
     [LoggerMessage(1100, LogLevel.Debug, "Applied batch from {Peer}: {Applied} applied, {Skipped} already known, {Conflicts} conflicts")]
     public static partial void BatchApplied(ILogger logger, string peer, int applied, int skipped, int conflicts);
 

@@ -32,7 +32,7 @@ internal sealed class SyncStore : IDisposable
 
     public HybridClock Clock { get; }
 
-    public string SiteId { get; }
+    public string SiteId { get; private set; }
 
     public int SiteIndex { get; private set; }
 
@@ -176,6 +176,13 @@ internal sealed class SyncStore : IDisposable
 
     public long Seen(int siteIdx) => Vector.GetValueOrDefault(siteIdx);
 
+    /// <summary>Continues as <paramref name="site"/> (a new incarnation); inside the caller's transaction.</summary>
+    internal void SwitchSite(string site)
+    {
+        SiteId = site;
+        SiteIndex = Sites.GetOrAdd(Db, site);
+    }
+
     /// <summary>Allocates <paramref name="count"/> consecutive sequence numbers for this site; returns the first.</summary>
     public long AllocateSeq(long count)
     {
@@ -233,6 +240,8 @@ internal sealed class SyncStore : IDisposable
 
         Vector = _vectorSnapshot;
         Sites.Reload(Db);
+        SiteId = (string)Sql.Scalar(Db, "SELECT value FROM _edgesync_meta WHERE key = 'site_id'")!;
+        SiteIndex = Sites.TryGetIndex(SiteId, out int idx) ? idx : SiteIndex;
         LoadVector();
         LoadTables();
     }

@@ -90,6 +90,35 @@ public sealed class BackupRestoreTests : IDisposable
     }
 
     [Fact]
+    public void EmptyReplacementVolume_UnderTheSameSiteId_BecomesTheNextIncarnation_AndLosesNothing()
+    {
+        using var b = new Replica(_dir.File("b.db"), "b");
+        using (var a = new Replica(_dir.File("a-old.db"), "a"))
+        {
+            a.Exec("INSERT INTO settings VALUES ('k1', 'v1', 'a', 1), ('k2', 'v2', 'a', 1)");
+            a.Exec("INSERT INTO readings VALUES (1, 'd', 1, 1.0), (2, 'd', 2, 2.0)");
+            b.PullFrom(a);
+        }
+
+        // The volume is replaced by an empty one; the pod starts under the same site id and writes at once.
+        using var fresh = new Replica(_dir.File("a-new.db"), "a");
+        fresh.Exec("INSERT INTO settings VALUES ('k3', 'written after the loss', 'a', 1)");
+        fresh.Exec("INSERT INTO readings VALUES (3, 'd', 3, 3.0)");
+        fresh.Db.Capture();
+        Assert.True(fresh.Db.Vector["a"] <= b.Db.Vector["a"]); // its sequence numbers collide with ones b holds
+
+        b.PullFrom(fresh);   // b's vector shows a's lost changes: the fresh database continues as a~2 before extracting
+        Assert.Equal("a~2", fresh.Db.SiteId);
+        fresh.PullFrom(b);   // and gets the original incarnation's changes back
+
+        Assert.Equal("written after the loss", b.Scalar("SELECT value FROM settings WHERE key = 'k3'"));
+        Assert.Equal(3L, b.Scalar("SELECT count(*) FROM readings"));
+        Assert.Equal("v1", fresh.Scalar("SELECT value FROM settings WHERE key = 'k1'"));
+        Assert.Equal(3L, fresh.Scalar("SELECT count(*) FROM readings"));
+        Assert.Equal(b.Db.Checksum(), fresh.Db.Checksum());
+    }
+
+    [Fact]
     public void Restore_RefusesACorruptOrForeignFile_AndAnExistingDatabaseWithoutReplace()
     {
         using (var a = new Replica(_dir.File("a.db"), "a"))

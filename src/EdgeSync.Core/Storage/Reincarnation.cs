@@ -1,0 +1,105 @@
+using EdgeSync.Capture;
+using EdgeSync.Clocks;
+using EdgeSync.Internal;
+using EdgeSync.Merge;
+using Microsoft.Data.Sqlite;
+
+namespace EdgeSync.Storage;
+
+/// <summary>
+/// When a peer holds more of this site's changes than this database does, the database lost changes it had issued
+/// (a replaced empty volume, an old copy): its next sequence numbers would collide with ones peers already hold and
+/// be skipped as known. It then continues as the site's next incarnation (<c>site~N</c>): every clock it stamped under
+/// the old id is re-stamped under the new one (its writes are re-sent as new changes), the old id becomes an ordinary
+/// origin it holds nothing of (so peers send back the original incarnation's changes), and local insert ranges are
+/// re-issued. Runs in the caller's write transaction.
+/// </summary>
+internal static class Reincarnation
+{
+    public static string Run(SyncStore store)
+    {
+        Sealer.Seal(store);
+        int oldIdx = store.SiteIndex;
+        string oldSite = store.SiteId;
+        string newSite = SiteIncarnation.Next(oldSite);
+        while (store.Sites.TryGetIndex(newSite, out _))
+        {
+            newSite = SiteIncarnation.Next(newSite);
+        }
+
+        store.SwitchSite(newSite);
+        var hlc = store.Clock.Next();
+
+        // Rows whose clocks name the old id: re-stamp those clocks as one new change per row.
+        var rows = new List<(int Tid, object Pk, long Cl, byte[] Blob)>();
+        using (var cmd = store.Db.CreateCommand())
+        {
+            cmd.CommandText = "SELECT tid, pk, cl, clocks FROM _edgesync_rows";
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                rows.Add(((int)r.GetInt64(0), r.GetValue(1), r.GetInt64(2), (byte[])r.GetValue(3)));
+            }
+        }
+
+        using var log = Sql.Prepare(store.Db,
+            "INSERT OR REPLACE INTO _edgesync_log(site, seq, tid, pk, span, hlc) VALUES ($s, $q, $t, $pk, 0, $h)", "$s", "$q", "$t", "$pk", "$h");
+        foreach (var (tid, pk, cl, blob) in rows)
+        {
+            var t = store.Table(tid);
+            int n = cl % 2 == 0 ? 1 : t.ColumnCount;
+            var clocks = ClockCodec.Decode(blob, n, store.Sites.NameOf);
+            if (!clocks.Any(c => c.Site == oldSite))
+            {
+                continue;
+            }
+
+            long seq = store.AllocateSeq(1);
+            for (int i = 0; i < clocks.Length; i++)
+            {
+                if (clocks[i].Site == oldSite)
+                {
+                    clocks[i] = new CellClock(hlc, newSite, seq, clocks[i].Hlc, clocks[i].Site);
+                }
+            }
+
+            var state = cl % 2 == 0 ? RowState.Deleted(cl, clocks[0]) : RowState.Alive(cl, new object?[n], clocks);
+            t.PutMeta(pk, state);
+            log.Set(0, (long)store.SiteIndex);
+            log.Set(1, seq);
+            log.Set(2, (long)tid);
+            log.Set(3, pk);
+            log.Set(4, hlc.Value);
+            log.ExecuteNonQuery();
+        }
+
+        // Local insert ranges: issue them again under the new id, with fresh sequence numbers.
+        var ranges = new List<(long Seq, long Tid, long Pk, long Span, long Cnt)>();
+        using (var cmd = store.Db.CreateCommand())
+        {
+            cmd.CommandText = "SELECT seq, tid, pk, span, cnt FROM _edgesync_log WHERE site = $s AND span > 0";
+            cmd.Parameters.AddWithValue("$s", oldIdx);
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                ranges.Add((r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4)));
+            }
+        }
+
+        foreach (var (_, tid, pk, span, cnt) in ranges)
+        {
+            Sql.Scalar(store.Db, "INSERT INTO _edgesync_log(site, seq, tid, pk, span, hlc, cnt) VALUES ($s, $q, $t, $pk, $n, $h, $c)",
+                ("$s", (long)store.SiteIndex), ("$q", store.AllocateSeq(span)), ("$t", tid), ("$pk", pk), ("$n", span), ("$h", hlc.Value), ("$c", cnt));
+        }
+
+        // The old id is now an origin like any other, of which this database holds nothing.
+        Sql.Scalar(store.Db, "DELETE FROM _edgesync_log WHERE site = $s", ("$s", (long)oldIdx));
+        Sql.Scalar(store.Db, "DELETE FROM _edgesync_vector WHERE site = $s", ("$s", (long)oldIdx));
+        Sql.Scalar(store.Db, "DELETE FROM _edgesync_floor WHERE site = $s", ("$s", (long)oldIdx));
+        store.Vector.Remove(oldIdx);
+        store.Floor.Remove(oldIdx);
+        Sql.Scalar(store.Db, "UPDATE _edgesync_meta SET value = $s WHERE key = 'site_id'", ("$s", newSite));
+        Sql.Scalar(store.Db, "INSERT OR REPLACE INTO _edgesync_meta(key, value) VALUES ('reincarnated_from', $p)", ("$p", oldSite));
+        return newSite;
+    }
+}

@@ -208,8 +208,9 @@ public sealed class SyncDatabase : IDisposable, IAsyncDisposable
             catch (SqliteException e) when (StorageException.IsStorageError(e))
             {
                 _store.Rollback();
-                EdgeSyncMetrics.StorageErrors.Add(1, new KeyValuePair<string, object?>("cause", new StorageException(Path, e).Cause));
-                throw new StorageException(Path, e);
+                var storage = new StorageException(Path, e);
+                EdgeSyncMetrics.StorageErrors.Add(1, new KeyValuePair<string, object?>("cause", storage.Cause));
+                throw storage;
             }
             catch
             {

@@ -24,6 +24,7 @@ internal sealed class ChangeExtractor
     private readonly Dictionary<int, long> _vector = [];
     private readonly Dictionary<int, long> _floor = [];
     private readonly HashSet<(int, object)> _dirty = new(KeyComparer.Instance);
+    private readonly Dictionary<int, SqliteCommand> _selects = [];
     private readonly int _maxRows;
     private readonly Func<string, bool>? _tableFilter;
     private readonly long _maxBytes;
@@ -50,6 +51,12 @@ internal sealed class ChangeExtractor
         }
         finally
         {
+            foreach (var cmd in _selects.Values)
+            {
+                cmd.Dispose();
+            }
+
+            _selects.Clear();
             Sql.Exec(_db, "COMMIT");
         }
     }
@@ -300,12 +307,17 @@ internal sealed class ChangeExtractor
 
     private object?[]? SelectRow(TableInfo t, object?[] key)
     {
-        using var cmd = _db.CreateCommand();
-        var where = string.Join(" AND ", t.PrimaryKey.Select((c, i) => $"{Sql.Quote(t.Columns[c])} = $k{i}"));
-        cmd.CommandText = $"SELECT {string.Join(", ", t.Columns.Select(Sql.Quote))} FROM {Sql.Quote(t.Name)} WHERE {where}";
+        if (!_selects.TryGetValue(t.Id, out var cmd))
+        {
+            var where = string.Join(" AND ", t.PrimaryKey.Select((c, i) => $"{Sql.Quote(t.Columns[c])} = $k{i}"));
+            cmd = Sql.Prepare(_db, $"SELECT {string.Join(", ", t.Columns.Select(Sql.Quote))} FROM {Sql.Quote(t.Name)} WHERE {where}",
+                t.PrimaryKey.Select((_, i) => $"$k{i}").ToArray());
+            _selects[t.Id] = cmd;
+        }
+
         for (int i = 0; i < key.Length; i++)
         {
-            cmd.Parameters.AddWithValue($"$k{i}", key[i] ?? DBNull.Value);
+            cmd.Set(i, key[i]);
         }
 
         using var r = cmd.ExecuteReader();

@@ -238,7 +238,6 @@ internal sealed class SyncStore : IDisposable
             // SQLite already rolled back (for example after SQLITE_FULL); nothing is left to undo.
         }
 
-        Vector = _vectorSnapshot;
         Sites.Reload(Db);
         SiteId = (string)Sql.Scalar(Db, "SELECT value FROM _edgesync_meta WHERE key = 'site_id'")!;
         SiteIndex = Sites.TryGetIndex(SiteId, out int idx) ? idx : SiteIndex;

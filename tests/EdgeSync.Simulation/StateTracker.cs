@@ -78,7 +78,7 @@ public sealed class StateTracker
         {
             foreach (var t in batch.Tables)
             {
-                foreach (var row in t.Rows)
+                foreach (var row in t.AllRows())
                 {
                     final[t.Table + ":" + AuditKey(row.Key)] = (t.Columns, row.State);
                 }
@@ -117,7 +117,7 @@ public sealed class StateTracker
         {
             foreach (var t in batch.Tables)
             {
-                foreach (var row in t.Rows)
+                foreach (var row in t.AllRows())
                 {
                     yield return (t.Table + ":" + string.Join("|", row.Key.Select(SqlValue.Display)), row.State);
                 }

@@ -45,7 +45,7 @@ internal static class DirectionFilter
             }
             else
             {
-                withheldRows += t.Rows.Count;
+                withheldRows += t.RowCount;
             }
         }
 

@@ -36,7 +36,11 @@ internal static class AppendRanges
 
     public static void Record(SyncStore store, TableStore t, List<(long Rowid, CellClock Clock)> rows, Action<long, CellClock> perRow)
     {
-        rows.Sort((a, b) => a.Rowid.CompareTo(b.Rowid));
+        if (!Ascending(rows))
+        {
+            rows.Sort((a, b) => a.Rowid.CompareTo(b.Rowid));
+        }
+
         using var count = Sql.Prepare(store.Db, $"SELECT count(*) FROM {t.QuotedName} WHERE rowid BETWEEN $a AND $b", "$a", "$b");
         using var overlap = Sql.Prepare(store.Db,
             "SELECT count(*) FROM _edgesync_log WHERE tid = $t AND span > 0 AND ((pk <= $a AND pk + span > $a) OR pk BETWEEN $a AND $b)",
@@ -79,6 +83,19 @@ internal static class AppendRanges
 
             start = i;
         }
+    }
+
+    private static bool Ascending(List<(long Rowid, CellClock Clock)> rows)
+    {
+        for (int i = 1; i < rows.Count; i++)
+        {
+            if (rows[i].Rowid < rows[i - 1].Rowid)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static bool SameRun((long Rowid, CellClock Clock) first, (long Rowid, CellClock Clock) next) =>

@@ -92,14 +92,24 @@ internal sealed class BatchApplier
             {
                 foreach (var c in row.State.Clocks)
                 {
-                    if (c.Hlc.Milliseconds > limit)
-                    {
-                        throw new InvalidBatchException(
-                            $"batch from '{batch.Sender}' has a change from '{c.Site}' stamped {c.Hlc}, more than {_maxClockDrift.TotalMinutes:0.#} minutes "
-                            + "ahead of this replica's clock; fix the clock of that site (NTP) — nothing of the batch was applied");
-                    }
+                    CheckClock(batch, c.Hlc, c.Site, limit);
                 }
             }
+
+            foreach (var run in set.Runs)
+            {
+                CheckClock(batch, run.Hlc, run.Site, limit);
+            }
+        }
+    }
+
+    private void CheckClock(ChangeBatch batch, Hlc hlc, string site, long limit)
+    {
+        if (hlc.Milliseconds > limit)
+        {
+            throw new InvalidBatchException(
+                $"batch from '{batch.Sender}' has a change from '{site}' stamped {hlc}, more than {_maxClockDrift.TotalMinutes:0.#} minutes "
+                + "ahead of this replica's clock; fix the clock of that site (NTP) — nothing of the batch was applied");
         }
     }
 
@@ -136,6 +146,14 @@ internal sealed class BatchApplier
                 $"table '{t.Info.Name}' has primary key ({string.Join(", ", t.KeyNames)}) here but ({string.Join(", ", set.KeyColumns)}) at the sender");
         }
 
+        foreach (var run in set.Runs)
+        {
+            if (run.Columns.Count != t.ColumnCount || t.Info.PrimaryKey.Count != 1)
+            {
+                throw new InvalidBatchException($"table '{t.Info.Name}': an insert run has {run.Columns.Count} columns for {t.ColumnCount} here, or the table's key is not a single rowid");
+            }
+        }
+
         foreach (var row in set.Rows)
         {
             if (row.Key.Length != t.Info.PrimaryKey.Count || row.Key.Any(k => k is null)
@@ -150,7 +168,7 @@ internal sealed class BatchApplier
 
     private ApplyResult ApplyRows(ChangeBatch batch, List<(TableStore Table, int[] Map)> plans)
     {
-        int applied = 0, skipped = 0, conflicts = 0;
+        var counts = new Counts();
         using var log = Sql.Prepare(_store.Db,
             "INSERT OR IGNORE INTO _edgesync_log(site, seq, tid, pk, span, hlc) VALUES ($s, $q, $t, $pk, 0, $h)",
             "$s", "$q", "$t", "$pk", "$h");
@@ -161,71 +179,16 @@ internal sealed class BatchApplier
         for (int i = 0; i < batch.Tables.Count; i++)
         {
             var (t, map) = plans[i];
+            var set = batch.Tables[i];
             var fast = t.Info is { Policy: Schema.TablePolicy.Append, Mode: Schema.CaptureMode.RowidScan } ? new List<(long Rowid, CellClock Clock)>() : null;
-            foreach (var row in batch.Tables[i].Rows)
+            foreach (var row in set.Rows)
             {
-                var incoming = Remap(row.State, map);
-                if (Covered(incoming))
-                {
-                    skipped++;
-                    continue;
-                }
+                ApplyRow(t, map, row, fast, log, audit, counts);
+            }
 
-                foreach (var c in incoming.Clocks)
-                {
-                    _store.Clock.Observe(c.Hlc);
-                }
-
-                // Append rows new here: insert, and keep their clocks as ranges afterwards (no per-row metadata).
-                if (fast is not null && row.Key[0] is long id && AppendRanges.IsPlainInsert(incoming) && t.TryInsertRow(incoming.Values!))
-                {
-                    fast.Add((id, incoming.Clocks[0]));
-                    NoteAppended(t, incoming.Clocks[0].Site, id);
-                    applied++;
-                    continue;
-                }
-
-                var key = row.Key;
-                var stored = t.StoredKey(key);
-                var local = t.LoadState(key, stored);
-                var outcome = RowMerge.Merge(local, incoming);
-                switch (outcome.Action)
-                {
-                    case MergeAction.Insert:
-                        t.InsertRow(outcome.Result.Values!);
-                        if (t.Info is { Policy: Schema.TablePolicy.Append, Mode: Schema.CaptureMode.RowidScan } && key[0] is long rowid)
-                        {
-                            NoteAppended(t, outcome.Result.Clocks[0].Site, rowid);
-                        }
-
-                        break;
-                    case MergeAction.Update:
-                        t.UpdateRow(outcome.Result.Values!, outcome.ChangedColumns);
-                        break;
-                    case MergeAction.Replace:
-                        t.UpdateRow(outcome.Result.Values!, null);
-                        break;
-                    case MergeAction.Delete:
-                        t.DeleteRow(key);
-                        break;
-                }
-
-                if (outcome.MetadataChanged)
-                {
-                    t.PutMeta(stored, outcome.Result);
-                    LogEvents(log, t, stored, outcome.Result);
-                    applied++;
-                }
-                else
-                {
-                    skipped++;
-                }
-
-                foreach (var c in outcome.Conflicts)
-                {
-                    Audit(audit, t, key, c);
-                    conflicts++;
-                }
+            if (set.Runs.Count > 0)
+            {
+                ApplyRuns(t, map, set.Runs, fast, log, audit, counts);
             }
 
             if (fast is { Count: > 0 })
@@ -241,10 +204,148 @@ internal sealed class BatchApplier
             }
         }
 
-        return new ApplyResult(applied, skipped, conflicts);
+        return new ApplyResult(counts.Applied, counts.Skipped, counts.Conflicts);
     }
 
-    private void NoteAppended(TableStore t, string origin, long rowid)
+    private sealed class Counts
+    {
+        public int Applied;
+        public int Skipped;
+        public int Conflicts;
+    }
+
+    /// <summary>
+    /// Insert runs: into an <c>append</c> table, each row not yet held is inserted straight from the run's columns and
+    /// kept as part of a range; a row whose key already exists here goes through the merge like any row state.
+    /// Into any other table every row goes through the merge.
+    /// </summary>
+    private void ApplyRuns(TableStore t, int[] map, IReadOnlyList<InsertRun> runs, List<(long Rowid, CellClock Clock)>? fast,
+        SqliteCommand log, SqliteCommand audit, Counts counts)
+    {
+        if (fast is null)
+        {
+            foreach (var run in runs)
+            {
+                for (int r = 0; r < run.Count; r++)
+                {
+                    ApplyRow(t, map, run.Materialize(r), null, log, audit, counts);
+                }
+            }
+
+            return;
+        }
+
+        using var insert = new RawStatement(_store.Db,
+            $"INSERT OR IGNORE INTO {t.QuotedName}({string.Join(", ", t.Info.Columns.Select(Sql.Quote))}) "
+            + $"VALUES ({string.Join(", ", Enumerable.Range(1, t.ColumnCount).Select(n => "?" + n))})");
+        foreach (var run in runs)
+        {
+            long seen = _store.Sites.TryGetIndex(run.Site, out int site) ? _store.Seen(site) : 0;
+            if (run.LastSeq <= seen)
+            {
+                counts.Skipped += run.Count;
+                continue;
+            }
+
+            _store.Clock.Observe(run.Hlc);
+            var appended = AppendedRows(t, run.Site);
+            for (int r = 0; r < run.Count; r++)
+            {
+                if (run.SeqAt(r) <= seen)
+                {
+                    counts.Skipped++;
+                    continue;
+                }
+
+                for (int c = 0; c < map.Length; c++)
+                {
+                    insert.Bind(map[c], run.Columns[c], r);
+                }
+
+                if (insert.Execute() == 1)
+                {
+                    fast.Add((run.Rowids[r], run.ClockAt(r)));
+                    appended.Add(run.Rowids[r]);
+                    counts.Applied++;
+                }
+                else
+                {
+                    ApplyRow(t, map, run.Materialize(r), null, log, audit, counts);
+                }
+            }
+        }
+    }
+
+    private void ApplyRow(TableStore t, int[] map, RowChange row, List<(long Rowid, CellClock Clock)>? fast,
+        SqliteCommand log, SqliteCommand audit, Counts counts)
+    {
+        var incoming = Remap(row.State, map);
+        if (Covered(incoming))
+        {
+            counts.Skipped++;
+            return;
+        }
+
+        foreach (var c in incoming.Clocks)
+        {
+            _store.Clock.Observe(c.Hlc);
+        }
+
+        // Append rows new here: insert, and keep their clocks as ranges afterwards (no per-row metadata).
+        if (fast is not null && row.Key[0] is long id && AppendRanges.IsPlainInsert(incoming) && t.TryInsertRow(incoming.Values!))
+        {
+            fast.Add((id, incoming.Clocks[0]));
+            NoteAppended(t, incoming.Clocks[0].Site, id);
+            counts.Applied++;
+            return;
+        }
+
+        var key = row.Key;
+        var stored = t.StoredKey(key);
+        var local = t.LoadState(key, stored);
+        var outcome = RowMerge.Merge(local, incoming);
+        switch (outcome.Action)
+        {
+            case MergeAction.Insert:
+                t.InsertRow(outcome.Result.Values!);
+                if (t.Info is { Policy: Schema.TablePolicy.Append, Mode: Schema.CaptureMode.RowidScan } && key[0] is long rowid)
+                {
+                    NoteAppended(t, outcome.Result.Clocks[0].Site, rowid);
+                }
+
+                break;
+            case MergeAction.Update:
+                t.UpdateRow(outcome.Result.Values!, outcome.ChangedColumns);
+                break;
+            case MergeAction.Replace:
+                t.UpdateRow(outcome.Result.Values!, null);
+                break;
+            case MergeAction.Delete:
+                t.DeleteRow(key);
+                break;
+        }
+
+        if (outcome.MetadataChanged)
+        {
+            t.PutMeta(stored, outcome.Result);
+            LogEvents(log, t, stored, outcome.Result);
+            counts.Applied++;
+        }
+        else
+        {
+            counts.Skipped++;
+        }
+
+        foreach (var c in outcome.Conflicts)
+        {
+            Audit(audit, t, key, c);
+            counts.Conflicts++;
+        }
+    }
+
+    private void NoteAppended(TableStore t, string origin, long rowid) => AppendedRows(t, origin).Add(rowid);
+
+    private List<long> AppendedRows(TableStore t, string origin)
     {
         if (!_appended.TryGetValue(t, out var byOrigin))
         {
@@ -256,7 +357,7 @@ internal sealed class BatchApplier
             byOrigin[origin] = list = [];
         }
 
-        list.Add(rowid);
+        return list;
     }
 
     private static RowState Remap(RowState s, int[] map)

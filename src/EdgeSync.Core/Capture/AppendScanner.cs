@@ -82,14 +82,35 @@ internal static class AppendScanner
         }
     }
 
+    private static bool StrictlyAscending(List<long> sorted)
+    {
+        for (int i = 1; i < sorted.Count; i++)
+        {
+            if (sorted[i] == sorted[i - 1])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private static void RecordRemoteRows(SyncStore store, TableStore t, int site, List<long> rowids)
     {
+        if (rowids.Count == 0)
+        {
+            return;
+        }
+
         rowids.Sort();
         long tid = t.Info.Id;
-        var inserted = new HashSet<long>(rowids);
         var runs = new List<(long Lo, long Hi)>();
         long span = rowids[^1] - rowids[0];
-        if (span <= 4L * rowids.Count)
+        if (span == rowids.Count - 1 && StrictlyAscending(rowids))
+        {
+            runs.Add((rowids[0], rowids[^1])); // consecutive rowids: no other row can sit between them
+        }
+        else if (span <= 4L * rowids.Count)
         {
             // Walk the table between the first and last new row: a run ends where a row that is not new sits.
             using var cmd = store.Db.CreateCommand();
@@ -97,6 +118,7 @@ internal static class AppendScanner
             cmd.Parameters.AddWithValue("$a", rowids[0]);
             cmd.Parameters.AddWithValue("$b", rowids[^1]);
             using var r = cmd.ExecuteReader();
+            var inserted = new HashSet<long>(rowids);
             long? lo = null, hi = null;
             while (r.Read())
             {

@@ -15,6 +15,7 @@ internal sealed class BatchBuilder
     private readonly int _maxRows;
     private readonly long _maxBytes;
     private readonly Dictionary<int, List<RowChange>> _rows = [];
+    private readonly Dictionary<int, List<InsertRun>> _runs = [];
     private readonly HashSet<(int, object)> _seen = new(KeyComparer.Instance);
     private readonly List<OriginRange> _done = [];
     private string? _origin;
@@ -65,6 +66,25 @@ internal sealed class BatchBuilder
         _bytes += 16 + (state.Values?.Sum(Size) ?? 0);
     }
 
+    /// <summary>Adds an insert run (its rows never have metadata, so they cannot repeat a row added otherwise).</summary>
+    public void AddRun(int tid, InsertRun run)
+    {
+        if (!_runs.TryGetValue(tid, out var list))
+        {
+            _runs[tid] = list = [];
+        }
+
+        list.Add(run);
+        _count += run.Count;
+        long bytes = 16L * run.Count;
+        foreach (var c in run.Columns)
+        {
+            bytes += 8L * c.Count + c.PayloadBytes;
+        }
+
+        _bytes += bytes;
+    }
+
     private static long Size(object? v) => v switch
     {
         string s => s.Length,
@@ -91,14 +111,13 @@ internal sealed class BatchBuilder
             _from = _reached;
         }
 
-        var tables = _rows.OrderBy(e => _tables[e.Key].Name, StringComparer.Ordinal).Select(e =>
-        {
-            var t = _tables[e.Key];
-            return new TableChangeSet(t.Name, t.Columns, t.PrimaryKey.Select(i => t.Columns[i]).ToArray(), e.Value);
-        }).ToList();
+        var tables = _rows.Keys.Union(_runs.Keys).Select(tid => _tables[tid]).OrderBy(t => t.Name, StringComparer.Ordinal).Select(t =>
+            new TableChangeSet(t.Name, t.Columns, t.PrimaryKey.Select(i => t.Columns[i]).ToArray(),
+                _rows.GetValueOrDefault(t.Id) ?? [], _runs.GetValueOrDefault(t.Id))).ToList();
         var batch = new ChangeBatch(_sender, _senderVector, ranges, tables);
         _done.Clear();
         _rows.Clear();
+        _runs.Clear();
         _seen.Clear();
         _count = 0;
         _bytes = 0;

@@ -16,7 +16,7 @@ namespace EdgeSync.Extract;
 /// in sequence order and emits each referenced row's current full state; insert ranges are read straight from the
 /// user table by rowid. Memory is bounded by one batch, whatever the backlog.
 /// </summary>
-internal sealed class ChangeExtractor
+internal sealed class ChangeExtractor : IDisposable
 {
     private readonly SqliteConnection _db;
     private readonly Dictionary<int, string> _sites = [];
@@ -25,6 +25,9 @@ internal sealed class ChangeExtractor
     private readonly Dictionary<int, long> _floor = [];
     private readonly HashSet<(int, object)> _dirty = new(KeyComparer.Instance);
     private readonly Dictionary<int, SqliteCommand> _selects = [];
+    private readonly Dictionary<int, long[]> _dirtyRowids = [];
+    private SqliteCommand? _firstMeta;
+    private readonly RunReader _runs;
     private readonly int _maxRows;
     private readonly Func<string, bool>? _tableFilter;
     private readonly long _maxBytes;
@@ -36,6 +39,15 @@ internal sealed class ChangeExtractor
         _db = readConnection;
         _maxRows = maxRows;
         _maxBytes = maxBytes;
+        _runs = new RunReader(readConnection);
+    }
+
+    /// <summary>Releases the prepared statements (also done when an extraction ends).</summary>
+    public void Dispose()
+    {
+        _runs.Dispose();
+        _firstMeta?.Dispose();
+        _firstMeta = null;
     }
 
     public IEnumerable<ChangeBatch> Extract(VersionVector peer)
@@ -57,6 +69,7 @@ internal sealed class ChangeExtractor
             }
 
             _selects.Clear();
+            Dispose();
             Sql.Exec(_db, "COMMIT");
         }
     }
@@ -124,6 +137,42 @@ internal sealed class ChangeExtractor
                 _dirty.Add((tid, KeyCodec.ToStored(key, scratch)));
             }
         }
+
+        foreach (var group in _dirty.Where(d => d.Item2 is long).GroupBy(d => d.Item1))
+        {
+            var rowids = group.Select(d => (long)d.Item2).ToArray();
+            Array.Sort(rowids);
+            _dirtyRowids[group.Key] = rowids;
+        }
+    }
+
+    /// <summary>
+    /// The first rowid in [<paramref name="lo"/>, <paramref name="hi"/>] that cannot travel in a run: one with
+    /// per-row metadata (updated, deleted, or stored per row at a relay) or written since the last seal;
+    /// <paramref name="hi"/> + 1 when there is none.
+    /// </summary>
+    private long FirstSpecial(int tid, long lo, long hi)
+    {
+        if (_firstMeta is null)
+        {
+            _firstMeta = Sql.Prepare(_db, "SELECT min(pk) FROM _edgesync_rows WHERE tid = $t AND pk BETWEEN $lo AND $hi", "$t", "$lo", "$hi");
+        }
+
+        _firstMeta.Set(0, (long)tid);
+        _firstMeta.Set(1, lo);
+        _firstMeta.Set(2, hi);
+        long barrier = _firstMeta.ExecuteScalar() is long meta ? meta : hi + 1;
+        if (_dirtyRowids.TryGetValue(tid, out var dirty))
+        {
+            int i = Array.BinarySearch(dirty, lo);
+            i = i < 0 ? ~i : i;
+            if (i < dirty.Length && dirty[i] < barrier)
+            {
+                barrier = dirty[i];
+            }
+        }
+
+        return barrier;
     }
 
     private void ReadPairs(string sql, Dictionary<int, long> into)
@@ -202,25 +251,48 @@ internal sealed class ChangeExtractor
                 long hi = first + span - 1;
                 while (lo <= hi && !blocked)
                 {
-                    long last = lo - 1;
                     int room = builder.RoomLeft;
-                    int got = 0;
-                    foreach (var (rowid, key, state) in RangeRows(tid, first, seq, lo, hi, room))
+                    long barrier = _tables[tid].Policy == TablePolicy.Append ? FirstSpecial(tid, lo, hi) : lo;
+                    if (barrier > lo)
                     {
-                        if (IsDirty(tid, rowid))
+                        // Rows without metadata up to the barrier: shipped as one run, unboxed.
+                        var (rangeSite, rangeHlc) = RangeInfo(tid, first);
+                        var run = _runs.Read(_tables[tid], lo, barrier - 1, room, _sites.GetValueOrDefault(rangeSite) ?? _self, new Hlc(rangeHlc), seq, first);
+                        int got = run?.Count ?? 0;
+                        if (run is not null)
                         {
-                            blocked = true;
-                            break;
+                            builder.AddRun(tid, run);
                         }
 
-                        builder.Add(tid, rowid, key, state);
-                        last = rowid;
-                        got++;
+                        bool all = got < room;
+                        long last = all ? barrier - 1 : run!.Rowids[got - 1];
+                        builder.Reached(seq + (last - first));
+                        lo = last + 1;
+                    }
+                    else
+                    {
+                        // Rows with metadata (or written since the last seal) one at a time, as full states.
+                        long last = lo - 1;
+                        int got = 0;
+                        int limit = _tables[tid].Policy == TablePolicy.Append ? 1 : room;
+                        foreach (var (rowid, key, state) in RangeRows(tid, first, seq, lo, hi, limit))
+                        {
+                            if (IsDirty(tid, rowid))
+                            {
+                                blocked = true;
+                                break;
+                            }
+
+                            builder.Add(tid, rowid, key, state);
+                            last = rowid;
+                            got++;
+                        }
+
+                        bool done = !blocked && got < limit;
+                        builder.Reached(done ? seq + span - 1 : seq + (last - first));
+                        lo = done ? hi + 1 : last + 1;
                     }
 
-                    bool done = !blocked && got < room;
-                    builder.Reached(done ? seq + span - 1 : seq + (last - first));
-                    lo = done ? hi + 1 : last + 1;
                     if (builder.Full)
                     {
                         yield return builder.Flush();

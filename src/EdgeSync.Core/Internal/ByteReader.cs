@@ -22,6 +22,8 @@ internal ref struct ByteReader
 
     public readonly int Remaining => _data.Length - _pos;
 
+    public readonly int Position => _pos;
+
     public byte ReadByte()
     {
         if (_pos >= _data.Length)

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using K4os.Compression.LZ4;
 using EdgeSync.Clocks;
 using EdgeSync.Errors;
 using EdgeSync.Internal;
@@ -7,14 +8,17 @@ using EdgeSync.Merge;
 namespace EdgeSync.Protocol;
 
 /// <summary>
-/// The wire format of a <see cref="ChangeBatch"/>: a 5-byte header ("ESB1" and a flags byte) and a body, Deflate-
-/// compressed when flag 1 is set. Columns travel by name; site ids once per batch. Decoding validates every length
-/// and count against <see cref="BatchLimits"/> and throws <see cref="InvalidBatchException"/> on anything malformed.
+/// The wire format of a <see cref="ChangeBatch"/>: a 5-byte header ("ESB1" and a flags byte) and a body, compressed
+/// with LZ4 when flag 2 is set (the body's length first, then the block; Deflate when flag 1 is set, as earlier
+/// versions sent). Columns travel by name; site ids once per batch; each table's row states are followed by its
+/// insert runs (<see cref="RunCodec"/>). Decoding validates every length and count against <see cref="BatchLimits"/>
+/// and throws <see cref="InvalidBatchException"/> on anything malformed.
 /// </summary>
 public static class BatchCodec
 {
     private static ReadOnlySpan<byte> Magic => "ESB1"u8;
-    private const byte FlagCompressed = 1;
+    private const byte FlagDeflate = 1;
+    private const byte FlagLz4 = 2;
 
     /// <summary>Encodes a batch, compressing bodies over 512 bytes.</summary>
     public static byte[] Encode(ChangeBatch batch)
@@ -44,6 +48,11 @@ public static class BatchCodec
                     Site(c.Site);
                     Site(c.PrevSite);
                 }
+            }
+
+            foreach (var run in t.Runs)
+            {
+                Site(run.Site);
             }
         }
 
@@ -133,23 +142,51 @@ public static class BatchCodec
                     w.WriteValue(v);
                 }
             }
+
+            w.WriteVarUInt((uint)t.Runs.Count);
+            foreach (var run in t.Runs)
+            {
+                if (run.Columns.Count != t.Columns.Count)
+                {
+                    throw new ArgumentException($"an insert run of table '{t.Table}' has {run.Columns.Count} columns, the table {t.Columns.Count}", nameof(batch));
+                }
+
+                RunCodec.Write(w, run, sites[run.Site]);
+            }
         }
 
-        bool compress = w.Length > 512;
-        using var output = new MemoryStream(w.Length / (compress ? 3 : 1) + 16);
-        output.Write(Magic);
-        output.WriteByte(compress ? FlagCompressed : (byte)0);
-        if (compress)
+        return Frame(w.WrittenSpan);
+    }
+
+    private static byte[] Frame(ReadOnlySpan<byte> body)
+    {
+        if (body.Length <= 512)
         {
-            using var z = new DeflateStream(output, CompressionLevel.Fastest, leaveOpen: true);
-            z.Write(w.WrittenSpan);
-        }
-        else
-        {
-            output.Write(w.WrittenSpan);
+            var plain = new byte[5 + body.Length];
+            Magic.CopyTo(plain);
+            body.CopyTo(plain.AsSpan(5));
+            return plain;
         }
 
-        return output.ToArray();
+        var framed = new byte[5 + 5 + LZ4Codec.MaximumOutputSize(body.Length)];
+        Magic.CopyTo(framed);
+        framed[4] = FlagLz4;
+        int header = 5 + WriteVarUInt(framed.AsSpan(5), (uint)body.Length);
+        int n = LZ4Codec.Encode(body, framed.AsSpan(header), LZ4Level.L00_FAST);
+        return framed.AsSpan(0, header + n).ToArray();
+    }
+
+    private static int WriteVarUInt(Span<byte> into, uint value)
+    {
+        int i = 0;
+        while (value >= 0x80)
+        {
+            into[i++] = (byte)(value | 0x80);
+            value >>= 7;
+        }
+
+        into[i++] = (byte)value;
+        return i;
     }
 
     /// <summary>Decodes a batch, enforcing <paramref name="limits"/>.</summary>
@@ -167,12 +204,13 @@ public static class BatchCodec
         }
 
         byte flags = data[4];
-        if ((flags & ~FlagCompressed) != 0)
+        byte[] body = flags switch
         {
-            throw new InvalidBatchException($"batch uses unknown flags 0x{flags:x2}; the peer is newer than this agent");
-        }
-
-        byte[] body = (flags & FlagCompressed) != 0 ? Inflate(data[5..], limits.MaxDecodedBytes) : data[5..].ToArray();
+            0 => data[5..].ToArray(),
+            FlagDeflate => Inflate(data[5..], limits.MaxDecodedBytes),
+            FlagLz4 => Unpack(data[5..], limits.MaxDecodedBytes),
+            _ => throw new InvalidBatchException($"batch uses unknown flags 0x{flags:x2}; the peer is newer than this agent"),
+        };
         try
         {
             return ReadBody(body, limits);
@@ -181,6 +219,35 @@ public static class BatchCodec
         {
             throw new InvalidBatchException($"malformed change batch: {e.Message}", e);
         }
+    }
+
+    private static byte[] Unpack(ReadOnlySpan<byte> packed, int max)
+    {
+        var r = new ByteReader(packed);
+        int length;
+        try
+        {
+            length = r.ReadCount(int.MaxValue);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidBatchException("batch body length is malformed", e);
+        }
+
+        // LZ4 expands at most 255:1, so a length beyond that is a lie told to make this side allocate.
+        if (length > max || length > (long)r.Remaining * 255 + 16)
+        {
+            throw new InvalidBatchException($"batch claims to decompress to {length} bytes (limit {max}, compressed {r.Remaining})");
+        }
+
+        var body = new byte[length];
+        int n = LZ4Codec.Decode(packed[r.Position..], body);
+        if (n != length)
+        {
+            throw new InvalidBatchException("batch body is not valid compressed data (truncated or corrupt)");
+        }
+
+        return body;
     }
 
     private static byte[] Inflate(ReadOnlySpan<byte> compressed, int max)
@@ -210,7 +277,7 @@ public static class BatchCodec
         }
     }
 
-    private static ChangeBatch ReadBody(ReadOnlySpan<byte> body, BatchLimits limits)
+    private static ChangeBatch ReadBody(byte[] body, BatchLimits limits)
     {
         var r = new ByteReader(body);
         string sender = r.ReadString();
@@ -269,7 +336,16 @@ public static class BatchCodec
                 list.Add(ReadRow(ref r, nk, nc, sites));
             }
 
-            tables.Add(new TableChangeSet(table, columns, keys, list));
+            int nruns = r.ReadCount(limits.MaxEntries);
+            var runs = new List<InsertRun>(Math.Min(nruns, 64));
+            for (int k = 0; k < nruns; k++)
+            {
+                var run = RunCodec.Read(ref r, body, nc, sites, limits.MaxRows - totalRows);
+                totalRows += run.Count;
+                runs.Add(run);
+            }
+
+            tables.Add(new TableChangeSet(table, columns, keys, list, runs));
         }
 
         if (!r.End)

@@ -30,7 +30,7 @@ public sealed class ChangeBatch
     public IReadOnlyList<TableChangeSet> Tables { get; }
 
     /// <summary>Total rows in the batch.</summary>
-    public int RowCount => Tables.Sum(t => t.Rows.Count);
+    public int RowCount => Tables.Sum(t => t.RowCount);
 
     /// <summary>The receiver's vector after applying this batch, given its vector before.</summary>
     public VersionVector Advance(VersionVector before)

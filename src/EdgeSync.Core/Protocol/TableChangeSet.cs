@@ -1,15 +1,19 @@
 namespace EdgeSync.Protocol;
 
-/// <summary>The rows of one table in a batch. Values and clocks in each row follow <see cref="Columns"/> (by name).</summary>
+/// <summary>
+/// The changes of one table in a batch: row states, and for <c>append</c> tables insert runs (rows shipped column by
+/// column). Values and clocks follow <see cref="Columns"/> (by name).
+/// </summary>
 public sealed class TableChangeSet
 {
     /// <summary>Creates a change set.</summary>
-    public TableChangeSet(string table, IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns, List<RowChange> rows)
+    public TableChangeSet(string table, IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns, List<RowChange> rows, IReadOnlyList<InsertRun>? runs = null)
     {
         Table = table;
         Columns = columns;
         KeyColumns = keyColumns;
         Rows = rows;
+        Runs = runs ?? [];
     }
 
     /// <summary>Table name.</summary>
@@ -21,6 +25,41 @@ public sealed class TableChangeSet
     /// <summary>Primary-key column names, in key order.</summary>
     public IReadOnlyList<string> KeyColumns { get; }
 
-    /// <summary>The rows.</summary>
+    /// <summary>The row states (besides <see cref="Runs"/>).</summary>
     public List<RowChange> Rows { get; }
+
+    /// <summary>Insert runs: rows inserted at their origin by one insert range, unboxed.</summary>
+    public IReadOnlyList<InsertRun> Runs { get; }
+
+    /// <summary>Rows in <see cref="Rows"/> and <see cref="Runs"/>.</summary>
+    public int RowCount
+    {
+        get
+        {
+            int n = Rows.Count;
+            foreach (var r in Runs)
+            {
+                n += r.Count;
+            }
+
+            return n;
+        }
+    }
+
+    /// <summary>Every row as a row change: <see cref="Rows"/>, then each run's rows materialized (allocates per row).</summary>
+    public IEnumerable<RowChange> AllRows()
+    {
+        foreach (var row in Rows)
+        {
+            yield return row;
+        }
+
+        foreach (var run in Runs)
+        {
+            for (int i = 0; i < run.Count; i++)
+            {
+                yield return run.Materialize(i);
+            }
+        }
+    }
 }

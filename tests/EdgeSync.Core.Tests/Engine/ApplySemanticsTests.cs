@@ -275,7 +275,7 @@ public sealed class ApplySemanticsTests : IDisposable
         var batch = Assert.Single(Batches(a, b));
         var future = DateTimeOffset.UtcNow.AddHours(1);
         var skewed = new ChangeBatch(batch.Sender, batch.SenderVector, batch.Ranges, batch.Tables.Select(t => new TableChangeSet(t.Table, t.Columns, t.KeyColumns,
-            t.Rows.Select(r => new RowChange(r.Key, EdgeSync.Merge.RowState.Alive(1, r.State.Values!,
+            t.AllRows().Select(r => new RowChange(r.Key, EdgeSync.Merge.RowState.Alive(1, r.State.Values!,
                 r.State.Clocks.Select(c => c with { Hlc = Clocks.Hlc.From(future.ToUnixTimeMilliseconds(), 0) }).ToArray()))).ToList())).ToList());
         var e = Assert.Throws<InvalidBatchException>(() => b.Db.Apply(skewed));
         Assert.Contains("ahead of this replica's clock", e.Message, StringComparison.Ordinal);

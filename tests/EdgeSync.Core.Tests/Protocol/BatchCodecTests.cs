@@ -30,7 +30,7 @@ public sealed class BatchCodecTests
     {
         var head = $"{b.Sender} {b.SenderVector} {string.Join(",", b.Ranges)} ";
         return head + string.Join("|", b.Tables.Select(t =>
-            $"{t.Table}({string.Join(",", t.Columns)};{string.Join(",", t.KeyColumns)}) " + string.Join(";", t.Rows.Select(ShowRow))));
+            $"{t.Table}({string.Join(",", t.Columns)};{string.Join(",", t.KeyColumns)}) " + string.Join(";", t.AllRows().Select(ShowRow))));
     }
 
     private static string ShowRow(RowChange r)

@@ -83,7 +83,7 @@ internal static class NoopScenario
         var times = new double[calls];
         for (int i = -20; i < calls; i++) // 20 unreported: connection, JIT
         {
-            var request = new HandshakeRequest { SiteId = SyncRun.SiteB, ProtocolVersion = 1, Database = "bench", Role = Role.Peer };
+            var request = new HandshakeRequest { SiteId = SyncRun.SiteB, ProtocolVersion = 2, Database = "bench", Role = Role.Peer };
             request.Vector[SyncRun.SiteA] = 1;
             long start = Stopwatch.GetTimestamp();
             var reply = await client.HandshakeAsync(request).ResponseAsync.ConfigureAwait(false);

@@ -8,7 +8,7 @@ namespace EdgeSync.Agent.Internal;
 internal static class Wire
 {
     /// <summary>Bumped on any incompatible change of the protocol or of the batch encoding.</summary>
-    public const int ProtocolVersion = 1;
+    public const int ProtocolVersion = 2;
 
     public const string SiteHeader = "edgesync-site";
     public const string RoleHeader = "edgesync-role";

@@ -32,12 +32,13 @@ public sealed class HubAuthorizationTests
         return s;
     }
 
-    private static async Task<TestAgent> StartAsync(TempDir dir, string name, string site, string? hub = null, AgentRole? role = null, string? settingsDirection = null)
+    private static async Task<TestAgent> StartAsync(
+        TempDir dir, string name, string site, string? hub = null, AgentRole? role = null, string? settingsDirection = null, IReadOnlyList<string>? peers = null)
     {
         var path = dir.Db(name);
         AppDb.Create(path);
         AppDb.Exec(path, Assets);
-        return await TestAgent.StartAsync(path, site, hub: hub, role: role, settings: Settings(settingsDirection));
+        return await TestAgent.StartAsync(path, site, peers: peers, hub: hub, role: role, settings: Settings(settingsDirection));
     }
 
     private static string? Name(TestAgent a, string id) => AppDb.Scalar(a.DbPath, "SELECT name FROM assets WHERE id = $1", id) as string;
@@ -181,6 +182,52 @@ public sealed class HubAuthorizationTests
         Assert.Contains("f2/edge-0", e.Status.Detail, StringComparison.Ordinal);
         Assert.Equal(0L, AppDb.Count(hq.DbPath, "items"));
         Assert.Equal(0L, hq.Db.Vector["f2/edge-0"]);
+    }
+
+    [Fact]
+    public async Task HubPullingFromAFactory_RefusesWhatTheFactoryMayNotWrite_AndTakesOnlyItsOwnClustersChanges()
+    {
+        using var dir = new TempDir();
+        using var refused = new MetricRecorder("edgesync_batches_unauthorized");
+
+        // Here the hub pulls: the factory does not know the hub, the hub lists the factory as a peer.
+        await using var f1 = await StartAsync(dir, "f1", "f1/edge-0", role: AgentRole.Factory);
+        var hqPath = dir.Db("hq");
+        AppDb.Create(hqPath);
+        AppDb.Exec(hqPath, Assets);
+        await using var hq = await TestAgent.StartAsync(hqPath, "hq/hub", peers: [f1.Url], role: AgentRole.Hub, settings: Settings());
+
+        AppDb.Exec(f1.DbPath, "INSERT INTO assets(id, cluster_id, name) VALUES ('a1', 'f1', 'press')");
+        await Eventually.TrueAsync(() => Name(hq, "a1") == "press", "the hub pulls f1's own row");
+
+        AppDb.Exec(f1.DbPath, "INSERT INTO assets(id, cluster_id, name) VALUES ('a2', 'f2', 'planted')");
+        await Eventually.TrueAsync(() => refused.Sum(hq.Site, f1.Site) > 0, "the hub refuses the pulled batch");
+        Assert.Null(Name(hq, "a2"));
+        Assert.Equal(0L, AppDb.Count(hq.DbPath, "assets", "id = 'a2'"));
+    }
+
+    [Fact]
+    public async Task FactoryHoldingAnotherClustersChanges_SendsTheHubOnlyItsOwn_AndIsNeverRefused()
+    {
+        // f2 reaches f1 directly but not the hub. f1 holds f2's rows; it must not relay them to the hub (the hub would
+        // refuse them as laundered), and the hub's vector must not pass f2's changes it never received.
+        using var dir = new TempDir();
+        await using var hq = await StartAsync(dir, "hq", "hq/hub", role: AgentRole.Hub);
+        await using var f1 = await StartAsync(dir, "f1", "f1/edge-0", hub: hq.Url);
+        await using var f2 = await StartAsync(dir, "f2", "f2/edge-0", hub: TestAgent.DeadUrl(), peers: [f1.Url]);
+
+        AppDb.Exec(f2.DbPath, "INSERT INTO assets(id, cluster_id, name) VALUES ('b1', 'f2', 'oven')");
+        AppDb.Exec(f2.DbPath, "INSERT INTO items(id, name) VALUES ('i2', 'from f2')");
+        await Eventually.TrueAsync(() => Name(f1, "b1") == "oven" && AppDb.Count(f1.DbPath, "items") == 1, "f2's rows reach f1 directly");
+        AppDb.Exec(f1.DbPath, "INSERT INTO assets(id, cluster_id, name) VALUES ('a1', 'f1', 'press')");
+        await Eventually.TrueAsync(() => Name(hq, "a1") == "press", "f1's own row reaches the hub");
+        var since = DateTimeOffset.UtcNow;
+        await Eventually.TrueAsync(() => f1.Hosted.Board.Find(hq.Site)?.LastSuccess > since, "f1 completes another round with the hub");
+
+        Assert.Empty(f1.Db.GetRejections());
+        Assert.Null(Name(hq, "b1"));
+        Assert.Equal(0L, AppDb.Count(hq.DbPath, "items"));
+        Assert.Equal(0L, hq.Db.Vector[f2.Site]);
     }
 
     [Fact]

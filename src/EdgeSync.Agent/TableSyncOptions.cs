@@ -10,4 +10,11 @@ public sealed record TableSyncOptions
 
     /// <summary>Which way changes of this table flow between a hub and its factories. Default <see cref="SyncDirection.Both"/>.</summary>
     public SyncDirection Direction { get; init; } = SyncDirection.Both;
+
+    /// <summary>
+    /// The column that says which cluster owns a row (e.g. <c>cluster_id</c>), or null for none. A hub accepts a
+    /// factory's change of such a table only for rows whose owner is the factory's cluster id, and never a change or
+    /// delete of a row it holds with another owner. The column must exist in the table (checked at start).
+    /// </summary>
+    public string? OwnerColumn { get; init; }
 }

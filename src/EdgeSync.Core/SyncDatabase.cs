@@ -22,7 +22,7 @@ namespace EdgeSync;
 /// process wrote, extract what a peer lacks, apply what a peer sent, compact, and read the audit and sync state.
 /// Writes are serialised on one writer connection (thread-safe); extraction reads its own WAL snapshot.
 /// </summary>
-public sealed class SyncDatabase : IDisposable, IAsyncDisposable
+public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
 {
     private readonly Lock _gate = new();
     private readonly SyncStore _store;
@@ -300,13 +300,21 @@ public sealed class SyncDatabase : IDisposable, IAsyncDisposable
     /// Applies a peer's batch atomically (rows, vector, conflict audit, <c>cluster_sync</c>). Idempotent and
     /// commutative. Throws <see cref="InvalidBatchException"/> or <see cref="SyncStateException"/> with nothing applied.
     /// </summary>
-    public ApplyResult Apply(ChangeBatch batch, string? fromPeer = null)
+    public ApplyResult Apply(ChangeBatch batch, string? fromPeer = null) => Apply(batch, fromPeer, check: null);
+
+    /// <summary>
+    /// Applies a peer's batch like <see cref="Apply(ChangeBatch, string?)"/>, after running <paramref name="check"/> on
+    /// it under the writer lock, so nothing can change the rows the check reads (<see cref="ReadRowState"/>) before the
+    /// batch is applied. An exception from the check refuses the batch with nothing of it applied.
+    /// </summary>
+    public ApplyResult Apply(ChangeBatch batch, string? fromPeer, Action<ChangeBatch>? check)
     {
         ArgumentNullException.ThrowIfNull(batch);
         string peer = fromPeer ?? batch.Sender;
         lock (_gate)
         {
             ThrowIfDisposed();
+            check?.Invoke(batch);
             try
             {
                 ReincarnateIfPeerIsAhead(batch.SenderVector);

@@ -55,6 +55,14 @@ internal sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
             errors.Add("EdgeSync:Role is hub but EdgeSync:Hub is set; a hub does not sync with another hub as its hub (list it in Peers instead)");
         }
 
+        foreach (var (table, t) in options.Tables)
+        {
+            if (t.OwnerColumn is { } owner && string.IsNullOrWhiteSpace(owner))
+            {
+                errors.Add($"EdgeSync:Tables:{table}:OwnerColumn is empty; name the column holding the owning cluster id (e.g. cluster_id) or remove the key");
+            }
+        }
+
         Positive(errors, nameof(options.CaptureIntervalMs), options.CaptureIntervalMs);
         Positive(errors, nameof(options.SyncIntervalMs), options.SyncIntervalMs);
         Positive(errors, nameof(options.PeerDnsIntervalMs), options.PeerDnsIntervalMs);

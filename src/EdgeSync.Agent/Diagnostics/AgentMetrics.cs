@@ -38,6 +38,14 @@ internal static class AgentMetrics
     public static readonly Counter<long> BytesReceived =
         Meter.CreateCounter<long>("edgesync_received_bytes", "By", "Encoded batch bytes received");
 
+    public static readonly Counter<long> BatchesUnauthorized =
+        Meter.CreateCounter<long>("edgesync_batches_unauthorized", "{batch}",
+            "Batches a hub refused whole because they broke an authorization rule (down-table, owner, origin), by rule and sending peer");
+
+    public static readonly Counter<long> PushesRejected =
+        Meter.CreateCounter<long>("edgesync_pushes_rejected", "{push}",
+            "Pushes of this replica's changes that a peer refused under an authorization rule, by rule and peer (the data stays here)");
+
     public static readonly Counter<long> Rounds =
         Meter.CreateCounter<long>("edgesync_sync_rounds", "{round}", "Sync rounds run by this agent's peer loops, by result");
 

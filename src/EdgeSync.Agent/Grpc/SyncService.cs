@@ -2,6 +2,7 @@ using EdgeSync.Agent.Diagnostics;
 using EdgeSync.Agent.Hosting;
 using EdgeSync.Agent.Internal;
 using EdgeSync.Agent.Protocol.V1;
+using EdgeSync.Agent.Security;
 using EdgeSync.Agent.Sync;
 using EdgeSync.Protocol;
 using Google.Protobuf;
@@ -62,7 +63,9 @@ internal sealed class SyncService(DatabaseRegistry registry, IHostApplicationLif
             hosted.Board.Observe(request.SiteId, vector, success: false);
 
             // SQLite is synchronous: batches are extracted on this thread, one at a time; WriteAsync waits for HTTP/2 flow control.
-            var extractFrom = DirectionFilter.ExcludeOwnCluster(vector, hosted.Db.Vector, request.SiteId, hosted.Role, peerRole);
+            var local = hosted.Db.Vector;
+            var extractFrom = DirectionFilter.ExcludeOtherClusters(
+                DirectionFilter.ExcludeOwnCluster(vector, local, request.SiteId, hosted.Role, peerRole), local, hosted.Site, hosted.Role, peerRole);
             foreach (var batch in hosted.Db.GetChanges(extractFrom, t => DirectionFilter.Allows(hosted.DirectionOf(t), hosted.Role, peerRole), ct))
             {
                 var filtered = DirectionFilter.Filter(batch, hosted.DirectionOf, hosted.Role, peerRole, out int withheld);
@@ -108,6 +111,7 @@ internal sealed class SyncService(DatabaseRegistry registry, IHostApplicationLif
             var hosted = registry.Get(context.RequestHeaders.GetValue(Wire.DatabaseHeader));
             var peerRole = Wire.ParseRole(context.RequestHeaders.GetValue(Wire.RoleHeader));
             var tags = hosted.Board.TagsFor(peer);
+            var check = HubAuthorization.CheckFor(hosted, PeerIdentityResolver.Resolve(context, peer), logger);
             var peerVector = Clocks.VersionVector.Empty;
             await foreach (var message in requestStream.ReadAllAsync(ct).ConfigureAwait(false))
             {
@@ -120,7 +124,8 @@ internal sealed class SyncService(DatabaseRegistry registry, IHostApplicationLif
                     AgentMetrics.ChangesWithheld.Add(withheld, tags);
                 }
 
-                var result = hosted.Db.Apply(filtered, peer);
+                // A hub authorizes the batch as sent (before the direction filter) under the writer lock, then applies it.
+                var result = hosted.Db.Apply(filtered, peer, check is null ? null : _ => check(batch));
                 AgentMetrics.ChangesReceived.Add(filtered.RowCount, tags);
                 peerVector = peerVector.Merge(batch.SenderVector);
                 if (result.Applied > 0)
@@ -185,9 +190,9 @@ internal sealed class SyncService(DatabaseRegistry registry, IHostApplicationLif
         {
             Log.ServerError(logger, call, peer, exception);
         }
-        else
+        else if (exception is not UnauthorizedBatchException)
         {
-            Log.Refused(logger, call, peer, rpc.StatusCode.ToString(), rpc.Status.Detail);
+            Log.Refused(logger, call, peer, rpc.StatusCode.ToString(), rpc.Status.Detail); // an unauthorized batch was logged when refused
         }
 
         return rpc;

@@ -51,7 +51,13 @@ internal sealed class HostedDatabase : IDisposable
         {
             foreach (var (table, t) in options.Tables)
             {
-                db.EnableTable(table, t.Policy);
+                var info = db.EnableTable(table, t.Policy);
+                if (t.OwnerColumn is { } owner && !info.Columns.Contains(owner, StringComparer.OrdinalIgnoreCase))
+                {
+                    throw new EdgeSync.Errors.SchemaException(EdgeSync.Errors.ErrorCode.InvalidArgument, table,
+                        $"EdgeSync:Tables:{table}:OwnerColumn is '{owner}', but table '{info.Name}' has no such column "
+                        + $"(it has {string.Join(", ", info.Columns)}); name the column that holds the owning cluster id");
+                }
             }
 
             return new HostedDatabase(NameOf(path), db, options, time);
@@ -64,6 +70,10 @@ internal sealed class HostedDatabase : IDisposable
     }
 
     public SyncDirection DirectionOf(string table) => Options.DirectionOf(table);
+
+    /// <summary>What a hub allows a factory to do with <paramref name="table"/> (its direction and owner column).</summary>
+    public Security.TableRule RuleOf(string table) =>
+        Options.Tables.TryGetValue(table, out var t) ? new Security.TableRule(t.Direction, t.OwnerColumn) : Security.TableRule.Open;
 
     /// <summary>The vector, or null once the database is closed (gauges read it from other threads).</summary>
     public VersionVector? TryVector()

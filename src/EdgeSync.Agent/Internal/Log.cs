@@ -44,6 +44,15 @@ internal static partial class Log
     [LoggerMessage(2207, LogLevel.Error, "Sync loop of {Database} with {Url} failed unexpectedly")]
     public static partial void LoopFailed(ILogger logger, string database, string url, Exception exception);
 
+    [LoggerMessage(2208, LogLevel.Warning, "Push of {Database} to {Peer} refused by rule {Rule}; local data kept, next push in {DelayMs} ms: {Detail}")]
+    public static partial void PushRejected(ILogger logger, string database, string peer, string rule, double delayMs, string detail);
+
+    [LoggerMessage(2209, LogLevel.Information, "Push of {Database} to {Peer} accepted again; earlier refusal cleared")]
+    public static partial void PushRejectionCleared(ILogger logger, string database, string peer);
+
+    [LoggerMessage(2302, LogLevel.Warning, "Refused a batch for {Database} from {Peer} (authenticated {Authenticated}) by rule {Rule} ({Violations} violations): {Detail}")]
+    public static partial void BatchUnauthorized(ILogger logger, string database, string peer, bool authenticated, string rule, int violations, string detail);
+
     [LoggerMessage(2300, LogLevel.Warning, "Refused {Call} from {Peer} ({Code}): {Reason}")]
     public static partial void Refused(ILogger logger, string call, string peer, string code, string reason);
 

@@ -13,6 +13,14 @@ namespace EdgeSync.Agent.Sync;
 /// the changes whose origin is in the factory's own cluster (<see cref="ExcludeOwnCluster"/>): they travel only
 /// inside the factory, and the factory's vector for them is advanced only by a sibling that holds all of them.
 /// </para>
+/// <para>
+/// The mirror rule (<see cref="ExcludeOtherClusters"/>): a factory sends a hub only the changes whose origin is in
+/// its own cluster. Everything else it holds came from the hub in the first place, and a hub refuses any change a
+/// factory presents under another cluster's origin (the <c>origin</c> rule of
+/// <see cref="Security.BatchAuthorizer"/>), so relayed changes keep their origin and HQ cannot be used to launder
+/// another factory's writes. Those origins get no range in the factory's batches, so the hub's vector for them
+/// never advances over changes it did not receive.
+/// </para>
 /// </summary>
 internal static class DirectionFilter
 {
@@ -81,6 +89,31 @@ internal static class DirectionFilter
         foreach (var (site, seq) in sender)
         {
             if (string.Equals(ClusterOf(site), cluster, StringComparison.Ordinal))
+            {
+                result = result.With(site, seq);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// The vector to extract against when <paramref name="from"/> sends to <paramref name="to"/>: for a factory sending
+    /// to a hub, every origin outside the sender's own cluster is raised to what the factory holds, so only the
+    /// factory's own cluster's changes are sent (see the remarks on the class). Unchanged for any other pair of roles.
+    /// </summary>
+    public static Clocks.VersionVector ExcludeOtherClusters(Clocks.VersionVector receiver, Clocks.VersionVector sender, string senderSite, AgentRole from, AgentRole to)
+    {
+        if (from != AgentRole.Factory || to != AgentRole.Hub)
+        {
+            return receiver;
+        }
+
+        var cluster = ClusterOf(senderSite);
+        var result = receiver;
+        foreach (var (site, seq) in sender)
+        {
+            if (!string.Equals(ClusterOf(site), cluster, StringComparison.Ordinal))
             {
                 result = result.With(site, seq);
             }

@@ -3,18 +3,24 @@ using EdgeSync.Agent.Diagnostics;
 using EdgeSync.Agent.Hosting;
 using EdgeSync.Agent.Internal;
 using EdgeSync.Agent.Protocol.V1;
+using EdgeSync.Agent.Security;
 using EdgeSync.Clocks;
 using EdgeSync.Protocol;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EdgeSync.Agent.Sync;
 
 /// <summary>
 /// The client side of the protocol for one database and one peer URL: a round is a handshake, a pull (each batch
 /// applied as it arrives, so a cut stream loses at most the batch in flight) and a push; either stream is skipped
-/// when the vectors say there is nothing to send.
+/// when the vectors say there is nothing to send. A push the peer refuses under an authorization rule
+/// (<c>PERMISSION_DENIED</c>) is recorded in the database (<see cref="SyncDatabase.RecordRejection"/>, shown by
+/// <c>edgesync status</c>) and not tried again before an exponential backoff has passed, while pulls go on; local data
+/// is kept as it is. The record is cleared once the peer holds everything this replica would push.
 /// </summary>
 internal sealed class PeerClient : IDisposable
 {
@@ -25,11 +31,16 @@ internal sealed class PeerClient : IDisposable
     private readonly Protocol.V1.Sync.SyncClient _client;
     private readonly TimeSpan _callTimeout;
     private readonly TimeSpan _streamTimeout;
+    private readonly ILogger _logger;
     private long _lastMarked;
+    private TimeSpan _pushBackoff;
+    private long _pushBlockedUntil;
+    private bool? _rejected; // null: not known whether the database holds a refusal by this peer
 
-    public PeerClient(HostedDatabase hosted, string url)
+    public PeerClient(HostedDatabase hosted, string url, ILogger? logger = null)
     {
         _hosted = hosted;
+        _logger = logger ?? NullLogger.Instance;
         Url = url;
         var options = hosted.Options;
         _callTimeout = TimeSpan.FromMilliseconds(options.CallTimeoutMs);
@@ -99,9 +110,15 @@ internal sealed class PeerClient : IDisposable
         }
 
         long pushed = 0;
-        if (!peerVector.Dominates(_hosted.Db.Vector))
+        bool pushBlocked = Stopwatch.GetTimestamp() < Interlocked.Read(ref _pushBlockedUntil);
+        if (!pushBlocked && !peerVector.Dominates(_hosted.Db.Vector))
         {
             (pushed, peerVector) = await PushAsync(peer, peerRole, peerVector, tags, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!pushBlocked)
+        {
+            ClearRejection(peer);
         }
 
         _hosted.Board.Observe(peer, peerVector, success: true);
@@ -121,6 +138,7 @@ internal sealed class PeerClient : IDisposable
         var request = new PullRequest { SiteId = _hosted.Site, Role = Wire.ToWire(_hosted.Role), Database = _hosted.Name };
         Wire.CopyTo(_hosted.Db.Vector, request.Vector);
         using var call = _client.Pull(request, deadline: Deadline(_streamTimeout), cancellationToken: cancellationToken);
+        var check = HubAuthorization.CheckFor(_hosted, PeerIdentity.Claimed(peer), _logger); // a hub pulling from a factory
         long rows = 0;
         await foreach (var message in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -133,7 +151,7 @@ internal sealed class PeerClient : IDisposable
                 AgentMetrics.ChangesWithheld.Add(withheld, tags);
             }
 
-            var result = _hosted.Db.Apply(filtered, peer);
+            var result = _hosted.Db.Apply(filtered, peer, check is null ? null : _ => check(batch));
             AgentMetrics.ChangesReceived.Add(filtered.RowCount, tags);
             rows += filtered.RowCount;
             Progress?.Invoke("pull", rows);
@@ -158,10 +176,26 @@ internal sealed class PeerClient : IDisposable
             { Wire.ProtocolHeader, Wire.ProtocolVersion.ToString(System.Globalization.CultureInfo.InvariantCulture) },
         };
         using var call = _client.Push(headers, deadline: Deadline(_streamTimeout), cancellationToken: cancellationToken);
+        try
+        {
+            return await PushBatchesAsync(call, peer, peerRole, peerVector, tags, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && Denied(call, e) is { } denied)
+        {
+            OnRejected(peer, denied, tags);
+            throw denied;
+        }
+    }
+
+    private async Task<(long Rows, VersionVector PeerVector)> PushBatchesAsync(AsyncClientStreamingCall<BatchMessage, PushReply> call,
+        string peer, AgentRole peerRole, VersionVector peerVector, KeyValuePair<string, object?>[] tags, CancellationToken cancellationToken)
+    {
         long rows = 0;
 
         // Extraction is synchronous SQLite reading one batch at a time; WriteAsync waits for the peer (HTTP/2 flow control).
-        var extractFrom = DirectionFilter.ExcludeOwnCluster(peerVector, _hosted.Db.Vector, peer, _hosted.Role, peerRole);
+        var local = _hosted.Db.Vector;
+        var extractFrom = DirectionFilter.ExcludeOtherClusters(
+            DirectionFilter.ExcludeOwnCluster(peerVector, local, peer, _hosted.Role, peerRole), local, _hosted.Site, _hosted.Role, peerRole);
         foreach (var batch in _hosted.Db.GetChanges(extractFrom, t => DirectionFilter.Allows(_hosted.DirectionOf(t), _hosted.Role, peerRole), cancellationToken))
         {
             var filtered = DirectionFilter.Filter(batch, _hosted.DirectionOf, _hosted.Role, peerRole, out int withheld);
@@ -201,6 +235,66 @@ internal sealed class PeerClient : IDisposable
                 onAhead();
             }
         }
+    }
+
+    /// <summary>The peer's refusal under an authorization rule, whichever way the failed call surfaced it; else null.</summary>
+    private static RpcException? Denied(AsyncClientStreamingCall<BatchMessage, PushReply> call, Exception e)
+    {
+        if (e is RpcException { StatusCode: StatusCode.PermissionDenied } r)
+        {
+            return r;
+        }
+
+        try
+        {
+            // A write into a call the server already ended fails without its status; the status is on the call.
+            var status = call.GetStatus();
+            return status.StatusCode == StatusCode.PermissionDenied ? new RpcException(status, call.GetTrailers()) : null;
+        }
+        catch (InvalidOperationException)
+        {
+            return null; // the call has not ended: not a refusal
+        }
+    }
+
+    private void OnRejected(string peer, RpcException denied, KeyValuePair<string, object?>[] tags)
+    {
+        var options = _hosted.Options;
+        var first = TimeSpan.FromMilliseconds(options.RetryBaseDelayMs);
+        var max = TimeSpan.FromMilliseconds(options.RetryMaxDelayMs);
+        _pushBackoff = _pushBackoff == TimeSpan.Zero ? first : TimeSpan.FromTicks(Math.Min(max.Ticks, _pushBackoff.Ticks * 2));
+        Interlocked.Exchange(ref _pushBlockedUntil, Stopwatch.GetTimestamp() + (long)(_pushBackoff.TotalSeconds * Stopwatch.Frequency));
+        string rule = denied.Trailers.GetValue(UnauthorizedBatchException.RuleTrailer) ?? "permission-denied";
+        AgentMetrics.PushesRejected.Add(1, [.. tags, new("rule", rule)]);
+        Log.PushRejected(_logger, _hosted.Name, peer, rule, _pushBackoff.TotalMilliseconds, denied.Status.Detail);
+        try
+        {
+            _hosted.Db.RecordRejection(peer, rule, denied.Status.Detail);
+            _rejected = true;
+        }
+        catch (Exception e) when (e is ObjectDisposedException or EdgeSync.Errors.EdgeSyncException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            // Best effort: the refusal is still logged and counted, and the round fails with it.
+        }
+    }
+
+    /// <summary>After the peer took (or already held) everything this replica pushes: forget an earlier refusal.</summary>
+    private void ClearRejection(string peer)
+    {
+        _pushBackoff = TimeSpan.Zero;
+        if (_rejected == false)
+        {
+            return;
+        }
+
+        _rejected ??= _hosted.Db.GetRejections().Any(r => r.Peer == peer);
+        if (_rejected == true)
+        {
+            _hosted.Db.ClearRejection(peer);
+            Log.PushRejectionCleared(_logger, _hosted.Name, peer);
+        }
+
+        _rejected = false;
     }
 
     private static DateTime Deadline(TimeSpan timeout) => DateTime.UtcNow + timeout;

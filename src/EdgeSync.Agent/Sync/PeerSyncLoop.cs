@@ -28,7 +28,7 @@ internal sealed class PeerSyncLoop : IAsyncDisposable
     public PeerSyncLoop(HostedDatabase hosted, string url, ILogger logger, TimeProvider time)
     {
         _hosted = hosted;
-        _client = new PeerClient(hosted, url);
+        _client = new PeerClient(hosted, url, logger);
         _logger = logger;
         _time = time;
         _signal = hosted.Changed.Subscribe();

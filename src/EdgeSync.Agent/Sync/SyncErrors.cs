@@ -19,6 +19,7 @@ internal static class SyncErrors
             StatusCode.Cancelled => "cancelled",
             StatusCode.NotFound => "not_found",
             StatusCode.InvalidArgument => "invalid_batch",
+            StatusCode.PermissionDenied => "permission_denied",
             StatusCode.FailedPrecondition => TrailerCode(r) switch
             {
                 nameof(ErrorCode.ResyncRequired) => "resync_required",
@@ -29,6 +30,7 @@ internal static class SyncErrors
             _ => "internal",
         },
         InvalidBatchException => "invalid_batch",
+        Security.UnauthorizedBatchException => "permission_denied",
         EdgeSyncException e => Snake(e.Code.ToString()),
         HttpRequestException or IOException or SocketException => "unavailable",
         _ => "internal",

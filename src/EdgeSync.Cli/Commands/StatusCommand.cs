@@ -10,13 +10,14 @@ internal static class StatusCommand
 {
     private static readonly string[] PeerHeader = ["PEER", "TABLE", "LAST SYNC (UTC)", "STATE"];
     private static readonly string[] BacklogHeader = ["PEER", "CHANGES BEHIND", "LAG"];
+    private static readonly string[] RejectedHeader = ["PEER", "RULE", "SINCE (UTC)", "DETAIL"];
 
     public static Command Create(CliContext context)
     {
         var db = CommonOptions.Database();
         var json = CommonOptions.Json();
-        var command = new Command("status", "Show a database's site id, version vector, synced tables, and the last sync with each peer "
-            + "per table (the cluster_sync table).")
+        var command = new Command("status", "Show a database's site id, version vector, synced tables, the last sync with each peer "
+            + "per table (the cluster_sync table), and pushes a peer refused under an authorization rule.")
         {
             db, json,
         };
@@ -41,6 +42,15 @@ internal static class StatusCommand
         output.WriteLine($"site      {db.SiteId}");
         output.WriteLine($"vector    {(vector.Count == 0 ? "(empty)" : string.Join("  ", vector.Select(e => $"{e.Key}:{Format.N(e.Value)}")))}");
         output.WriteLine($"tables    {(tables.Count == 0 ? "(none)" : string.Join(", ", tables.Select(t => $"{t.Name} ({t.Policy.ToName()}, {t.Mode.ToName()})")))}");
+        var rejections = db.GetRejections();
+        if (rejections.Count > 0)
+        {
+            output.WriteLine("rejected  (a peer refused this replica's changes; they stay here, and the push is retried until it is accepted)");
+            var lines = new List<string[]> { RejectedHeader };
+            lines.AddRange(rejections.Select(r => new[] { r.Peer, r.Rule, Format.Iso(r.AtMs), r.Detail }));
+            Format.Table(output, "  ", lines);
+        }
+
         if (peers.Count == 0)
         {
             output.WriteLine("peers     (no sync yet)");
@@ -129,6 +139,18 @@ internal static class StatusCommand
             w.WriteString("peer", b.Peer);
             w.WriteNumber("changes", b.Backlog);
             w.WriteNumber("lagSeconds", Math.Round(b.OldestUnsentAge.TotalSeconds, 3));
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteStartArray("rejections");
+        foreach (var r in db.GetRejections())
+        {
+            w.WriteStartObject();
+            w.WriteString("peer", r.Peer);
+            w.WriteString("rule", r.Rule);
+            w.WriteString("at", Format.Iso(r.AtMs));
+            w.WriteString("detail", r.Detail);
             w.WriteEndObject();
         }
 

@@ -38,6 +38,8 @@ internal static class MetadataSchema
             winner_value, winner_hlc INTEGER NOT NULL, winner_site TEXT NOT NULL,
             loser_value, loser_hlc INTEGER NOT NULL, loser_site TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS _edgesync_ctx(k INTEGER PRIMARY KEY);
+        CREATE TABLE IF NOT EXISTS _edgesync_rejections(
+            peer TEXT PRIMARY KEY, rule TEXT NOT NULL, detail TEXT NOT NULL, at_ms INTEGER NOT NULL) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS cluster_sync(
             sync_id TEXT PRIMARY KEY, cluster_id TEXT, table_name TEXT, last_sync_time INTEGER, sync_state TEXT);
         """;

@@ -25,10 +25,17 @@ internal sealed class PeerClient : IDisposable
     private readonly Protocol.V1.Sync.SyncClient _client;
     private readonly TimeSpan _callTimeout;
     private readonly TimeSpan _streamTimeout;
+    private readonly Security.FleetTls? _tls;
+    private Security.CertificateIdentity? _serverIdentity;
     private long _lastMarked;
 
-    public PeerClient(HostedDatabase hosted, string url)
+    /// <summary>
+    /// A client for <paramref name="url"/>. With <paramref name="tls"/>, connections present this site's certificate
+    /// and accept only a server certificate from the fleet CA whose identity covers the site the handshake names.
+    /// </summary>
+    public PeerClient(HostedDatabase hosted, string url, Security.FleetTls? tls = null)
     {
+        _tls = tls;
         _hosted = hosted;
         Url = url;
         var options = hosted.Options;
@@ -44,6 +51,7 @@ internal sealed class PeerClient : IDisposable
                 KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
                 KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
                 PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+                SslOptions = tls?.ForClient(url, identity => Volatile.Write(ref _serverIdentity, identity), r => TlsRefusal = r) ?? new(),
             },
             MaxReceiveMessageSize = options.MaxMessageBytes,
             MaxSendMessageSize = options.MaxMessageBytes,
@@ -55,6 +63,9 @@ internal sealed class PeerClient : IDisposable
 
     /// <summary>Called after each batch pulled or pushed with ("pull"|"push", rows so far in that direction).</summary>
     public Action<string, long>? Progress { get; init; }
+
+    /// <summary>Why this client last refused the server's certificate (reason: detail), or null.</summary>
+    public string? TlsRefusal { get; private set; }
 
     /// <summary>The peer's site id, once a handshake told it.</summary>
     public string? PeerSite { get; private set; }
@@ -85,6 +96,7 @@ internal sealed class PeerClient : IDisposable
         }
 
         string peer = reply.SiteId;
+        _tls?.ServerIdentity(Url, Volatile.Read(ref _serverIdentity), peer);
         PeerSite = peer;
         var peerRole = Wire.FromWire(reply.Role);
         var peerVector = Wire.ToVector(reply.Vector);

@@ -66,8 +66,9 @@ internal sealed class TlsMaterial
         {
             leaf = X509Certificate2.CreateFromPemFile(options.CertificateFile!, options.KeyFile);
         }
-        catch (CryptographicException e)
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
+            // ArgumentException: a well-formed key that belongs to another certificate (e.g. mid-rotation).
             throw new InvalidDataException($"EdgeSync:Tls:KeyFile: '{options.KeyFile}' is not the PEM private key of '{options.CertificateFile}' ({e.Message})", e);
         }
 

@@ -61,7 +61,7 @@ internal static class CertificateFiles
         {
             return X509Certificate2.CreateFromPemFile(cert, key);
         }
-        catch (CryptographicException e)
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
             throw new CliException(ExitCodes.UsageError, $"--ca: '{cert}' and '{key}' are not a PEM certificate and its private key ({e.Message})");
         }

@@ -42,10 +42,17 @@ public static class PeerSync
         {
             round = await client.RunRoundAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (global::Grpc.Core.RpcException e) when (client.TlsRefusal is { } refusal && e.StatusCode == global::Grpc.Core.StatusCode.Unavailable)
+        catch (global::Grpc.Core.RpcException e) when (client.TlsRefusal is { } refusal)
         {
             throw new global::Grpc.Core.RpcException(new global::Grpc.Core.Status(global::Grpc.Core.StatusCode.PermissionDenied,
-                $"refused the certificate of {peerUrl} ({refusal})"));
+                $"refused the certificate of {peerUrl} ({refusal})", e));
+        }
+        catch (global::Grpc.Core.RpcException e) when (fleet is not null && client.PeerSite is null && e.StatusCode == global::Grpc.Core.StatusCode.Unavailable)
+        {
+            // A server that refuses the client certificate just closes the connection: say where to look.
+            throw new global::Grpc.Core.RpcException(new global::Grpc.Core.Status(e.StatusCode,
+                $"{e.Status.Detail} (if {peerUrl} refused this site's certificate, its log line 'Refused peer connection' says why: "
+                + "another CA, expired, no site)", e));
         }
 
         if (round.IsSelf)

@@ -126,6 +126,11 @@ public sealed class BaseManifestTests
         Assert.Equal("edge-app", app.Name);
         Assert.Contains(app.VolumeMounts, m => m.Name == "sqlite-data" && m.MountPath == "/data");
         Assert.True(app.SecurityContext.ReadOnlyRootFilesystem);
+
+        // Ingest needs the bearer token: the app reads the agent's token file from the same Secret volume.
+        var token = app.VolumeMounts.Single(m => m.Name == "ingest-token");
+        Assert.True(token.ReadOnlyProperty);
+        Assert.StartsWith(token.MountPath + "/", app.Env.Single(e => e.Name == "APP_INGEST_TOKEN_FILE").Value, StringComparison.Ordinal);
     }
 
     [Fact]

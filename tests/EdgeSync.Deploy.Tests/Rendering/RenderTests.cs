@@ -121,7 +121,8 @@ public sealed class RenderTests
     {
         using var tmp = new TempDir();
         string inventory = tmp.File("fleet.yaml");
-        File.WriteAllText(inventory, "certificates: secret\n" + File.ReadAllText(Repo.FleetExample)
+        File.WriteAllText(inventory, File.ReadAllText(Repo.FleetExample)
+            .Replace("certificates: cert-manager", "certificates: secret", StringComparison.Ordinal)
             .Replace("  factory: ../base", $"  factory: {Path.Combine(Repo.Deploy, "base")}", StringComparison.Ordinal)
             .Replace("  hub: ../hq", $"  hub: {Path.Combine(Repo.Deploy, "hq")}", StringComparison.Ordinal)
             .Replace("  edge_app: ../components/edge-app", $"  edge_app: {Path.Combine(Repo.Deploy, "components", "edge-app")}", StringComparison.Ordinal));

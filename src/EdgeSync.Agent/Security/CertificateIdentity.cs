@@ -12,27 +12,26 @@ public sealed record CertificateIdentity(string Cluster, string? Site)
     /// <summary>
     /// True when a caller presenting this certificate may speak for <paramref name="site"/>: the same site or one of
     /// its restored incarnations (<c>factory-001/sqlite-edge-0~2</c>); for a cluster-wide certificate any site of
-    /// that cluster.
+    /// that cluster (<c>factory-001/*</c>), and a site id that is the cluster id alone (<c>hq</c>, <c>hq~2</c>).
     /// </summary>
     public bool Covers(string site)
     {
         ArgumentNullException.ThrowIfNull(site);
         if (Site is null)
         {
-            return site.Length > Cluster.Length + 1 && site.StartsWith(Cluster + "/", StringComparison.Ordinal);
+            return (site.Length > Cluster.Length + 1 && site.StartsWith(Cluster + "/", StringComparison.Ordinal)) || IsOrIncarnationOf(site, Cluster);
         }
 
-        if (string.Equals(site, Site, StringComparison.Ordinal))
-        {
-            return true;
-        }
-
-        // An incarnation: SITE~N with N a number (Storage/SiteIncarnation.cs in EdgeSync.Core).
-        return site.Length > Site.Length + 1
-            && site.StartsWith(Site, StringComparison.Ordinal)
-            && site[Site.Length] == '~'
-            && site.AsSpan(Site.Length + 1).IndexOfAnyExceptInRange('0', '9') < 0;
+        return IsOrIncarnationOf(site, Site);
     }
+
+    /// <summary><paramref name="site"/> is <paramref name="id"/> or <c>id~N</c> with N a number (Storage/SiteIncarnation.cs in EdgeSync.Core).</summary>
+    private static bool IsOrIncarnationOf(string site, string id) =>
+        string.Equals(site, id, StringComparison.Ordinal)
+        || (site.Length > id.Length + 1
+            && site.StartsWith(id, StringComparison.Ordinal)
+            && site[id.Length] == '~'
+            && site.AsSpan(id.Length + 1).IndexOfAnyExceptInRange('0', '9') < 0);
 
     /// <summary>The URI this identity is written as in a certificate.</summary>
     public Uri ToUri() => Site is null ? SiteCertificate.ClusterUri(Cluster) : SiteCertificate.SiteUri(Site);

@@ -30,6 +30,8 @@ internal sealed class AgentService(
             {
                 _databases.Add(HostedDatabase.Open(path, o, loggers, time));
             }
+
+            security.CheckOwnSites(_databases.Select(d => (d.Name, d.Site)));
         }
         catch
         {

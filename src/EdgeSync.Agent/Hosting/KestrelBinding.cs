@@ -1,6 +1,6 @@
 using System.Net;
-using Microsoft.AspNetCore.Hosting;
 using EdgeSync.Agent.Security;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
@@ -52,7 +52,7 @@ internal sealed class KestrelBinding
                 l.UseHttps(new TlsHandshakeCallbackOptions
                 {
                     OnConnection = c => ValueTask.FromResult(kestrel.ApplicationServices.GetRequiredService<AgentSecurity>().Tls!
-                        .ForServer(requireClientCertificate, c.Connection.RemoteEndPoint?.ToString() ?? "?", http2: true)),
+                        .ForServer(requireClientCertificate, c.Connection.RemoteEndPoint?.ToString() ?? "?")),
                 });
             }
             else if (tls)

@@ -36,6 +36,28 @@ internal sealed class AgentSecurity
     /// <summary>No TLS and no token: ingest and admin endpoints accept anyone (development).</summary>
     public bool IsOpen => Tls is null && Token is null;
 
+    /// <summary>
+    /// Refuses to start when this agent's own certificate does not cover the site of a database it hosts (the id
+    /// stored in the file, which <see cref="AgentOptions.Site"/> may leave unset): its peers would refuse it anyway.
+    /// </summary>
+    public void CheckOwnSites(IEnumerable<(string Database, string Site)> hosted)
+    {
+        if (Tls?.Current.Identity is not { } identity)
+        {
+            return;
+        }
+
+        foreach (var (database, site) in hosted)
+        {
+            if (!identity.Covers(site))
+            {
+                throw new InvalidOperationException(
+                    $"EdgeSync:Tls:CertificateFile: the certificate is for {identity}, but database '{database}' belongs to site '{site}'; "
+                    + "issue a certificate for that site or its cluster");
+            }
+        }
+    }
+
     /// <summary>Logs how the agent authenticates, once at start.</summary>
     public void LogMode(AgentOptions options)
     {

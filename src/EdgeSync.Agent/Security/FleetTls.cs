@@ -21,14 +21,14 @@ internal sealed class FleetTls(TlsFiles files, ILogger logger, TimeProvider time
     public TlsMaterial Current => files.Current;
 
     /// <summary>Options for one incoming connection; <paramref name="requireClientCertificate"/> on the sync endpoint.</summary>
-    public SslServerAuthenticationOptions ForServer(bool requireClientCertificate, string remote, bool http2)
+    public SslServerAuthenticationOptions ForServer(bool requireClientCertificate, string remote)
     {
         var material = files.Current;
         return new SslServerAuthenticationOptions
         {
             ServerCertificateContext = material.Context,
             ClientCertificateRequired = true,
-            ApplicationProtocols = http2 ? Protocols : [SslApplicationProtocol.Http11],
+            ApplicationProtocols = Protocols,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             RemoteCertificateValidationCallback = (_, certificate, chain, _) =>
             {

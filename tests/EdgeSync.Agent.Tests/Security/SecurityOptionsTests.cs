@@ -59,4 +59,40 @@ public sealed class SecurityOptionsTests
 
         Assert.Contains("is cleartext but mutual TLS is configured", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Start_WithACertificateThatDoesNotCoverTheDatabasesStoredSite_Fails()
+    {
+        using var dir = new TempDir();
+        using var fleet = new TestCertificates();
+        string path = dir.Db("a");
+        await using (await TestAgent.StartAsync(path, "f2/a"))
+        {
+        }
+
+        // No --site: the stored id (f2/a) is what this agent would speak for.
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            TestAgent.StartAsync(path, null!, settings: fleet.Issue("f1/a").Settings(), listen: "https://127.0.0.1:0"));
+
+        Assert.Contains("the certificate is for site f1/a, but database 'app' belongs to site 'f2/a'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Client_RefusesAServerWhoseHandshakeNamesASiteOutsideItsCertificate()
+    {
+        using var fleet = new TestCertificates();
+        var files = fleet.Issue("f1/a");
+        using var refused = new TagRecorder("edgesync_peers_refused");
+        var time = TimeProvider.System;
+        var logger = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        var tls = new FleetTls(new TlsFiles(new AgentTlsOptions { CertificateFile = files.Certificate, KeyFile = files.Key, CaFile = files.Ca }, logger, time),
+            logger, time);
+
+        tls.ServerIdentity("https://hub:5000", new CertificateIdentity("f1", null), "f1/sqlite-edge-2~3");
+        var e = Assert.Throws<global::Grpc.Core.RpcException>(() => tls.ServerIdentity("https://hub:5000", new CertificateIdentity("f1", null), "hq/sqlite-edge-0"));
+
+        Assert.Equal(global::Grpc.Core.StatusCode.PermissionDenied, e.StatusCode);
+        Assert.Contains("says it is site 'hq/sqlite-edge-0' but its certificate is for cluster f1", e.Status.Detail, StringComparison.Ordinal);
+        Assert.True(refused.Sum("reason=site_mismatch,side=client") >= 1, refused.Dump());
+    }
 }

@@ -36,7 +36,9 @@ internal static class SyncCommand
         };
         command.SetAction(parsed => (parsed.GetValue(with), parsed.GetValue(peer)) switch
         {
-            ({ } file, null) => Run(context, parsed.GetRequiredValue(db), file),
+            ({ } file, null) => tls.Read(parsed).IsConfigured
+                ? throw new CliException(ExitCodes.UsageError, "--tls-cert, --tls-key and --tls-ca go with --peer URL, not --with PATH")
+                : Run(context, parsed.GetRequiredValue(db), file),
             (null, { } url) => RunWithPeer(context, parsed.GetRequiredValue(db), url, parsed.GetValue(role), tls.Read(parsed)),
             _ => throw new CliException(ExitCodes.UsageError, "give exactly one of --with PATH or --peer URL"),
         });

@@ -72,6 +72,11 @@ public sealed class SecureServeTests : IDisposable
         Assert.StartsWith("edgesync: peer error", impostor.Stderr, StringComparison.Ordinal);
         Assert.Contains("'Refused peer connection' says why", impostor.Stderr, StringComparison.Ordinal);
         Assert.Equal(ExitCodes.UsageError, cleartext.ExitCode);
+        var localWithTls = CliRunner.Run(["sync", "--db", b, "--with", a, .. Tls(_dir.File("edge-1-tls"))]);
+        Assert.Equal(ExitCodes.UsageError, localWithTls.ExitCode);
+        var partial = CliRunner.Run("sync", "--db", b, "--peer", agent.Grpc, "--tls-cert", Path.Combine(_dir.File("edge-1-tls"), "tls.crt"));
+        Assert.Equal(ExitCodes.UsageError, partial.ExitCode);
+        Assert.Contains("give all of --tls-cert, --tls-key and --tls-ca, or none", partial.Stderr, StringComparison.Ordinal);
 
         using var http = new HttpClient { BaseAddress = new Uri(agent.Http) };
         var ct = TestContext.Current.CancellationToken;

@@ -14,7 +14,10 @@ public static class AgentEndpointRouteBuilderExtensions
     /// <c>/v1/databases/{database}/tables/{table}/rows</c>), <c>/metrics</c> (Prometheus text), <c>/healthz/live</c>
     /// (the process answers) and <c>/healthz/ready</c> (every database open and writable). Requires
     /// <see cref="AgentServiceCollectionExtensions.AddEdgeSyncAgent"/>. gRPC needs HTTP/2: serve the endpoint with
-    /// <c>HttpProtocols.Http1AndHttp2</c> (as <see cref="AgentHost"/> does).
+    /// <c>HttpProtocols.Http1AndHttp2</c> (as <see cref="AgentHost"/> does). Ingest requires authentication when TLS or a
+    /// token file is configured (<see cref="AgentEndpointConventionBuilderExtensions.RequireEdgeSyncAuthentication"/>);
+    /// <c>/metrics</c> and <c>/healthz/*</c> stay open (kubelet probes and Prometheus scrape without credentials; they
+    /// reveal site names and counters, no rows).
     /// </summary>
     public static IEndpointRouteBuilder MapEdgeSyncAgent(this IEndpointRouteBuilder endpoints)
     {

@@ -48,7 +48,8 @@ public static class AgentHost
                 (grpc, http) = (["http://0.0.0.0:5000"], ["http://0.0.0.0:8080"]);
             }
 
-            binding.Bind(kestrel, grpc, http);
+            bool mutualTls = section.GetSection(nameof(AgentOptions.Tls)).Get<Security.AgentTlsOptions>()?.IsConfigured == true;
+            binding.Bind(kestrel, grpc, http, mutualTls);
         });
         return builder;
     }

@@ -1,4 +1,5 @@
 using EdgeSync.Agent.Internal;
+using EdgeSync.Agent.Security;
 
 namespace EdgeSync.Agent;
 
@@ -110,6 +111,16 @@ public sealed record AgentOptions
 
     /// <summary>Scheduled backups kept per database; older ones are deleted after each successful backup.</summary>
     public int BackupRetention { get; init; } = 24;
+
+    /// <summary>
+    /// Mutual TLS between agents (<c>EdgeSync:Tls:CertificateFile</c>, <c>KeyFile</c>, <c>CaFile</c>). When set, the
+    /// sync endpoint (<see cref="Listen"/>) must be <c>https://</c> and requires a client certificate from the fleet CA,
+    /// and peer URLs must be <c>https://</c>. See <see cref="AgentTlsOptions"/>.
+    /// </summary>
+    public AgentTlsOptions Tls { get; init; } = new();
+
+    /// <summary>Authentication of ingest and admin endpoints (<c>EdgeSync:Auth:TokenFile</c>). See <see cref="AgentAuthOptions"/>.</summary>
+    public AgentAuthOptions Auth { get; init; } = new();
 
     /// <summary>The role in effect (see <see cref="Role"/>).</summary>
     public AgentRole EffectiveRole => Role ?? (string.IsNullOrWhiteSpace(Hub) ? AgentRole.Peer : AgentRole.Factory);

@@ -36,6 +36,7 @@ public static class AgentServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<DatabaseRegistry>();
+        services.TryAddSingleton<Security.AgentSecurity>();
         services.AddHostedService<AgentService>();
         services.AddHostedService<Backup.BackupScheduler>();
 

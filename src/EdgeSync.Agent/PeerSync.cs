@@ -1,4 +1,5 @@
 using EdgeSync.Agent.Hosting;
+using EdgeSync.Agent.Security;
 using EdgeSync.Agent.Sync;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -13,16 +14,47 @@ public static class PeerSync
     /// so an interrupted round keeps what it applied. <paramref name="progress"/> receives ("pull"|"push", rows so far).
     /// The peer must host a database with the same file name.
     /// </summary>
-    public static async Task<PeerSyncResult> RunOnceAsync(
+    public static Task<PeerSyncResult> RunOnceAsync(
         string databasePath, string peerUrl, AgentRole role = AgentRole.Peer, Action<string, long>? progress = null,
+        CancellationToken cancellationToken = default) =>
+        RunOnceAsync(databasePath, peerUrl, new AgentTlsOptions(), role, progress, cancellationToken);
+
+    /// <summary>
+    /// <see cref="RunOnceAsync(string, string, AgentRole, Action{string, long}?, CancellationToken)"/> over mutual TLS
+    /// when <paramref name="tls"/> is configured: this replica presents the certificate and accepts only a server
+    /// certificate from the fleet CA whose identity covers the site the server names in the handshake.
+    /// </summary>
+    public static async Task<PeerSyncResult> RunOnceAsync(
+        string databasePath, string peerUrl, AgentTlsOptions tls, AgentRole role = AgentRole.Peer, Action<string, long>? progress = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
         ArgumentException.ThrowIfNullOrWhiteSpace(peerUrl);
+        ArgumentNullException.ThrowIfNull(tls);
         var options = new AgentOptions { Databases = [databasePath], Role = role };
+        var fleet = tls.IsConfigured
+            ? new FleetTls(new TlsFiles(tls, NullLogger.Instance, TimeProvider.System), NullLogger.Instance, TimeProvider.System)
+            : null;
         using var hosted = HostedDatabase.Open(databasePath, options, NullLoggerFactory.Instance, TimeProvider.System);
-        using var client = new PeerClient(hosted, peerUrl) { Progress = progress };
-        var round = await client.RunRoundAsync(cancellationToken).ConfigureAwait(false);
+        using var client = new PeerClient(hosted, peerUrl, fleet) { Progress = progress };
+        RoundResult round;
+        try
+        {
+            round = await client.RunRoundAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (global::Grpc.Core.RpcException e) when (client.TlsRefusal is { } refusal)
+        {
+            throw new global::Grpc.Core.RpcException(new global::Grpc.Core.Status(global::Grpc.Core.StatusCode.PermissionDenied,
+                $"refused the certificate of {peerUrl} ({refusal})", e));
+        }
+        catch (global::Grpc.Core.RpcException e) when (fleet is not null && client.PeerSite is null && e.StatusCode == global::Grpc.Core.StatusCode.Unavailable)
+        {
+            // A server that refuses the client certificate just closes the connection: say where to look.
+            throw new global::Grpc.Core.RpcException(new global::Grpc.Core.Status(e.StatusCode,
+                $"{e.Status.Detail} (if {peerUrl} refused this site's certificate, its log line 'Refused peer connection' says why: "
+                + "another CA, expired, no site)", e));
+        }
+
         if (round.IsSelf)
         {
             throw new InvalidOperationException($"{peerUrl} is this replica itself (site '{round.PeerSite}')");

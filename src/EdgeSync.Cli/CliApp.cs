@@ -72,6 +72,7 @@ public static class CliApp
             RestoreCommand.Create(context),
             DemoCommand.Create(context),
             K8sCommand.Create(context),
+            CertsCommand.Create(context),
         };
         foreach (var help in root.Options.OfType<HelpOption>())
         {

@@ -1,4 +1,5 @@
 using EdgeSync.Agent.Internal;
+using EdgeSync.Agent.Security;
 using Microsoft.Extensions.Options;
 
 namespace EdgeSync.Agent.Configuration;
@@ -45,6 +46,8 @@ internal sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
             }
         }
 
+        ValidateSecurity(errors, options);
+
         if (options.PeerDns is not null && !PeerAddress.TryParseDns(options.PeerDns, out _, out _))
         {
             errors.Add($"EdgeSync:PeerDns: '{options.PeerDns}' is not NAME:PORT (e.g. edgesync-headless.factory-1.svc.cluster.local:5000)");
@@ -83,6 +86,61 @@ internal sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void ValidateSecurity(List<string> errors, AgentOptions options)
+    {
+        var tls = options.Tls;
+        if (tls.IsConfigured)
+        {
+            if (string.IsNullOrWhiteSpace(tls.CertificateFile) || string.IsNullOrWhiteSpace(tls.KeyFile) || string.IsNullOrWhiteSpace(tls.CaFile))
+            {
+                errors.Add("EdgeSync:Tls: set all of CertificateFile, KeyFile and CaFile (--tls-cert, --tls-key, --tls-ca), or none");
+            }
+            else
+            {
+                try
+                {
+                    var material = TlsMaterial.Load(tls);
+                    if (material.Identity is null)
+                    {
+                        errors.Add($"EdgeSync:Tls:CertificateFile: '{tls.CertificateFile}' names no site (a URI SAN {SiteCertificate.Prefix}site/CLUSTER/REPLICA "
+                            + $"or {SiteCertificate.Prefix}cluster/CLUSTER); make one with 'edgesync certs site'");
+                    }
+                    else if (!string.IsNullOrWhiteSpace(options.Site) && !material.Identity.Covers(options.Site))
+                    {
+                        errors.Add($"EdgeSync:Tls:CertificateFile: the certificate is for {material.Identity}, not for this agent's site '{options.Site}'");
+                    }
+                }
+                catch (Exception e) when (e is IOException or InvalidDataException or System.Security.Cryptography.CryptographicException)
+                {
+                    errors.Add(e.Message);
+                }
+            }
+
+            // Mixing is refused rather than documented: a cleartext sync port next to an mTLS one would let anyone bypass it.
+            foreach (var url in options.Listen.Where(u => u.StartsWith("http://", StringComparison.OrdinalIgnoreCase)))
+            {
+                errors.Add($"EdgeSync:Listen: '{url}' is cleartext but mutual TLS is configured (EdgeSync:Tls); use https://");
+            }
+
+            foreach (var url in options.Peers.Append(options.Hub).Where(u => u is not null && u.StartsWith("http://", StringComparison.OrdinalIgnoreCase)))
+            {
+                errors.Add($"EdgeSync:Peers/Hub: '{url}' is cleartext but mutual TLS is configured (EdgeSync:Tls); use https://");
+            }
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.Auth.TokenFile))
+        {
+            try
+            {
+                BearerTokenFile.Read(options.Auth.TokenFile);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException)
+            {
+                errors.Add(e.Message);
+            }
+        }
     }
 
     private static void Positive(List<string> errors, string key, int value)

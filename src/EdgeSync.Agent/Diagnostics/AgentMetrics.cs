@@ -61,6 +61,10 @@ internal static class AgentMetrics
     public static readonly Counter<long> IngestRows =
         Meter.CreateCounter<long>("edgesync_ingest_rows", "{row}", "Rows committed through the ingest API");
 
+    public static readonly Counter<long> PeersRefused =
+        Meter.CreateCounter<long>("edgesync_peers_refused", "{peer}",
+            "Peers refused by mutual TLS or identity checks, by reason (no_certificate, untrusted, expired, wrong_usage, no_identity, site_mismatch, invalid) and side (server: a caller refused; client: a server refused)");
+
     public static readonly Counter<long> IngestRejected =
         Meter.CreateCounter<long>("edgesync_ingest_rejected", "{request}", "Ingest requests refused, by reason");
 

@@ -25,6 +25,7 @@ internal sealed class SyncService(DatabaseRegistry registry, IHostApplicationLif
     {
         try
         {
+            PeerIdentityResolver.Resolve(context, request.SiteId);
             DatabaseRegistry.CheckProtocol(request.ProtocolVersion);
             var hosted = registry.Get(request.Database);
             var vector = Wire.ToVector(request.Vector);
@@ -56,6 +57,7 @@ internal sealed class SyncService(DatabaseRegistry registry, IHostApplicationLif
         var ct = cts.Token;
         try
         {
+            PeerIdentityResolver.Resolve(context, request.SiteId);
             var hosted = registry.Get(request.Database);
             var peerRole = Wire.FromWire(request.Role);
             var vector = Wire.ToVector(request.Vector);
@@ -108,10 +110,11 @@ internal sealed class SyncService(DatabaseRegistry registry, IHostApplicationLif
                 throw new RpcException(new Status(StatusCode.InvalidArgument, $"push without the '{Wire.SiteHeader}' header"));
             }
 
+            var identity = PeerIdentityResolver.Resolve(context, peer);
             var hosted = registry.Get(context.RequestHeaders.GetValue(Wire.DatabaseHeader));
             var peerRole = Wire.ParseRole(context.RequestHeaders.GetValue(Wire.RoleHeader));
             var tags = hosted.Board.TagsFor(peer);
-            var check = HubAuthorization.CheckFor(hosted, PeerIdentityResolver.Resolve(context, peer), logger);
+            var check = HubAuthorization.CheckFor(hosted, identity, logger);
             var peerVector = Clocks.VersionVector.Empty;
             await foreach (var message in requestStream.ReadAllAsync(ct).ConfigureAwait(false))
             {
@@ -152,6 +155,7 @@ internal sealed class SyncService(DatabaseRegistry registry, IHostApplicationLif
         HostedDatabase hosted;
         try
         {
+            PeerIdentityResolver.Resolve(context, request.SiteId);
             hosted = registry.Get(request.Database);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -200,6 +204,12 @@ internal sealed class SyncService(DatabaseRegistry registry, IHostApplicationLif
 
     public override Task<IngestReply> Ingest(IngestRequest request, ServerCallContext context)
     {
+        if (RequestAuthentication.Check(context.GetHttpContext()) is { } unauthenticated)
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated,
+                $"ingest needs a client certificate from the fleet CA or 'authorization: Bearer <token>' ({unauthenticated})"));
+        }
+
         System.Text.Json.JsonDocument document;
         try
         {

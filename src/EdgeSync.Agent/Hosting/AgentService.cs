@@ -13,7 +13,8 @@ namespace EdgeSync.Agent.Hosting;
 /// closes the databases.
 /// </summary>
 internal sealed class AgentService(
-    IOptions<AgentOptions> options, DatabaseRegistry registry, ILoggerFactory loggers, TimeProvider time) : IHostedService, IAsyncDisposable
+    IOptions<AgentOptions> options, DatabaseRegistry registry, Security.AgentSecurity security, ILoggerFactory loggers, TimeProvider time)
+    : IHostedService, IAsyncDisposable
 {
     private readonly ILogger _logger = loggers.CreateLogger("EdgeSync.Agent");
     private readonly List<HostedDatabase> _databases = [];
@@ -29,6 +30,8 @@ internal sealed class AgentService(
             {
                 _databases.Add(HostedDatabase.Open(path, o, loggers, time));
             }
+
+            security.CheckOwnSites(_databases.Select(d => (d.Name, d.Site)));
         }
         catch
         {
@@ -43,13 +46,14 @@ internal sealed class AgentService(
             var capture = new CaptureLoop(hosted, _logger, time);
             _loops.Add(capture);
             capture.Start();
-            var peers = new PeerSupervisor(hosted, syncLogger, time);
+            var peers = new PeerSupervisor(hosted, security.Tls, syncLogger, time);
             _loops.Add(peers);
             peers.Start();
         }
 
         Log.Started(_logger, string.Join(",", _databases.Select(d => d.Site).Distinct()), o.EffectiveRole,
             string.Join(",", _databases.Select(d => d.Name)), string.Join(",", o.StaticPeers), o.PeerDns);
+        security.LogMode(o);
         return Task.CompletedTask;
     }
 

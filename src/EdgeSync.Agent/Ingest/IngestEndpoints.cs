@@ -12,7 +12,8 @@ namespace EdgeSync.Agent.Ingest;
 /// <c>POST /v1/tables/{table}/rows</c> (the agent's only or first database) and
 /// <c>POST /v1/databases/{database}/tables/{table}/rows</c>: a JSON array of objects (column → value). The whole request
 /// is validated first; any problem → 400 <c>ProblemDetails</c> with every problem under <c>errors</c>, nothing written.
-/// Otherwise all rows are written in one transaction and 200 is returned only after it committed.
+/// Otherwise all rows are written in one transaction and 200 is returned only after it committed. Authenticated (401
+/// otherwise) when TLS or a token file is configured.
 /// </summary>
 internal static class IngestEndpoints
 {
@@ -20,10 +21,10 @@ internal static class IngestEndpoints
     {
         endpoints.MapPost("/v1/tables/{table}/rows",
             (string table, HttpRequest request, DatabaseRegistry registry, ILoggerFactory loggers, CancellationToken ct) =>
-                HandleAsync(null, table, request, registry, loggers, ct));
+                HandleAsync(null, table, request, registry, loggers, ct)).RequireEdgeSyncAuthentication();
         endpoints.MapPost("/v1/databases/{database}/tables/{table}/rows",
             (string database, string table, HttpRequest request, DatabaseRegistry registry, ILoggerFactory loggers, CancellationToken ct) =>
-                HandleAsync(database, table, request, registry, loggers, ct));
+                HandleAsync(database, table, request, registry, loggers, ct)).RequireEdgeSyncAuthentication();
     }
 
     private static async Task<IResult> HandleAsync(

@@ -4,7 +4,8 @@ namespace EdgeSync.Agent.Internal;
 
 /// <summary>
 /// Source-generated log messages of EdgeSync.Agent. Event ids: 2000–2099 host, 2100–2199 capture,
-/// 2200–2299 sync client, 2300–2399 sync server, 2400–2499 ingest.
+/// 2200–2299 sync client, 2300–2399 sync server, 2400–2499 ingest,
+/// 2600–2699 backup, 2800–2899 identity (TLS, authentication).
 /// </summary>
 internal static partial class Log
 {
@@ -70,4 +71,25 @@ internal static partial class Log
 
     [LoggerMessage(2601, LogLevel.Error, "Backup of {Database} to {Path} failed: {Reason}")]
     public static partial void BackupFailed(ILogger logger, string database, string path, string reason);
+
+    [LoggerMessage(2800, LogLevel.Warning, "Refused peer connection from {Remote} ({Reason}): {Detail}")]
+    public static partial void PeerRefused(ILogger logger, string remote, string reason, string detail);
+
+    [LoggerMessage(2801, LogLevel.Warning, "Refused peer {Url} ({Reason}): {Detail}")]
+    public static partial void ServerRefused(ILogger logger, string url, string reason, string detail);
+
+    [LoggerMessage(2802, LogLevel.Warning, "Refused unauthenticated {Method} {Path} from {Remote}: {Reason}")]
+    public static partial void Unauthenticated(ILogger logger, string method, string path, string remote, string reason);
+
+    [LoggerMessage(2803, LogLevel.Warning, "Ingest is unauthenticated: no EdgeSync:Tls and no EdgeSync:Auth:TokenFile are configured, so anyone who reaches {Endpoints} can write rows (fine for a demo, not for a fleet)")]
+    public static partial void IngestOpen(ILogger logger, string endpoints);
+
+    [LoggerMessage(2804, LogLevel.Information, "Mutual TLS on: certificate {Subject} ({Identity}) valid until {NotAfter:u}, fleet CA {Authorities}")]
+    public static partial void TlsOn(ILogger logger, string subject, string identity, DateTime notAfter, string authorities);
+
+    [LoggerMessage(2805, LogLevel.Information, "Reloaded the TLS certificate: {Subject} valid until {NotAfter:u}")]
+    public static partial void TlsReloaded(ILogger logger, string subject, DateTime notAfter);
+
+    [LoggerMessage(2806, LogLevel.Warning, "Reloading the TLS files failed, keeping the previous certificate: {Reason}")]
+    public static partial void TlsReloadFailed(ILogger logger, string reason);
 }

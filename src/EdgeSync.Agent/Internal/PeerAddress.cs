@@ -30,9 +30,9 @@ internal static class PeerAddress
         return host.Length > 0;
     }
 
-    /// <summary>The URL of a resolved address.</summary>
-    public static string ForAddress(System.Net.IPAddress address, int port) =>
+    /// <summary>The URL of a resolved address (<c>https</c> when the agent uses mutual TLS).</summary>
+    public static string ForAddress(System.Net.IPAddress address, int port, bool tls = false) =>
         address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
-            ? $"http://[{address}]:{port}"
-            : $"http://{address}:{port}";
+            ? $"{(tls ? "https" : "http")}://[{address}]:{port}"
+            : $"{(tls ? "https" : "http")}://{address}:{port}";
 }

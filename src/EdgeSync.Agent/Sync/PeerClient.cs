@@ -32,13 +32,20 @@ internal sealed class PeerClient : IDisposable
     private readonly TimeSpan _callTimeout;
     private readonly TimeSpan _streamTimeout;
     private readonly ILogger _logger;
+    private readonly Security.FleetTls? _tls;
+    private Security.CertificateIdentity? _serverIdentity;
     private long _lastMarked;
     private TimeSpan _pushBackoff;
     private long _pushBlockedUntil;
     private bool? _rejected; // null: not known whether the database holds a refusal by this peer
 
-    public PeerClient(HostedDatabase hosted, string url, ILogger? logger = null)
+    /// <summary>
+    /// A client for <paramref name="url"/>. With <paramref name="tls"/>, connections present this site's certificate
+    /// and accept only a server certificate from the fleet CA whose identity covers the site the handshake names.
+    /// </summary>
+    public PeerClient(HostedDatabase hosted, string url, Security.FleetTls? tls = null, ILogger? logger = null)
     {
+        _tls = tls;
         _hosted = hosted;
         _logger = logger ?? NullLogger.Instance;
         Url = url;
@@ -55,6 +62,7 @@ internal sealed class PeerClient : IDisposable
                 KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
                 KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
                 PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+                SslOptions = tls?.ForClient(url, identity => Volatile.Write(ref _serverIdentity, identity), r => TlsRefusal = r) ?? new(),
             },
             MaxReceiveMessageSize = options.MaxMessageBytes,
             MaxSendMessageSize = options.MaxMessageBytes,
@@ -66,6 +74,9 @@ internal sealed class PeerClient : IDisposable
 
     /// <summary>Called after each batch pulled or pushed with ("pull"|"push", rows so far in that direction).</summary>
     public Action<string, long>? Progress { get; init; }
+
+    /// <summary>Why this client last refused the server's certificate (reason: detail), or null.</summary>
+    public string? TlsRefusal { get; private set; }
 
     /// <summary>The peer's site id, once a handshake told it.</summary>
     public string? PeerSite { get; private set; }
@@ -96,6 +107,7 @@ internal sealed class PeerClient : IDisposable
         }
 
         string peer = reply.SiteId;
+        _tls?.ServerIdentity(Url, Volatile.Read(ref _serverIdentity), peer);
         PeerSite = peer;
         var peerRole = Wire.FromWire(reply.Role);
         var peerVector = Wire.ToVector(reply.Vector);

@@ -14,6 +14,7 @@ namespace EdgeSync.Agent.Sync;
 internal sealed class PeerSupervisor : IAsyncDisposable
 {
     private readonly HostedDatabase _hosted;
+    private readonly Security.FleetTls? _tls;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Dictionary<string, PeerSyncLoop> _loops = new(StringComparer.Ordinal);
@@ -23,9 +24,10 @@ internal sealed class PeerSupervisor : IAsyncDisposable
     private Task _dns = Task.CompletedTask;
     private bool _disposed;
 
-    public PeerSupervisor(HostedDatabase hosted, ILogger logger, TimeProvider time)
+    public PeerSupervisor(HostedDatabase hosted, Security.FleetTls? tls, ILogger logger, TimeProvider time)
     {
         _hosted = hosted;
+        _tls = tls;
         _logger = logger;
         _time = time;
     }
@@ -64,7 +66,7 @@ internal sealed class PeerSupervisor : IAsyncDisposable
             try
             {
                 var addresses = await Dns.GetHostAddressesAsync(host, ct).ConfigureAwait(false);
-                var desired = addresses.Select(a => PeerAddress.ForAddress(a, port)).ToHashSet(StringComparer.Ordinal);
+                var desired = addresses.Select(a => PeerAddress.ForAddress(a, port, tls: _tls is not null)).ToHashSet(StringComparer.Ordinal);
                 foreach (var url in desired)
                 {
                     Add(url);
@@ -119,7 +121,7 @@ internal sealed class PeerSupervisor : IAsyncDisposable
                 return;
             }
 
-            var loop = new PeerSyncLoop(_hosted, url, _logger, _time);
+            var loop = new PeerSyncLoop(_hosted, url, _tls, _logger, _time);
             _loops.Add(url, loop);
             loop.Start();
         }

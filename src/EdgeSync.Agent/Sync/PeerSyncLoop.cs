@@ -25,10 +25,10 @@ internal sealed class PeerSyncLoop : IAsyncDisposable
     private Task _watch = Task.CompletedTask;
     private int _disposed;
 
-    public PeerSyncLoop(HostedDatabase hosted, string url, ILogger logger, TimeProvider time)
+    public PeerSyncLoop(HostedDatabase hosted, string url, Security.FleetTls? tls, ILogger logger, TimeProvider time)
     {
         _hosted = hosted;
-        _client = new PeerClient(hosted, url, logger);
+        _client = new PeerClient(hosted, url, tls, logger);
         _logger = logger;
         _time = time;
         _signal = hosted.Changed.Subscribe();

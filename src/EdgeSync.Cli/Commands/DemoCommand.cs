@@ -19,16 +19,21 @@ internal static class DemoCommand
                 + "instead of a temporary one deleted at the end.",
             HelpName = "PATH",
         };
+        var tls = new Option<bool>("--tls")
+        {
+            Description = "Sync over mutual TLS: a development CA and a certificate per cluster (DIR/certs), peers checked against it, "
+                + "ingest with a bearer token.",
+        };
         var command = new Command("demo", "Run a local demo fleet on 127.0.0.1, no setup: an HQ hub and factories of replicas, every site a real "
             + "agent syncing over gRPC. The factories ingest telemetry (flowing up to HQ only) and set machine states on several replicas at "
             + "once (conflicts); HQ pushes a config change (flowing down only). Live progress each second; then the writes stop and the demo "
             + "checks that every site converged (exit 0 when it did, 1 when not).")
         {
-            factories, replicas, seconds, rate, dir,
+            factories, replicas, seconds, rate, dir, tls,
         };
         command.SetAction(parsed => new DemoRun(
             new DemoOptions(parsed.GetValue(factories), parsed.GetValue(replicas), TimeSpan.FromSeconds(parsed.GetValue(seconds)),
-                parsed.GetValue(rate), parsed.GetValue(dir)),
+                parsed.GetValue(rate), parsed.GetValue(dir), parsed.GetValue(tls)),
             context).Execute());
         return command;
     }

@@ -36,14 +36,22 @@ internal static class ServeCommand
         };
         var hub = new Option<string?>("--hub") { Description = "The HQ hub's sync URL (this agent is then a factory).", HelpName = "URL" };
         var role = new Option<AgentRole?>("--role") { Description = "hub, factory or peer (default: factory when --hub is set, else peer).", HelpName = "ROLE" };
+        var tls = new TlsFlags();
+        var tokenFile = new Option<string?>("--token-file")
+        {
+            Description = "A file holding the bearer token ingest requires ('Authorization: Bearer <token>'; 'edgesync certs token' makes one). "
+                + "Ingest also accepts a client certificate from the fleet CA.",
+            HelpName = "FILE",
+        };
         var command = new Command("serve", "Run the sync agent: capture local commits from any process, sync with peers over gRPC, "
             + "serve ingest, /metrics and health checks. Other settings come from appsettings.json and EDGESYNC_* variables "
             + "(e.g. EDGESYNC_CLUSTER_ID, EdgeSync__Tables__readings__Direction=up).")
         {
-            db, site, listen, httpListen, peer, peerDns, hub, role,
+            db, site, listen, httpListen, peer, peerDns, hub, role, tls.Certificate, tls.Key, tls.Authority, tokenFile,
         };
         command.SetAction(parsed => Run(context, new AgentLaunchSettings
         {
+            Settings = SecuritySettings(tls.Read(parsed), parsed.GetValue(tokenFile)),
             Databases = parsed.GetRequiredValue(db),
             Site = parsed.GetValue(site),
             Listen = parsed.GetValue(listen) ?? [],
@@ -54,6 +62,25 @@ internal static class ServeCommand
             Role = parsed.GetValue(role),
         }));
         return command;
+    }
+
+    private static Dictionary<string, string?> SecuritySettings(Agent.Security.AgentTlsOptions tls, string? tokenFile)
+    {
+        const string S = AgentOptions.SectionName;
+        var settings = new Dictionary<string, string?>();
+        if (tls.IsConfigured)
+        {
+            settings[$"{S}:Tls:CertificateFile"] = tls.CertificateFile;
+            settings[$"{S}:Tls:KeyFile"] = tls.KeyFile;
+            settings[$"{S}:Tls:CaFile"] = tls.CaFile;
+        }
+
+        if (tokenFile is not null)
+        {
+            settings[$"{S}:Auth:TokenFile"] = tokenFile;
+        }
+
+        return settings;
     }
 
     private static int Run(CliContext context, AgentLaunchSettings settings)

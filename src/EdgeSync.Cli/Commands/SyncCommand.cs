@@ -28,27 +28,35 @@ internal static class SyncCommand
             HelpName = "ROLE",
             DefaultValueFactory = _ => Agent.AgentRole.Peer,
         };
+        var tls = new TlsFlags();
         var command = new Command("sync", "One two-way sync round now: pull what the other side has that --db lacks, then push the other "
             + "way. The other side is a running agent (--peer URL) or a local file (--with PATH). Safe to interrupt and repeat.")
         {
-            db, with, peer, role,
+            db, with, peer, role, tls.Certificate, tls.Key, tls.Authority,
         };
         command.SetAction(parsed => (parsed.GetValue(with), parsed.GetValue(peer)) switch
         {
-            ({ } file, null) => Run(context, parsed.GetRequiredValue(db), file),
-            (null, { } url) => RunWithPeer(context, parsed.GetRequiredValue(db), url, parsed.GetValue(role)),
+            ({ } file, null) => tls.Read(parsed).IsConfigured
+                ? throw new CliException(ExitCodes.UsageError, "--tls-cert, --tls-key and --tls-ca go with --peer URL, not --with PATH")
+                : Run(context, parsed.GetRequiredValue(db), file),
+            (null, { } url) => RunWithPeer(context, parsed.GetRequiredValue(db), url, parsed.GetValue(role), tls.Read(parsed)),
             _ => throw new CliException(ExitCodes.UsageError, "give exactly one of --with PATH or --peer URL"),
         });
         return command;
     }
 
-    private static int RunWithPeer(CliContext context, string localPath, string url, Agent.AgentRole role)
+    private static int RunWithPeer(CliContext context, string localPath, string url, Agent.AgentRole role, Agent.Security.AgentTlsOptions tls)
     {
+        if (tls.IsConfigured && !url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new CliException(ExitCodes.UsageError, $"--tls-cert/--tls-key/--tls-ca need an https:// peer URL, not '{url}'");
+        }
+
         Databases.RequireFile(localPath);
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
         context.Out.WriteLine($"sync {localPath} with {url}");
-        var result = Agent.PeerSync.RunOnceAsync(localPath, url, role, (direction, rows) =>
+        var result = Agent.PeerSync.RunOnceAsync(localPath, url, tls, role, (direction, rows) =>
         {
             if (clock.Elapsed - lastReport >= ProgressInterval)
             {

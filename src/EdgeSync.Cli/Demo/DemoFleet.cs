@@ -40,9 +40,9 @@ internal sealed class DemoFleet : IAsyncDisposable
 
     /// <summary>
     /// Creates every database, starts the hub, then the factories (in parallel; within a factory one replica after
-    /// another, since each needs its siblings' URLs).
+    /// another, since each needs its siblings' URLs). With <paramref name="certificates"/>, every agent uses mutual TLS.
     /// </summary>
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(DemoCertificates? certificates, CancellationToken cancellationToken)
     {
         foreach (var site in All)
         {
@@ -50,13 +50,13 @@ internal sealed class DemoFleet : IAsyncDisposable
         }
 
         int agents = All.Count;
-        await Hub.StartAsync(hubUrl: null, siblings: [], agents, cancellationToken);
+        await Hub.StartAsync(hubUrl: null, siblings: [], agents, certificates, cancellationToken);
         await Task.WhenAll(Factories.Select(replicas => Task.Run(async () =>
         {
             var siblings = new List<string>();
             foreach (var replica in replicas)
             {
-                await replica.StartAsync(replica.Replica == 0 ? Hub.SyncUrl : null, siblings.ToList(), agents, cancellationToken);
+                await replica.StartAsync(replica.Replica == 0 ? Hub.SyncUrl : null, siblings.ToList(), agents, certificates, cancellationToken);
                 siblings.Add(replica.SyncUrl);
             }
         }, cancellationToken)));

@@ -10,7 +10,8 @@ internal sealed class DemoReport(DemoOptions options, DemoFleet fleet, TextWrite
     public void PrintIntro(TimeSpan startup)
     {
         output.WriteLine($"EdgeSync demo: an HQ hub and {options.Factories} {Plural(options.Factories, "factory", "factories")} of {options.Replicas} "
-            + $"{Plural(options.Replicas, "replica", "replicas")}, {fleet.All.Count} real agents on 127.0.0.1 (gRPC sync, HTTP ingest), "
+            + $"{Plural(options.Replicas, "replica", "replicas")}, {fleet.All.Count} real agents on 127.0.0.1 "
+            + $"({(options.Tls ? "gRPC sync over mutual TLS, HTTP ingest with a bearer token" : "gRPC sync, HTTP ingest")}), "
             + $"started in {startup.TotalSeconds:0.0} s");
         output.WriteLine($"  {"hq",-18}  hub; sync {fleet.Hub.SyncUrl}, ingest {fleet.Hub.HttpUrl}");
         string last = DemoSite.FactoryName(options.Factories);

@@ -50,11 +50,14 @@ internal sealed class DemoRun(DemoOptions options, CliContext context)
         try
         {
             var startup = Stopwatch.StartNew();
-            await fleet.StartAsync(_cancellationToken);
+            var certificates = options.Tls
+                ? DemoCertificates.Create(directory, ["hq", .. Enumerable.Range(1, options.Factories).Select(DemoSite.FactoryName)])
+                : null;
+            await fleet.StartAsync(certificates, _cancellationToken);
             var report = new DemoReport(options, fleet, _out);
             report.PrintIntro(startup.Elapsed);
 
-            using var client = new IngestClient();
+            using var client = new IngestClient(certificates?.Token);
             var telemetry = new TelemetryFeed(fleet, options, client);
             var machines = new MachineStateFeed(fleet, options, client);
             var config = new ConfigPush(fleet, options, client);

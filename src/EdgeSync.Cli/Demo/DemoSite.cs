@@ -77,20 +77,27 @@ internal sealed class DemoSite : IAsyncDisposable
     /// <summary>
     /// Starts this site's agent: HQ as the hub (<paramref name="hubUrl"/> null, no siblings); a factory replica meshed
     /// with <paramref name="siblings"/> and, when <paramref name="hubUrl"/> is set, syncing with the hub as a factory
-    /// (without it, a plain mesh peer).
+    /// (without it, a plain mesh peer). With <paramref name="certificates"/>, over mutual TLS with its cluster's certificate.
     /// </summary>
-    public async Task StartAsync(string? hubUrl, IReadOnlyList<string> siblings, int agents, CancellationToken cancellationToken)
+    public async Task StartAsync(string? hubUrl, IReadOnlyList<string> siblings, int agents, DemoCertificates? certificates, CancellationToken cancellationToken)
     {
+        string cluster = IsHub ? "hq" : FactoryName(Factory);
+        var settings = FleetSchema.AgentSettings(cluster, agents);
+        foreach (var (key, value) in certificates?.Settings(cluster) ?? [])
+        {
+            settings[key] = value;
+        }
+
         var app = AgentHost.Create(FleetSchema.HostArgs, new AgentLaunchSettings
         {
             Databases = [Path],
             Site = Site,
-            Listen = ["http://127.0.0.1:0"],
+            Listen = [certificates is null ? "http://127.0.0.1:0" : "https://127.0.0.1:0"],
             HttpListen = ["http://127.0.0.1:0"],
             Peers = siblings,
             Hub = hubUrl,
             Role = IsHub ? AgentRole.Hub : hubUrl is null ? AgentRole.Peer : AgentRole.Factory,
-            Settings = FleetSchema.AgentSettings(IsHub ? "hq" : FactoryName(Factory), agents),
+            Settings = settings,
         });
         _app = app;
         await app.StartAsync(cancellationToken);

@@ -15,6 +15,15 @@ internal sealed class IngestClient : IDisposable
 
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
 
+    /// <summary>A client that sends <c>Authorization: Bearer <paramref name="token"/></c> when one is given.</summary>
+    public IngestClient(string? token = null)
+    {
+        if (token is not null)
+        {
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+    }
+
     /// <summary>
     /// Posts the rows <paramref name="writeRows"/> writes (objects, inside the array). True when the agent committed
     /// them; false when it answered 503 (database busy, agent starting or stopping: nothing written, retry later).

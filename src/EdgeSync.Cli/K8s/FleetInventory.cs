@@ -24,6 +24,12 @@ internal sealed record FleetInventory
     /// <summary>The edge-app sidecar component, likewise (used by factories with <c>edge_app_image</c>).</summary>
     public required string EdgeAppComponent { get; init; }
 
+    /// <summary>
+    /// The cert-manager component (an Issuer for the fleet CA and the Certificate <c>edgesync-tls</c>), likewise; null
+    /// when the inventory says <c>certificates: secret</c> (the operator provides the Secret <c>edgesync-tls</c>).
+    /// </summary>
+    public string? CertManagerComponent { get; init; }
+
     /// <summary>The HQ hub.</summary>
     public required HubSpec Hub { get; init; }
 

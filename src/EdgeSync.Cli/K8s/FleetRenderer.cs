@@ -83,6 +83,14 @@ internal static class FleetRenderer
         };
         files["edge-cluster-config.yaml"] = YamlWriter.Write(header, ClusterConfig(cluster));
         files["sqlite-edge.yaml"] = YamlWriter.Write(header, StatefulSetPatch(cluster, factory));
+        var components = new List<object>();
+        if (inventory.CertManagerComponent is { } certManager)
+        {
+            components.Add(Reference(certManager, folder));
+            patches.Add(PathEntry("edgesync-tls.yaml"));
+            files["edgesync-tls.yaml"] = YamlWriter.Write(header, CertificatePatch(cluster, inventory.Namespace));
+        }
+
         if (factory?.HubCidr is { } cidr)
         {
             resources.Add("networkpolicy-hub.yaml");
@@ -98,8 +106,13 @@ internal static class FleetRenderer
         kustomization["patches"] = patches;
         if (factory?.EdgeAppImage is { } edgeApp)
         {
-            kustomization["components"] = new List<object> { Reference(inventory.EdgeAppComponent, folder) };
+            components.Add(Reference(inventory.EdgeAppComponent, folder));
             images.Add(ImageEntry("edge-app", edgeApp));
+        }
+
+        if (components.Count > 0)
+        {
+            kustomization["components"] = components;
         }
 
         kustomization["images"] = images;
@@ -207,6 +220,24 @@ internal static class FleetRenderer
         // volumeClaimTemplates has no merge key: the patch carries the whole (single) template.
         spec["volumeClaimTemplates"] = new List<object> { claim };
         var obj = Object("apps/v1", "StatefulSet", "sqlite-edge");
+        obj["spec"] = spec;
+        return obj;
+    }
+
+    /// <summary>
+    /// The cluster's identity in its certificate: <c>spiffe://edgesync/cluster/ID</c> covers every site ID/replica and
+    /// nothing else. DNS names are informational (peers check the identity, not the name they dialled).
+    /// </summary>
+    private static SortedDictionary<string, object> CertificatePatch(ClusterSpec cluster, string ns)
+    {
+        var obj = Object("cert-manager.io/v1", "Certificate", "edgesync-tls");
+        var spec = Map();
+        spec["commonName"] = cluster.Id;
+        spec["uris"] = new List<object> { Agent.Security.SiteCertificate.ClusterUri(cluster.Id).ToString() };
+        spec["dnsNames"] = new List<object>
+        {
+            "sqlite-edge", "*.sqlite-edge", $"*.sqlite-edge.{ns}.svc", $"*.sqlite-edge.{ns}.svc.cluster.local", "sqlite-edge-client", $"sqlite-edge-client.{ns}.svc",
+        };
         obj["spec"] = spec;
         return obj;
     }

@@ -16,8 +16,8 @@ namespace EdgeSync.Cli.K8s;
 /// </summary>
 internal static partial class InventoryReader
 {
-    private static readonly string[] TopKeys = ["image", "namespace", "bases", "hub", "factories"];
-    private static readonly string[] BaseKeys = ["factory", "hub", "edge_app"];
+    private static readonly string[] TopKeys = ["image", "namespace", "bases", "certificates", "hub", "factories"];
+    private static readonly string[] BaseKeys = ["factory", "hub", "edge_app", "cert_manager"];
     private static readonly string[] ClusterKeys = ["id", "region", "node_count", "storage_class", "replicas", "storage", "image"];
     private static readonly string[] FactoryKeys = [.. ClusterKeys, "hub", "hub_cidr", "edge_app_image", "tables"];
     private static readonly string[] TableKeys = ["name", "policy", "direction"];
@@ -44,6 +44,7 @@ internal static partial class InventoryReader
         string factoryBase = System.IO.Path.Combine(folder, "..", "base");
         string hubBase = System.IO.Path.Combine(folder, "..", "hq");
         string edgeAppBase = System.IO.Path.Combine(folder, "..", "components", "edge-app");
+        string certManagerBase = System.IO.Path.Combine(folder, "..", "components", "cert-manager");
         if (Context.Optional(map, "bases") is { } basesNode)
         {
             var bases = top.Mapping(basesNode);
@@ -51,6 +52,19 @@ internal static partial class InventoryReader
             factoryBase = BaseOrDefault(top, bases, "factory", folder, factoryBase);
             hubBase = BaseOrDefault(top, bases, "hub", folder, hubBase);
             edgeAppBase = BaseOrDefault(top, bases, "edge_app", folder, edgeAppBase);
+            certManagerBase = BaseOrDefault(top, bases, "cert_manager", folder, certManagerBase);
+        }
+
+        bool certManager = true;
+        if (Context.Optional(map, "certificates") is { } certificatesNode)
+        {
+            certManager = top.Text(certificatesNode, "certificates") switch
+            {
+                "cert-manager" => true,
+                "secret" => false,
+                var other => throw top.Error(certificatesNode,
+                    $"field 'certificates': '{other}' is not 'cert-manager' (an Issuer and a Certificate per cluster) or 'secret' (you create the Secret edgesync-tls)"),
+            };
         }
 
         var factoriesNode = top.Required(map, "factories");
@@ -112,6 +126,7 @@ internal static partial class InventoryReader
             FactoryBase = factoryBase,
             HubBase = hubBase,
             EdgeAppComponent = edgeAppBase,
+            CertManagerComponent = certManager ? certManagerBase : null,
             Hub = hub,
             Factories = factories,
         };
@@ -163,9 +178,10 @@ internal static partial class InventoryReader
         var cluster = ReadCluster(entry, map);
         var hubNode = entry.Required(map, "hub");
         string hub = entry.Text(hubNode, "hub");
-        if (!Uri.TryCreate(hub, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        if (!Uri.TryCreate(hub, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps)
         {
-            throw entry.Error(hubNode, $"field 'hub': '{hub}' is not an absolute http:// or https:// URL (the hub's sync endpoint, e.g. http://edgesync-hub.hq.example.com:5000)");
+            // The agents speak mutual TLS only (deploy/base), so a cleartext hub URL would never connect.
+            throw entry.Error(hubNode, $"field 'hub': '{hub}' is not an absolute https:// URL (the hub's sync endpoint, e.g. https://edgesync-hub.hq.example.com:5000; agents use mutual TLS)");
         }
 
         string? cidr = null;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using EdgeSync.Agent.Hosting;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
 
 namespace EdgeSync.Agent.Tests.Support;
 
@@ -58,7 +59,7 @@ public sealed class TestAgent : IAsyncDisposable
 
     public static async Task<TestAgent> StartAsync(
         string path, string site, IReadOnlyList<string>? peers = null, string? hub = null, AgentRole? role = null,
-        IDictionary<string, string?>? settings = null, string? listen = null)
+        IDictionary<string, string?>? settings = null, string? listen = null, string? httpListen = null, LogCollector? logs = null)
     {
         AppDb.Create(path);
         var all = DefaultSettings();
@@ -67,17 +68,23 @@ public sealed class TestAgent : IAsyncDisposable
             all[k] = v;
         }
 
-        var app = AgentHost.Create([], new AgentLaunchSettings
+        var builder = AgentHost.CreateBuilder([], new AgentLaunchSettings
         {
             Databases = [path],
             Site = site,
             Listen = [listen ?? "http://127.0.0.1:0"],
-            HttpListen = ["http://127.0.0.1:0"],
+            HttpListen = [httpListen ?? "http://127.0.0.1:0"],
             Peers = peers ?? [],
             Hub = hub,
             Role = role,
             Settings = all,
         });
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs);
+        }
+
+        var app = AgentHost.Build(builder);
         await app.StartAsync(TestContext.Current.CancellationToken);
         return new TestAgent(path, site, app, AgentHost.Addresses(app));
     }

@@ -41,6 +41,23 @@ public sealed class DemoCommandTests : IDisposable
     }
 
     [Fact]
+    public void Demo_WithTls_ConvergesOverMutualTls_WithCertificatesPerCluster()
+    {
+        var result = CliRunner.Run("demo", "--tls", "--factories", "2", "--replicas", "2", "--seconds", "2", "--rate", "200", "--dir", _dir.Path);
+
+        Assert.Equal(ExitCodes.Ok, result.ExitCode);
+        Assert.Equal("", result.Stderr);
+        var lines = result.StdoutLines;
+        Assert.Contains(lines, l => l.Contains("(gRPC sync over mutual TLS, HTTP ingest with a bearer token)", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("hq ", StringComparison.Ordinal) && l.Contains("sync https://127.0.0.1:", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("Converged: HQ and all 4 factory replicas hold what they should", StringComparison.Ordinal));
+        using var cert = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(_dir.File("certs/factory-002/tls.crt"));
+        Assert.Equal(new EdgeSync.Agent.Security.CertificateIdentity("factory-002", null), EdgeSync.Agent.Security.SiteCertificate.IdentityOf(cert));
+        var checksums = Checksums(lines);
+        Assert.Equal(checksums["factory-001/sqlite-edge-0"], checksums["factory-001/sqlite-edge-1"]);
+    }
+
+    [Fact]
     public void Demo_WithDir_KeepsSitesWhereDirectionsHeld_AndTheOtherCommandsReadThem()
     {
         var result = CliRunner.Run("demo", "--factories", "2", "--replicas", "2", "--seconds", "2", "--rate", "200", "--dir", _dir.Path);

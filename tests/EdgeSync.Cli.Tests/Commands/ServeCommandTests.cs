@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Http.Json;
 using EdgeSync.Cli.Tests.Support;
 
@@ -8,58 +7,15 @@ namespace EdgeSync.Cli.Tests.Commands;
 public sealed class ServeCommandTests : IDisposable
 {
     private readonly TempDir _dir = new();
-    private readonly List<Process> _agents = [];
+    private readonly AgentProcesses _agents = new();
 
     public void Dispose()
     {
-        foreach (var p in _agents)
-        {
-            try
-            {
-                p.Kill(entireProcessTree: true);
-                p.WaitForExit();
-            }
-            catch (InvalidOperationException)
-            {
-            }
-
-            p.Dispose();
-        }
-
+        _agents.Dispose();
         _dir.Dispose();
     }
 
-    private (string Grpc, string Http) Serve(params string[] args)
-    {
-        var apphost = Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "edgesync.exe" : "edgesync");
-        Assert.SkipUnless(File.Exists(apphost), $"the edgesync executable is not next to the tests ({apphost})");
-        var psi = new ProcessStartInfo(apphost, ["serve", .. args, "--listen", "http://127.0.0.1:0", "--http-listen", "http://127.0.0.1:0"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        var p = Process.Start(psi)!;
-        _agents.Add(p);
-        string? grpc = null, http = null;
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((grpc is null || http is null) && DateTime.UtcNow < deadline)
-        {
-            var line = p.StandardOutput.ReadLine() ?? throw new InvalidOperationException("agent exited: " + p.StandardError.ReadToEnd());
-            if (line.Contains("sync (gRPC)", StringComparison.Ordinal))
-            {
-                grpc = line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1];
-            }
-            else if (line.TrimStart().StartsWith("http ", StringComparison.Ordinal))
-            {
-                http = line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
-            }
-        }
-
-        Assert.True(grpc is not null && http is not null, "the agent did not print its addresses within 30 s");
-        _ = p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken); // keep draining so the agent never blocks on a full pipe
-        _ = p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        return (grpc!, http!);
-    }
+    private (string Grpc, string Http) Serve(params string[] args) => _agents.Serve("http://127.0.0.1:0", "http://127.0.0.1:0", args);
 
     [Fact]
     public async Task TwoAgents_SyncAWriteFromAPlainClient_AndServeHealthAndMetrics()

@@ -19,16 +19,11 @@ public sealed class SyncCrashTests : IDisposable
         var apphost = Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "edgesync.exe" : "edgesync");
         Assert.SkipUnless(File.Exists(apphost), $"the edgesync executable is not next to the tests ({apphost})");
         string a = _dir.File("a.db"), b = _dir.File("b.db");
-        const int Rows = 120_000;
+        const int Rows = 1_000_000; // enough that a transfer takes longer than the kill windows below
         using (var app = new AppDatabase(a))
         {
-            app.Exec("BEGIN");
-            for (int i = 1; i <= Rows; i++)
-            {
-                app.Exec("INSERT INTO telemetry VALUES ($1, 'dev', $1, 0.5)", (long)i);
-            }
-
-            app.Exec("COMMIT");
+            app.Exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) "
+                + "INSERT INTO telemetry SELECT i, 'dev', i, 0.5 FROM n", (long)Rows);
         }
 
         using (var app = new AppDatabase(b))

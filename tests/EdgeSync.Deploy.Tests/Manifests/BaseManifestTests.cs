@@ -86,6 +86,36 @@ public sealed class BaseManifestTests
     }
 
     [Fact]
+    public void CertManagerComponent_IssuesTheSecretTheAgentMounts_ForServerAndClientAuth_FromTheFleetCa()
+    {
+        string dir = Path.Combine(Repo.Deploy, "components", "cert-manager");
+        var kustomization = ManifestLoader.LoadYaml(Path.Combine(dir, "kustomization.yaml"));
+        Assert.Equal("Component", kustomization.Text("kind"));
+        var objects = kustomization.Items("resources").SelectMany(r => ManifestLoader.LoadStrict(Path.Combine(dir, r.ToString()))).Cast<CertManagerObject>().ToList();
+        var issuer = objects.Single(o => o.Kind == "Issuer");
+        var certificate = objects.Single(o => o.Kind == "Certificate");
+        var set = LoadKustomization(Base).OfType<V1StatefulSet>().Single();
+
+        Assert.Equal("edgesync-fleet-ca", issuer.Spec.Get("ca")!.Text("secretName"));
+        Assert.Equal(issuer.Metadata.Name, certificate.Spec.Get("issuerRef")!.Text("name"));
+        Assert.Equal("Issuer", certificate.Spec.Get("issuerRef")!.Text("kind"));
+        Assert.Equal(set.Spec.Template.Spec.Volumes.Single(v => v.Name == "tls").Secret.SecretName, certificate.Spec.Text("secretName"));
+        Assert.Equal(["digital signature", "server auth", "client auth"], certificate.Spec.Items("usages").Select(u => u.ToString()));
+        Assert.Equal("ECDSA", certificate.Spec.Get("privateKey")!.Text("algorithm"));
+        Assert.Equal("Always", certificate.Spec.Get("privateKey")!.Text("rotationPolicy"));
+        Assert.Equal(["spiffe://edgesync/cluster/CLUSTER_ID"], certificate.Spec.Items("uris").Select(u => u.ToString()));
+    }
+
+    [Fact]
+    public void StrictLoader_RejectsAMisspeltCertManagerField()
+    {
+        const string Yaml = "apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata:\n  name: x\nspec:\n  secretNmae: x\n";
+        var error = Record.Exception(() => ManifestLoader.LoadStrictText(Yaml, "test"));
+        Assert.NotNull(error);
+        Assert.Contains("unknown field 'secretNmae'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void EdgeAppComponent_SharesTheDataVolume()
     {
         string dir = Path.Combine(Repo.Deploy, "components", "edge-app");
@@ -96,6 +126,11 @@ public sealed class BaseManifestTests
         Assert.Equal("edge-app", app.Name);
         Assert.Contains(app.VolumeMounts, m => m.Name == "sqlite-data" && m.MountPath == "/data");
         Assert.True(app.SecurityContext.ReadOnlyRootFilesystem);
+
+        // Ingest needs the bearer token: the app reads the agent's token file from the same Secret volume.
+        var token = app.VolumeMounts.Single(m => m.Name == "ingest-token");
+        Assert.True(token.ReadOnlyProperty);
+        Assert.StartsWith(token.MountPath + "/", app.Env.Single(e => e.Name == "APP_INGEST_TOKEN_FILE").Value, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -59,9 +59,16 @@ public sealed class KustomizeBuildTests
             }
             else
             {
-                Assert.Equal("http://edgesync-hub.hq.example.com:5000", env["EDGESYNC_HUB"]);
+                Assert.Equal("https://edgesync-hub.hq.example.com:5000", env["EDGESYNC_HUB"]);
                 Assert.Equal("append", env["EdgeSync__Tables__readings__Policy"]);
             }
+
+            var certificate = objects.OfType<CertManagerObject>().Single(o => o.Kind == "Certificate");
+            Assert.Equal("edgesync", certificate.Metadata.NamespaceProperty);
+            Assert.Equal([$"spiffe://edgesync/cluster/{id}"], certificate.Spec.Items("uris").Select(u => u.ToString()));
+            Assert.Contains("*.sqlite-edge.edgesync.svc.cluster.local", certificate.Spec.Items("dnsNames").Select(u => u.ToString()));
+            Assert.Equal("edgesync-tls", certificate.Spec.Text("secretName"));
+            Assert.Equal(certificate.Spec.Get("issuerRef")!.Text("name"), objects.OfType<CertManagerObject>().Single(o => o.Kind == "Issuer").Metadata.Name);
 
             bool sidecar = id is "factory-003" or "factory-004" or "factory-005";
             Assert.Equal(sidecar, set.Spec.Template.Spec.Containers.Any(c => c.Name == "edge-app" && c.Image == "registry.example.com/plant-app:2.4.1"));

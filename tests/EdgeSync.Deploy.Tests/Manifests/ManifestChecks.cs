@@ -65,10 +65,46 @@ internal static class ManifestChecks
         var names = agent.Env.Select(e => e.Name).ToList();
         Assert.True(names.IndexOf("POD_NAME") < names.IndexOf("EDGESYNC_SITE") && names.IndexOf("EDGESYNC_CLUSTER_ID") < names.IndexOf("EDGESYNC_SITE"));
 
+        MutualTls(pod, agent);
+
         var claim = spec.VolumeClaimTemplates.Single();
         Assert.Equal("sqlite-data", claim.Metadata.Name);
         Assert.Equal(expectedStorageClass, claim.Spec.StorageClassName);
         Assert.Equal(["ReadWriteOnce"], claim.Spec.AccessModes);
         Assert.NotNull(claim.Spec.Resources.Requests["storage"]);
+    }
+
+    /// <summary>
+    /// The sync port is https with the site certificate, key and fleet CA from the Secret edgesync-tls (cert-manager's
+    /// key names), ingest needs the token from the Secret edgesync-ingest-token, and probes stay plain HTTP on 8080.
+    /// </summary>
+    private static void MutualTls(V1PodSpec pod, V1Container agent)
+    {
+        string Arg(string flag)
+        {
+            int i = agent.Args.IndexOf(flag);
+            Assert.True(i >= 0 && i + 1 < agent.Args.Count, $"the agent has no {flag} flag");
+            return agent.Args[i + 1];
+        }
+
+        Assert.Equal("https://0.0.0.0:5000", Arg("--listen"));
+        Assert.Equal("http://0.0.0.0:8080", Arg("--http-listen"));
+        var tls = pod.Volumes.Single(v => v.Name == "tls").Secret;
+        Assert.Equal("edgesync-tls", tls.SecretName);
+        Assert.Equal(["ca.crt", "tls.crt", "tls.key"], tls.Items.Select(i => i.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(Convert.ToInt32("440", 8), tls.DefaultMode);
+        var token = pod.Volumes.Single(v => v.Name == "ingest-token").Secret;
+        Assert.Equal("edgesync-ingest-token", token.SecretName);
+        var mounts = agent.VolumeMounts.ToDictionary(m => m.Name);
+        Assert.True(mounts["tls"].ReadOnlyProperty);
+        Assert.True(mounts["ingest-token"].ReadOnlyProperty);
+        foreach (var (flag, key) in new[] { ("--tls-cert", "tls.crt"), ("--tls-key", "tls.key"), ("--tls-ca", "ca.crt") })
+        {
+            Assert.Equal($"{mounts["tls"].MountPath}/{tls.Items.Single(i => i.Key == key).Path}", Arg(flag));
+        }
+
+        Assert.Equal($"{mounts["ingest-token"].MountPath}/{token.Items.Single(i => i.Key == "token").Path}", Arg("--token-file"));
+        Assert.All(new[] { agent.StartupProbe, agent.ReadinessProbe, agent.LivenessProbe }, p => Assert.True(p.HttpGet.Scheme is null or "HTTP"));
+        Assert.All(new[] { agent.StartupProbe, agent.ReadinessProbe, agent.LivenessProbe }, p => Assert.Equal("http", p.HttpGet.Port.Value));
     }
 }

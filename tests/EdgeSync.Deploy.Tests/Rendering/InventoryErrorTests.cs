@@ -21,7 +21,7 @@ public sealed class InventoryErrorTests
             region: asia-pacific
             node_count: 5
             storage_class: edge-ssd
-            hub: http://hq.example.com:5000
+            hub: https://hq.example.com:5000
             tables:
               - {name: readings, policy: append, direction: up}
 
@@ -35,7 +35,7 @@ public sealed class InventoryErrorTests
               - id: factory-002
                 node_count: 5
                 storage_class: edge-ssd
-                hub: http://hq.example.com:5000
+                hub: https://hq.example.com:5000
                 tables: [{name: readings, policy: append, direction: up}]
             """,
             "edgesync: fleet.yaml:15: factories[1] (id 'factory-002'): field 'region' is missing"
@@ -72,8 +72,13 @@ public sealed class InventoryErrorTests
         },
         {
             "hub address not a url",
-            Good.Replace("hub: http://hq.example.com:5000", "hub: hq.example.com", StringComparison.Ordinal),
-            "edgesync: fleet.yaml:12: factories[0] (id 'factory-001'): field 'hub': 'hq.example.com' is not an absolute http:// or https:// URL (the hub's sync endpoint, e.g. http://edgesync-hub.hq.example.com:5000)"
+            Good.Replace("hub: https://hq.example.com:5000", "hub: hq.example.com", StringComparison.Ordinal),
+            "edgesync: fleet.yaml:12: factories[0] (id 'factory-001'): field 'hub': 'hq.example.com' is not an absolute https:// URL (the hub's sync endpoint, e.g. https://edgesync-hub.hq.example.com:5000; agents use mutual TLS)"
+        },
+        {
+            "cleartext hub",
+            Good.Replace("hub: https://hq.example.com:5000", "hub: http://hq.example.com:5000", StringComparison.Ordinal),
+            "edgesync: fleet.yaml:12: factories[0] (id 'factory-001'): field 'hub': 'http://hq.example.com:5000' is not an absolute https:// URL (the hub's sync endpoint, e.g. https://edgesync-hub.hq.example.com:5000; agents use mutual TLS)"
         },
         {
             "one table two policies",
@@ -81,6 +86,20 @@ public sealed class InventoryErrorTests
             "edgesync: fleet.yaml: factories[1] (id 'factory-002'): tables: table 'readings' has policy lww here but append in 'factory-001'; a table has one policy in the whole fleet"
         },
     };
+
+    [Fact]
+    public void Render_UnknownCertificatesMode_NamesTheChoices()
+    {
+        using var tmp = new TempDir();
+        string inventory = tmp.File("fleet.yaml");
+        File.WriteAllText(inventory, "certificates: vault\n" + Header + Good);
+
+        var result = EdgeSyncCli.Run("k8s", "render", "--inventory", inventory, "--out", tmp.File("out"));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("edgesync: fleet.yaml:1: field 'certificates': 'vault' is not 'cert-manager' (an Issuer and a Certificate per cluster) "
+            + "or 'secret' (you create the Secret edgesync-tls)\n", result.Error);
+    }
 
     [Theory]
     [MemberData(nameof(Cases))]

@@ -90,9 +90,47 @@ public sealed class RenderTests
         Assert.Equal(5, set.Spec.Replicas);
         Assert.Equal("50Gi", set.Spec.VolumeClaimTemplates.Single().Spec.Resources.Requests["storage"].ToString());
         var env = set.Spec.Template.Spec.Containers.Single().Env.ToDictionary(e => e.Name, e => e.Value);
-        Assert.Equal("http://edgesync-hub.hq.example.com:5000", env["EDGESYNC_HUB"]);
+        Assert.Equal("https://edgesync-hub.hq.example.com:5000", env["EDGESYNC_HUB"]);
         Assert.Equal("append", env["EdgeSync__Tables__readings__Policy"]);
         Assert.Equal("up", env["EdgeSync__Tables__readings__Direction"]);
         Assert.Equal("down", env["EdgeSync__Tables__settings__Direction"]);
+    }
+
+    [Fact]
+    public void Render_EveryCluster_GetsACertificateNamingItsCluster_FromTheCertManagerComponent()
+    {
+        using var tmp = new TempDir();
+        EdgeSyncCli.Render(Repo.FleetExample, tmp.Path);
+
+        foreach (var dir in Directory.GetDirectories(tmp.Path))
+        {
+            string id = Path.GetFileName(dir);
+            var kustomization = ManifestLoader.LoadYaml(Path.Combine(dir, "kustomization.yaml"));
+            var components = kustomization.Items("components").Select(c => ((YamlDotNet.RepresentationModel.YamlScalarNode)c).Value!).ToList();
+            Assert.Contains(components, c => Path.GetFullPath(Path.Combine(dir, c)) == Path.Combine(Repo.Deploy, "components", "cert-manager"));
+            Assert.Contains(kustomization.Items("patches"), p => p.Text("path") == "edgesync-tls.yaml");
+            var certificate = (CertManagerObject)ManifestLoader.LoadStrict(Path.Combine(dir, "edgesync-tls.yaml")).Single();
+            Assert.Equal("Certificate", certificate.Kind);
+            Assert.Equal($"spiffe://edgesync/cluster/{id}", Assert.Single(certificate.Spec.Items("uris").Select(u => u.ToString())));
+            Assert.Equal(new EdgeSync.Agent.Security.CertificateIdentity(id, null), EdgeSync.Agent.Security.SiteCertificate.Parse(id));
+        }
+    }
+
+    [Fact]
+    public void Render_CertificatesFromASecret_LeavesCertManagerOut()
+    {
+        using var tmp = new TempDir();
+        string inventory = tmp.File("fleet.yaml");
+        File.WriteAllText(inventory, File.ReadAllText(Repo.FleetExample)
+            .Replace("certificates: cert-manager", "certificates: secret", StringComparison.Ordinal)
+            .Replace("  factory: ../base", $"  factory: {Path.Combine(Repo.Deploy, "base")}", StringComparison.Ordinal)
+            .Replace("  hub: ../hq", $"  hub: {Path.Combine(Repo.Deploy, "hq")}", StringComparison.Ordinal)
+            .Replace("  edge_app: ../components/edge-app", $"  edge_app: {Path.Combine(Repo.Deploy, "components", "edge-app")}", StringComparison.Ordinal));
+
+        EdgeSyncCli.Render(inventory, tmp.File("out"));
+
+        string factory = Path.Combine(tmp.File("out"), "factory-001");
+        Assert.False(File.Exists(Path.Combine(factory, "edgesync-tls.yaml")));
+        Assert.DoesNotContain("cert-manager", File.ReadAllText(Path.Combine(factory, "kustomization.yaml")), StringComparison.Ordinal);
     }
 }

@@ -9,7 +9,38 @@ public static class ManifestLoader
     /// <summary>Every object in the file, strictly typed; the failure names the file.</summary>
     public static IReadOnlyList<object> LoadStrict(string path) => LoadStrictText(File.ReadAllText(path), path);
 
+    /// <summary>
+    /// Every object in the text, strictly: Kubernetes kinds through KubernetesClient's models, cert-manager kinds through
+    /// <see cref="CertManagerObject"/> (KubernetesClient has no model for them).
+    /// </summary>
     public static IReadOnlyList<object> LoadStrictText(string yaml, string what)
+    {
+        var stream = new YamlStream();
+        stream.Load(new StringReader(yaml));
+        if (!stream.Documents.Any(d => d.RootNode is YamlMappingNode m && CertManagerObject.IsCertManager(m)))
+        {
+            return LoadKubernetes(yaml, what);
+        }
+
+        var objects = new List<object>();
+        foreach (var document in stream.Documents)
+        {
+            if (document.RootNode is YamlMappingNode map && CertManagerObject.IsCertManager(map))
+            {
+                objects.Add(CertManagerObject.Load(map, what));
+                continue;
+            }
+
+            var single = new YamlStream(document);
+            using var writer = new StringWriter();
+            single.Save(writer, assignAnchors: false);
+            objects.AddRange(LoadKubernetes(writer.ToString(), what));
+        }
+
+        return objects;
+    }
+
+    private static List<object> LoadKubernetes(string yaml, string what)
     {
         try
         {

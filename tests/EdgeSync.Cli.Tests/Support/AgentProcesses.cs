@@ -1,0 +1,61 @@
+using System.Diagnostics;
+
+namespace EdgeSync.Cli.Tests.Support;
+
+/// <summary>`edgesync serve` as real processes on loopback, killed at dispose.</summary>
+public sealed class AgentProcesses : IDisposable
+{
+    private readonly List<Process> _agents = [];
+
+    /// <summary>
+    /// Starts <c>edgesync serve ARGS --listen LISTEN --http-listen HTTPLISTEN</c> and waits for the addresses it prints.
+    /// </summary>
+    public (string Grpc, string Http) Serve(string listen, string httpListen, params string[] args)
+    {
+        var apphost = Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "edgesync.exe" : "edgesync");
+        Assert.SkipUnless(File.Exists(apphost), $"the edgesync executable is not next to the tests ({apphost})");
+        var psi = new ProcessStartInfo(apphost, ["serve", .. args, "--listen", listen, "--http-listen", httpListen])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        var p = Process.Start(psi)!;
+        _agents.Add(p);
+        string? grpc = null, http = null;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((grpc is null || http is null) && DateTime.UtcNow < deadline)
+        {
+            var line = p.StandardOutput.ReadLine() ?? throw new InvalidOperationException("agent exited: " + p.StandardError.ReadToEnd());
+            if (line.Contains("sync (gRPC)", StringComparison.Ordinal))
+            {
+                grpc = line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1];
+            }
+            else if (line.TrimStart().StartsWith("http ", StringComparison.Ordinal))
+            {
+                http = line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+            }
+        }
+
+        Assert.True(grpc is not null && http is not null, "the agent did not print its addresses within 30 s");
+        _ = p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken); // keep draining so the agent never blocks on a full pipe
+        _ = p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        return (grpc!, http!);
+    }
+
+    public void Dispose()
+    {
+        foreach (var p in _agents)
+        {
+            try
+            {
+                p.Kill(entireProcessTree: true);
+                p.WaitForExit();
+            }
+            catch (InvalidOperationException)
+            {
+            }
+
+            p.Dispose();
+        }
+    }
+}

@@ -127,6 +127,10 @@ internal sealed class BatchApplier
 
             map[i] = local >= 0 ? local : throw new InvalidBatchException(
                 $"table '{t.Info.Name}' has no column '{set.Columns[i]}' here; the schemas differ");
+            if (Array.IndexOf(map, local, 0, i) >= 0)
+            {
+                throw new InvalidBatchException($"table '{t.Info.Name}': the batch names column '{set.Columns[i]}' twice");
+            }
         }
 
         if (set.KeyColumns.Count != t.Info.PrimaryKey.Count
@@ -142,6 +146,22 @@ internal sealed class BatchApplier
                 || (!row.State.IsDeleted && row.State.Values!.Length != t.ColumnCount))
             {
                 throw new InvalidBatchException($"table '{t.Info.Name}': a row has a malformed key or the wrong number of values");
+            }
+
+            if (row.Key.Any(k => k is double.NaN) || row.State.Values?.Any(v => v is double.NaN) == true)
+            {
+                throw new InvalidBatchException($"table '{t.Info.Name}': a row has a NaN value, which SQLite cannot store");
+            }
+
+            // The key must be the row's own key columns: rows are written by their values and their metadata by the key.
+            for (int k = 0; k < row.Key.Length && !row.State.IsDeleted; k++)
+            {
+                int column = Array.IndexOf(map, t.Info.PrimaryKey[k]);
+                if (!SqlValue.AreEqual(row.Key[k], row.State.Values![column]))
+                {
+                    throw new InvalidBatchException(
+                        $"table '{t.Info.Name}': row {TableStore.KeyText(row.Key)} carries a different value in key column '{t.KeyNames[k]}'");
+                }
             }
         }
 

@@ -244,6 +244,7 @@ public static class BatchCodec
         int nt = r.ReadCount(limits.MaxEntries);
         var tables = new List<TableChangeSet>(nt);
         int totalRows = 0;
+        long cells = 0;
         for (int i = 0; i < nt; i++)
         {
             string table = r.ReadString();
@@ -266,7 +267,14 @@ public static class BatchCodec
             var list = new List<RowChange>(rows);
             for (int j = 0; j < rows; j++)
             {
-                list.Add(ReadRow(ref r, nk, nc, sites));
+                var row = ReadRow(ref r, nk, nc, sites);
+                cells += row.State.IsDeleted ? 0 : nc;
+                if (cells > limits.MaxCells)
+                {
+                    throw new InvalidBatchException($"batch has more than {limits.MaxCells} cells (rows × columns); the sender must send smaller batches");
+                }
+
+                list.Add(row);
             }
 
             tables.Add(new TableChangeSet(table, columns, keys, list));

@@ -61,4 +61,7 @@ internal static partial class Log
 
     [LoggerMessage(2601, LogLevel.Error, "Backup of {Database} to {Path} failed: {Reason}")]
     public static partial void BackupFailed(ILogger logger, string database, string path, string reason);
+
+    [LoggerMessage(2700, LogLevel.Warning, "Refused {Call} from {Peer}: it already has {Open} calls open on this agent (MaxStreamsPerPeer)")]
+    public static partial void StreamRefused(ILogger logger, string call, string peer, int open);
 }

@@ -22,19 +22,7 @@ public sealed class FloodTests
     private static readonly TimeSpan FloodFor = TimeSpan.FromSeconds(12);
 
     [Fact]
-    public Task AFloodFromOnePeer_DoesNotStarveAnotherPeersSyncRounds() => RunFloodAsync(checkFloodRows: false);
-
-    /// <summary>
-    /// Found while writing the flood test, not fixed here: under this flood (concurrent pushes of new append rows plus
-    /// large ingest transactions on the same hub) the hub's vector reaches the flooder's last sequence number while some
-    /// of its batches' rows are missing (seen: 4,000 to 18,000 of 64,000 rows, in 4 runs of 5), so they are never
-    /// re-sent. The engine alone applying the same batches concurrently does not lose them (with or without the push
-    /// gate the agent does). Remove Skip to reproduce.
-    /// </summary>
-    [Fact(Skip = "reproduces a pre-existing loss of pushed append rows under a flood; see the report of branch sec-hardening")]
-    public Task AFlood_EveryRowTheHubsVectorClaims_IsOnTheHub() => RunFloodAsync(checkFloodRows: true);
-
-    private static async Task RunFloodAsync(bool checkFloodRows)
+    public async Task AFloodFromOnePeer_DoesNotStarveAnotherPeersSyncRounds_AndTheHubHoldsEveryRowItsVectorClaims()
     {
         using var dir = new TempDir();
         var ct = TestContext.Current.CancellationToken;
@@ -45,7 +33,7 @@ public sealed class FloodTests
         int streams = new AgentOptions().MaxStreamsPerPeer;
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        long pushes = 0, refusedPushes = 0, ingests = 0;
+        long pushes = 0, refusedPushes = 0, ingests = 0, dropped = 0;
         var pushers = Enumerable.Range(0, streams + 2).Select(s => Task.Run(async () =>
         {
             for (int round = 0; !stop.IsCancellationRequested; round++)
@@ -62,6 +50,12 @@ public sealed class FloodTests
                 }
                 catch (RpcException) when (stop.IsCancellationRequested)
                 {
+                }
+                catch (RpcException)
+                {
+                    // Kestrel dropped the flooder's connection (it kept sending on streams refused early, or reset
+                    // streams too fast: ENHANCE_YOUR_CALM): only the flooder's calls fail, and it reconnects.
+                    Interlocked.Increment(ref dropped);
                 }
                 catch (OperationCanceledException) when (stop.IsCancellationRequested)
                 {
@@ -102,19 +96,20 @@ public sealed class FloodTests
         var worst = latencies.MaxBy(l => l.Latency);
         string summary = $"{latencies.Count} probes, worst {worst.Probe} {worst.Latency.TotalSeconds:0.00} s, median "
             + $"{latencies.Select(l => l.Latency.TotalSeconds).Order().ElementAt(latencies.Count / 2):0.00} s; flood: {Interlocked.Read(ref pushes)} pushes "
-            + $"({Interlocked.Read(ref refusedPushes)} refused), {Interlocked.Read(ref ingests)} ingests of 2,000 rows";
+            + $"({Interlocked.Read(ref refusedPushes)} refused, {Interlocked.Read(ref dropped)} dropped), {Interlocked.Read(ref ingests)} ingests of 2,000 rows";
         TestContext.Current.TestOutputHelper?.WriteLine(summary);
         Assert.True(Interlocked.Read(ref pushes) >= streams, "the flood ran: " + summary);
         Assert.True(Interlocked.Read(ref refusedPushes) > 0, "streams past MaxStreamsPerPeer were refused: " + summary);
         Assert.True(worst.Latency < Bound, $"a change took longer than {Bound.TotalSeconds} s between factory and hub: {summary}");
-        if (checkFloodRows)
-        {
-            Assert.Equal(64_000L, hub.Db.Vector["flood-x/0"]);
-            await Eventually.TrueAsync(() => AppDb.Count(hub.DbPath, "readings") == 64_000, "every flood row the hub's vector claims is on the hub",
-                diagnostics: () => $"{AppDb.Count(hub.DbPath, "readings")} rows; hub vector {hub.Db.Vector}; rows per flood batch: "
-                    + AppDb.Dump(hub.DbPath, "(SELECT (id - 1000000001) / 2000 AS b, count(*) AS n FROM readings GROUP BY b)"));
-        }
-
+        // The flood's batches arrived out of order and some never arrived (the flood stopped mid-stream): the hub's
+        // vector may stop at a gap, but every change it claims must be there — it is what peers rely on never to
+        // send again. (Before the extraction fix, relaying to the factory with readings withheld made a range cover
+        // the gap, the factory pushed it back, and the hub's vector claimed rows it never got.)
+        long claimed = hub.Db.Vector["flood-x/0"];
+        Assert.True(claimed > 0, summary);
+        Assert.Equal(claimed, AppDb.Count(hub.DbPath, "readings", $"id <= {1_000_000_000 + claimed}"));
+        await Task.Delay(TimeSpan.FromSeconds(1), ct); // a few more factory rounds after the flood: the claim still holds
+        Assert.Equal(hub.Db.Vector["flood-x/0"], AppDb.Count(hub.DbPath, "readings", $"id <= {1_000_000_000 + hub.Db.Vector["flood-x/0"]}"));
         await Eventually.TrueAsync(() => AppDb.Dump(hub.DbPath, "settings") == AppDb.Dump(factory.DbPath, "settings")
             && AppDb.Count(factory.DbPath, "items", "id LIKE 'f%' OR id LIKE 'h%'") == AppDb.Count(hub.DbPath, "items", "id LIKE 'f%' OR id LIKE 'h%'"),
             "factory and hub converge");

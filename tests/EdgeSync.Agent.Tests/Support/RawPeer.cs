@@ -70,6 +70,10 @@ public sealed class RawPeer : IDisposable
         {
             // Writing after the call completed (refused): the answer below says why.
         }
+        catch (IOException)
+        {
+            // The agent reset the stream or dropped the connection: the answer below says why.
+        }
 
         return await call.ResponseAsync;
     }

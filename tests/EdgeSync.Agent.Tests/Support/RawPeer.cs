@@ -70,7 +70,7 @@ public sealed class RawPeer : IDisposable
         {
             // Writing after the call completed (refused): the answer below says why.
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or HttpRequestException)
         {
             // The agent reset the stream or dropped the connection: the answer below says why.
         }

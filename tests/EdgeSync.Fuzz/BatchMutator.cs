@@ -108,7 +108,7 @@ public static class BatchMutator
             case 8 when t is { Rows.Count: > 0 }: // causal length at the edges
                 MutateRow(t, random, row =>
                 {
-                    long cl = random.Next(3) switch { 0 => long.MaxValue, 1 => long.MaxValue - 1, _ => row.State.CausalLength + 2 * random.Next(1, 1000) };
+                    long cl = random.Next(3) switch { 0 => long.MaxValue, 1 => long.MaxValue - 1, _ => Math.Min(row.State.CausalLength, long.MaxValue / 2) + 2 * random.Next(1, 1000) };
                     return row with
                     {
                         State = cl % 2 == 0 ? RowState.Deleted(cl, row.State.Clocks[0]) : row.State.IsDeleted

@@ -26,7 +26,19 @@ public static class FuzzRunner
                 break;
             }
 
-            byte[] input = target.Generate(new Random(InputSeed(options.Seed, i)));
+            byte[] input;
+            try
+            {
+                input = target.Generate(new Random(InputSeed(options.Seed, i)));
+            }
+            catch (Exception e)
+            {
+                // A bug in the harness, not in the code under test: report it and go on.
+                findings.Add(new FuzzFinding(target.Name, options.Seed, i, $"the generator failed: {e}", null));
+                inputs++;
+                continue;
+            }
+
             var (outcome, problem, elapsed, allocated) = RunOne(target, input, options.MaxInputTime);
             inputs++;
             slowest = elapsed > slowest ? elapsed : slowest;

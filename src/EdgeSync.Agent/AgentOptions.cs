@@ -103,6 +103,18 @@ public sealed record AgentOptions
     /// <summary>Largest gRPC message accepted or sent, in bytes (an encoded batch is one message).</summary>
     public int MaxMessageBytes { get; init; } = 32 * 1024 * 1024;
 
+    /// <summary>
+    /// Most gRPC calls (HTTP/2 streams) one peer may have open on this agent at once; more are refused with
+    /// <c>RESOURCE_EXHAUSTED</c> and counted in <c>edgesync_streams_refused_total</c>. A peer keeps two per database it
+    /// syncs (its watch and the call of its current round), so the default leaves room for four databases. Peers are
+    /// told apart by <see cref="Security.PeerIdentityResolver"/> (the claimed site id until mutual TLS vouches for it).
+    /// Kestrel's HTTP/2 streams per connection are capped at twice this value.
+    /// </summary>
+    public int MaxStreamsPerPeer { get; init; } = 8;
+
+    /// <summary>Largest HTTP ingest request body, in bytes; a larger one is refused with 413 before it is parsed.</summary>
+    public int MaxIngestBodyBytes { get; init; } = 32 * 1024 * 1024;
+
     /// <summary>Directory for scheduled backups (the PVC in Kubernetes, e.g. <c>/data/backups</c>).</summary>
     public string? BackupDirectory { get; init; }
 

@@ -3,6 +3,7 @@ using EdgeSync.Agent.Health;
 using EdgeSync.Agent.Hosting;
 using EdgeSync.Diagnostics;
 using Grpc.AspNetCore.Server;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -40,7 +41,10 @@ public static class AgentServiceCollectionExtensions
         services.AddHostedService<AgentService>();
         services.AddHostedService<Backup.BackupScheduler>();
 
-        services.AddGrpc();
+        services.TryAddSingleton<Limits.PeerStreamLimiter>();
+        services.TryAddSingleton<Limits.ApplyGates>();
+        services.TryAddSingleton<Limits.PeerLimitInterceptor>();
+        services.AddGrpc(grpc => grpc.Interceptors.Add<Limits.PeerLimitInterceptor>());
         // Read from configuration, not IOptions<AgentOptions>: mapping the gRPC service resolves these options before
         // start, and invalid agent options must fail at start with their own message.
         services.AddOptions<GrpcServiceOptions>().Configure<IConfiguration>((grpc, config) =>
@@ -48,6 +52,13 @@ public static class AgentServiceCollectionExtensions
             int max = config.GetValue($"{AgentOptions.SectionName}:{nameof(AgentOptions.MaxMessageBytes)}", new AgentOptions().MaxMessageBytes);
             grpc.MaxReceiveMessageSize = max;
             grpc.MaxSendMessageSize = max;
+        });
+        // A peer's streams share its connections: cap them per connection too (twice the per-peer limit leaves room
+        // for streams being torn down), so one connection cannot open Kestrel's default of 100.
+        services.AddOptions<KestrelServerOptions>().Configure<IConfiguration>((kestrel, config) =>
+        {
+            int perPeer = config.GetValue($"{AgentOptions.SectionName}:{nameof(AgentOptions.MaxStreamsPerPeer)}", new AgentOptions().MaxStreamsPerPeer);
+            kestrel.Limits.Http2.MaxStreamsPerConnection = Math.Max(1, perPeer) * 2;
         });
         services.AddProblemDetails();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);

@@ -75,6 +75,8 @@ internal sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
         Positive(errors, nameof(options.MaxBatchRows), options.MaxBatchRows);
         Positive(errors, nameof(options.MaxIngestRows), options.MaxIngestRows);
         Positive(errors, nameof(options.MaxMessageBytes), options.MaxMessageBytes);
+        Positive(errors, nameof(options.MaxStreamsPerPeer), options.MaxStreamsPerPeer);
+        Positive(errors, nameof(options.MaxIngestBodyBytes), options.MaxIngestBodyBytes);
         if (options.RetryMaxDelayMs < options.RetryBaseDelayMs)
         {
             errors.Add("EdgeSync:RetryMaxDelayMs must be at least RetryBaseDelayMs");

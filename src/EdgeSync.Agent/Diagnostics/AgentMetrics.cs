@@ -68,6 +68,13 @@ internal static class AgentMetrics
     public static readonly Counter<long> IngestRejected =
         Meter.CreateCounter<long>("edgesync_ingest_rejected", "{request}", "Ingest requests refused, by reason");
 
+    public static readonly Counter<long> StreamsRefused =
+        Meter.CreateCounter<long>("edgesync_streams_refused", "{call}", "gRPC calls refused because the peer already had MaxStreamsPerPeer open, by call");
+
+    public static readonly Histogram<double> ApplyWait =
+        Meter.CreateHistogram("edgesync_push_apply_wait_seconds", "s", "Time a pushed batch waited for its turn to apply (the per-database gate, fair across peers)",
+            tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
+
     public static readonly Histogram<double> CaptureLag =
         Meter.CreateHistogram("edgesync_capture_lag_seconds", "s",
             "Upper bound of the time from a commit by any process to its capture (last quiet poll to sealed)",

@@ -3,8 +3,10 @@ using EdgeSync.Agent.Diagnostics;
 using EdgeSync.Agent.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace EdgeSync.Agent.Ingest;
 
@@ -20,16 +22,29 @@ internal static class IngestEndpoints
     public static void Map(IEndpointRouteBuilder endpoints)
     {
         endpoints.MapPost("/v1/tables/{table}/rows",
-            (string table, HttpRequest request, DatabaseRegistry registry, ILoggerFactory loggers, CancellationToken ct) =>
-                HandleAsync(null, table, request, registry, loggers, ct)).RequireEdgeSyncAuthentication();
+            (string table, HttpRequest request, DatabaseRegistry registry, IOptions<AgentOptions> options, ILoggerFactory loggers, CancellationToken ct) =>
+                HandleAsync(null, table, request, registry, options.Value, loggers, ct)).RequireEdgeSyncAuthentication();
         endpoints.MapPost("/v1/databases/{database}/tables/{table}/rows",
-            (string database, string table, HttpRequest request, DatabaseRegistry registry, ILoggerFactory loggers, CancellationToken ct) =>
-                HandleAsync(database, table, request, registry, loggers, ct)).RequireEdgeSyncAuthentication();
+            (string database, string table, HttpRequest request, DatabaseRegistry registry, IOptions<AgentOptions> options, ILoggerFactory loggers, CancellationToken ct) =>
+                HandleAsync(database, table, request, registry, options.Value, loggers, ct)).RequireEdgeSyncAuthentication();
     }
 
     private static async Task<IResult> HandleAsync(
-        string? database, string table, HttpRequest request, DatabaseRegistry registry, ILoggerFactory loggers, CancellationToken ct)
+        string? database, string table, HttpRequest request, DatabaseRegistry registry, AgentOptions options, ILoggerFactory loggers, CancellationToken ct)
     {
+        // Kestrel enforces the body limit while the body is read (chunked bodies too); a declared length over it is
+        // refused before reading anything.
+        int limit = options.MaxIngestBodyBytes;
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = limit;
+        }
+
+        if (request.ContentLength > limit)
+        {
+            return TooLarge(limit);
+        }
+
         JsonDocument document;
         try
         {
@@ -39,6 +54,10 @@ internal static class IngestEndpoints
         {
             AgentMetrics.IngestRejected.Add(1, new KeyValuePair<string, object?>("reason", "invalid_json"));
             return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The body is not valid JSON", detail: e.Message);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return TooLarge(limit);
         }
 
         using (document)
@@ -52,5 +71,12 @@ internal static class IngestEndpoints
                 _ => Results.Problem(statusCode: outcome.Status, title: outcome.Title, detail: outcome.Detail),
             };
         }
+    }
+
+    private static IResult TooLarge(int limit)
+    {
+        AgentMetrics.IngestRejected.Add(1, new KeyValuePair<string, object?>("reason", "too_large"));
+        return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "The body is too large",
+            detail: $"an ingest request may carry at most {limit} bytes (EdgeSync:MaxIngestBodyBytes); split the rows over several requests");
     }
 }

@@ -35,46 +35,59 @@ internal static class RowValidator
                 continue;
             }
 
-            var row = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
-            foreach (var property in element.EnumerateObject())
+            try
             {
-                string where = $"{at}.{property.Name}";
-                if (!table.Columns.TryGetValue(property.Name, out var column))
-                {
-                    Add(problems, where, $"table '{table.Info.Name}' has no synced column '{property.Name}' (columns: {string.Join(", ", table.Info.Columns)})");
-                }
-                else if (row.ContainsKey(column.Name))
-                {
-                    Add(problems, where, $"column '{column.Name}' appears twice");
-                }
-                else if (TryConvert(property.Value, column, out var value, out var error))
-                {
-                    row[column.Name] = value;
-                }
-                else
-                {
-                    Add(problems, where, error);
-                }
+                rows.Add(ValidateRow(element, at, table, problems));
             }
-
-            foreach (var column in table.Columns.Values.Where(c => c.Required))
+            catch (InvalidOperationException)
             {
-                if (!row.TryGetValue(column.Name, out var v) && !element.TryGetProperty(column.Name, out _))
-                {
-                    Add(problems, $"{at}.{column.Name}", column.IsKey
-                        ? $"missing key column '{column.Name}'; every row needs its full primary key"
-                        : $"missing column '{column.Name}', which is NOT NULL without a default");
-                }
-                else if (row.TryGetValue(column.Name, out v) && v is null)
-                {
-                    Add(problems, $"{at}.{column.Name}", column.IsKey ? $"key column '{column.Name}' cannot be null" : $"column '{column.Name}' is NOT NULL");
-                }
+                // System.Text.Json parses strings lazily: a name or value that is not valid UTF-8 throws when read.
+                Add(problems, at, "the row contains a string that is not valid UTF-8");
             }
-
-            rows.Add(row);
         }
 
         return rows;
+    }
+
+    private static Dictionary<string, object?> ValidateRow(JsonElement element, string at, TableShape table, Dictionary<string, List<string>> problems)
+    {
+        var row = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var property in element.EnumerateObject())
+        {
+            string where = $"{at}.{property.Name}";
+            if (!table.Columns.TryGetValue(property.Name, out var column))
+            {
+                Add(problems, where, $"table '{table.Info.Name}' has no synced column '{property.Name}' (columns: {string.Join(", ", table.Info.Columns)})");
+            }
+            else if (row.ContainsKey(column.Name))
+            {
+                Add(problems, where, $"column '{column.Name}' appears twice");
+            }
+            else if (TryConvert(property.Value, column, out var value, out var error))
+            {
+                row[column.Name] = value;
+            }
+            else
+            {
+                Add(problems, where, error);
+            }
+        }
+
+        foreach (var column in table.Columns.Values.Where(c => c.Required))
+        {
+            if (!row.TryGetValue(column.Name, out var v) && !element.TryGetProperty(column.Name, out _))
+            {
+                Add(problems, $"{at}.{column.Name}", column.IsKey
+                    ? $"missing key column '{column.Name}'; every row needs its full primary key"
+                    : $"missing column '{column.Name}', which is NOT NULL without a default");
+            }
+            else if (row.TryGetValue(column.Name, out v) && v is null)
+            {
+                Add(problems, $"{at}.{column.Name}", column.IsKey ? $"key column '{column.Name}' cannot be null" : $"column '{column.Name}' is NOT NULL");
+            }
+        }
+
+        return row;
     }
 
     private static bool TryConvert(JsonElement json, ColumnShape column, out object? value, out string error)

@@ -92,4 +92,7 @@ internal static partial class Log
 
     [LoggerMessage(2806, LogLevel.Warning, "Reloading the TLS files failed, keeping the previous certificate: {Reason}")]
     public static partial void TlsReloadFailed(ILogger logger, string reason);
+
+    [LoggerMessage(2700, LogLevel.Warning, "Refused {Call} from {Peer}: it already has {Open} calls open on this agent (MaxStreamsPerPeer)")]
+    public static partial void StreamRefused(ILogger logger, string call, string peer, int open);
 }

@@ -137,6 +137,10 @@ internal sealed class BatchApplier
 
             map[i] = local >= 0 ? local : throw new InvalidBatchException(
                 $"table '{t.Info.Name}' has no column '{set.Columns[i]}' here; the schemas differ");
+            if (Array.IndexOf(map, local, 0, i) >= 0)
+            {
+                throw new InvalidBatchException($"table '{t.Info.Name}': the batch names column '{set.Columns[i]}' twice");
+            }
         }
 
         if (set.KeyColumns.Count != t.Info.PrimaryKey.Count
@@ -148,10 +152,7 @@ internal sealed class BatchApplier
 
         foreach (var run in set.Runs)
         {
-            if (run.Columns.Count != t.ColumnCount || t.Info.PrimaryKey.Count != 1)
-            {
-                throw new InvalidBatchException($"table '{t.Info.Name}': an insert run has {run.Columns.Count} columns for {t.ColumnCount} here, or the table's key is not a single rowid");
-            }
+            CheckRun(t, map, run);
         }
 
         foreach (var row in set.Rows)
@@ -161,9 +162,53 @@ internal sealed class BatchApplier
             {
                 throw new InvalidBatchException($"table '{t.Info.Name}': a row has a malformed key or the wrong number of values");
             }
+
+            if (row.Key.Any(k => k is double.NaN) || row.State.Values?.Any(v => v is double.NaN) == true)
+            {
+                throw new InvalidBatchException($"table '{t.Info.Name}': a row has a NaN value, which SQLite cannot store");
+            }
+
+            // The key must be the row's own key columns: rows are written by their values and their metadata by the key.
+            for (int k = 0; k < row.Key.Length && !row.State.IsDeleted; k++)
+            {
+                int column = Array.IndexOf(map, t.Info.PrimaryKey[k]);
+                if (!SqlValue.AreEqual(row.Key[k], row.State.Values![column]))
+                {
+                    throw new InvalidBatchException(
+                        $"table '{t.Info.Name}': row {TableStore.KeyText(row.Key)} carries a different value in key column '{t.KeyNames[k]}'");
+                }
+            }
         }
 
         return (t, map);
+    }
+
+    /// <summary>The checks every row state gets, for an insert run: shape, storable values, and rowids equal to the key column.</summary>
+    private static void CheckRun(TableStore t, int[] map, InsertRun run)
+    {
+        if (run.Columns.Count != t.ColumnCount || t.Info.PrimaryKey.Count != 1)
+        {
+            throw new InvalidBatchException($"table '{t.Info.Name}': an insert run has {run.Columns.Count} columns for {t.ColumnCount} here, or the table's key is not a single rowid");
+        }
+
+        int key = Array.IndexOf(map, t.Info.PrimaryKey[0]);
+        for (int c = 0; c < run.Columns.Count; c++)
+        {
+            var column = run.Columns[c];
+            for (int i = 0; i < run.Count; i++)
+            {
+                if (column.TypeAt(i) == ValueTag.Real && double.IsNaN(column.DoubleAt(i)))
+                {
+                    throw new InvalidBatchException($"table '{t.Info.Name}': a row has a NaN value, which SQLite cannot store");
+                }
+
+                if (c == key && (column.TypeAt(i) != ValueTag.Integer || column.Int64At(i) != run.Rowids[i]))
+                {
+                    throw new InvalidBatchException(
+                        $"table '{t.Info.Name}': row ({run.Rowids[i]}) of an insert run carries a different value in key column '{t.KeyNames[0]}'");
+                }
+            }
+        }
     }
 
     private ApplyResult ApplyRows(ChangeBatch batch, List<(TableStore Table, int[] Map)> plans)

@@ -40,6 +40,9 @@ public readonly record struct Hlc(long Value) : IComparable<Hlc>
     public static bool operator >=(Hlc left, Hlc right) => left.Value >= right.Value;
 
     /// <inheritdoc />
-    public override string ToString() =>
-        $"{DateTimeOffset.FromUnixTimeMilliseconds(Milliseconds):yyyy-MM-ddTHH:mm:ss.fffZ}#{Counter}";
+    public override string ToString() => Milliseconds <= MaxDisplayableMilliseconds
+        ? $"{DateTimeOffset.FromUnixTimeMilliseconds(Milliseconds):yyyy-MM-ddTHH:mm:ss.fffZ}#{Counter}"
+        : $"{Milliseconds} ms after 1970 (past year 9999)#{Counter}"; // only a corrupt or hostile clock gets here
+
+    private const long MaxDisplayableMilliseconds = 253_402_300_799_999;
 }

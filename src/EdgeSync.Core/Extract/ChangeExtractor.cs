@@ -211,10 +211,17 @@ internal sealed class ChangeExtractor : IDisposable
             builder.StartOrigin(name, from);
             foreach (var (seq, tid, pk, span) in LogEntries(site, from))
             {
+                // Entries past this replica's vector were received out of order, after a gap it does not hold yet:
+                // a range must never promise the gap, or the peer would skip it for good. They follow once it is filled.
+                if (seq > top)
+                {
+                    break;
+                }
+
                 if (_tableFilter is not null && !_tableFilter(_tables[tid].Name))
                 {
                     // Withheld from this peer by the caller: its changes are skipped, and the range still covers them.
-                    builder.Reached(seq + Math.Max(span, 1) - 1);
+                    builder.Reached(Math.Min(seq + Math.Max(span, 1) - 1, top));
                     if (builder.Full)
                     {
                         yield return builder.Flush();
@@ -248,7 +255,7 @@ internal sealed class ChangeExtractor : IDisposable
                 // An insert range: sequence numbers seq..seq+span-1 map to rowids pk..pk+span-1.
                 long first = (long)pk;
                 long lo = first + Math.Max(0, from - seq + 1);
-                long hi = first + span - 1;
+                long hi = first + Math.Min(span, top - seq + 1) - 1;
                 while (lo <= hi && !blocked)
                 {
                     int room = builder.RoomLeft;
@@ -289,7 +296,7 @@ internal sealed class ChangeExtractor : IDisposable
                         }
 
                         bool done = !blocked && got < limit;
-                        builder.Reached(done ? seq + span - 1 : seq + (last - first));
+                        builder.Reached(done ? seq + (hi - first) : seq + (last - first));
                         lo = done ? hi + 1 : last + 1;
                     }
 

@@ -311,6 +311,7 @@ public static class BatchCodec
         int nt = r.ReadCount(limits.MaxEntries);
         var tables = new List<TableChangeSet>(nt);
         int totalRows = 0;
+        long cells = 0;
         for (int i = 0; i < nt; i++)
         {
             string table = r.ReadString();
@@ -333,15 +334,23 @@ public static class BatchCodec
             var list = new List<RowChange>(rows);
             for (int j = 0; j < rows; j++)
             {
-                list.Add(ReadRow(ref r, nk, nc, sites));
+                var row = ReadRow(ref r, nk, nc, sites);
+                cells += row.State.IsDeleted ? 0 : nc;
+                if (cells > limits.MaxCells)
+                {
+                    throw new InvalidBatchException($"batch has more than {limits.MaxCells} cells (rows × columns); the sender must send smaller batches");
+                }
+
+                list.Add(row);
             }
 
             int nruns = r.ReadCount(limits.MaxEntries);
             var runs = new List<InsertRun>(Math.Min(nruns, 64));
             for (int k = 0; k < nruns; k++)
             {
-                var run = RunCodec.Read(ref r, body, nc, sites, limits.MaxRows - totalRows);
+                var run = RunCodec.Read(ref r, body, nc, sites, limits.MaxRows - totalRows, limits.MaxCells - cells);
                 totalRows += run.Count;
+                cells += (long)run.Count * nc;
                 runs.Add(run);
             }
 

@@ -15,6 +15,14 @@ public sealed record BatchLimits
     /// <summary>Most columns in one table.</summary>
     public int MaxColumns { get; init; } = 2_000;
 
+    /// <summary>
+    /// Most cells (columns of live rows, summed over the batch). A cell can be one byte on the wire but costs the
+    /// decoder about 75 bytes (its value and clock), so without this bound a small batch of wide rows of NULLs could
+    /// make the receiver allocate gigabytes. The default (about 300 MB at worst) is far above what a sender with default
+    /// limits extracts (at most 5,000 rows and about 4 MB of values per batch).
+    /// </summary>
+    public int MaxCells { get; init; } = 4_000_000;
+
     /// <summary>Most tables, sites or ranges in one batch.</summary>
     public int MaxEntries { get; init; } = 10_000;
 

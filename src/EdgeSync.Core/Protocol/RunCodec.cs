@@ -1,4 +1,5 @@
 using EdgeSync.Clocks;
+using EdgeSync.Errors;
 using EdgeSync.Internal;
 
 namespace EdgeSync.Protocol;
@@ -54,7 +55,7 @@ internal static class RunCodec
     }
 
     /// <summary>Reads one run of <paramref name="columnCount"/> columns; text and blob values stay slices of <paramref name="body"/>.</summary>
-    public static InsertRun Read(ref ByteReader r, byte[] body, int columnCount, string[] sites, int maxRows)
+    public static InsertRun Read(ref ByteReader r, byte[] body, int columnCount, string[] sites, int maxRows, long maxCells)
     {
         var site = sites[r.ReadCount(sites.Length - 1)];
         var hlc = new Hlc(r.ReadInt64());
@@ -63,6 +64,11 @@ internal static class RunCodec
         if (count == 0)
         {
             throw new FormatException("empty insert run");
+        }
+
+        if ((long)count * columnCount > maxCells)
+        {
+            throw new InvalidBatchException("batch has too many cells (rows × columns); the sender must send smaller batches");
         }
 
         var rowids = new long[count];

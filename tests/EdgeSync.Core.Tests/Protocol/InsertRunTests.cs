@@ -218,6 +218,39 @@ public sealed class InsertRunTests : IDisposable
         Assert.Equal(0L, b.Scalar("SELECT count(*) FROM readings"));
     }
 
+    [Theory]
+    [InlineData("nan", "NaN value")]
+    [InlineData("key", "carries a different value in key column 'id'")]
+    [InlineData("key-type", "carries a different value in key column 'id'")]
+    public void Apply_RunWithAValueARowStateCouldNotHave_IsRefusedWhole(string what, string message)
+    {
+        using var b = new Replica(_dir.File("b.db"), "b");
+        var columns = new[] { new ColumnVector(), new ColumnVector(), new ColumnVector(), new ColumnVector() };
+        for (long id = 1; id <= 3; id++)
+        {
+            if (what == "key-type" && id == 2)
+            {
+                columns[0].Add("two");
+            }
+            else
+            {
+                columns[0].AddInt64(what == "key" && id == 3 ? 4 : id);
+            }
+
+            columns[1].Add("d");
+            columns[2].AddInt64(id);
+            columns[3].AddDouble(what == "nan" && id == 2 ? double.NaN : 0.5);
+        }
+
+        var run = new InsertRun("a", Hlc.From(1_700_000_000_000, 0), 1, [1, 2, 3], 3, columns);
+        var batch = new ChangeBatch("a", VersionVector.From([new("a", 3)]), [new OriginRange("a", 0, 3)],
+            [new TableChangeSet("readings", ["id", "device", "ts", "value"], ["id"], [], [run])]);
+        var e = Assert.Throws<InvalidBatchException>(() => b.Db.Apply(BatchCodec.Decode(BatchCodec.Encode(batch)), "a"));
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+        Assert.Equal(0L, b.Scalar("SELECT count(*) FROM readings"));
+        Assert.Equal(0L, b.Db.Vector["a"]);
+    }
+
     private static ChangeBatch AsRowStates(ChangeBatch batch) => new(batch.Sender, batch.SenderVector, batch.Ranges,
         batch.Tables.Select(t => new TableChangeSet(t.Table, t.Columns, t.KeyColumns, t.AllRows().ToList())).ToList());
 

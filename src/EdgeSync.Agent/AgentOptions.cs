@@ -95,7 +95,7 @@ public sealed record AgentOptions
     public int RetryMaxDelayMs { get; init; } = 5_000;
 
     /// <summary>Most rows in one batch this agent extracts.</summary>
-    public int MaxBatchRows { get; init; } = 5_000;
+    public int MaxBatchRows { get; init; } = 20_000;
 
     /// <summary>Most rows accepted by one ingest request.</summary>
     public int MaxIngestRows { get; init; } = 50_000;

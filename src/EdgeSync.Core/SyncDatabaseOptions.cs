@@ -16,7 +16,7 @@ public sealed record SyncDatabaseOptions
     public TimeSpan BusyTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Most rows in one extracted batch.</summary>
-    public int MaxBatchRows { get; init; } = 5_000;
+    public int MaxBatchRows { get; init; } = 20_000;
 
     /// <summary>Approximate most bytes of values in one extracted batch.</summary>
     public long MaxBatchBytes { get; init; } = 4 * 1024 * 1024;

@@ -34,7 +34,13 @@ internal static class AppendRanges
         return true;
     }
 
-    public static void Record(SyncStore store, TableStore t, List<(long Rowid, CellClock Clock)> rows, Action<long, CellClock> perRow)
+    /// <summary>
+    /// Rows of an insert run this batch inserted, all of them from <paramref name="From"/> on: one group already
+    /// (one origin and HLC, sequence numbers following rowids).
+    /// </summary>
+    public readonly record struct InsertedRun(Protocol.InsertRun Run, int From);
+
+    public static void Record(SyncStore store, TableStore t, List<(long Rowid, CellClock Clock)> rows, List<InsertedRun> runs, Action<long, CellClock> perRow)
     {
         if (!Ascending(rows))
         {
@@ -50,6 +56,24 @@ internal static class AppendRanges
             "$s", "$q", "$t", "$pk", "$n", "$h", "$c");
         overlap.Set(0, (long)t.Info.Id);
         insert.Set(2, (long)t.Info.Id);
+
+        // Kept as a range only if nothing else lies in its span; otherwise its rows get per-row metadata.
+        bool KeepAsRange(long lo, long hi, int n, CellClock clock)
+        {
+            if (n < 2 || Scalar(count, lo, hi) != n || Scalar(overlap, lo, hi, offset: 1) != 0)
+            {
+                return false;
+            }
+
+            insert.Set(0, (long)store.Sites.GetOrAdd(store.Db, clock.Site));
+            insert.Set(1, clock.Seq);
+            insert.Set(3, lo);
+            insert.Set(4, hi - lo + 1);
+            insert.Set(5, clock.Hlc.Value);
+            insert.Set(6, (long)n);
+            return insert.ExecuteNonQuery() == 1;
+        }
+
         int start = 0;
         for (int i = 1; i <= rows.Count; i++)
         {
@@ -58,22 +82,7 @@ internal static class AppendRanges
                 continue;
             }
 
-            var (lo, clock) = rows[start];
-            long hi = rows[i - 1].Rowid;
-            int n = i - start;
-            bool alone = n > 1 && Scalar(count, lo, hi) == n && Scalar(overlap, lo, hi, offset: 1) == 0;
-            if (alone)
-            {
-                insert.Set(0, (long)store.Sites.GetOrAdd(store.Db, clock.Site));
-                insert.Set(1, clock.Seq);
-                insert.Set(3, lo);
-                insert.Set(4, hi - lo + 1);
-                insert.Set(5, clock.Hlc.Value);
-                insert.Set(6, (long)n);
-                alone = insert.ExecuteNonQuery() == 1;
-            }
-
-            if (!alone)
+            if (!KeepAsRange(rows[start].Rowid, rows[i - 1].Rowid, i - start, rows[start].Clock))
             {
                 for (int k = start; k < i; k++)
                 {
@@ -82,6 +91,17 @@ internal static class AppendRanges
             }
 
             start = i;
+        }
+
+        foreach (var (run, from) in runs)
+        {
+            if (!KeepAsRange(run.Rowids[from], run.Rowids[run.Count - 1], run.Count - from, run.ClockAt(from)))
+            {
+                for (int k = from; k < run.Count; k++)
+                {
+                    perRow(run.Rowids[k], run.ClockAt(k));
+                }
+            }
         }
     }
 

@@ -226,6 +226,7 @@ internal sealed class BatchApplier
             var (t, map) = plans[i];
             var set = batch.Tables[i];
             var fast = t.Info is { Policy: Schema.TablePolicy.Append, Mode: Schema.CaptureMode.RowidScan } ? new List<(long Rowid, CellClock Clock)>() : null;
+            var freshRuns = new List<AppendRanges.InsertedRun>();
             foreach (var row in set.Rows)
             {
                 ApplyRow(t, map, row, fast, log, audit, counts);
@@ -233,12 +234,12 @@ internal sealed class BatchApplier
 
             if (set.Runs.Count > 0)
             {
-                ApplyRuns(t, map, set.Runs, fast, log, audit, counts);
+                ApplyRuns(t, map, set.Runs, fast, freshRuns, log, audit, counts);
             }
 
-            if (fast is { Count: > 0 })
+            if (fast is { Count: > 0 } || freshRuns.Count > 0)
             {
-                AppendRanges.Record(_store, t, fast, (rowid, clock) =>
+                AppendRanges.Record(_store, t, fast!, freshRuns, (rowid, clock) =>
                 {
                     var stored = t.StoredKey([rowid]);
                     var values = t.SelectRow([rowid]) ?? throw new InvalidDataException($"row {rowid} vanished during apply");
@@ -265,7 +266,7 @@ internal sealed class BatchApplier
     /// Into any other table every row goes through the merge.
     /// </summary>
     private void ApplyRuns(TableStore t, int[] map, IReadOnlyList<InsertRun> runs, List<(long Rowid, CellClock Clock)>? fast,
-        SqliteCommand log, SqliteCommand audit, Counts counts)
+        List<AppendRanges.InsertedRun> freshRuns, SqliteCommand log, SqliteCommand audit, Counts counts)
     {
         if (fast is null)
         {
@@ -283,6 +284,7 @@ internal sealed class BatchApplier
         using var insert = new RawStatement(_store.Db,
             $"INSERT OR IGNORE INTO {t.QuotedName}({string.Join(", ", t.Info.Columns.Select(Sql.Quote))}) "
             + $"VALUES ({string.Join(", ", Enumerable.Range(1, t.ColumnCount).Select(n => "?" + n))})");
+        using var occupied = new RawStatement(_store.Db, $"SELECT EXISTS (SELECT 1 FROM {t.QuotedName} WHERE rowid BETWEEN ?1 AND ?2)");
         foreach (var run in runs)
         {
             long seen = _store.Sites.TryGetIndex(run.Site, out int site) ? _store.Seen(site) : 0;
@@ -292,16 +294,24 @@ internal sealed class BatchApplier
                 continue;
             }
 
+            int from = 0;
+            while (run.SeqAt(from) <= seen)
+            {
+                from++;
+            }
+
+            counts.Skipped += from;
             _store.Clock.Observe(run.Hlc);
             var appended = AppendedRows(t, run.Site);
-            for (int r = 0; r < run.Count; r++)
-            {
-                if (run.SeqAt(r) <= seen)
-                {
-                    counts.Skipped++;
-                    continue;
-                }
 
+            // Nothing in the run's span yet (the usual case): every row inserts, so no per-row outcome to check.
+            occupied.BindInt64(0, run.Rowids[from]);
+            occupied.BindInt64(1, run.Rowids[run.Count - 1]);
+            occupied.Step();
+            bool fresh = occupied.ColumnInt64(0) == 0;
+            occupied.Reset();
+            for (int r = from; r < run.Count; r++)
+            {
                 for (int c = 0; c < map.Length; c++)
                 {
                     insert.Bind(map[c], run.Columns[c], r);
@@ -309,14 +319,35 @@ internal sealed class BatchApplier
 
                 if (insert.Execute() == 1)
                 {
-                    fast.Add((run.Rowids[r], run.ClockAt(r)));
                     appended.Add(run.Rowids[r]);
-                    counts.Applied++;
+                    if (!fresh)
+                    {
+                        fast.Add((run.Rowids[r], run.ClockAt(r)));
+                        counts.Applied++;
+                    }
+
+                    continue;
                 }
-                else
+
+                if (fresh)
                 {
-                    ApplyRow(t, map, run.Materialize(r), null, log, audit, counts);
+                    // Not inserted after all (a constraint on another column): the rows before it are ordinary inserts.
+                    fresh = false;
+                    for (int k = from; k < r; k++)
+                    {
+                        fast.Add((run.Rowids[k], run.ClockAt(k)));
+                    }
+
+                    counts.Applied += r - from;
                 }
+
+                ApplyRow(t, map, run.Materialize(r), null, log, audit, counts);
+            }
+
+            if (fresh)
+            {
+                freshRuns.Add(new AppendRanges.InsertedRun(run, from));
+                counts.Applied += run.Count - from;
             }
         }
     }

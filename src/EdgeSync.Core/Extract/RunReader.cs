@@ -25,12 +25,14 @@ internal sealed class RunReader : IDisposable
     {
         if (!_selects.TryGetValue(table.Id, out var select))
         {
-            select = new RawStatement(_db, $"SELECT rowid, {string.Join(", ", table.Columns.Select(Sql.Quote))} FROM {Sql.Quote(table.Name)} "
+            // Insert ranges exist only for tables whose key is the rowid (INTEGER PRIMARY KEY): that column is the rowid.
+            select = new RawStatement(_db, $"SELECT {string.Join(", ", table.Columns.Select(Sql.Quote))} FROM {Sql.Quote(table.Name)} "
                 + "WHERE rowid BETWEEN ?1 AND ?2 ORDER BY rowid LIMIT ?3");
             _selects[table.Id] = select;
         }
 
         int n = table.Columns.Count;
+        int key = table.PrimaryKey[0];
         int capacity = (int)Math.Min(limit, hi - lo + 1);
         var rowids = new long[capacity];
         var columns = new ColumnVector[n];
@@ -47,11 +49,13 @@ internal sealed class RunReader : IDisposable
         {
             while (count < capacity && select.Step())
             {
-                rowids[count++] = select.ColumnInt64(0);
                 for (int c = 0; c < n; c++)
                 {
-                    select.ReadInto(c + 1, columns[c]);
+                    select.ReadInto(c, columns[c]);
                 }
+
+                rowids[count] = columns[key].Int64At(count);
+                count++;
             }
         }
         finally

@@ -175,7 +175,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     /// </summary>
     public CaptureResult Capture()
     {
-        var result = CaptureCore();
+        var result = CaptureCore(wait: true);
         var now = _options.Time.GetUtcNow();
         if (now - _lastAudit >= _options.AppendAuditInterval)
         {
@@ -187,38 +187,69 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         return result;
     }
 
-    private CaptureResult CaptureCore()
+    /// <summary>
+    /// Seals local changes. Waits for the write lock (up to <see cref="SyncDatabaseOptions.BusyTimeout"/>) when
+    /// <paramref name="wait"/>, without holding this database's own lock meanwhile, so extraction and apply of what
+    /// is already sealed go on while an application holds the write lock; otherwise returns at once (no changes)
+    /// when the lock is busy.
+    /// </summary>
+    private CaptureResult CaptureCore(bool wait)
     {
-        lock (_gate)
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (int attempt = 0; ; attempt++)
         {
-            ThrowIfDisposed();
-            try
+            bool blocking = System.Diagnostics.Stopwatch.GetElapsedTime(start) >= _options.BusyTimeout;
+            lock (_gate)
             {
-                _store.Begin();
-                var result = Sealer.Seal(_store);
-                _store.Commit();
-                if (result.Changes > 0)
+                ThrowIfDisposed();
+                try
                 {
-                    EdgeSyncMetrics.ChangesCaptured.Add(result.Changes);
-                    Log.Captured(_options.Logger, result.Changes, result.RangeRows);
-                }
+                    if (blocking)
+                    {
+                        _store.Begin(); // waited long enough: SQLite's busy handler, and its timeout error
+                    }
+                    else if (!_store.TryBegin((int)_options.BusyTimeout.TotalMilliseconds))
+                    {
+                        if (!wait)
+                        {
+                            return default;
+                        }
 
-                return result;
+                        goto busy;
+                    }
+
+                    var result = Sealer.Seal(_store);
+                    _store.Commit();
+                    if (result.Changes > 0)
+                    {
+                        EdgeSyncMetrics.ChangesCaptured.Add(result.Changes);
+                        Log.Captured(_options.Logger, result.Changes, result.RangeRows);
+                    }
+
+                    return result;
+                }
+                catch (SqliteException e) when (StorageException.IsStorageError(e))
+                {
+                    _store.Rollback();
+                    var storage = new StorageException(Path, e);
+                    EdgeSyncMetrics.StorageErrors.Add(1, new KeyValuePair<string, object?>("cause", storage.Cause));
+                    throw storage;
+                }
+                catch
+                {
+                    _store.Rollback();
+                    throw;
+                }
             }
-            catch (SqliteException e) when (StorageException.IsStorageError(e))
-            {
-                _store.Rollback();
-                var storage = new StorageException(Path, e);
-                EdgeSyncMetrics.StorageErrors.Add(1, new KeyValuePair<string, object?>("cause", storage.Cause));
-                throw storage;
-            }
-            catch
-            {
-                _store.Rollback();
-                throw;
-            }
+
+        busy:
+            // The pauses of SQLite's own busy handler: an application writing without pause is slowed as little as
+            // before, and meanwhile this database's lock stays free for extraction and apply.
+            Thread.Sleep(BusyPausesMs[Math.Min(attempt, BusyPausesMs.Length - 1)]);
         }
     }
+
+    private static readonly int[] BusyPausesMs = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
 
     /// <summary>
     /// Finds rows of <c>append</c> tables that capture did not account for (inserted below rows already captured) and
@@ -262,7 +293,8 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     }
 
     /// <summary>
-    /// Captures, then streams as bounded batches from one consistent snapshot every change this replica has that a
+    /// Captures (unless another connection holds the write lock: then what is sealed so far; call <see cref="Capture"/>
+    /// first to wait), then streams as bounded batches from one consistent snapshot every change this replica has that a
     /// peer with <paramref name="peerVector"/> lacks. Enumerate lazily; memory stays at one batch. After applying
     /// each batch the peer's vector is <see cref="ChangeBatch.Advance"/>d, so an interrupted stream resumes where it
     /// stopped. A row some process changed after the capture ends its origin's range; it follows next time.
@@ -284,7 +316,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             ReincarnateIfPeerIsAhead(peerVector);
         }
 
-        Capture();
+        CaptureCore(wait: false); // what another writer holds the lock over follows in the next round
         using var connection = new SqliteConnection(_readConnectionString);
         connection.Open();
         var extractor = new ChangeExtractor(connection, _options.MaxBatchRows, _options.MaxBatchBytes, tableFilter);

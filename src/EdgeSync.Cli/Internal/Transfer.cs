@@ -10,6 +10,7 @@ internal static class Transfer
     public static TransferTotals Run(SyncDatabase from, SyncDatabase to, CancellationToken cancellationToken, Action<TransferTotals>? afterBatch = null)
     {
         var totals = new TransferTotals();
+        from.Capture(); // everything committed before the transfer started goes with it (waits for another writer)
         foreach (var batch in from.GetChanges(to.Vector, cancellationToken))
         {
             var result = to.Apply(batch, from.SiteId);

@@ -198,6 +198,37 @@ internal sealed class SyncStore : IDisposable
         _vectorSnapshot = new Dictionary<int, long>(Vector);
     }
 
+    /// <summary>
+    /// <see cref="Begin"/> without waiting: false when another connection holds the write lock. Lets a caller wait
+    /// for the lock without holding its own locks (see <c>SyncDatabase.Capture</c>).
+    /// </summary>
+    public bool TryBegin(int busyTimeoutMs)
+    {
+        var handle = Db.Handle!;
+        SQLitePCL.raw.sqlite3_busy_timeout(handle, 0);
+        try
+        {
+            int rc = SQLitePCL.raw.sqlite3_exec(handle, "BEGIN IMMEDIATE");
+            if (rc == SQLitePCL.raw.SQLITE_BUSY)
+            {
+                return false;
+            }
+
+            if (rc != SQLitePCL.raw.SQLITE_OK)
+            {
+                throw new SqliteException(SQLitePCL.raw.sqlite3_errmsg(handle).utf8_to_string(), rc, SQLitePCL.raw.sqlite3_extended_errcode(handle));
+            }
+        }
+        finally
+        {
+            SQLitePCL.raw.sqlite3_busy_timeout(handle, busyTimeoutMs);
+        }
+
+        _inTransaction = true;
+        _vectorSnapshot = new Dictionary<int, long>(Vector);
+        return true;
+    }
+
     public void Commit()
     {
         using (var cmd = Db.CreateCommand())

@@ -173,9 +173,11 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     /// peers can pull. Cheap when nothing changed. Apply and extraction do not require it first (apply seals
     /// itself; extraction sees what was sealed).
     /// </summary>
-    public CaptureResult Capture()
+    public CaptureResult Capture() => CaptureAndAudit(wait: true);
+
+    private CaptureResult CaptureAndAudit(bool wait)
     {
-        var result = CaptureCore(wait: true);
+        var result = CaptureCore(wait);
         var now = _options.Time.GetUtcNow();
         if (now - _lastAudit >= _options.AppendAuditInterval)
         {
@@ -316,7 +318,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             ReincarnateIfPeerIsAhead(peerVector);
         }
 
-        CaptureCore(wait: false); // what another writer holds the lock over follows in the next round
+        CaptureAndAudit(wait: false); // what another writer holds the lock over follows in the next round
         using var connection = new SqliteConnection(_readConnectionString);
         connection.Open();
         var extractor = new ChangeExtractor(connection, _options.MaxBatchRows, _options.MaxBatchBytes, tableFilter);

@@ -26,7 +26,7 @@ public sealed class IngestAuthenticationTests
     public async Task Ingest_WithoutOrWithAWrongToken_Is401WithProblemDetailsAndAChallenge_WithTheToken_IsAccepted()
     {
         using var dir = new TempDir();
-        using var rejected = new TagRecorder("edgesync_ingest_rejected");
+        using var rejected = new MetricRecorder("edgesync_ingest_rejected");
         var logs = new LogCollector();
         await using var a = await TestAgent.StartAsync(dir.Db("a"), "auth-token", settings: TokenSettings(dir), logs: logs);
         var ct = TestContext.Current.CancellationToken;
@@ -52,7 +52,7 @@ public sealed class IngestAuthenticationTests
         Assert.Contains("invalid_token", wrongResponse.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, rightResponse.StatusCode);
         Assert.Equal(1L, AppDb.Count(a.DbPath, "items"));
-        Assert.True(rejected.Sum("reason=unauthenticated") >= 2, rejected.Dump());
+        Assert.True(rejected.SumTags("reason=unauthenticated") >= 2, rejected.Dump());
         Assert.True(logs.Has(2802, "missing_credentials") && logs.Has(2802, "invalid_token"), logs.Dump());
     }
 

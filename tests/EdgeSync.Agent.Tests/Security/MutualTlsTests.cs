@@ -31,7 +31,7 @@ public sealed class MutualTlsTests
         using var dir = new TempDir();
         using var fleet = new TestCertificates();
         using var rogue = new TestCertificates("rogue CA");
-        using var refused = new TagRecorder("edgesync_peers_refused");
+        using var refused = new MetricRecorder("edgesync_peers_refused");
         var logs = new LogCollector();
         await using var a = await TestAgent.StartAsync(dir.Db("a"), "f1/a", settings: fleet.Issue("f1/a").Settings(), listen: Https, logs: logs);
 
@@ -40,7 +40,7 @@ public sealed class MutualTlsTests
             settings: rogue.Issue("f9/b", caFile: fleet.CaFile).Settings(), listen: Https);
         AppDb.Exec(b.DbPath, "INSERT INTO items(id, name) VALUES ('rogue', 'x')");
 
-        await Eventually.TrueAsync(() => logs.Has(2800, "(untrusted)") && refused.Sum("reason=untrusted,side=server") >= 1,
+        await Eventually.TrueAsync(() => logs.Has(2800, "(untrusted)") && refused.SumTags("reason=untrusted,side=server") >= 1,
             "a logs the refusal and counts it", diagnostics: () => logs.Dump() + "\n" + refused.Dump());
         Assert.Contains(logs.Lines, l => l.EventId == 2800 && l.Message.Contains("does not chain to the fleet CA", StringComparison.Ordinal)
             && l.Message.Contains("rogue CA", StringComparison.Ordinal));
@@ -52,7 +52,7 @@ public sealed class MutualTlsTests
     {
         using var dir = new TempDir();
         using var fleet = new TestCertificates();
-        using var refused = new TagRecorder("edgesync_peers_refused");
+        using var refused = new MetricRecorder("edgesync_peers_refused");
         var logs = new LogCollector();
         await using var a = await TestAgent.StartAsync(dir.Db("a"), "f1/a", settings: fleet.Issue("f1/a").Settings(), listen: Https, logs: logs);
         using var channel = TlsClients.Channel(a.Url, clientCertificate: null, fleet.Authority);
@@ -64,7 +64,7 @@ public sealed class MutualTlsTests
         // The server drops the connection during the TLS handshake; depending on when the client notices, gRPC
         // reports that as UNAVAILABLE or INTERNAL. Either way no call reached the service (the log and metric say why).
         Assert.Contains(e.StatusCode, new[] { StatusCode.Unavailable, StatusCode.Internal });
-        await Eventually.TrueAsync(() => logs.Has(2800, "(no_certificate)") && refused.Sum("reason=no_certificate,side=server") >= 1,
+        await Eventually.TrueAsync(() => logs.Has(2800, "(no_certificate)") && refused.SumTags("reason=no_certificate,side=server") >= 1,
             "a logs and counts the refusal", diagnostics: () => logs.Dump() + "\n" + refused.Dump());
     }
 
@@ -73,7 +73,7 @@ public sealed class MutualTlsTests
     {
         using var dir = new TempDir();
         using var fleet = new TestCertificates();
-        using var refused = new TagRecorder("edgesync_peers_refused");
+        using var refused = new MetricRecorder("edgesync_peers_refused");
         var logs = new LogCollector();
         await using var a = await TestAgent.StartAsync(dir.Db("a"), "f1/a", settings: fleet.Issue("f1/a").Settings(), listen: Https, logs: logs);
         using var expired = Support.ExpiredCertificate.Create(fleet.Authority, "f1/b");
@@ -83,7 +83,7 @@ public sealed class MutualTlsTests
         await Assert.ThrowsAsync<RpcException>(async () =>
             await client.HandshakeAsync(TlsClients.Hello("f1/b"), cancellationToken: TestContext.Current.CancellationToken));
 
-        await Eventually.TrueAsync(() => logs.Has(2800, "(expired)") && refused.Sum("reason=expired,side=server") >= 1,
+        await Eventually.TrueAsync(() => logs.Has(2800, "(expired)") && refused.SumTags("reason=expired,side=server") >= 1,
             "a logs and counts the refusal", diagnostics: () => logs.Dump() + "\n" + refused.Dump());
     }
 
@@ -92,7 +92,7 @@ public sealed class MutualTlsTests
     {
         using var dir = new TempDir();
         using var fleet = new TestCertificates();
-        using var refused = new TagRecorder("edgesync_peers_refused");
+        using var refused = new MetricRecorder("edgesync_peers_refused");
         await using var a = await TestAgent.StartAsync(dir.Db("a"), "f1/a", settings: fleet.Issue("f1/a").Settings(), listen: Https);
         using var cert = fleet.Issue("f1/b").Load();
         using var channel = TlsClients.Channel(a.Url, cert, fleet.Authority);
@@ -111,7 +111,7 @@ public sealed class MutualTlsTests
         Assert.Equal(StatusCode.PermissionDenied, pushError.StatusCode);
         Assert.Contains("'f1/c'", pushError.Status.Detail, StringComparison.Ordinal);
         Assert.Equal("f1/a", ok.SiteId);
-        Assert.True(refused.Sum("reason=site_mismatch,side=server") >= 2, refused.Dump());
+        Assert.True(refused.SumTags("reason=site_mismatch,side=server") >= 2, refused.Dump());
     }
 
     [Fact]
@@ -120,14 +120,14 @@ public sealed class MutualTlsTests
         using var dir = new TempDir();
         using var fleet = new TestCertificates();
         using var rogue = new TestCertificates("rogue CA");
-        using var refused = new TagRecorder("edgesync_peers_refused");
+        using var refused = new MetricRecorder("edgesync_peers_refused");
         var logs = new LogCollector();
         await using var server = await TestAgent.StartAsync(dir.Db("a"), "f9/a", settings: rogue.Issue("f9/a", caFile: fleet.CaFile).Settings(), listen: Https);
         AppDb.Exec(server.DbPath, "INSERT INTO items(id, name) VALUES ('rogue', 'x')");
         await using var b = await TestAgent.StartAsync(dir.Db("b"), "f1/b", peers: [server.Url], settings: fleet.Issue("f1/b").Settings(),
             listen: Https, logs: logs);
 
-        await Eventually.TrueAsync(() => logs.Has(2801, "(untrusted)") && refused.Sum("reason=untrusted,side=client") >= 1,
+        await Eventually.TrueAsync(() => logs.Has(2801, "(untrusted)") && refused.SumTags("reason=untrusted,side=client") >= 1,
             "b logs and counts the refused server", diagnostics: () => logs.Dump() + "\n" + refused.Dump());
         Assert.Equal(0L, AppDb.Count(b.DbPath, "items"));
     }

@@ -82,7 +82,7 @@ public sealed class SecurityOptionsTests
     {
         using var fleet = new TestCertificates();
         var files = fleet.Issue("f1/a");
-        using var refused = new TagRecorder("edgesync_peers_refused");
+        using var refused = new MetricRecorder("edgesync_peers_refused");
         var time = TimeProvider.System;
         var logger = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         var tls = new FleetTls(new TlsFiles(new AgentTlsOptions { CertificateFile = files.Certificate, KeyFile = files.Key, CaFile = files.Ca }, logger, time),
@@ -93,6 +93,6 @@ public sealed class SecurityOptionsTests
 
         Assert.Equal(global::Grpc.Core.StatusCode.PermissionDenied, e.StatusCode);
         Assert.Contains("says it is site 'hq/sqlite-edge-0' but its certificate is for cluster f1", e.Status.Detail, StringComparison.Ordinal);
-        Assert.True(refused.Sum("reason=site_mismatch,side=client") >= 1, refused.Dump());
+        Assert.True(refused.SumTags("reason=site_mismatch,side=client") >= 1, refused.Dump());
     }
 }

@@ -4,7 +4,10 @@ using EdgeSync.Diagnostics;
 
 namespace EdgeSync.Agent.Tests.Support;
 
-/// <summary>Sums the measurements of one EdgeSync counter whose tags match, in this process (tests give each agent a unique site).</summary>
+/// <summary>
+/// Sums the measurements of one EdgeSync counter by their tags, in this process (tests give each agent a unique
+/// site). Tags are kept as sorted <c>name=value</c> pairs, e.g. <c>reason=untrusted,side=server</c>.
+/// </summary>
 public sealed class MetricRecorder : IDisposable
 {
     private readonly MeterListener _listener = new();
@@ -21,27 +24,29 @@ public sealed class MetricRecorder : IDisposable
         };
         _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
         {
-            string site = "", peer = "";
+            var key = new List<string>();
             foreach (var t in tags)
             {
-                if (t.Key == "site")
-                {
-                    site = t.Value as string ?? "";
-                }
-                else if (t.Key == "peer")
-                {
-                    peer = t.Value as string ?? "";
-                }
+                key.Add($"{t.Key}={t.Value}");
             }
 
-            _sums.AddOrUpdate($"{site}>{peer}", value, (_, v) => v + value);
+            key.Sort(StringComparer.Ordinal);
+            _sums.AddOrUpdate(string.Join(",", key), value, (_, v) => v + value);
         });
         _listener.Start();
     }
 
-    /// <summary>The sum for measurements tagged with this site (and peer, when given).</summary>
+    /// <summary>The sum for measurements tagged with this site (and peer, when given), whatever their other tags.</summary>
     public long Sum(string site, string? peer = null) =>
-        _sums.Where(kv => kv.Key.StartsWith(site + ">", StringComparison.Ordinal) && (peer is null || kv.Key == $"{site}>{peer}")).Sum(kv => kv.Value);
+        _sums.Where(kv => Has(kv.Key, "site", site) && (peer is null || Has(kv.Key, "peer", peer))).Sum(kv => kv.Value);
+
+    /// <summary>The sum for exactly these tags, e.g. <c>SumTags("reason=untrusted,side=server")</c> (sorted by name).</summary>
+    public long SumTags(string tags) => _sums.TryGetValue(tags, out long v) ? v : 0;
+
+    public string Dump() => string.Join("; ", _sums.Select(kv => $"{kv.Key}: {kv.Value}"));
+
+    private static bool Has(string key, string name, string value) =>
+        key.Split(',').Contains($"{name}={value}", StringComparer.Ordinal);
 
     public void Dispose() => _listener.Dispose();
 }

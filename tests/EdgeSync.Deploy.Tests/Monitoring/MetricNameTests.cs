@@ -4,7 +4,9 @@ namespace EdgeSync.Deploy.Tests.Monitoring;
 
 /// <summary>
 /// Every <c>edgesync_*</c> name the alerts and the dashboard query is one the agent really exports: two agents run
-/// in this process, sync (resolving conflicts), back up, and their <c>/metrics</c> is scraped.
+/// in this process, sync (resolving conflicts), back up, and their <c>/metrics</c> is scraped. Counters that only
+/// appear after an event a plaintext pair cannot cause (a peer refused by mutual TLS, a batch refused by the hub's
+/// rules) must at least be counters the agent declares on its meter, under the name the exporter gives them.
 /// </summary>
 [Collection(InProcessAgents.Name)]
 public sealed class MetricNameTests
@@ -17,6 +19,9 @@ public sealed class MetricNameTests
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         var used = RuleFiles.MetricNames(RuleFiles.AlertExpressions().Concat(RuleFiles.DashboardExpressions()));
         Assert.Contains("edgesync_replication_lag_seconds", used);
+        var onlyAfterAnEvent = new HashSet<string>(["edgesync_peers_refused_total", "edgesync_batches_unauthorized_total"], StringComparer.Ordinal);
+        Assert.Subset(DeclaredCounters(), onlyAfterAnEvent);
+        used.ExceptWith(onlyAfterAnEvent);
 
         var exported = await Eventually.GetAsync(async () =>
         {
@@ -27,6 +32,23 @@ public sealed class MetricNameTests
         () => "missing: " + string.Join(", ", used.Except(ExportedNames(http.GetStringAsync(new Uri(new Uri(pair.HttpA), "/metrics")).GetAwaiter().GetResult()))));
 
         Assert.Superset(used, exported);
+    }
+
+    /// <summary>The exported names (<c>name_total</c>) of the counters declared on the EdgeSync meter in this process.</summary>
+    private static HashSet<string> DeclaredCounters()
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, _) =>
+        {
+            if (instrument.Meter.Name == EdgeSync.Diagnostics.EdgeSyncMetrics.MeterName
+                && instrument.GetType().IsGenericType && instrument.GetType().GetGenericTypeDefinition() == typeof(System.Diagnostics.Metrics.Counter<>))
+            {
+                names.Add(instrument.Name + "_total");
+            }
+        };
+        listener.Start();
+        return names;
     }
 
     /// <summary>Metric family names in a Prometheus text exposition (histogram series folded into their family).</summary>

@@ -32,6 +32,16 @@ internal sealed class ByteWriter
         return span;
     }
 
+    /// <summary>Room for up to <paramref name="max"/> bytes written directly; <see cref="Advance"/> by what was used.</summary>
+    public Span<byte> GetSpan(int max)
+    {
+        var span = Reserve(max);
+        _length -= max;
+        return span;
+    }
+
+    public void Advance(int count) => _length += count;
+
     public void WriteByte(byte value) => Reserve(1)[0] = value;
 
     public void WriteBytes(ReadOnlySpan<byte> bytes) => bytes.CopyTo(Reserve(bytes.Length));

@@ -134,8 +134,11 @@ internal sealed class RawStatement : IDisposable
         }
     }
 
-    private SqliteException Error(int rc) =>
-        new(raw.sqlite3_errmsg(_db).utf8_to_string(), rc, raw.sqlite3_extended_errcode(_db));
+    private SqliteException Error(int rc) => ErrorOf(_db, rc);
+
+    /// <summary>The connection's last error as Microsoft.Data.Sqlite reports errors.</summary>
+    public static SqliteException ErrorOf(sqlite3 db, int rc) =>
+        new(raw.sqlite3_errmsg(db).utf8_to_string(), rc, raw.sqlite3_extended_errcode(db));
 
     public void Dispose() => _stmt.Dispose();
 }

@@ -168,25 +168,13 @@ public static class BatchCodec
             return plain;
         }
 
-        var framed = new byte[5 + 5 + LZ4Codec.MaximumOutputSize(body.Length)];
-        Magic.CopyTo(framed);
-        framed[4] = FlagLz4;
-        int header = 5 + WriteVarUInt(framed.AsSpan(5), (uint)body.Length);
-        int n = LZ4Codec.Encode(body, framed.AsSpan(header), LZ4Level.L00_FAST);
-        return framed.AsSpan(0, header + n).ToArray();
-    }
-
-    private static int WriteVarUInt(Span<byte> into, uint value)
-    {
-        int i = 0;
-        while (value >= 0x80)
-        {
-            into[i++] = (byte)(value | 0x80);
-            value >>= 7;
-        }
-
-        into[i++] = (byte)value;
-        return i;
+        int max = LZ4Codec.MaximumOutputSize(body.Length);
+        var framed = new ByteWriter(5 + 5 + max);
+        framed.WriteBytes(Magic);
+        framed.WriteByte(FlagLz4);
+        framed.WriteVarUInt((uint)body.Length);
+        framed.Advance(LZ4Codec.Encode(body, framed.GetSpan(max), LZ4Level.L00_FAST));
+        return framed.ToArray();
     }
 
     /// <summary>Decodes a batch, enforcing <paramref name="limits"/>.</summary>

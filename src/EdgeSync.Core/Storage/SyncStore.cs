@@ -216,7 +216,7 @@ internal sealed class SyncStore : IDisposable
 
             if (rc != SQLitePCL.raw.SQLITE_OK)
             {
-                throw new SqliteException(SQLitePCL.raw.sqlite3_errmsg(handle).utf8_to_string(), rc, SQLitePCL.raw.sqlite3_extended_errcode(handle));
+                throw RawStatement.ErrorOf(handle, rc);
             }
         }
         finally

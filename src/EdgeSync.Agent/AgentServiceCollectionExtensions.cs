@@ -36,6 +36,8 @@ public static class AgentServiceCollectionExtensions
         services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton(sp => new Diagnostics.AgentMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton<DatabaseRegistry>();
         services.TryAddSingleton<Security.AgentSecurity>();
         services.AddHostedService<AgentService>();

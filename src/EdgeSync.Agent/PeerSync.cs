@@ -32,10 +32,11 @@ public static class PeerSync
         ArgumentException.ThrowIfNullOrWhiteSpace(peerUrl);
         ArgumentNullException.ThrowIfNull(tls);
         var options = new AgentOptions { Databases = [databasePath], Role = role };
+        using var metrics = new Diagnostics.AgentMetrics(); // a private meter: nothing exports a one-off round's measurements
         var fleet = tls.IsConfigured
-            ? new FleetTls(new TlsFiles(tls, NullLogger.Instance, TimeProvider.System), NullLogger.Instance, TimeProvider.System)
+            ? new FleetTls(new TlsFiles(tls, NullLogger.Instance, TimeProvider.System), NullLogger.Instance, TimeProvider.System, metrics)
             : null;
-        using var hosted = HostedDatabase.Open(databasePath, options, NullLoggerFactory.Instance, TimeProvider.System);
+        using var hosted = HostedDatabase.Open(databasePath, options, NullLoggerFactory.Instance, TimeProvider.System, metrics);
         hosted.Db.Capture(); // a one-off round sends everything committed before it started (waits for another writer)
         using var client = new PeerClient(hosted, peerUrl, fleet) { Progress = progress };
         RoundResult round;

@@ -65,7 +65,7 @@ public sealed partial class SyncDatabase
                     _store.Commit();
                     if (result.Changes > 0)
                     {
-                        EdgeSyncMetrics.ChangesCaptured.Add(result.Changes);
+                        _metrics.Captured(_name, result.Changes);
                         Log.Captured(_options.Logger, result.Changes, result.RangeRows);
                     }
 
@@ -75,7 +75,7 @@ public sealed partial class SyncDatabase
                 {
                     _store.Rollback();
                     var storage = new StorageException(Path, e);
-                    EdgeSyncMetrics.StorageErrors.Add(1, new KeyValuePair<string, object?>("cause", storage.Cause));
+                    _metrics.StorageError(_name, storage.Cause);
                     throw storage;
                 }
                 catch
@@ -122,8 +122,8 @@ public sealed partial class SyncDatabase
                 int found = suspects.Sum(tid => AppendAudit.Repair(_store, _store.Table(tid)));
                 var result = Sealer.Seal(_store);
                 _store.Commit();
-                EdgeSyncMetrics.LateRowsFound.Add(found);
-                EdgeSyncMetrics.ChangesCaptured.Add(result.Changes);
+                _metrics.LateRowsFound(_name, found);
+                _metrics.Captured(_name, result.Changes);
                 Log.LateRowsFound(_options.Logger, found);
                 return found;
             }

@@ -28,6 +28,8 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     private readonly SyncStore _store;
     private readonly SyncDatabaseOptions _options;
     private readonly string _readConnectionString;
+    private readonly EdgeSyncMetrics _metrics;
+    private readonly string _name; // the "database" tag of its metrics
     private bool _disposed;
     private DateTimeOffset _lastAudit;
 
@@ -37,6 +39,8 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         _store = store;
         _options = options;
         _readConnectionString = readConnectionString;
+        _metrics = options.Metrics ?? new EdgeSyncMetrics();
+        _name = System.IO.Path.GetFileNameWithoutExtension(path);
     }
 
     /// <summary>The database file.</summary>
@@ -199,7 +203,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         foreach (var batch in extractor.Extract(peerVector))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            EdgeSyncMetrics.ChangesExtracted.Add(batch.RowCount);
+            _metrics.Extracted(_name, batch.RowCount);
             yield return batch;
         }
     }
@@ -227,13 +231,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             {
                 ReincarnateIfPeerIsAhead(batch.SenderVector);
                 var result = new BatchApplier(_store, _options.Time, _options.MaxClockDrift).Apply(batch, peer);
-                EdgeSyncMetrics.BatchesApplied.Add(1);
-                EdgeSyncMetrics.ChangesApplied.Add(result.Applied);
-                EdgeSyncMetrics.ChangesSkipped.Add(result.Skipped);
-                if (result.Conflicts > 0)
-                {
-                    EdgeSyncMetrics.Conflicts.Add(result.Conflicts);
-                }
+                _metrics.Applied(_name, result);
 
                 Log.BatchApplied(_options.Logger, peer, result.Applied, result.Skipped, result.Conflicts);
                 return result;
@@ -242,10 +240,10 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             {
                 if (e is StorageException storage)
                 {
-                    EdgeSyncMetrics.StorageErrors.Add(1, new KeyValuePair<string, object?>("cause", storage.Cause));
+                    _metrics.StorageError(_name, storage.Cause);
                 }
 
-                EdgeSyncMetrics.BatchesRejected.Add(1, new KeyValuePair<string, object?>("code", e.Code.ToString()));
+                _metrics.Rejected(_name, e.Code.ToString());
                 Log.BatchRejected(_options.Logger, peer, e.Code.ToString(), e.Message);
                 throw;
             }
@@ -303,7 +301,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         {
             ThrowIfDisposed();
             var result = Compactor.Compact(_store, requiredPeers ?? []);
-            EdgeSyncMetrics.Compacted.Add(result.LogEntries + result.Tombstones);
+            _metrics.Compacted(_name, result.LogEntries + result.Tombstones);
             if (result.LogEntries + result.Tombstones > 0)
             {
                 Log.Compacted(_options.Logger, result.LogEntries, result.Tombstones);
@@ -483,6 +481,10 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
 
             _disposed = true;
             _store.Dispose();
+            if (_options.Metrics is null)
+            {
+                _metrics.Dispose(); // the private one this database created
+            }
         }
     }
 

@@ -39,4 +39,11 @@ public sealed record SyncDatabaseOptions
 
     /// <summary>Where the engine logs.</summary>
     public ILogger Logger { get; init; } = NullLogger.Instance;
+
+    /// <summary>
+    /// Where the engine counts (captured, applied, extracted, …, tagged by database). A host passes one instance built
+    /// from its <see cref="System.Diagnostics.Metrics.IMeterFactory"/> to every database it opens and disposes it
+    /// itself. Null (the default): the database creates a private one (its own "EdgeSync" meter) and disposes it when closed.
+    /// </summary>
+    public Diagnostics.EdgeSyncMetrics? Metrics { get; init; }
 }

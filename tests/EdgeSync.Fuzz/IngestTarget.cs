@@ -21,7 +21,7 @@ public sealed class IngestTarget : FuzzTarget
     public const int ResetEvery = 256;
 
     private readonly string _dir;
-    private readonly DatabaseRegistry _registry = new();
+    private readonly DatabaseRegistry _registry = new(new EdgeSync.Agent.Diagnostics.AgentMetrics());
     private string _path = "";
     private HostedDatabase? _hosted;
     private int _generation;
@@ -49,7 +49,7 @@ public sealed class IngestTarget : FuzzTarget
             MaxIngestRows = MaxIngestRows,
             Tables = ScratchSchema.Tables.ToDictionary(t => t.Table, t => new TableSyncOptions { Policy = t.Policy }),
         };
-        _hosted = HostedDatabase.Open(_path, options, NullLoggerFactory.Instance, TimeProvider.System);
+        _hosted = HostedDatabase.Open(_path, options, NullLoggerFactory.Instance, TimeProvider.System, _registry.Metrics);
         _registry.Set([_hosted]);
         _sinceReset = 0;
     }

@@ -1,6 +1,7 @@
 using System.Text;
+using EdgeSync.Agent;
+using EdgeSync.Agent.Sync;
 using EdgeSync.Clocks;
-using EdgeSync.Protocol;
 
 namespace EdgeSync.Simulation;
 
@@ -89,10 +90,8 @@ public sealed class FaultSimulation : IDisposable
                 int j = (i + 1 + _rng.Next(_sites.Count - 1)) % _sites.Count;
                 if (_sites[j].Up && _group[i] == _group[j])
                 {
-                    foreach (var batch in s.Db!.GetChanges(_sites[j].Db!.Vector))
-                    {
-                        _network.Add((i, j, BatchCodec.Encode(batch)));
-                    }
+                    new Outbound(new SyncEndpoint(s.Db!), _sites[j].Site, AgentRole.Peer)
+                        .Send(_sites[j].Db!.Vector, batch => _network.Add((i, j, batch.Payload)), CancellationToken.None);
                 }
 
                 return null;
@@ -143,7 +142,7 @@ public sealed class FaultSimulation : IDisposable
         }
 
         var before = target.Db!.Vector;
-        target.Db.Apply(BatchCodec.Decode(bytes), _sites[from].Site);
+        new Inbound(new SyncEndpoint(target.Db), _sites[from].Site, AgentRole.Peer).Receive(bytes);
         var after = target.Db.Vector;
         _trace.Append($"apply {from}->{to}; ");
         if (!after.Dominates(before))
@@ -216,10 +215,8 @@ public sealed class FaultSimulation : IDisposable
 
     private static void Pull(SimSite into, SimSite from)
     {
-        foreach (var batch in from.Db!.GetChanges(into.Db!.Vector))
-        {
-            into.Db.Apply(BatchCodec.Decode(BatchCodec.Encode(batch)), from.Site);
-        }
+        var inbound = new Inbound(new SyncEndpoint(into.Db!), from.Site, AgentRole.Peer);
+        new Outbound(new SyncEndpoint(from.Db!), into.Site, AgentRole.Peer).Send(into.Db!.Vector, batch => inbound.Receive(batch.Payload), CancellationToken.None);
     }
 
     public void Dispose()

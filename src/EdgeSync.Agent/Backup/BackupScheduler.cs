@@ -1,5 +1,4 @@
 using System.Globalization;
-using EdgeSync.Agent.Diagnostics;
 using EdgeSync.Agent.Hosting;
 using EdgeSync.Agent.Internal;
 using Microsoft.Extensions.Hosting;
@@ -26,7 +25,7 @@ internal sealed class BackupScheduler(DatabaseRegistry registry, IOptions<AgentO
 
         foreach (var db in registry.All)
         {
-            AgentMetrics.LastBackup[db.Board] = db.Db.LastBackupAt is { } at ? at.ToUnixTimeMilliseconds() / 1000.0 : 0;
+            registry.Metrics.LastBackup(db.Board, db.Db.LastBackupAt is { } at ? at.ToUnixTimeMilliseconds() / 1000.0 : 0);
         }
 
         var o = options.Value;
@@ -53,8 +52,8 @@ internal sealed class BackupScheduler(DatabaseRegistry registry, IOptions<AgentO
         try
         {
             var result = db.Db.Backup(path, cancellationToken: cancellationToken);
-            AgentMetrics.LastBackup[db.Board] = result.TakenAt.ToUnixTimeMilliseconds() / 1000.0;
-            AgentMetrics.Backups.Add(1, new KeyValuePair<string, object?>("result", "ok"));
+            registry.Metrics.LastBackup(db.Board, result.TakenAt.ToUnixTimeMilliseconds() / 1000.0);
+            registry.Metrics.Backup("ok");
             Log.BackupTaken(logger, db.Name, path, result.Bytes, result.Duration.TotalSeconds);
             foreach (var old in Directory.GetFiles(directory, $"{db.Name}-*.db").Order(StringComparer.Ordinal).SkipLast(retention))
             {
@@ -63,7 +62,7 @@ internal sealed class BackupScheduler(DatabaseRegistry registry, IOptions<AgentO
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            AgentMetrics.Backups.Add(1, new KeyValuePair<string, object?>("result", "error"));
+            registry.Metrics.Backup("error");
             Log.BackupFailed(logger, db.Name, path, e.Message);
         }
     }

@@ -81,14 +81,14 @@ internal sealed class CaptureLoop : IAsyncDisposable
             var result = _hosted.Db.Capture();
             if (result.Changes > 0)
             {
-                AgentMetrics.CaptureLag.Record(Stopwatch.GetElapsedTime(quietSince).TotalSeconds, _hosted.Board.Tags);
+                _hosted.Metrics.CaptureLag(Stopwatch.GetElapsedTime(quietSince).TotalSeconds, _hosted.Board.Tags);
                 Log.Captured(_logger, _hosted.Name, result.Changes);
                 _hosted.Changed.Notify();
             }
         }
         catch (Exception e) when (e is not ObjectDisposedException)
         {
-            AgentMetrics.Errors.Add(1, new KeyValuePair<string, object?>("kind", "capture"), new KeyValuePair<string, object?>("side", "local"));
+            _hosted.Metrics.Error("capture", "local");
             Log.CaptureFailed(_logger, _hosted.Name, e);
         }
     }

@@ -1,11 +1,8 @@
-using EdgeSync.Agent.Diagnostics;
 using EdgeSync.Agent.Hosting;
 using EdgeSync.Agent.Internal;
 using EdgeSync.Agent.Protocol.V1;
 using EdgeSync.Agent.Security;
 using EdgeSync.Agent.Sync;
-using EdgeSync.Protocol;
-using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -19,8 +16,6 @@ namespace EdgeSync.Agent.Grpc;
 internal sealed class SyncService(DatabaseRegistry registry, IHostApplicationLifetime lifetime, ILogger<SyncService> logger)
     : Protocol.V1.Sync.SyncBase
 {
-    private static readonly BatchLimits Limits = BatchLimits.Default;
-
     public override Task<HandshakeReply> Handshake(HandshakeRequest request, ServerCallContext context)
     {
         try
@@ -61,28 +56,9 @@ internal sealed class SyncService(DatabaseRegistry registry, IHostApplicationLif
             var hosted = registry.Get(request.Database);
             var peerRole = Wire.FromWire(request.Role);
             var vector = Wire.ToVector(request.Vector);
-            var tags = hosted.Board.TagsFor(request.SiteId);
             hosted.Board.Observe(request.SiteId, vector, success: false);
-
-            // SQLite is synchronous: batches are extracted on this thread, one at a time; WriteAsync waits for HTTP/2 flow control.
-            var local = hosted.Db.Vector;
-            var extractFrom = DirectionFilter.ExcludeOtherClusters(
-                DirectionFilter.ExcludeOwnCluster(vector, local, request.SiteId, hosted.Role, peerRole), local, hosted.Site, hosted.Role, peerRole);
-            foreach (var batch in hosted.Db.GetChanges(extractFrom, t => DirectionFilter.Allows(hosted.DirectionOf(t), hosted.Role, peerRole), ct))
-            {
-                var filtered = DirectionFilter.Filter(batch, hosted.DirectionOf, hosted.Role, peerRole, out int withheld);
-                if (withheld > 0)
-                {
-                    AgentMetrics.ChangesWithheld.Add(withheld, tags);
-                }
-
-                var payload = BatchCodec.Encode(filtered);
-                await responseStream.WriteAsync(new BatchMessage { Payload = UnsafeByteOperations.UnsafeWrap(payload), Rows = filtered.RowCount }, ct)
-                    .ConfigureAwait(false);
-                AgentMetrics.BatchesSent.Add(1, tags);
-                AgentMetrics.ChangesSent.Add(filtered.RowCount, tags);
-                AgentMetrics.BytesSent.Add(payload.Length, tags);
-            }
+            await new Outbound(hosted.Endpoint, request.SiteId, peerRole)
+                .SendAsync(vector, (batch, token) => new(responseStream.WriteAsync(Wire.ToMessage(batch), token)), ct).ConfigureAwait(false);
 
             hosted.Board.Observe(request.SiteId, vector, success: true);
         }
@@ -113,31 +89,13 @@ internal sealed class SyncService(DatabaseRegistry registry, IHostApplicationLif
             var identity = PeerIdentityResolver.Resolve(context, peer);
             var hosted = registry.Get(context.RequestHeaders.GetValue(Wire.DatabaseHeader));
             var peerRole = Wire.ParseRole(context.RequestHeaders.GetValue(Wire.RoleHeader));
-            var tags = hosted.Board.TagsFor(peer);
-            var check = HubAuthorization.CheckFor(hosted, identity, logger);
-            var peerVector = Clocks.VersionVector.Empty;
+            var inbound = new Inbound(hosted.Endpoint, peer, peerRole, HubAuthorization.CheckFor(hosted, identity, logger));
             await foreach (var message in requestStream.ReadAllAsync(ct).ConfigureAwait(false))
             {
-                AgentMetrics.BatchesReceived.Add(1, tags);
-                AgentMetrics.BytesReceived.Add(message.Payload.Length, tags);
-                var batch = BatchCodec.Decode(message.Payload.Span, Limits);
-                var filtered = DirectionFilter.Filter(batch, hosted.DirectionOf, peerRole, hosted.Role, out int withheld);
-                if (withheld > 0)
-                {
-                    AgentMetrics.ChangesWithheld.Add(withheld, tags);
-                }
-
-                // A hub authorizes the batch as sent (before the direction filter) under the writer lock, then applies it.
-                var result = hosted.Db.Apply(filtered, peer, check is null ? null : _ => check(batch));
-                AgentMetrics.ChangesReceived.Add(filtered.RowCount, tags);
-                peerVector = peerVector.Merge(batch.SenderVector);
-                if (result.Applied > 0)
-                {
-                    hosted.Changed.Notify();
-                }
+                inbound.Receive(message.Payload.Span);
             }
 
-            hosted.Board.Observe(peer, peerVector, success: true);
+            hosted.Board.Observe(peer, inbound.PeerVector, success: true);
             var reply = new PushReply();
             Wire.CopyTo(hosted.Db.Vector, reply.Vector);
             return reply;
@@ -189,7 +147,7 @@ internal sealed class SyncService(DatabaseRegistry registry, IHostApplicationLif
     private RpcException Fail(string call, string peer, Exception exception)
     {
         var rpc = GrpcErrors.ToRpc(exception);
-        AgentMetrics.Errors.Add(1, new KeyValuePair<string, object?>("kind", SyncErrors.Kind(rpc)), new KeyValuePair<string, object?>("side", "server"));
+        registry.Metrics.Error(SyncErrors.Kind(rpc), "server");
         if (rpc.StatusCode == StatusCode.Internal)
         {
             Log.ServerError(logger, call, peer, exception);

@@ -28,7 +28,7 @@ internal sealed class AgentService(
         {
             foreach (var path in o.Databases)
             {
-                _databases.Add(HostedDatabase.Open(path, o, loggers, time));
+                _databases.Add(HostedDatabase.Open(path, o, loggers, time, registry.Metrics));
             }
 
             security.CheckOwnSites(_databases.Select(d => (d.Name, d.Site)));

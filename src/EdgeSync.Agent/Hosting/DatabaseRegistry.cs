@@ -1,14 +1,18 @@
+using EdgeSync.Agent.Diagnostics;
 using EdgeSync.Agent.Internal;
 using Grpc.Core;
 
 namespace EdgeSync.Agent.Hosting;
 
 /// <summary>The databases of a running agent, by name. Filled when the agent starts; emptied when it stops.</summary>
-internal sealed class DatabaseRegistry
+internal sealed class DatabaseRegistry(AgentMetrics metrics)
 {
     private volatile IReadOnlyList<HostedDatabase> _databases = [];
 
     public IReadOnlyList<HostedDatabase> All => _databases;
+
+    /// <summary>The agent's instruments.</summary>
+    public AgentMetrics Metrics => metrics;
 
     public bool IsOpen => _databases.Count > 0;
 

@@ -1,3 +1,4 @@
+using EdgeSync.Agent.Diagnostics;
 using EdgeSync.Agent.Sync;
 using EdgeSync.Clocks;
 using Microsoft.Data.Sqlite;
@@ -13,13 +14,17 @@ internal sealed class HostedDatabase : IDisposable
 {
     private int _captureRequested;
 
-    private HostedDatabase(string name, SyncDatabase db, AgentOptions options, TimeProvider time)
+    private HostedDatabase(string name, SyncDatabase db, AgentOptions options, TimeProvider time, AgentMetrics metrics)
     {
         Name = name;
         Db = db;
         Options = options;
         Role = options.EffectiveRole;
+        Metrics = metrics;
         Board = new PeerBoard(name, db.SiteId, TryVector, time);
+        Changed = new ChangeSignal(() => metrics.SignalCoalesced(Board.Tags));
+        metrics.Register(Board);
+        Endpoint = new SyncEndpoint(db) { Role = Role, DirectionOf = DirectionOf, Metrics = metrics, Board = Board, Changed = Changed };
     }
 
     public string Name { get; }
@@ -32,13 +37,19 @@ internal sealed class HostedDatabase : IDisposable
 
     public PeerBoard Board { get; }
 
-    public ChangeSignal Changed { get; } = new();
+    public ChangeSignal Changed { get; }
+
+    /// <summary>The agent's instruments (shared by every database it hosts).</summary>
+    public AgentMetrics Metrics { get; }
+
+    /// <summary>This database as <see cref="Outbound"/> and <see cref="Inbound"/> see it (role, directions, metrics, signal).</summary>
+    public SyncEndpoint Endpoint { get; }
 
     public string Site => Db.SiteId;
 
     public static string NameOf(string path) => System.IO.Path.GetFileNameWithoutExtension(path);
 
-    public static HostedDatabase Open(string path, AgentOptions options, ILoggerFactory loggers, TimeProvider time)
+    public static HostedDatabase Open(string path, AgentOptions options, ILoggerFactory loggers, TimeProvider time, AgentMetrics metrics)
     {
         var db = SyncDatabase.Open(path, new SyncDatabaseOptions
         {
@@ -46,6 +57,7 @@ internal sealed class HostedDatabase : IDisposable
             MaxBatchRows = options.MaxBatchRows,
             Logger = loggers.CreateLogger("EdgeSync.Core"),
             Time = time,
+            Metrics = metrics.Engine,
         });
         try
         {
@@ -60,7 +72,7 @@ internal sealed class HostedDatabase : IDisposable
                 }
             }
 
-            return new HostedDatabase(NameOf(path), db, options, time);
+            return new HostedDatabase(NameOf(path), db, options, time, metrics);
         }
         catch
         {
@@ -113,7 +125,7 @@ internal sealed class HostedDatabase : IDisposable
 
     public void Dispose()
     {
-        Board.Dispose();
+        Metrics.Unregister(Board);
         Db.Dispose();
     }
 }

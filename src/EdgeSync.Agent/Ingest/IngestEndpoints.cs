@@ -1,5 +1,4 @@
 using System.Text.Json;
-using EdgeSync.Agent.Diagnostics;
 using EdgeSync.Agent.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -42,7 +41,7 @@ internal static class IngestEndpoints
 
         if (request.ContentLength > limit)
         {
-            return TooLarge(limit);
+            return TooLarge(registry, limit);
         }
 
         JsonDocument document;
@@ -52,12 +51,12 @@ internal static class IngestEndpoints
         }
         catch (JsonException e)
         {
-            AgentMetrics.IngestRejected.Add(1, new KeyValuePair<string, object?>("reason", "invalid_json"));
+            registry.Metrics.IngestRejected("invalid_json");
             return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The body is not valid JSON", detail: e.Message);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return TooLarge(limit);
+            return TooLarge(registry, limit);
         }
 
         using (document)
@@ -73,9 +72,9 @@ internal static class IngestEndpoints
         }
     }
 
-    private static IResult TooLarge(int limit)
+    private static IResult TooLarge(DatabaseRegistry registry, int limit)
     {
-        AgentMetrics.IngestRejected.Add(1, new KeyValuePair<string, object?>("reason", "too_large"));
+        registry.Metrics.IngestRejected("too_large");
         return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "The body is too large",
             detail: $"an ingest request may carry at most {limit} bytes (EdgeSync:MaxIngestBodyBytes); split the rows over several requests");
     }

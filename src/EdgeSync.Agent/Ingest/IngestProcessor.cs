@@ -1,5 +1,4 @@
 using System.Text.Json;
-using EdgeSync.Agent.Diagnostics;
 using EdgeSync.Agent.Hosting;
 using EdgeSync.Agent.Internal;
 using Microsoft.Data.Sqlite;
@@ -17,19 +16,19 @@ internal static class IngestProcessor
     {
         if (!registry.IsOpen)
         {
-            return Refuse("unavailable", IngestOutcome.Refused(table, 503, "The agent is starting or stopping"));
+            return Refuse(registry, "unavailable", IngestOutcome.Refused(table, 503, "The agent is starting or stopping"));
         }
 
         if (registry.Find(database) is not { } hosted)
         {
-            return Refuse("unknown_database", IngestOutcome.Refused(table, 404, "Unknown database",
+            return Refuse(registry, "unknown_database", IngestOutcome.Refused(table, 404, "Unknown database",
                 $"this agent hosts no database named '{database}' (it hosts {string.Join(", ", registry.All.Select(d => d.Name))})"));
         }
 
         var info = hosted.Db.Tables.FirstOrDefault(t => string.Equals(t.Name, table, StringComparison.OrdinalIgnoreCase));
         if (info is null)
         {
-            return Invalid(logger, table, new Dictionary<string, List<string>>
+            return Invalid(registry, logger, table, new Dictionary<string, List<string>>
             {
                 ["table"] = [$"table '{table}' is not synced in database '{hosted.Name}' (synced: {string.Join(", ", hosted.Db.Tables.Select(t => t.Name))})"],
             });
@@ -41,7 +40,7 @@ internal static class IngestProcessor
         var rows = RowValidator.Validate(rowsJson, shape, hosted.Options.MaxIngestRows, problems);
         if (problems.Count > 0)
         {
-            return Invalid(logger, info.Name, problems);
+            return Invalid(registry, logger, info.Name, problems);
         }
 
         try
@@ -50,29 +49,29 @@ internal static class IngestProcessor
         }
         catch (SqliteException e) when (e.SqliteErrorCode == 19)
         {
-            return Refuse("constraint", IngestOutcome.Refused(info.Name, 409, "A row violates a constraint; nothing was written", e.Message));
+            return Refuse(registry, "constraint", IngestOutcome.Refused(info.Name, 409, "A row violates a constraint; nothing was written", e.Message));
         }
         catch (SqliteException e) when (e.SqliteErrorCode is 5 or 6)
         {
-            return Refuse("busy", IngestOutcome.Refused(info.Name, 503,
+            return Refuse(registry, "busy", IngestOutcome.Refused(info.Name, 503,
                 "The database stayed locked by another writer; nothing was written, retry", e.Message));
         }
 
         hosted.RequestCapture();
-        AgentMetrics.IngestRows.Add(rows.Count, hosted.Board.Tags);
+        hosted.Metrics.IngestRows(rows.Count, hosted.Board.Tags);
         Log.Ingested(logger, info.Name, rows.Count);
         return IngestOutcome.Written(info.Name, rows.Count);
     }
 
-    private static IngestOutcome Invalid(ILogger logger, string table, Dictionary<string, List<string>> problems)
+    private static IngestOutcome Invalid(DatabaseRegistry registry, ILogger logger, string table, Dictionary<string, List<string>> problems)
     {
         Log.IngestRefused(logger, table, problems.Sum(p => p.Value.Count));
-        return Refuse("invalid", IngestOutcome.Invalid(table, problems));
+        return Refuse(registry, "invalid", IngestOutcome.Invalid(table, problems));
     }
 
-    private static IngestOutcome Refuse(string reason, IngestOutcome outcome)
+    private static IngestOutcome Refuse(DatabaseRegistry registry, string reason, IngestOutcome outcome)
     {
-        AgentMetrics.IngestRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        registry.Metrics.IngestRejected(reason);
         return outcome;
     }
 }

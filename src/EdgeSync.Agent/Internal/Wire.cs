@@ -15,6 +15,10 @@ internal static class Wire
     public const string DatabaseHeader = "edgesync-database";
     public const string ProtocolHeader = "edgesync-protocol";
 
+    /// <summary>An outbound batch as the message a pull reply or a push carries (the payload is wrapped, not copied).</summary>
+    public static Protocol.V1.BatchMessage ToMessage(Sync.OutboundBatch batch) =>
+        new() { Payload = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(batch.Payload), Rows = batch.Rows };
+
     public static VersionVector ToVector(MapField<string, long> map) => VersionVector.From(map);
 
     public static void CopyTo(VersionVector vector, MapField<string, long> map)

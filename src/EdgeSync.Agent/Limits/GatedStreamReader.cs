@@ -10,7 +10,7 @@ namespace EdgeSync.Agent.Limits;
 /// so holding the gate from one read to the next serialises pushed batches per database, fairly across peers, without
 /// touching the handler. Reading from the network happens outside the gate, so a slow sender holds nobody up.
 /// </summary>
-internal sealed class GatedStreamReader<T>(IAsyncStreamReader<T> inner, FairGate gate, string peer) : IAsyncStreamReader<T>
+internal sealed class GatedStreamReader<T>(IAsyncStreamReader<T> inner, FairGate gate, string peer, AgentMetrics metrics) : IAsyncStreamReader<T>
 {
     private bool _held;
 
@@ -27,7 +27,7 @@ internal sealed class GatedStreamReader<T>(IAsyncStreamReader<T> inner, FairGate
         long start = Stopwatch.GetTimestamp();
         await gate.EnterAsync(peer, cancellationToken).ConfigureAwait(false);
         _held = true;
-        AgentMetrics.ApplyWait.Record(Stopwatch.GetElapsedTime(start).TotalSeconds);
+        metrics.ApplyWaited(Stopwatch.GetElapsedTime(start).TotalSeconds);
         return true;
     }
 

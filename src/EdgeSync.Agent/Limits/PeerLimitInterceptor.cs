@@ -1,4 +1,3 @@
-using EdgeSync.Agent.Diagnostics;
 using EdgeSync.Agent.Hosting;
 using EdgeSync.Agent.Internal;
 using EdgeSync.Agent.Protocol.V1;
@@ -42,7 +41,7 @@ internal sealed class PeerLimitInterceptor(
         string peer = PeerOf(context, context.RequestHeaders.GetValue(Wire.SiteHeader) ?? "");
         Acquire(peer, context);
         string? name = context.RequestHeaders.GetValue(Wire.DatabaseHeader);
-        var reader = new GatedStreamReader<TRequest>(requestStream, gates.For(registry.Find(name)?.Name ?? name ?? ""), peer);
+        var reader = new GatedStreamReader<TRequest>(requestStream, gates.For(registry.Find(name)?.Name ?? name ?? ""), peer, registry.Metrics);
         try
         {
             return await continuation(reader, context).ConfigureAwait(false);
@@ -94,8 +93,7 @@ internal sealed class PeerLimitInterceptor(
         }
 
         string call = context.Method[(context.Method.LastIndexOf('/') + 1)..];
-        AgentMetrics.StreamsRefused.Add(1, new KeyValuePair<string, object?>("site", registry.All is [var first, ..] ? first.Site : ""),
-            new KeyValuePair<string, object?>("call", call));
+        registry.Metrics.StreamRefused(registry.All is [var first, ..] ? first.Site : "", call);
         Log.StreamRefused(logger, call, peer, open);
         throw new RpcException(new Status(StatusCode.ResourceExhausted,
             $"peer '{peer}' already has {open} calls open on this agent, the limit (MaxStreamsPerPeer); retry when one has finished"));

@@ -11,14 +11,14 @@ namespace EdgeSync.Agent.Security;
 /// </summary>
 internal sealed class AgentSecurity
 {
-    public AgentSecurity(IOptions<AgentOptions> options, ILoggerFactory loggers, TimeProvider time)
+    public AgentSecurity(IOptions<AgentOptions> options, ILoggerFactory loggers, TimeProvider time, Diagnostics.AgentMetrics metrics)
     {
         var o = options.Value;
         var logger = loggers.CreateLogger("EdgeSync.Agent.Security");
         Logger = logger;
         if (o.Tls.IsConfigured)
         {
-            Tls = new FleetTls(new TlsFiles(o.Tls, logger, time), logger, time);
+            Tls = new FleetTls(new TlsFiles(o.Tls, logger, time), logger, time, metrics);
         }
 
         if (!string.IsNullOrWhiteSpace(o.Auth.TokenFile))

@@ -14,7 +14,7 @@ namespace EdgeSync.Agent.Security;
 /// DNS are dialled by pod address, and the fleet CA issues only fleet identities, so the identity that matters is the
 /// site in the certificate, which the caller checks against the handshake (<see cref="ServerIdentity"/>).
 /// </summary>
-internal sealed class FleetTls(TlsFiles files, ILogger logger, TimeProvider time)
+internal sealed class FleetTls(TlsFiles files, ILogger logger, TimeProvider time, AgentMetrics metrics)
 {
     private static readonly List<SslApplicationProtocol> Protocols = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11];
 
@@ -92,8 +92,7 @@ internal sealed class FleetTls(TlsFiles files, ILogger logger, TimeProvider time
         throw new global::Grpc.Core.RpcException(new global::Grpc.Core.Status(global::Grpc.Core.StatusCode.PermissionDenied, detail));
     }
 
-    public static void Refuse(string reason, string side) =>
-        AgentMetrics.PeersRefused.Add(1, new KeyValuePair<string, object?>("reason", reason), new KeyValuePair<string, object?>("side", side));
+    private void Refuse(string reason, string side) => metrics.PeerRefused(reason, side);
 
     private static X509Certificate2? Convert(X509Certificate? certificate) => certificate switch
     {

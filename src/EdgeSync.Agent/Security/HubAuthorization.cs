@@ -1,4 +1,3 @@
-using EdgeSync.Agent.Diagnostics;
 using EdgeSync.Agent.Hosting;
 using EdgeSync.Agent.Internal;
 using EdgeSync.Agent.Sync;
@@ -39,8 +38,7 @@ internal static class HubAuthorization
             }
 
             var e = new UnauthorizedBatchException(sender.Site, violations);
-            var tags = hosted.Board.TagsFor(sender.Site);
-            AgentMetrics.BatchesUnauthorized.Add(1, [.. tags, new("rule", e.Rule)]);
+            hosted.Metrics.BatchUnauthorized(e.Rule, hosted.Board.TagsFor(sender.Site));
             Log.BatchUnauthorized(logger, hosted.Name, sender.Site, sender.Authenticated, e.Rule, violations.Count, e.Message);
             throw e;
         };

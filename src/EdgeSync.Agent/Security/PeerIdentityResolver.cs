@@ -25,7 +25,7 @@ internal static class PeerIdentityResolver
             if (http.RequestServices.GetService<AgentSecurity>()?.Tls is not null)
             {
                 // An https endpoint where a client certificate is optional (the HTTP endpoint): no anonymous sync.
-                FleetTls.Refuse(PeerCertificateCheck.NoCertificate, "server");
+                Refuse(http, PeerCertificateCheck.NoCertificate);
                 throw new RpcException(new Status(StatusCode.PermissionDenied, "sync calls need a client certificate from the fleet CA"));
             }
 
@@ -35,7 +35,7 @@ internal static class PeerIdentityResolver
         var identity = SiteCertificate.IdentityOf(certificate);
         if (identity is null)
         {
-            FleetTls.Refuse(PeerCertificateCheck.NoIdentity, "server");
+            Refuse(http, PeerCertificateCheck.NoIdentity);
             throw new RpcException(new Status(StatusCode.PermissionDenied, $"the client certificate '{certificate.Subject}' names no EdgeSync site"));
         }
 
@@ -46,11 +46,14 @@ internal static class PeerIdentityResolver
 
         if (!identity.Covers(claimedSite))
         {
-            FleetTls.Refuse(PeerCertificateCheck.SiteMismatch, "server");
+            Refuse(http, PeerCertificateCheck.SiteMismatch);
             throw new RpcException(new Status(StatusCode.PermissionDenied,
                 $"the caller claims site '{claimedSite}' but its certificate is for {identity}"));
         }
 
         return new PeerIdentity(claimedSite, identity.Cluster, Authenticated: true);
     }
+
+    private static void Refuse(Microsoft.AspNetCore.Http.HttpContext http, string reason) =>
+        http.RequestServices.GetRequiredService<Diagnostics.AgentMetrics>().PeerRefused(reason, "server");
 }

@@ -39,7 +39,7 @@ internal static class RequestAuthentication
 
         if (reason is not null)
         {
-            AgentMetrics.IngestRejected.Add(1, new KeyValuePair<string, object?>("reason", "unauthenticated"));
+            http.RequestServices.GetRequiredService<AgentMetrics>().IngestRejected("unauthenticated");
             Log.Unauthenticated(security.Logger, http.Request.Method, http.Request.Path, http.Connection.RemoteIpAddress?.ToString() ?? "?", reason);
         }
 

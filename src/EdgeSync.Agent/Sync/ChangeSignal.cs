@@ -1,6 +1,4 @@
 using System.Threading.Channels;
-using EdgeSync.Agent.Diagnostics;
-
 namespace EdgeSync.Agent.Sync;
 
 /// <summary>
@@ -8,7 +6,7 @@ namespace EdgeSync.Agent.Sync;
 /// channel of one pending signal (<see cref="BoundedChannelFullMode.DropWrite"/>): a signal that arrives while one is
 /// pending is dropped (counted in <c>edgesync_sync_signals_coalesced</c>), since the pending round will carry its changes.
 /// </summary>
-internal sealed class ChangeSignal
+internal sealed class ChangeSignal(Action? onCoalesced = null)
 {
     private static readonly BoundedChannelOptions Options = new(1)
     {
@@ -32,7 +30,7 @@ internal sealed class ChangeSignal
     /// <summary>A new subscription; dispose it to stop receiving signals.</summary>
     public Subscription Subscribe()
     {
-        var channel = Channel.CreateBounded<bool>(Options, static _ => AgentMetrics.SignalsCoalesced.Add(1));
+        var channel = Channel.CreateBounded<bool>(Options, _ => onCoalesced?.Invoke());
         lock (_gate)
         {
             _subscribers = [.. _subscribers, channel];

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using EdgeSync.Agent.Diagnostics;
 using EdgeSync.Clocks;
 
 namespace EdgeSync.Agent.Sync;
@@ -9,7 +8,7 @@ namespace EdgeSync.Agent.Sync;
 /// backlog and last-sync gauges. Backlog = Σ over origins of max(0, local seq − peer seq); sequences are dense per
 /// origin, so that is the number of changes the peer lacks (superseded ones included).
 /// </summary>
-internal sealed class PeerBoard : IDisposable
+internal sealed class PeerBoard
 {
     private readonly ConcurrentDictionary<string, PeerStatus> _peers = new(StringComparer.Ordinal);
     private readonly Func<VersionVector?> _localVector;
@@ -24,7 +23,6 @@ internal sealed class PeerBoard : IDisposable
         _time = time;
         _captureHeartbeatTicks = time.GetUtcNow().UtcTicks;
         Tags = [new("database", database), new("site", site)];
-        AgentMetrics.Register(this);
     }
 
     public string Database { get; }
@@ -87,6 +85,4 @@ internal sealed class PeerBoard : IDisposable
     public void CaptureHeartbeat() => Interlocked.Exchange(ref _captureHeartbeatTicks, _time.GetUtcNow().UtcTicks);
 
     public TimeSpan CaptureHeartbeatAge() => _time.GetUtcNow() - new DateTimeOffset(Interlocked.Read(ref _captureHeartbeatTicks), TimeSpan.Zero);
-
-    public void Dispose() => AgentMetrics.Unregister(this);
 }

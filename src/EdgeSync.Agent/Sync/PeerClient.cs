@@ -1,12 +1,9 @@
 using System.Diagnostics;
-using EdgeSync.Agent.Diagnostics;
 using EdgeSync.Agent.Hosting;
 using EdgeSync.Agent.Internal;
 using EdgeSync.Agent.Protocol.V1;
 using EdgeSync.Agent.Security;
 using EdgeSync.Clocks;
-using EdgeSync.Protocol;
-using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
@@ -24,8 +21,6 @@ namespace EdgeSync.Agent.Sync;
 /// </summary>
 internal sealed class PeerClient : IDisposable
 {
-    private static readonly BatchLimits Limits = BatchLimits.Default;
-
     private readonly HostedDatabase _hosted;
     private readonly GrpcChannel _channel;
     private readonly Protocol.V1.Sync.SyncClient _client;
@@ -118,7 +113,7 @@ internal sealed class PeerClient : IDisposable
         long pulled = 0;
         if (!local.Dominates(peerVector))
         {
-            (pulled, peerVector) = await PullAsync(peer, peerRole, peerVector, tags, cancellationToken).ConfigureAwait(false);
+            (pulled, peerVector) = await PullAsync(peer, peerRole, peerVector, cancellationToken).ConfigureAwait(false);
         }
 
         long pushed = 0;
@@ -140,41 +135,23 @@ internal sealed class PeerClient : IDisposable
             _lastMarked = Stopwatch.GetTimestamp();
         }
 
-        AgentMetrics.RoundDuration.Record(Stopwatch.GetElapsedTime(start).TotalSeconds, tags);
+        _hosted.Metrics.RoundDuration(Stopwatch.GetElapsedTime(start).TotalSeconds, tags);
         return new RoundResult(peer, pulled, pushed, IsSelf: false);
     }
 
-    private async Task<(long Rows, VersionVector PeerVector)> PullAsync(
-        string peer, AgentRole peerRole, VersionVector peerVector, KeyValuePair<string, object?>[] tags, CancellationToken cancellationToken)
+    private async Task<(long Rows, VersionVector PeerVector)> PullAsync(string peer, AgentRole peerRole, VersionVector peerVector, CancellationToken cancellationToken)
     {
         var request = new PullRequest { SiteId = _hosted.Site, Role = Wire.ToWire(_hosted.Role), Database = _hosted.Name };
         Wire.CopyTo(_hosted.Db.Vector, request.Vector);
         using var call = _client.Pull(request, deadline: Deadline(_streamTimeout), cancellationToken: cancellationToken);
-        var check = HubAuthorization.CheckFor(_hosted, PeerIdentity.Claimed(peer), _logger); // a hub pulling from a factory
-        long rows = 0;
+        var inbound = new Inbound(_hosted.Endpoint, peer, peerRole, HubAuthorization.CheckFor(_hosted, PeerIdentity.Claimed(peer), _logger), peerVector);
         await foreach (var message in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            AgentMetrics.BatchesReceived.Add(1, tags);
-            AgentMetrics.BytesReceived.Add(message.Payload.Length, tags);
-            var batch = BatchCodec.Decode(message.Payload.Span, Limits);
-            var filtered = DirectionFilter.Filter(batch, _hosted.DirectionOf, peerRole, _hosted.Role, out int withheld);
-            if (withheld > 0)
-            {
-                AgentMetrics.ChangesWithheld.Add(withheld, tags);
-            }
-
-            var result = _hosted.Db.Apply(filtered, peer, check is null ? null : _ => check(batch));
-            AgentMetrics.ChangesReceived.Add(filtered.RowCount, tags);
-            rows += filtered.RowCount;
-            Progress?.Invoke("pull", rows);
-            peerVector = peerVector.Merge(batch.SenderVector);
-            if (result.Applied > 0)
-            {
-                _hosted.Changed.Notify();
-            }
+            inbound.Receive(message.Payload.Span); // a hub pulling from a factory authorizes what it pulls
+            Progress?.Invoke("pull", inbound.Rows);
         }
 
-        return (rows, peerVector);
+        return (inbound.Rows, inbound.PeerVector);
     }
 
     private async Task<(long Rows, VersionVector PeerVector)> PushAsync(
@@ -190,7 +167,7 @@ internal sealed class PeerClient : IDisposable
         using var call = _client.Push(headers, deadline: Deadline(_streamTimeout), cancellationToken: cancellationToken);
         try
         {
-            return await PushBatchesAsync(call, peer, peerRole, peerVector, tags, cancellationToken).ConfigureAwait(false);
+            return await PushBatchesAsync(call, peer, peerRole, peerVector, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && Denied(call, e) is { } denied)
         {
@@ -200,31 +177,14 @@ internal sealed class PeerClient : IDisposable
     }
 
     private async Task<(long Rows, VersionVector PeerVector)> PushBatchesAsync(AsyncClientStreamingCall<BatchMessage, PushReply> call,
-        string peer, AgentRole peerRole, VersionVector peerVector, KeyValuePair<string, object?>[] tags, CancellationToken cancellationToken)
+        string peer, AgentRole peerRole, VersionVector peerVector, CancellationToken cancellationToken)
     {
-        long rows = 0;
-
-        // Extraction is synchronous SQLite reading one batch at a time; WriteAsync waits for the peer (HTTP/2 flow control).
-        var local = _hosted.Db.Vector;
-        var extractFrom = DirectionFilter.ExcludeOtherClusters(
-            DirectionFilter.ExcludeOwnCluster(peerVector, local, peer, _hosted.Role, peerRole), local, _hosted.Site, _hosted.Role, peerRole);
-        foreach (var batch in _hosted.Db.GetChanges(extractFrom, t => DirectionFilter.Allows(_hosted.DirectionOf(t), _hosted.Role, peerRole), cancellationToken))
+        var outbound = new Outbound(_hosted.Endpoint, peer, peerRole);
+        long rows = await outbound.SendAsync(peerVector, async (batch, token) =>
         {
-            var filtered = DirectionFilter.Filter(batch, _hosted.DirectionOf, _hosted.Role, peerRole, out int withheld);
-            if (withheld > 0)
-            {
-                AgentMetrics.ChangesWithheld.Add(withheld, tags);
-            }
-
-            var payload = BatchCodec.Encode(filtered);
-            await call.RequestStream.WriteAsync(new BatchMessage { Payload = UnsafeByteOperations.UnsafeWrap(payload), Rows = filtered.RowCount }, cancellationToken)
-                .ConfigureAwait(false);
-            rows += filtered.RowCount;
-            Progress?.Invoke("push", rows);
-            AgentMetrics.BatchesSent.Add(1, tags);
-            AgentMetrics.ChangesSent.Add(filtered.RowCount, tags);
-            AgentMetrics.BytesSent.Add(payload.Length, tags);
-        }
+            await call.RequestStream.WriteAsync(Wire.ToMessage(batch), token).ConfigureAwait(false);
+            Progress?.Invoke("push", outbound.Rows + batch.Rows);
+        }, cancellationToken).ConfigureAwait(false);
 
         await call.RequestStream.CompleteAsync().ConfigureAwait(false);
         var reply = await call.ResponseAsync.ConfigureAwait(false);
@@ -277,7 +237,7 @@ internal sealed class PeerClient : IDisposable
         _pushBackoff = _pushBackoff == TimeSpan.Zero ? first : TimeSpan.FromTicks(Math.Min(max.Ticks, _pushBackoff.Ticks * 2));
         Interlocked.Exchange(ref _pushBlockedUntil, Stopwatch.GetTimestamp() + (long)(_pushBackoff.TotalSeconds * Stopwatch.Frequency));
         string rule = denied.Trailers.GetValue(UnauthorizedBatchException.RuleTrailer) ?? "permission-denied";
-        AgentMetrics.PushesRejected.Add(1, [.. tags, new("rule", rule)]);
+        _hosted.Metrics.PushRejected(rule, tags);
         Log.PushRejected(_logger, _hosted.Name, peer, rule, _pushBackoff.TotalMilliseconds, denied.Status.Detail);
         try
         {

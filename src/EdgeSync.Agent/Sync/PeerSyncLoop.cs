@@ -1,4 +1,3 @@
-using EdgeSync.Agent.Diagnostics;
 using EdgeSync.Agent.Hosting;
 using EdgeSync.Agent.Internal;
 using Microsoft.Extensions.Logging;
@@ -46,7 +45,7 @@ internal sealed class PeerSyncLoop : IAsyncDisposable
             var e = args.Outcome.Exception!;
             string kind = SyncErrors.Kind(e);
             CountError(kind);
-            AgentMetrics.Retries.Add(1, _hosted.Board.TagsFor(_client.PeerSite ?? Url));
+            _hosted.Metrics.Retry(_hosted.Board.TagsFor(_client.PeerSite ?? Url));
             Log.Retrying(_logger, _hosted.Name, Url, kind, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds, e.Message);
             return ValueTask.CompletedTask;
         });
@@ -73,7 +72,7 @@ internal sealed class PeerSyncLoop : IAsyncDisposable
                     return;
                 }
 
-                AgentMetrics.Rounds.Add(1, new KeyValuePair<string, object?>("result", "ok"), new KeyValuePair<string, object?>("peer", result.PeerSite));
+                _hosted.Metrics.Round("ok", _hosted.Board.TagsFor(result.PeerSite));
                 Log.RoundCompleted(_logger, _hosted.Name, result.PeerSite, Url, result.Pulled, result.Pushed,
                     System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 if (_watch.IsCompleted)
@@ -93,7 +92,7 @@ internal sealed class PeerSyncLoop : IAsyncDisposable
             {
                 string kind = SyncErrors.Kind(e);
                 CountError(kind);
-                AgentMetrics.Rounds.Add(1, new KeyValuePair<string, object?>("result", "error"), new KeyValuePair<string, object?>("peer", _client.PeerSite ?? Url));
+                _hosted.Metrics.Round("error", _hosted.Board.TagsFor(_client.PeerSite ?? Url));
                 Log.RoundFailed(_logger, _hosted.Name, Url, kind, e.Message);
                 RecordState($"error: {kind}: {e.Message}");
             }
@@ -130,8 +129,7 @@ internal sealed class PeerSyncLoop : IAsyncDisposable
         }
     }
 
-    private static void CountError(string kind) =>
-        AgentMetrics.Errors.Add(1, new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("side", "client"));
+    private void CountError(string kind) => _hosted.Metrics.Error(kind, "client");
 
     private void RecordState(string state)
     {

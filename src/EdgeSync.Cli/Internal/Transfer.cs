@@ -1,6 +1,13 @@
+using EdgeSync.Agent;
+using EdgeSync.Agent.Sync;
+
 namespace EdgeSync.Cli.Internal;
 
-/// <summary>One direction of a local exchange: every change one database has that the other lacks, batch by batch.</summary>
+/// <summary>
+/// One direction of a local exchange: every change one database has that the other lacks, batch by batch, through the
+/// agent's own <see cref="Outbound"/> → <see cref="Inbound"/> path (encoded and decoded as on the wire; no table
+/// directions between two files).
+/// </summary>
 internal static class Transfer
 {
     /// <summary>
@@ -11,14 +18,15 @@ internal static class Transfer
     {
         var totals = new TransferTotals();
         from.Capture(); // everything committed before the transfer started goes with it (waits for another writer)
-        foreach (var batch in from.GetChanges(to.Vector, cancellationToken))
+        var inbound = new Inbound(new SyncEndpoint(to), from.SiteId, AgentRole.Peer);
+        new Outbound(new SyncEndpoint(from), to.SiteId, AgentRole.Peer).Send(to.Vector, batch =>
         {
-            var result = to.Apply(batch, from.SiteId);
+            var result = inbound.Receive(batch.Payload);
             totals = new TransferTotals(totals.Batches + 1, totals.Applied + result.Applied, totals.Skipped + result.Skipped,
                 totals.Conflicts + result.Conflicts);
             afterBatch?.Invoke(totals);
             cancellationToken.ThrowIfCancellationRequested();
-        }
+        }, cancellationToken);
 
         to.MarkSynced(from.SiteId);
         return totals;

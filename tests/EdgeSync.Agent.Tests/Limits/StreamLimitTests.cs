@@ -25,7 +25,7 @@ public sealed class StreamLimitTests
         using var dir = new TempDir();
         await using var agent = await TestAgent.StartAsync(dir.Db("agent"), "limit-agent",
             settings: new Dictionary<string, string?> { ["EdgeSync:MaxStreamsPerPeer"] = "3" });
-        using var refused = new MetricRecorder("edgesync_streams_refused");
+        var refused = agent.Metric("edgesync_streams_refused");
         using var channel = GrpcChannel.ForAddress(agent.Url);
         var client = new Protocol.V1.Sync.SyncClient(channel);
         var ct = TestContext.Current.CancellationToken;

@@ -47,10 +47,10 @@ public sealed class HubAuthorizationTests
     public async Task FactoryPushingARowOwnedByAnotherCluster_IsRefusedWhole_KeepsItsData_ShowsTheRule_AndOthersGoOn()
     {
         using var dir = new TempDir();
-        using var refused = new MetricRecorder("edgesync_batches_unauthorized");
-        using var rejected = new MetricRecorder("edgesync_pushes_rejected");
         await using var hq = await StartAsync(dir, "hq", "hq/hub", role: AgentRole.Hub);
         await using var f1 = await StartAsync(dir, "f1", "f1/edge-0", hub: hq.Url);
+        var refused = hq.Metric("edgesync_batches_unauthorized");
+        var rejected = f1.Metric("edgesync_pushes_rejected");
         await using var f2 = await StartAsync(dir, "f2", "f2/edge-0", hub: hq.Url);
 
         AppDb.Exec(f1.DbPath, "INSERT INTO assets(id, cluster_id, name) VALUES ('a1', 'f1', 'press')");
@@ -131,8 +131,8 @@ public sealed class HubAuthorizationTests
     public async Task MisconfiguredFactoryWritingADownTable_IsRefusedWithDownTable()
     {
         using var dir = new TempDir();
-        using var refused = new MetricRecorder("edgesync_batches_unauthorized");
         await using var hq = await StartAsync(dir, "hq", "hq/hub", role: AgentRole.Hub);
+        var refused = hq.Metric("edgesync_batches_unauthorized");
         await using var f1 = await StartAsync(dir, "f1", "f1/edge-0", hub: hq.Url, settingsDirection: "both"); // the hub says down
 
         AppDb.Exec(f1.DbPath, "INSERT INTO settings(key, value) VALUES ('max_temp', '9000')");
@@ -188,14 +188,13 @@ public sealed class HubAuthorizationTests
     public async Task HubPullingFromAFactory_RefusesWhatTheFactoryMayNotWrite_AndTakesOnlyItsOwnClustersChanges()
     {
         using var dir = new TempDir();
-        using var refused = new MetricRecorder("edgesync_batches_unauthorized");
-
         // Here the hub pulls: the factory does not know the hub, the hub lists the factory as a peer.
         await using var f1 = await StartAsync(dir, "f1", "f1/edge-0", role: AgentRole.Factory);
         var hqPath = dir.Db("hq");
         AppDb.Create(hqPath);
         AppDb.Exec(hqPath, Assets);
         await using var hq = await TestAgent.StartAsync(hqPath, "hq/hub", peers: [f1.Url], role: AgentRole.Hub, settings: Settings());
+        var refused = hq.Metric("edgesync_batches_unauthorized");
 
         AppDb.Exec(f1.DbPath, "INSERT INTO assets(id, cluster_id, name) VALUES ('a1', 'f1', 'press')");
         await Eventually.TrueAsync(() => Name(hq, "a1") == "press", "the hub pulls f1's own row");

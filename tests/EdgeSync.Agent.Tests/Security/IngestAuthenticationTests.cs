@@ -26,9 +26,9 @@ public sealed class IngestAuthenticationTests
     public async Task Ingest_WithoutOrWithAWrongToken_Is401WithProblemDetailsAndAChallenge_WithTheToken_IsAccepted()
     {
         using var dir = new TempDir();
-        using var rejected = new MetricRecorder("edgesync_ingest_rejected");
         var logs = new LogCollector();
         await using var a = await TestAgent.StartAsync(dir.Db("a"), "auth-token", settings: TokenSettings(dir), logs: logs);
+        var rejected = a.Metric("edgesync_ingest_rejected");
         var ct = TestContext.Current.CancellationToken;
 
         using var missing = await a.Http.PostAsync("/v1/tables/items/rows", Json(Row), ct);

@@ -31,9 +31,9 @@ public sealed class MutualTlsTests
         using var dir = new TempDir();
         using var fleet = new TestCertificates();
         using var rogue = new TestCertificates("rogue CA");
-        using var refused = new MetricRecorder("edgesync_peers_refused");
         var logs = new LogCollector();
         await using var a = await TestAgent.StartAsync(dir.Db("a"), "f1/a", settings: fleet.Issue("f1/a").Settings(), listen: Https, logs: logs);
+        var refused = a.Metric("edgesync_peers_refused");
 
         // The rogue site trusts the fleet CA (so it would accept a's server certificate) but presents its own CA's certificate.
         await using var b = await TestAgent.StartAsync(dir.Db("b"), "f9/b", peers: [a.Url],
@@ -52,9 +52,9 @@ public sealed class MutualTlsTests
     {
         using var dir = new TempDir();
         using var fleet = new TestCertificates();
-        using var refused = new MetricRecorder("edgesync_peers_refused");
         var logs = new LogCollector();
         await using var a = await TestAgent.StartAsync(dir.Db("a"), "f1/a", settings: fleet.Issue("f1/a").Settings(), listen: Https, logs: logs);
+        var refused = a.Metric("edgesync_peers_refused");
         using var channel = TlsClients.Channel(a.Url, clientCertificate: null, fleet.Authority);
         var client = new Protocol.V1.Sync.SyncClient(channel);
 
@@ -73,9 +73,9 @@ public sealed class MutualTlsTests
     {
         using var dir = new TempDir();
         using var fleet = new TestCertificates();
-        using var refused = new MetricRecorder("edgesync_peers_refused");
         var logs = new LogCollector();
         await using var a = await TestAgent.StartAsync(dir.Db("a"), "f1/a", settings: fleet.Issue("f1/a").Settings(), listen: Https, logs: logs);
+        var refused = a.Metric("edgesync_peers_refused");
         using var expired = Support.ExpiredCertificate.Create(fleet.Authority, "f1/b");
         using var channel = TlsClients.Channel(a.Url, expired, fleet.Authority);
         var client = new Protocol.V1.Sync.SyncClient(channel);
@@ -92,8 +92,8 @@ public sealed class MutualTlsTests
     {
         using var dir = new TempDir();
         using var fleet = new TestCertificates();
-        using var refused = new MetricRecorder("edgesync_peers_refused");
         await using var a = await TestAgent.StartAsync(dir.Db("a"), "f1/a", settings: fleet.Issue("f1/a").Settings(), listen: Https);
+        var refused = a.Metric("edgesync_peers_refused");
         using var cert = fleet.Issue("f1/b").Load();
         using var channel = TlsClients.Channel(a.Url, cert, fleet.Authority);
         var client = new Protocol.V1.Sync.SyncClient(channel);
@@ -120,12 +120,12 @@ public sealed class MutualTlsTests
         using var dir = new TempDir();
         using var fleet = new TestCertificates();
         using var rogue = new TestCertificates("rogue CA");
-        using var refused = new MetricRecorder("edgesync_peers_refused");
         var logs = new LogCollector();
         await using var server = await TestAgent.StartAsync(dir.Db("a"), "f9/a", settings: rogue.Issue("f9/a", caFile: fleet.CaFile).Settings(), listen: Https);
         AppDb.Exec(server.DbPath, "INSERT INTO items(id, name) VALUES ('rogue', 'x')");
         await using var b = await TestAgent.StartAsync(dir.Db("b"), "f1/b", peers: [server.Url], settings: fleet.Issue("f1/b").Settings(),
-            listen: Https, logs: logs);
+            listen: Https, logs: logs, record: ["edgesync_peers_refused"]);
+        var refused = b.Metric("edgesync_peers_refused"); // b refuses the server from its first round on
 
         await Eventually.TrueAsync(() => logs.Has(2801, "(untrusted)") && refused.SumTags("reason=untrusted,side=client") >= 1,
             "b logs and counts the refused server", diagnostics: () => logs.Dump() + "\n" + refused.Dump());

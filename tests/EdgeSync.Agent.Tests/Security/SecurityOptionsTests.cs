@@ -1,6 +1,7 @@
 using EdgeSync.Agent.Configuration;
 using EdgeSync.Agent.Security;
 using EdgeSync.Agent.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace EdgeSync.Agent.Tests.Security;
@@ -82,17 +83,19 @@ public sealed class SecurityOptionsTests
     {
         using var fleet = new TestCertificates();
         var files = fleet.Issue("f1/a");
-        using var refused = new MetricRecorder("edgesync_peers_refused");
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        using var refused = new MetricRecorder(meters, "edgesync_peers_refused");
         var time = TimeProvider.System;
         var logger = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         var tls = new FleetTls(new TlsFiles(new AgentTlsOptions { CertificateFile = files.Certificate, KeyFile = files.Key, CaFile = files.Ca }, logger, time),
-            logger, time);
+            logger, time, new EdgeSync.Agent.Diagnostics.AgentMetrics(meters));
 
         tls.ServerIdentity("https://hub:5000", new CertificateIdentity("f1", null), "f1/sqlite-edge-2~3");
         var e = Assert.Throws<global::Grpc.Core.RpcException>(() => tls.ServerIdentity("https://hub:5000", new CertificateIdentity("f1", null), "hq/sqlite-edge-0"));
 
         Assert.Equal(global::Grpc.Core.StatusCode.PermissionDenied, e.StatusCode);
         Assert.Contains("says it is site 'hq/sqlite-edge-0' but its certificate is for cluster f1", e.Status.Detail, StringComparison.Ordinal);
-        Assert.True(refused.SumTags("reason=site_mismatch,side=client") >= 1, refused.Dump());
+        Assert.Equal(1, refused.SumTags("reason=site_mismatch,side=client"));
     }
 }

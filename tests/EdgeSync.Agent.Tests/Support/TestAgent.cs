@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using EdgeSync.Agent.Hosting;
+using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeSync.Agent.Tests.Support;
@@ -11,8 +13,11 @@ public sealed class TestAgent : IAsyncDisposable
 {
     private WebApplication? _app;
 
-    private TestAgent(string path, string site, WebApplication app, AgentAddresses addresses)
+    private readonly Dictionary<string, MetricRecorder> _recorders;
+
+    private TestAgent(string path, string site, WebApplication app, AgentAddresses addresses, Dictionary<string, MetricRecorder> recorders)
     {
+        _recorders = recorders;
         DbPath = path;
         Site = site;
         _app = app;
@@ -38,6 +43,20 @@ public sealed class TestAgent : IAsyncDisposable
 
     public SyncDatabase Db => Hosted.Db;
 
+    /// <summary>
+    /// This agent's counter <paramref name="instrument"/>: recorded from the start when it was named in
+    /// <c>StartAsync(record: …)</c>, else from now on. Disposed with the agent.
+    /// </summary>
+    public MetricRecorder Metric(string instrument)
+    {
+        if (!_recorders.TryGetValue(instrument, out var recorder))
+        {
+            _recorders[instrument] = recorder = new MetricRecorder(_app!.Services.GetRequiredService<IMeterFactory>(), instrument);
+        }
+
+        return recorder;
+    }
+
     /// <summary>Default table configuration of the tests: readings append/up, settings lww/down, items lww/both.</summary>
     public static Dictionary<string, string?> DefaultSettings() => new()
     {
@@ -59,7 +78,8 @@ public sealed class TestAgent : IAsyncDisposable
 
     public static async Task<TestAgent> StartAsync(
         string path, string site, IReadOnlyList<string>? peers = null, string? hub = null, AgentRole? role = null,
-        IDictionary<string, string?>? settings = null, string? listen = null, string? httpListen = null, LogCollector? logs = null)
+        IDictionary<string, string?>? settings = null, string? listen = null, string? httpListen = null, LogCollector? logs = null,
+        IReadOnlyList<string>? record = null)
     {
         AppDb.Create(path);
         var all = DefaultSettings();
@@ -85,8 +105,10 @@ public sealed class TestAgent : IAsyncDisposable
         }
 
         var app = AgentHost.Build(builder);
+        var meters = app.Services.GetRequiredService<IMeterFactory>();
+        var recorders = (record ?? []).ToDictionary(i => i, i => new MetricRecorder(meters, i), StringComparer.Ordinal);
         await app.StartAsync(TestContext.Current.CancellationToken);
-        return new TestAgent(path, site, app, AgentHost.Addresses(app));
+        return new TestAgent(path, site, app, AgentHost.Addresses(app), recorders);
     }
 
     /// <summary>A URL nothing listens on (a dead peer).</summary>
@@ -105,6 +127,11 @@ public sealed class TestAgent : IAsyncDisposable
         {
             _app = null;
             await app.StopAsync(CancellationToken.None);
+            foreach (var recorder in _recorders.Values)
+            {
+                recorder.Dispose();
+            }
+
             await app.DisposeAsync();
         }
     }

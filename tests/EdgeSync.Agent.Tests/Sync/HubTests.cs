@@ -8,10 +8,9 @@ public sealed class HubTests
     public async Task HubAndTwoFactories_RelayReachesEveryone_WithoutEcho_AndDirectionsHold()
     {
         using var dir = new TempDir();
-        using var received = new MetricRecorder("edgesync_changes_received");
         await using var hq = await TestAgent.StartAsync(dir.Db("hq"), "hub-hq", role: AgentRole.Hub);
-        await using var f1 = await TestAgent.StartAsync(dir.Db("f1"), "hub-f1", hub: hq.Url);
-        await using var f2 = await TestAgent.StartAsync(dir.Db("f2"), "hub-f2", hub: hq.Url);
+        await using var f1 = await TestAgent.StartAsync(dir.Db("f1"), "hub-f1", hub: hq.Url, record: ["edgesync_changes_received"]);
+        await using var f2 = await TestAgent.StartAsync(dir.Db("f2"), "hub-f2", hub: hq.Url, record: ["edgesync_changes_received"]);
 
         // items: both ways. readings: up (factory → hub). settings: down (hub → factories).
         for (int i = 0; i < 5; i++)
@@ -51,8 +50,8 @@ public sealed class HubTests
         // Relay keeps origins: f2 holds all of f1's changes as f1's, and f1 received only f2's 3 items and hq's 3
         // settings — none of its own 56 changes came back (no echo).
         Assert.Equal(f1.Db.Vector[f1.Site], f2.Db.Vector[f1.Site]);
-        Assert.Equal(6, received.Sum(f1.Site));
-        Assert.Equal(8, received.Sum(f2.Site));
+        Assert.Equal(6, f1.Metric("edgesync_changes_received").Sum(f1.Site));
+        Assert.Equal(8, f2.Metric("edgesync_changes_received").Sum(f2.Site));
     }
 
     [Fact]

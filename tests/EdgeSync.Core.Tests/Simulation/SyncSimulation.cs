@@ -1,6 +1,7 @@
 using System.Text;
 using EdgeSync.Clocks;
-using EdgeSync.Protocol;
+using EdgeSync.Agent;
+using EdgeSync.Agent.Sync;
 using EdgeSync.Tests.Support;
 
 namespace EdgeSync.Tests.Simulation;
@@ -69,10 +70,8 @@ internal sealed class SyncSimulation : IDisposable
             source.Db.Capture();
         }
 
-        foreach (var batch in source.Db.GetChanges(_replicas[to].Db.Vector, TestContext.Current.CancellationToken))
-        {
-            _network.Add((to, from, BatchCodec.Encode(batch)));
-        }
+        new Outbound(new SyncEndpoint(source.Db), _replicas[to].Site, AgentRole.Peer)
+            .Send(_replicas[to].Db.Vector, batch => _network.Add((to, from, batch.Payload)), TestContext.Current.CancellationToken);
 
         _trace.Append($"extract {from}->{to}; ");
     }
@@ -96,7 +95,7 @@ internal sealed class SyncSimulation : IDisposable
 
         var target = _replicas[to];
         var before = target.Db.Vector;
-        target.Db.Apply(BatchCodec.Decode(bytes), _replicas[from].Site);
+        new Inbound(new SyncEndpoint(target.Db), _replicas[from].Site, AgentRole.Peer).Receive(bytes);
         var after = target.Db.Vector;
         Assert.True(after.Dominates(before), $"seed {_seed}: version vector went backwards on {target.Site}: {before} -> {after}");
         _trace.Append($"apply {from}->{to}; ");

@@ -1,5 +1,6 @@
+using EdgeSync.Agent;
+using EdgeSync.Agent.Sync;
 using EdgeSync.Clocks;
-using EdgeSync.Protocol;
 using EdgeSync.Schema;
 using Microsoft.Data.Sqlite;
 
@@ -90,11 +91,12 @@ public sealed class Replica : IDisposable
     {
         from.Db.Capture();
         int batches = 0;
-        foreach (var batch in from.Db.GetChanges(Db.Vector, TestContext.Current.CancellationToken))
+        var inbound = new Inbound(new SyncEndpoint(Db), from.Site, AgentRole.Peer);
+        new Outbound(new SyncEndpoint(from.Db), Site, AgentRole.Peer).Send(Db.Vector, batch =>
         {
-            Db.Apply(BatchCodec.Decode(BatchCodec.Encode(batch)), from.Site);
+            inbound.Receive(batch.Payload);
             batches++;
-        }
+        }, TestContext.Current.CancellationToken);
 
         return batches;
     }

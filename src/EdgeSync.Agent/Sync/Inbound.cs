@@ -1,0 +1,48 @@
+using EdgeSync.Apply;
+using EdgeSync.Clocks;
+using EdgeSync.Protocol;
+
+namespace EdgeSync.Agent.Sync;
+
+/// <summary>
+/// The one receiving path for a stream of batches from <paramref name="peer"/>, whoever carries the bytes: decode under
+/// the endpoint's limits, drop the tables whose direction keeps them from this replica, authorize (a hub checks a
+/// factory's batch as sent, under the writer lock), apply atomically, count, and signal when the replica changed.
+/// Every batch is its own transaction, so a cut stream loses at most the batch in flight.
+/// </summary>
+internal sealed class Inbound(
+    SyncEndpoint local, string peer, AgentRole peerRole, Action<ChangeBatch>? authorize = null, VersionVector? peerVector = null)
+{
+    /// <summary>Rows received so far (after the direction filter).</summary>
+    public long Rows { get; private set; }
+
+    /// <summary>What the peer is known to hold: the vector given at the start (e.g. the handshake's), merged with every batch's sender vector.</summary>
+    public VersionVector PeerVector { get; private set; } = peerVector ?? VersionVector.Empty;
+
+    /// <summary>Decodes, filters, authorizes and applies one encoded batch. Throws with nothing of it applied.</summary>
+    public ApplyResult Receive(ReadOnlySpan<byte> payload)
+    {
+        var metrics = local.Metrics;
+        var tags = local.TagsFor(peer);
+        metrics?.BatchReceived(payload.Length, tags);
+
+        var batch = BatchCodec.Decode(payload, local.Limits);
+        var filtered = local.Filter(batch, peerRole, local.Role, out int withheld);
+        if (withheld > 0)
+        {
+            metrics?.ChangesWithheld(withheld, tags);
+        }
+
+        var result = local.Db.Apply(filtered, peer, authorize is null ? null : _ => authorize(batch));
+        metrics?.ChangesReceived(filtered.RowCount, tags);
+
+        Rows += filtered.RowCount;
+        PeerVector = PeerVector.Merge(batch.SenderVector);
+        if (result.Applied > 0)
+        {
+            local.Changed?.Notify();
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,65 @@
+using EdgeSync.Clocks;
+using EdgeSync.Protocol;
+
+namespace EdgeSync.Agent.Sync;
+
+/// <summary>
+/// The one sending path, whoever carries the bytes (a gRPC pull reply or push, the CLI's file sync, a simulated
+/// network): extract every change <paramref name="peer"/> lacks past its vector, batch by batch, without what the
+/// table directions and cluster rules keep from it (<see cref="DirectionFilter"/>), encode, hand each batch to the
+/// caller's writer and count it once written. SQLite is synchronous: batches are extracted on the calling thread,
+/// one at a time, so an awaited writer (HTTP/2 flow control) paces extraction.
+/// </summary>
+internal sealed class Outbound(SyncEndpoint local, string peer, AgentRole peerRole)
+{
+    /// <summary>Rows handed to the writer so far.</summary>
+    public long Rows { get; private set; }
+
+    /// <summary>Sends through an asynchronous writer; returns the rows sent.</summary>
+    public async Task<long> SendAsync(VersionVector peerVector, Func<OutboundBatch, CancellationToken, ValueTask> write, CancellationToken cancellationToken)
+    {
+        foreach (var batch in Extract(peerVector, cancellationToken))
+        {
+            await write(batch, cancellationToken).ConfigureAwait(false);
+            Sent(batch);
+        }
+
+        return Rows;
+    }
+
+    /// <summary>Sends through a synchronous writer (in-process exchanges); returns the rows sent.</summary>
+    public long Send(VersionVector peerVector, Action<OutboundBatch> write, CancellationToken cancellationToken)
+    {
+        foreach (var batch in Extract(peerVector, cancellationToken))
+        {
+            write(batch);
+            Sent(batch);
+        }
+
+        return Rows;
+    }
+
+    private IEnumerable<OutboundBatch> Extract(VersionVector peerVector, CancellationToken cancellationToken)
+    {
+        var vector = local.Db.Vector;
+        var extractFrom = DirectionFilter.ExcludeOtherClusters(
+            DirectionFilter.ExcludeOwnCluster(peerVector, vector, peer, local.Role, peerRole), vector, local.Site, local.Role, peerRole);
+        Func<string, bool>? tables = local.DirectionOf is { } directionOf ? t => DirectionFilter.Allows(directionOf(t), local.Role, peerRole) : null;
+        foreach (var batch in local.Db.GetChanges(extractFrom, tables, cancellationToken))
+        {
+            var filtered = local.Filter(batch, local.Role, peerRole, out int withheld);
+            if (withheld > 0)
+            {
+                local.Metrics?.ChangesWithheld(withheld, local.TagsFor(peer));
+            }
+
+            yield return new OutboundBatch(BatchCodec.Encode(filtered), filtered.RowCount);
+        }
+    }
+
+    private void Sent(OutboundBatch batch)
+    {
+        Rows += batch.Rows;
+        local.Metrics?.BatchSent(batch.Rows, batch.Payload.Length, local.TagsFor(peer));
+    }
+}

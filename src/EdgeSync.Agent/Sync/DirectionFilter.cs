@@ -84,17 +84,7 @@ internal static class DirectionFilter
             return receiver;
         }
 
-        var cluster = ClusterOf(receiverSite);
-        var result = receiver;
-        foreach (var (site, seq) in sender)
-        {
-            if (string.Equals(ClusterOf(site), cluster, StringComparison.Ordinal))
-            {
-                result = result.With(site, seq);
-            }
-        }
-
-        return result;
+        return RaiseTo(receiver, sender, ClusterOf(receiverSite), inCluster: true);
     }
 
     /// <summary>
@@ -109,11 +99,19 @@ internal static class DirectionFilter
             return receiver;
         }
 
-        var cluster = ClusterOf(senderSite);
+        return RaiseTo(receiver, sender, ClusterOf(senderSite), inCluster: false);
+    }
+
+    /// <summary>
+    /// <paramref name="receiver"/> with every origin of <paramref name="sender"/> that is (<paramref name="inCluster"/>)
+    /// or is not in <paramref name="cluster"/> raised to the sender's sequence: those origins are not extracted.
+    /// </summary>
+    private static Clocks.VersionVector RaiseTo(Clocks.VersionVector receiver, Clocks.VersionVector sender, string cluster, bool inCluster)
+    {
         var result = receiver;
         foreach (var (site, seq) in sender)
         {
-            if (!string.Equals(ClusterOf(site), cluster, StringComparison.Ordinal))
+            if (string.Equals(ClusterOf(site), cluster, StringComparison.Ordinal) == inCluster)
             {
                 result = result.With(site, seq);
             }

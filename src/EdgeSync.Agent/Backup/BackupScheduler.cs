@@ -26,7 +26,7 @@ internal sealed class BackupScheduler(DatabaseRegistry registry, IOptions<AgentO
 
         foreach (var db in registry.All)
         {
-            AgentMetrics.LastBackup[db.Board] = db.Db.LastBackupAt is { } at ? at.ToUnixTimeMilliseconds() / 1000.0 : 0;
+            AgentMetrics.LastBackup[db.Board] = db.Db.Status.LastBackupAt is { } at ? at.ToUnixTimeMilliseconds() / 1000.0 : 0;
         }
 
         var o = options.Value;

@@ -20,7 +20,7 @@ internal static class Transfer
             cancellationToken.ThrowIfCancellationRequested();
         }
 
-        to.MarkSynced(from.SiteId);
+        to.Status.MarkSynced(from.SiteId);
         return totals;
     }
 }

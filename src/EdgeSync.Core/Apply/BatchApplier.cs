@@ -409,19 +409,7 @@ internal sealed class BatchApplier
 
     private void RecordPeer(string peer, ChangeBatch batch)
     {
-        long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         PeerVectors.Raise(_store.Db, peer, batch.SenderVector);
-        using var cs = Sql.Prepare(_store.Db,
-            "INSERT INTO cluster_sync(sync_id, cluster_id, table_name, last_sync_time, sync_state) VALUES ($id, $c, $t, $now, 'ok') "
-            + "ON CONFLICT(sync_id) DO UPDATE SET last_sync_time = excluded.last_sync_time, sync_state = 'ok'",
-            "$id", "$c", "$t", "$now");
-        cs.Set(1, peer);
-        cs.Set(3, now);
-        foreach (var t in batch.Tables)
-        {
-            cs.Set(0, $"{peer}/{t.Table}");
-            cs.Set(2, t.Table);
-            cs.ExecuteNonQuery();
-        }
+        SyncStatusView.MarkSynced(_store.Db, peer, batch.Tables.Select(t => t.Table), _time.GetUtcNow().ToUnixTimeMilliseconds());
     }
 }

@@ -49,7 +49,7 @@ public sealed class AppendPolicyTests : IDisposable
         b.PullFrom(a);
         Assert.Equal(4L, b.Scalar("SELECT count(*) FROM readings"));
         Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
-        Assert.Empty(b.Db.GetConflicts());
+        Assert.Empty(b.Db.Status.GetConflicts());
     }
 
     [Fact]

@@ -156,7 +156,7 @@ public sealed class ApplySemanticsTests : IDisposable
         a.PullFrom(b);
         Assert.Equal(0L, a.Scalar("SELECT count(*) FROM settings"));
         Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
-        var audit = a.Db.GetConflicts().Concat(b.Db.GetConflicts()).ToList();
+        var audit = a.Db.Status.GetConflicts().Concat(b.Db.Status.GetConflicts()).ToList();
         Assert.Contains(audit, c => c.Rule == "delete-wins" && c.Table == "settings" && c.Key == "'k'" && c.WinnerSite == "b" && c.LoserSite == "a");
     }
 
@@ -194,11 +194,11 @@ public sealed class ApplySemanticsTests : IDisposable
         Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
         Assert.Equal("from-b", a.Scalar("SELECT value FROM settings WHERE key = 'k'"));
         Assert.Equal("b", a.Scalar("SELECT owner FROM settings WHERE key = 'k'"));
-        var onA = Assert.Single(a.Db.GetConflicts());
+        var onA = Assert.Single(a.Db.Status.GetConflicts());
         Assert.Equal(("value", "lww", "from-b", "from-a", "b", "a"), (onA.Column, onA.Rule, onA.WinnerValue, onA.LoserValue, onA.WinnerSite, onA.LoserSite));
         Assert.True(onA.WinnerHlc > onA.LoserHlc);
         // The losing write met the winner on a; b only ever received the merged state, so nothing lost there.
-        Assert.Empty(b.Db.GetConflicts());
+        Assert.Empty(b.Db.Status.GetConflicts());
     }
 
     [Fact]
@@ -211,7 +211,7 @@ public sealed class ApplySemanticsTests : IDisposable
         b.Exec("UPDATE settings SET value = 'v1' WHERE key = 'k'");
         a.PullFrom(b);
         Assert.Equal("v1", a.Scalar("SELECT value FROM settings WHERE key = 'k'"));
-        Assert.Empty(a.Db.GetConflicts());
+        Assert.Empty(a.Db.Status.GetConflicts());
     }
 
     [Fact]
@@ -229,8 +229,8 @@ public sealed class ApplySemanticsTests : IDisposable
         Assert.Equal(["a/settings", "a", "settings"], rows[1][..3]);
         Assert.All(rows, r => Assert.True((long)r[3]! >= before));
         Assert.All(rows, r => Assert.Equal("ok", r[4]));
-        b.Db.SetSyncState("a", "settings", "error: peer unreachable");
-        Assert.Equal("error: peer unreachable", b.Db.GetSyncStatus().Single(s => s.Table == "settings").State);
+        b.Db.Status.SetSyncState("a", "settings", "error: peer unreachable");
+        Assert.Equal("error: peer unreachable", b.Db.Status.GetSyncStatus().Single(s => s.Table == "settings").State);
     }
 
     [Fact]
@@ -239,8 +239,8 @@ public sealed class ApplySemanticsTests : IDisposable
         using var a = New("a");
         using var b = New("b");
         Assert.Equal(0, b.PullFrom(a));
-        b.Db.MarkSynced("a");
-        var rows = b.Db.GetSyncStatus();
+        b.Db.Status.MarkSynced("a");
+        var rows = b.Db.Status.GetSyncStatus();
         Assert.Equal(["a/counters", "a/items", "a/readings", "a/settings"], rows.Select(r => r.SyncId));
         Assert.All(rows, r => Assert.True(r.LastSyncTime > 0 && r.State == "ok"));
     }
@@ -253,17 +253,17 @@ public sealed class ApplySemanticsTests : IDisposable
         a.Exec("INSERT INTO settings VALUES ('k1', 'v', 'a', 1)");
         b.PullFrom(a);
         a.Db.RecordPeerVector("b", b.Db.Vector);
-        Assert.Equal(0, Assert.Single(a.Db.GetPeerBacklogs()).Backlog);
+        Assert.Equal(0, Assert.Single(a.Db.Status.GetPeerBacklogs()).Backlog);
         a.Exec("INSERT INTO settings VALUES ('k2', 'v', 'a', 1), ('k3', 'v', 'a', 1)");
         a.Exec("UPDATE settings SET value = 'w' WHERE key = 'k1'");
         a.Db.Capture();
         Thread.Sleep(20);
-        var behind = Assert.Single(a.Db.GetPeerBacklogs());
+        var behind = Assert.Single(a.Db.Status.GetPeerBacklogs());
         Assert.Equal(("b", 3L), (behind.Peer, behind.Backlog));
         Assert.True(behind.OldestUnsentAge >= TimeSpan.FromMilliseconds(15), $"lag {behind.OldestUnsentAge}");
         b.PullFrom(a);
         a.Db.RecordPeerVector("b", b.Db.Vector);
-        Assert.Equal(TimeSpan.Zero, Assert.Single(a.Db.GetPeerBacklogs()).OldestUnsentAge);
+        Assert.Equal(TimeSpan.Zero, Assert.Single(a.Db.Status.GetPeerBacklogs()).OldestUnsentAge);
     }
 
     [Fact]

@@ -142,8 +142,8 @@ public sealed class InsertRunTests : IDisposable
         Assert.Equal(viaRows.Rows("SELECT * FROM readings ORDER BY id").Select(r => string.Join(",", r)),
             viaRuns.Rows("SELECT * FROM readings ORDER BY id").Select(r => string.Join(",", r)));
         Assert.Equal("mine", viaRuns.Scalar("SELECT device FROM readings WHERE id = 299"));
-        Assert.Equal(viaRows.Db.GetConflicts().Select(c => (c.Table, c.Key, c.Rule, c.WinnerSite, c.LoserSite)),
-            viaRuns.Db.GetConflicts().Select(c => (c.Table, c.Key, c.Rule, c.WinnerSite, c.LoserSite)));
+        Assert.Equal(viaRows.Db.Status.GetConflicts().Select(c => (c.Table, c.Key, c.Rule, c.WinnerSite, c.LoserSite)),
+            viaRuns.Db.Status.GetConflicts().Select(c => (c.Table, c.Key, c.Rule, c.WinnerSite, c.LoserSite)));
         Assert.Equal(viaRows.Db.Vector["a"], viaRuns.Db.Vector["a"]);
 
         // And both converge with the origin once it has their rows too.
@@ -166,7 +166,7 @@ public sealed class InsertRunTests : IDisposable
         Assert.Equal(10, result.Applied);
         Assert.Equal(10, result.Skipped);
         Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
-        Assert.Empty(b.Db.GetConflicts());
+        Assert.Empty(b.Db.Status.GetConflicts());
     }
 
     [Fact]

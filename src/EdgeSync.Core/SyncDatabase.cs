@@ -66,7 +66,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         try
         {
             store = SyncStore.Open(csb.ToString(), options.SiteId, options.Time);
-            Sql.Exec(store.Db, $"PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds}");
+            store.SetBusyTimeout(options.BusyTimeout);
         }
         catch (SqliteException e)
         {
@@ -120,7 +120,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     /// local inserts. Idempotent for the same policy. Refuses tables sync cannot carry with a
     /// <see cref="SchemaException"/> that says why and what to do.
     /// </summary>
-    public TableInfo EnableTable(string table, TablePolicy policy)
+    public TableInfo EnableTable(string table, TablePolicy policy, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(table);
         lock (_gate)
@@ -132,7 +132,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
                     $"table '{table}' is already synced with policy '{existing.Info.Policy.ToName()}'; changing the policy of a synced table is not supported");
             }
 
-            _store.Begin();
+            _store.Begin(cancellationToken);
             try
             {
                 var shape = SchemaReader.Read(_store.Db, table);
@@ -187,7 +187,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             ReincarnateIfPeerIsAhead(peerVector);
         }
 
-        CaptureAndAudit(wait: false); // what another writer holds the lock over follows in the next round
+        CaptureAndAudit(wait: false, cancellationToken); // what another writer holds the lock over follows in the next round
         using var connection = new SqliteConnection(_readConnectionString);
         connection.Open();
         var extractor = new ChangeExtractor(connection, _options.MaxBatchRows, _options.MaxBatchBytes, tableFilter);
@@ -203,14 +203,15 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     /// Applies a peer's batch atomically (rows, vector, conflict audit, <c>cluster_sync</c>). Idempotent and
     /// commutative. Throws <see cref="InvalidBatchException"/> or <see cref="SyncStateException"/> with nothing applied.
     /// </summary>
-    public ApplyResult Apply(ChangeBatch batch, string? fromPeer = null) => Apply(batch, fromPeer, check: null);
+    public ApplyResult Apply(ChangeBatch batch, string? fromPeer = null, CancellationToken cancellationToken = default) =>
+        Apply(batch, fromPeer, check: null, cancellationToken);
 
     /// <summary>
-    /// Applies a peer's batch like <see cref="Apply(ChangeBatch, string?)"/>, after running <paramref name="check"/> on
+    /// Applies a peer's batch like <see cref="Apply(ChangeBatch, string?, CancellationToken)"/>, after running <paramref name="check"/> on
     /// it under the writer lock, so nothing can change the rows the check reads (<see cref="ReadRowState"/>) before the
     /// batch is applied. An exception from the check refuses the batch with nothing of it applied.
     /// </summary>
-    public ApplyResult Apply(ChangeBatch batch, string? fromPeer, Action<ChangeBatch>? check)
+    public ApplyResult Apply(ChangeBatch batch, string? fromPeer, Action<ChangeBatch>? check, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
         string peer = fromPeer ?? batch.Sender;
@@ -221,7 +222,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             try
             {
                 ReincarnateIfPeerIsAhead(batch.SenderVector);
-                var result = new BatchApplier(_store, _options.Time, _options.MaxClockDrift).Apply(batch, peer);
+                var result = new BatchApplier(_store, _options.Time, _options.MaxClockDrift).Apply(batch, peer, cancellationToken);
                 EdgeSyncMetrics.BatchesApplied.Add(1);
                 EdgeSyncMetrics.ChangesApplied.Add(result.Applied);
                 EdgeSyncMetrics.ChangesSkipped.Add(result.Skipped);
@@ -276,6 +277,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         _store.Begin();
         try
         {
+            Sealer.Seal(_store); // what was written under the old id is clocked before it is re-stamped
             Reincarnation.Run(_store);
             _store.Commit();
         }
@@ -292,12 +294,12 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     /// Drops log entries and tombstones every known peer already has. <paramref name="requiredPeers"/> lists peers
     /// that must be waited for even if they never reported a vector (configured but not yet seen).
     /// </summary>
-    public CompactionResult Compact(IReadOnlyCollection<string>? requiredPeers = null)
+    public CompactionResult Compact(IReadOnlyCollection<string>? requiredPeers = null, CancellationToken cancellationToken = default)
     {
         lock (_gate)
         {
             ThrowIfDisposed();
-            var result = Compactor.Compact(_store, requiredPeers ?? []);
+            var result = Compactor.Compact(_store, requiredPeers ?? [], cancellationToken);
             EdgeSyncMetrics.Compacted.Add(result.LogEntries + result.Tombstones);
             if (result.LogEntries + result.Tombstones > 0)
             {
@@ -311,7 +313,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     /// <summary>
     /// This replica's current sync state of one row of a synced table (values and clocks in the order of
     /// <see cref="Schema.TableInfo.Columns"/>, or a tombstone), or null when the row was never seen here.
-    /// Meant for checks passed to <see cref="Apply(Protocol.ChangeBatch, string?, Action{Protocol.ChangeBatch}?)"/>.
+    /// Meant for checks passed to <see cref="Apply(Protocol.ChangeBatch, string?, Action{Protocol.ChangeBatch}?, CancellationToken)"/>.
     /// </summary>
     public RowState? ReadRowState(string table, object?[] key)
     {

@@ -163,7 +163,7 @@ internal sealed class PeerClient : IDisposable
                 AgentMetrics.ChangesWithheld.Add(withheld, tags);
             }
 
-            var result = _hosted.Db.Apply(filtered, peer, check is null ? null : _ => check(batch));
+            var result = _hosted.Db.Apply(filtered, peer, check is null ? null : _ => check(batch), cancellationToken);
             AgentMetrics.ChangesReceived.Add(filtered.RowCount, tags);
             rows += filtered.RowCount;
             Progress?.Invoke("pull", rows);

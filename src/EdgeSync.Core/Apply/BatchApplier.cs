@@ -29,7 +29,7 @@ internal sealed class BatchApplier
         _maxClockDrift = maxClockDrift;
     }
 
-    public ApplyResult Apply(ChangeBatch batch, string peer)
+    public ApplyResult Apply(ChangeBatch batch, string peer, CancellationToken cancellationToken)
     {
         var plans = BatchValidator.Validate(batch, name => _store.FindTable(name)?.Info,
                 _store.Floor.Select(f => KeyValuePair.Create(_store.Sites.NameOf(f.Key), f.Value)), _time.GetUtcNow(), _maxClockDrift)
@@ -38,7 +38,7 @@ internal sealed class BatchApplier
 
         try
         {
-            _store.Begin();
+            _store.Begin(cancellationToken);
             Sealer.Seal(_store);
             Sql.Exec(_store.Db, "INSERT OR IGNORE INTO _edgesync_ctx(k) VALUES (1)");
             var result = ApplyRows(batch, plans);

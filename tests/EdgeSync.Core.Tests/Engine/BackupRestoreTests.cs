@@ -104,7 +104,7 @@ public sealed class BackupRestoreTests : IDisposable
         using var fresh = new Replica(_dir.File("a-new.db"), "a");
         fresh.Exec("INSERT INTO settings VALUES ('k3', 'written after the loss', 'a', 1)");
         fresh.Exec("INSERT INTO readings VALUES (3, 'd', 3, 3.0)");
-        fresh.Db.Capture();
+        fresh.Db.Capture(TestContext.Current.CancellationToken);
         Assert.True(fresh.Db.Vector["a"] <= b.Db.Vector["a"]); // its sequence numbers collide with ones b holds
 
         b.PullFrom(fresh);   // b's vector shows a's lost changes: the fresh database continues as a~2 before extracting

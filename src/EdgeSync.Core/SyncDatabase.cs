@@ -178,7 +178,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     /// <paramref name="tableFilter"/> is false are not read at all; the batches' ranges still cover them, so the peer's
     /// vector passes them. Use it only for changes the peer must never hold (table directions).
     /// </summary>
-    public IEnumerable<ChangeBatch> GetChanges(VersionVector peerVector, Func<string, bool>? tableFilter, CancellationToken cancellationToken = default)
+    public IEnumerable<ChangeBatch> GetChanges(VersionVector peerVector, Func<string, bool>? tableFilter, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(peerVector);
         lock (_gate)
@@ -202,16 +202,12 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     /// <summary>
     /// Applies a peer's batch atomically (rows, vector, conflict audit, <c>cluster_sync</c>). Idempotent and
     /// commutative. Throws <see cref="InvalidBatchException"/> or <see cref="SyncStateException"/> with nothing applied.
+    /// When given, <paramref name="check"/> runs on the batch under the writer lock first, so nothing can change the rows
+    /// it reads (<see cref="ReadRowState"/>) before the batch is applied; an exception from it refuses the batch with
+    /// nothing of it applied. Waits for another writer's lock up to <see cref="SyncDatabaseOptions.BusyTimeout"/>, and
+    /// stops waiting when <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
-    public ApplyResult Apply(ChangeBatch batch, string? fromPeer = null, CancellationToken cancellationToken = default) =>
-        Apply(batch, fromPeer, check: null, cancellationToken);
-
-    /// <summary>
-    /// Applies a peer's batch like <see cref="Apply(ChangeBatch, string?, CancellationToken)"/>, after running <paramref name="check"/> on
-    /// it under the writer lock, so nothing can change the rows the check reads (<see cref="ReadRowState"/>) before the
-    /// batch is applied. An exception from the check refuses the batch with nothing of it applied.
-    /// </summary>
-    public ApplyResult Apply(ChangeBatch batch, string? fromPeer, Action<ChangeBatch>? check, CancellationToken cancellationToken = default)
+    public ApplyResult Apply(ChangeBatch batch, string? fromPeer = null, Action<ChangeBatch>? check = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
         string peer = fromPeer ?? batch.Sender;
@@ -313,7 +309,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     /// <summary>
     /// This replica's current sync state of one row of a synced table (values and clocks in the order of
     /// <see cref="Schema.TableInfo.Columns"/>, or a tombstone), or null when the row was never seen here.
-    /// Meant for checks passed to <see cref="Apply(Protocol.ChangeBatch, string?, Action{Protocol.ChangeBatch}?, CancellationToken)"/>.
+    /// Meant for checks passed to <see cref="Apply"/>.
     /// </summary>
     public RowState? ReadRowState(string table, object?[] key)
     {

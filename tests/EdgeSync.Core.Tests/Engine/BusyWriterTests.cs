@@ -42,7 +42,7 @@ public sealed class BusyWriterTests : IDisposable
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"extraction waited {clock.Elapsed.TotalSeconds:0.0} s for the other writer");
         foreach (var batch in batches)
         {
-            b.Db.Apply(batch, "a", TestContext.Current.CancellationToken);
+            b.Db.Apply(batch, "a", cancellationToken: TestContext.Current.CancellationToken);
         }
 
         Assert.Equal(1L, b.Scalar("SELECT count(*) FROM readings"));
@@ -108,7 +108,7 @@ public sealed class BusyWriterTests : IDisposable
         using var writer = HoldWriteLock(b.Path);
         using var cts = new CancellationTokenSource();
 
-        var apply = Task.Run(() => b.Db.Apply(batch, "a", cts.Token), TestContext.Current.CancellationToken);
+        var apply = Task.Run(() => b.Db.Apply(batch, "a", cancellationToken: cts.Token), cancellationToken: TestContext.Current.CancellationToken);
         await Task.Delay(200, TestContext.Current.CancellationToken);
         Assert.False(apply.IsCompleted);
         await cts.CancelAsync();
@@ -124,7 +124,7 @@ public sealed class BusyWriterTests : IDisposable
 
         Assert.Equal(0L, b.Scalar("SELECT count(*) FROM settings"));
         Assert.Equal(0L, b.Db.Vector["a"]);
-        b.Db.Apply(batch, "a", TestContext.Current.CancellationToken);
+        b.Db.Apply(batch, "a", cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal("v", b.Scalar("SELECT value FROM settings WHERE key = 'k'"));
     }
 }

@@ -69,7 +69,7 @@ public sealed class CompactionTests : IDisposable
         a.Db.RecordPeerVector("b", b.Db.Vector);
         a.Db.Compact(cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(0, Tombstones(a));
-        var e = Assert.Throws<SyncStateException>(() => a.Db.Apply(old.Single(), "b", TestContext.Current.CancellationToken));
+        var e = Assert.Throws<SyncStateException>(() => a.Db.Apply(old.Single(), "b", cancellationToken: TestContext.Current.CancellationToken));
         Assert.Equal(ErrorCode.StaleBatch, e.Code);
         Assert.Equal(0L, a.Scalar("SELECT count(*) FROM settings"));
     }

@@ -134,8 +134,8 @@ public sealed class InsertRunTests : IDisposable
         foreach (var batch in a.Db.GetChanges(viaRuns.Db.Vector, TestContext.Current.CancellationToken))
         {
             Assert.NotEmpty(batch.Tables.SelectMany(t => t.Runs));
-            viaRuns.Db.Apply(BatchCodec.Decode(BatchCodec.Encode(batch)), "a", TestContext.Current.CancellationToken);
-            viaRows.Db.Apply(BatchCodec.Decode(BatchCodec.Encode(AsRowStates(batch))), "a", TestContext.Current.CancellationToken);
+            viaRuns.Db.Apply(BatchCodec.Decode(BatchCodec.Encode(batch)), "a", cancellationToken: TestContext.Current.CancellationToken);
+            viaRows.Db.Apply(BatchCodec.Decode(BatchCodec.Encode(AsRowStates(batch))), "a", cancellationToken: TestContext.Current.CancellationToken);
         }
 
         Assert.Equal(301L, viaRuns.Scalar("SELECT count(*) FROM readings"));
@@ -162,7 +162,7 @@ public sealed class InsertRunTests : IDisposable
         InsertReadings(a, 11, 20);
         a.Db.Capture(TestContext.Current.CancellationToken);
         var late = Assert.Single(a.Db.GetChanges(VersionVector.Empty, TestContext.Current.CancellationToken)); // all 20 rows again
-        var result = b.Db.Apply(BatchCodec.Decode(BatchCodec.Encode(late)), "a", TestContext.Current.CancellationToken);
+        var result = b.Db.Apply(BatchCodec.Decode(BatchCodec.Encode(late)), "a", cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(10, result.Applied);
         Assert.Equal(10, result.Skipped);
         Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
@@ -199,7 +199,7 @@ public sealed class InsertRunTests : IDisposable
         var run = new InsertRun("a", future, 1, [1], 1, columns);
         var batch = new ChangeBatch("a", VersionVector.From([new("a", 1)]), [new OriginRange("a", 0, 1)],
             [new TableChangeSet("readings", ["id", "device", "ts", "value"], ["id"], [], [run])]);
-        var e = Assert.Throws<InvalidBatchException>(() => b.Db.Apply(batch, "a", TestContext.Current.CancellationToken));
+        var e = Assert.Throws<InvalidBatchException>(() => b.Db.Apply(batch, "a", cancellationToken: TestContext.Current.CancellationToken));
         Assert.Contains("ahead of this replica's clock", e.Message, StringComparison.Ordinal);
         Assert.Equal(0L, b.Scalar("SELECT count(*) FROM readings"));
         Assert.Equal(0L, b.Db.Vector["a"]);
@@ -214,7 +214,7 @@ public sealed class InsertRunTests : IDisposable
         var run = new InsertRun("a", Hlc.From(1, 0), 1, [1], 1, [column]);
         var batch = new ChangeBatch("a", VersionVector.Empty, [],
             [new TableChangeSet("readings", ["id", "device", "ts", "value"], ["id"], [], [run])]);
-        Assert.Throws<InvalidBatchException>(() => b.Db.Apply(batch, "a", TestContext.Current.CancellationToken));
+        Assert.Throws<InvalidBatchException>(() => b.Db.Apply(batch, "a", cancellationToken: TestContext.Current.CancellationToken));
         Assert.Equal(0L, b.Scalar("SELECT count(*) FROM readings"));
     }
 
@@ -245,7 +245,7 @@ public sealed class InsertRunTests : IDisposable
         var run = new InsertRun("a", Hlc.From(1_700_000_000_000, 0), 1, [1, 2, 3], 3, columns);
         var batch = new ChangeBatch("a", VersionVector.From([new("a", 3)]), [new OriginRange("a", 0, 3)],
             [new TableChangeSet("readings", ["id", "device", "ts", "value"], ["id"], [], [run])]);
-        var e = Assert.Throws<InvalidBatchException>(() => b.Db.Apply(BatchCodec.Decode(BatchCodec.Encode(batch)), "a", TestContext.Current.CancellationToken));
+        var e = Assert.Throws<InvalidBatchException>(() => b.Db.Apply(BatchCodec.Decode(BatchCodec.Encode(batch)), "a", cancellationToken: TestContext.Current.CancellationToken));
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
         Assert.Equal(0L, b.Scalar("SELECT count(*) FROM readings"));
         Assert.Equal(0L, b.Db.Vector["a"]);

@@ -37,7 +37,7 @@ public static class PeerSync
             ? new FleetTls(new TlsFiles(tls, NullLogger.Instance, TimeProvider.System), NullLogger.Instance, TimeProvider.System, metrics)
             : null;
         using var hosted = HostedDatabase.Open(databasePath, options, NullLoggerFactory.Instance, TimeProvider.System, metrics);
-        hosted.Db.Capture(); // a one-off round sends everything committed before it started (waits for another writer)
+        hosted.Db.Capture(cancellationToken); // a one-off round sends everything committed before it started (waits for another writer)
         using var client = new PeerClient(hosted, peerUrl, fleet) { Progress = progress };
         RoundResult round;
         try

@@ -2,6 +2,7 @@ using EdgeSync.Capture;
 using EdgeSync.Diagnostics;
 using EdgeSync.Errors;
 using EdgeSync.Internal;
+using EdgeSync.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace EdgeSync;
@@ -12,18 +13,20 @@ public sealed partial class SyncDatabase
     /// <summary>
     /// Seals every change written since the last capture, by this or any other process, into clocked changes that
     /// peers can pull. Cheap when nothing changed. Apply and extraction do not require it first (apply seals
-    /// itself; extraction sees what was sealed).
+    /// itself; extraction sees what was sealed). While another connection holds the write lock it waits, up to
+    /// <see cref="SyncDatabaseOptions.BusyTimeout"/> (then <see cref="StorageException"/>); cancelling
+    /// <paramref name="cancellationToken"/> ends the wait at once with <see cref="OperationCanceledException"/>.
     /// </summary>
-    public CaptureResult Capture() => CaptureAndAudit(wait: true);
+    public CaptureResult Capture(CancellationToken cancellationToken = default) => CaptureAndAudit(wait: true, cancellationToken);
 
-    private CaptureResult CaptureAndAudit(bool wait)
+    private CaptureResult CaptureAndAudit(bool wait, CancellationToken cancellationToken)
     {
-        var result = CaptureCore(wait);
+        var result = CaptureCore(wait, cancellationToken);
         var now = _options.Time.GetUtcNow();
         if (now - _lastAudit >= _options.AppendAuditInterval)
         {
             _lastAudit = now;
-            int late = AuditAppendTables();
+            int late = AuditAppendTables(cancellationToken);
             result = new CaptureResult(result.Changes + late, result.RangeRows);
         }
 
@@ -36,22 +39,19 @@ public sealed partial class SyncDatabase
     /// is already sealed go on while an application holds the write lock; otherwise returns at once (no changes)
     /// when the lock is busy.
     /// </summary>
-    private CaptureResult CaptureCore(bool wait)
+    private CaptureResult CaptureCore(bool wait, CancellationToken cancellationToken)
     {
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         for (int attempt = 0; ; attempt++)
         {
-            bool blocking = System.Diagnostics.Stopwatch.GetElapsedTime(start) >= _options.BusyTimeout;
+            cancellationToken.ThrowIfCancellationRequested();
+            bool last = System.Diagnostics.Stopwatch.GetElapsedTime(start) >= _options.BusyTimeout;
             lock (_gate)
             {
                 ThrowIfDisposed();
                 try
                 {
-                    if (blocking)
-                    {
-                        _store.Begin(); // waited long enough: SQLite's busy handler, and its timeout error
-                    }
-                    else if (!_store.TryBegin((int)_options.BusyTimeout.TotalMilliseconds))
+                    if (!_store.TryBegin(throwIfBusy: wait && last)) // waited long enough: SQLite's busy error
                     {
                         if (!wait)
                         {
@@ -86,20 +86,17 @@ public sealed partial class SyncDatabase
             }
 
         busy:
-            // The pauses of SQLite's own busy handler: an application writing without pause is slowed as little as
-            // before, and meanwhile this database's lock stays free for extraction and apply.
-            Thread.Sleep(BusyPausesMs[Math.Min(attempt, BusyPausesMs.Length - 1)]);
+            // Meanwhile this database's lock stays free for extraction and apply.
+            SyncStore.PauseWhileBusy(attempt, cancellationToken);
         }
     }
-
-    private static readonly int[] BusyPausesMs = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
 
     /// <summary>
     /// Finds rows of <c>append</c> tables that capture did not account for (inserted below rows already captured) and
     /// captures them. Runs from <see cref="Capture"/> every <see cref="SyncDatabaseOptions.AppendAuditInterval"/>;
     /// costs one <c>count(*)</c> per append table on a read snapshot when nothing was missed. Returns the rows found.
     /// </summary>
-    public int AuditAppendTables()
+    internal int AuditAppendTables(CancellationToken cancellationToken = default)
     {
         List<int> suspects;
         using (var reader = OpenReader())
@@ -115,7 +112,7 @@ public sealed partial class SyncDatabase
         lock (_gate)
         {
             ThrowIfDisposed();
-            _store.Begin();
+            _store.Begin(cancellationToken);
             try
             {
                 Sealer.Seal(_store);

@@ -41,6 +41,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         _readConnectionString = readConnectionString;
         _metrics = options.Metrics ?? new EdgeSyncMetrics();
         _name = System.IO.Path.GetFileNameWithoutExtension(path);
+        Status = new SyncStatusView(OpenReader, WithWriter, options.Time);
     }
 
     /// <summary>The database file.</summary>
@@ -48,6 +49,12 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
 
     /// <summary>This replica's site id.</summary>
     public string SiteId => _store.SiteId;
+
+    /// <summary>
+    /// What this database records about its exchanges with peers: last sync per peer and table, refusals, backlogs,
+    /// the conflict audit and the last backup.
+    /// </summary>
+    public SyncStatusView Status { get; }
 
     /// <summary>Opens (and on first use initialises) EdgeSync metadata in the SQLite database at <paramref name="path"/>.</summary>
     public static SyncDatabase Open(string path, SyncDatabaseOptions? options = null)
@@ -63,7 +70,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         try
         {
             store = SyncStore.Open(csb.ToString(), options.SiteId, options.Time);
-            Sql.Exec(store.Db, $"PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds}");
+            store.SetBusyTimeout(options.BusyTimeout);
         }
         catch (SqliteException e)
         {
@@ -84,18 +91,6 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     {
         ThrowIfDisposed();
         return DatabaseBackup.Create(Path, destinationPath, progress, _options.Time, cancellationToken);
-    }
-
-    /// <summary>When the last successful backup of this database was taken, if ever.</summary>
-    public DateTimeOffset? LastBackupAt
-    {
-        get
-        {
-            using var c = OpenReader();
-            return Sql.Scalar(c, "SELECT value FROM _edgesync_meta WHERE key = 'last_backup_ms'") is long ms
-                ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
-                : null;
-        }
     }
 
     /// <summary>The highest sequence held per origin site (this site included).</summary>
@@ -129,7 +124,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     /// local inserts. Idempotent for the same policy. Refuses tables sync cannot carry with a
     /// <see cref="SchemaException"/> that says why and what to do.
     /// </summary>
-    public TableInfo EnableTable(string table, TablePolicy policy)
+    public TableInfo EnableTable(string table, TablePolicy policy, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(table);
         lock (_gate)
@@ -141,7 +136,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
                     $"table '{table}' is already synced with policy '{existing.Info.Policy.ToName()}'; changing the policy of a synced table is not supported");
             }
 
-            _store.Begin();
+            _store.Begin(cancellationToken);
             try
             {
                 var shape = SchemaReader.Read(_store.Db, table);
@@ -187,7 +182,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     /// <paramref name="tableFilter"/> is false are not read at all; the batches' ranges still cover them, so the peer's
     /// vector passes them. Use it only for changes the peer must never hold (table directions).
     /// </summary>
-    public IEnumerable<ChangeBatch> GetChanges(VersionVector peerVector, Func<string, bool>? tableFilter, CancellationToken cancellationToken = default)
+    public IEnumerable<ChangeBatch> GetChanges(VersionVector peerVector, Func<string, bool>? tableFilter, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(peerVector);
         lock (_gate)
@@ -196,7 +191,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             ReincarnateIfPeerIsAhead(peerVector);
         }
 
-        CaptureAndAudit(wait: false); // what another writer holds the lock over follows in the next round
+        CaptureAndAudit(wait: false, cancellationToken); // what another writer holds the lock over follows in the next round
         using var connection = new SqliteConnection(_readConnectionString);
         connection.Open();
         var extractor = new ChangeExtractor(connection, _options.MaxBatchRows, _options.MaxBatchBytes, tableFilter);
@@ -211,15 +206,12 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     /// <summary>
     /// Applies a peer's batch atomically (rows, vector, conflict audit, <c>cluster_sync</c>). Idempotent and
     /// commutative. Throws <see cref="InvalidBatchException"/> or <see cref="SyncStateException"/> with nothing applied.
+    /// When given, <paramref name="check"/> runs on the batch under the writer lock first, so nothing can change the rows
+    /// it reads (<see cref="ReadRowState"/>) before the batch is applied; an exception from it refuses the batch with
+    /// nothing of it applied. Waits for another writer's lock up to <see cref="SyncDatabaseOptions.BusyTimeout"/>, and
+    /// stops waiting when <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
-    public ApplyResult Apply(ChangeBatch batch, string? fromPeer = null) => Apply(batch, fromPeer, check: null);
-
-    /// <summary>
-    /// Applies a peer's batch like <see cref="Apply(ChangeBatch, string?)"/>, after running <paramref name="check"/> on
-    /// it under the writer lock, so nothing can change the rows the check reads (<see cref="ReadRowState"/>) before the
-    /// batch is applied. An exception from the check refuses the batch with nothing of it applied.
-    /// </summary>
-    public ApplyResult Apply(ChangeBatch batch, string? fromPeer, Action<ChangeBatch>? check)
+    public ApplyResult Apply(ChangeBatch batch, string? fromPeer = null, Action<ChangeBatch>? check = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
         string peer = fromPeer ?? batch.Sender;
@@ -230,7 +222,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             try
             {
                 ReincarnateIfPeerIsAhead(batch.SenderVector);
-                var result = new BatchApplier(_store, _options.Time, _options.MaxClockDrift).Apply(batch, peer);
+                var result = new BatchApplier(_store, _options.Time, _options.MaxClockDrift).Apply(batch, peer, cancellationToken);
                 _metrics.Applied(_name, result);
 
                 Log.BatchApplied(_options.Logger, peer, result.Applied, result.Skipped, result.Conflicts);
@@ -279,6 +271,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         _store.Begin();
         try
         {
+            Sealer.Seal(_store); // what was written under the old id is clocked before it is re-stamped
             Reincarnation.Run(_store);
             _store.Commit();
         }
@@ -295,12 +288,12 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     /// Drops log entries and tombstones every known peer already has. <paramref name="requiredPeers"/> lists peers
     /// that must be waited for even if they never reported a vector (configured but not yet seen).
     /// </summary>
-    public CompactionResult Compact(IReadOnlyCollection<string>? requiredPeers = null)
+    public CompactionResult Compact(IReadOnlyCollection<string>? requiredPeers = null, CancellationToken cancellationToken = default)
     {
         lock (_gate)
         {
             ThrowIfDisposed();
-            var result = Compactor.Compact(_store, requiredPeers ?? []);
+            var result = Compactor.Compact(_store, requiredPeers ?? [], cancellationToken);
             _metrics.Compacted(_name, result.LogEntries + result.Tombstones);
             if (result.LogEntries + result.Tombstones > 0)
             {
@@ -312,115 +305,25 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     }
 
     /// <summary>
-    /// Records in <c>cluster_sync</c> that an exchange with <paramref name="peer"/> completed now (every batch it had
-    /// was applied, possibly none): every synced table gets the current time and state <c>ok</c>.
+    /// This replica's current sync state of one row of a synced table (values and clocks in the order of
+    /// <see cref="Schema.TableInfo.Columns"/>, or a tombstone), or null when the row was never seen here.
+    /// Meant for checks passed to <see cref="Apply"/>.
     /// </summary>
-    public void MarkSynced(string peer)
+    public RowState? ReadRowState(string table, object?[] key)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(peer);
+        ArgumentException.ThrowIfNullOrWhiteSpace(table);
+        ArgumentNullException.ThrowIfNull(key);
         lock (_gate)
         {
             ThrowIfDisposed();
-            long now = _options.Time.GetUtcNow().ToUnixTimeMilliseconds();
-            foreach (var t in _store.Tables)
+            var t = _store.FindTable(table);
+            if (t is null || key.Length != t.Info.PrimaryKey.Count || key.Any(k => k is null))
             {
-                Sql.Scalar(_store.Db,
-                    "INSERT INTO cluster_sync(sync_id, cluster_id, table_name, last_sync_time, sync_state) VALUES ($id, $p, $t, $now, 'ok') "
-                    + "ON CONFLICT(sync_id) DO UPDATE SET last_sync_time = excluded.last_sync_time, sync_state = 'ok'",
-                    ("$id", $"{peer}/{t.Info.Name}"), ("$p", peer), ("$t", t.Info.Name), ("$now", now));
-            }
-        }
-    }
-
-    /// <summary>Sets <c>cluster_sync.sync_state</c> for a peer and table (for example to the last error).</summary>
-    public void SetSyncState(string peer, string table, string state)
-    {
-        lock (_gate)
-        {
-            ThrowIfDisposed();
-            Sql.Scalar(_store.Db,
-                "INSERT INTO cluster_sync(sync_id, cluster_id, table_name, last_sync_time, sync_state) VALUES ($id, $p, $t, NULL, $s) "
-                + "ON CONFLICT(sync_id) DO UPDATE SET sync_state = excluded.sync_state",
-                ("$id", $"{peer}/{table}"), ("$p", peer), ("$t", table), ("$s", state));
-        }
-    }
-
-    /// <summary>The conflict audit, newest first.</summary>
-    public IReadOnlyList<ConflictRecord> GetConflicts(int limit = 1000, string? table = null)
-    {
-        using var c = OpenReader();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT id, at_ms, table_name, pk, column_name, rule, winner_value, winner_hlc, winner_site, loser_value, loser_hlc, loser_site "
-            + "FROM _edgesync_conflicts WHERE $t IS NULL OR table_name = $t ORDER BY id DESC LIMIT $n";
-        cmd.Parameters.AddWithValue("$t", (object?)table ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$n", limit);
-        using var r = cmd.ExecuteReader();
-        var list = new List<ConflictRecord>();
-        while (r.Read())
-        {
-            list.Add(new ConflictRecord(r.GetInt64(0), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(1)), r.GetString(2), r.GetString(3),
-                r.IsDBNull(4) ? null : r.GetString(4), r.GetString(5), r.IsDBNull(6) ? null : r.GetValue(6), new Hlc(r.GetInt64(7)),
-                r.GetString(8), r.IsDBNull(9) ? null : r.GetValue(9), new Hlc(r.GetInt64(10)), r.GetString(11)));
-        }
-
-        return list;
-    }
-
-    /// <summary>The <c>cluster_sync</c> table: last sync per peer and table.</summary>
-    public IReadOnlyList<SyncStatusEntry> GetSyncStatus()
-    {
-        using var c = OpenReader();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT sync_id, cluster_id, table_name, coalesce(last_sync_time, 0), coalesce(sync_state, '') FROM cluster_sync ORDER BY sync_id";
-        using var r = cmd.ExecuteReader();
-        var list = new List<SyncStatusEntry>();
-        while (r.Read())
-        {
-            list.Add(new SyncStatusEntry(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetString(4)));
-        }
-
-        return list;
-    }
-
-    /// <summary>
-    /// For every peer that reported a vector: how many changes it lacks and how old the oldest of them is
-    /// (replication lag), computed from <c>_edgesync_peers</c> and the change log.
-    /// </summary>
-    public IReadOnlyList<PeerBacklog> GetPeerBacklogs()
-    {
-        var mine = Vector;
-        long now = _options.Time.GetUtcNow().ToUnixTimeMilliseconds();
-        using var c = OpenReader();
-        var peers = PeerVectors.Load(c);
-        using var oldest = Sql.Prepare(c,
-            "SELECT l.hlc FROM _edgesync_log l JOIN _edgesync_sites s ON s.idx = l.site WHERE s.site = $s AND l.seq + max(l.span, 1) - 1 > $q ORDER BY l.seq LIMIT 1",
-            "$s", "$q");
-        var list = new List<PeerBacklog>();
-        foreach (var (peer, theirs) in peers.OrderBy(p => p.Key, StringComparer.Ordinal))
-        {
-            long backlog = 0;
-            long oldestMs = long.MaxValue;
-            foreach (var (site, seq) in mine)
-            {
-                if (seq <= theirs[site] || site == peer)
-                {
-                    continue;
-                }
-
-                backlog += seq - theirs[site];
-                oldest.Set(0, site);
-                oldest.Set(1, theirs[site]);
-                if (oldest.ExecuteScalar() is long hlc)
-                {
-                    oldestMs = Math.Min(oldestMs, new Hlc(hlc).Milliseconds);
-                }
+                return null;
             }
 
-            var age = oldestMs == long.MaxValue ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Max(0, now - oldestMs));
-            list.Add(new PeerBacklog(peer, backlog, age));
+            return t.LoadState(key, t.StoredKey(key));
         }
-
-        return list;
     }
 
     /// <summary>
@@ -465,6 +368,15 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         var c = new SqliteConnection(_readConnectionString);
         c.Open();
         return c;
+    }
+
+    private void WithWriter(Action<SyncStore> action)
+    {
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            action(_store);
+        }
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);

@@ -23,7 +23,7 @@ public sealed record SyncDatabaseOptions
 
     /// <summary>
     /// How often <see cref="SyncDatabase.Capture"/> checks append tables for rows inserted below rows already
-    /// captured (see <see cref="SyncDatabase.AuditAppendTables"/>). Such rows sync up to this much later.
+    /// captured (the append audit). Such rows sync up to this much later.
     /// </summary>
     public TimeSpan AppendAuditInterval { get; init; } = TimeSpan.FromSeconds(10);
 

@@ -85,7 +85,7 @@ public sealed class StateTracker
             }
         }
 
-        foreach (var c in db.GetConflicts(int.MaxValue))
+        foreach (var c in db.Status.GetConflicts(int.MaxValue))
         {
             if (!final.TryGetValue(c.Table + ":" + c.Key, out var f))
             {

@@ -25,7 +25,7 @@ internal sealed class BackupScheduler(DatabaseRegistry registry, IOptions<AgentO
 
         foreach (var db in registry.All)
         {
-            registry.Metrics.LastBackup(db.Board, db.Db.LastBackupAt is { } at ? at.ToUnixTimeMilliseconds() / 1000.0 : 0);
+            registry.Metrics.LastBackup(db.Board, db.Db.Status.LastBackupAt is { } at ? at.ToUnixTimeMilliseconds() / 1000.0 : 0);
         }
 
         var o = options.Value;

@@ -10,7 +10,7 @@ namespace EdgeSync.Agent.Security;
 
 /// <summary>
 /// Where a hub applies a batch from a factory (its <c>Push</c> handler, and its own pulls from a factory), the check
-/// passed to <see cref="SyncDatabase.Apply(ChangeBatch, string?, Action{ChangeBatch}?)"/>: runs
+/// passed to <see cref="SyncDatabase.Apply(ChangeBatch, string?, Action{ChangeBatch}?, CancellationToken)"/>: runs
 /// <see cref="BatchAuthorizer"/> under the writer lock against the hub's current rows, and on any violation counts,
 /// logs and throws <see cref="UnauthorizedBatchException"/>, so nothing of the batch is applied.
 /// </summary>

@@ -15,7 +15,7 @@ namespace EdgeSync.Agent.Sync;
 /// The client side of the protocol for one database and one peer URL: a round is a handshake, a pull (each batch
 /// applied as it arrives, so a cut stream loses at most the batch in flight) and a push; either stream is skipped
 /// when the vectors say there is nothing to send. A push the peer refuses under an authorization rule
-/// (<c>PERMISSION_DENIED</c>) is recorded in the database (<see cref="SyncDatabase.RecordRejection"/>, shown by
+/// (<c>PERMISSION_DENIED</c>) is recorded in the database (<see cref="Storage.SyncStatusView.RecordRejection"/>, shown by
 /// <c>edgesync status</c>) and not tried again before an exponential backoff has passed, while pulls go on; local data
 /// is kept as it is. The record is cleared once the peer holds everything this replica would push.
 /// </summary>
@@ -131,7 +131,7 @@ internal sealed class PeerClient : IDisposable
         _hosted.Board.Observe(peer, peerVector, success: true);
         if (pulled + pushed > 0 || Stopwatch.GetElapsedTime(_lastMarked) >= TimeSpan.FromSeconds(1))
         {
-            _hosted.Db.MarkSynced(peer); // cluster_sync: last successful exchange, at most once a second when idle
+            _hosted.Db.Status.MarkSynced(peer); // cluster_sync: last successful exchange, at most once a second when idle
             _lastMarked = Stopwatch.GetTimestamp();
         }
 
@@ -241,7 +241,7 @@ internal sealed class PeerClient : IDisposable
         Log.PushRejected(_logger, _hosted.Name, peer, rule, _pushBackoff.TotalMilliseconds, denied.Status.Detail);
         try
         {
-            _hosted.Db.RecordRejection(peer, rule, denied.Status.Detail);
+            _hosted.Db.Status.RecordRejection(peer, rule, denied.Status.Detail);
             _rejected = true;
         }
         catch (Exception e) when (e is ObjectDisposedException or EdgeSync.Errors.EdgeSyncException or Microsoft.Data.Sqlite.SqliteException)
@@ -259,10 +259,10 @@ internal sealed class PeerClient : IDisposable
             return;
         }
 
-        _rejected ??= _hosted.Db.GetRejections().Any(r => r.Peer == peer);
+        _rejected ??= _hosted.Db.Status.GetRejections().Any(r => r.Peer == peer);
         if (_rejected == true)
         {
-            _hosted.Db.ClearRejection(peer);
+            _hosted.Db.Status.ClearRejection(peer);
             Log.PushRejectionCleared(_logger, _hosted.Name, peer);
         }
 

@@ -138,7 +138,7 @@ internal sealed class PeerSyncLoop : IAsyncDisposable
             string peer = _client.PeerSite ?? Url;
             foreach (var table in _hosted.Db.Tables)
             {
-                _hosted.Db.SetSyncState(peer, table.Name, state);
+                _hosted.Db.Status.SetSyncState(peer, table.Name, state);
             }
         }
         catch (Exception e) when (e is ObjectDisposedException or EdgeSync.Errors.EdgeSyncException or Microsoft.Data.Sqlite.SqliteException)

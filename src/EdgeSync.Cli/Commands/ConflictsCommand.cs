@@ -26,7 +26,7 @@ internal static class ConflictsCommand
     private static int Run(CliContext context, string path, string? table, int limit, bool json)
     {
         using var db = Databases.OpenInitialised(path);
-        var conflicts = db.GetConflicts(limit, table);
+        var conflicts = db.Status.GetConflicts(limit, table);
         if (json)
         {
             JsonOutput.Write(context.Out, w => WriteJson(w, conflicts));

@@ -30,7 +30,7 @@ internal static class StatusCommand
         using var db = Databases.OpenInitialised(path);
         var vector = db.Vector;
         var tables = db.Tables.OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
-        var peers = db.GetSyncStatus();
+        var peers = db.Status.GetSyncStatus();
         if (json)
         {
             JsonOutput.Write(context.Out, w => WriteJson(w, db, vector, tables, peers));
@@ -42,7 +42,7 @@ internal static class StatusCommand
         output.WriteLine($"site      {db.SiteId}");
         output.WriteLine($"vector    {(vector.Count == 0 ? "(empty)" : string.Join("  ", vector.Select(e => $"{e.Key}:{Format.N(e.Value)}")))}");
         output.WriteLine($"tables    {(tables.Count == 0 ? "(none)" : string.Join(", ", tables.Select(t => $"{t.Name} ({t.Policy.ToName()}, {t.Mode.ToName()})")))}");
-        var rejections = db.GetRejections();
+        var rejections = db.Status.GetRejections();
         if (rejections.Count > 0)
         {
             output.WriteLine("rejected  (a peer refused this replica's changes; they stay here, and the push is retried until it is accepted)");
@@ -61,7 +61,7 @@ internal static class StatusCommand
         var rows = new List<string[]> { PeerHeader };
         rows.AddRange(peers.Select(p => new[] { p.ClusterId, p.Table, p.LastSyncTime > 0 ? Format.Iso(p.LastSyncTime) : "never", p.State }));
         Format.Table(output, "  ", rows);
-        var backlogs = db.GetPeerBacklogs();
+        var backlogs = db.Status.GetPeerBacklogs();
         if (backlogs.Count > 0)
         {
             output.WriteLine("backlog (what each peer lacks, from the vector it last reported)");
@@ -133,7 +133,7 @@ internal static class StatusCommand
 
         w.WriteEndArray();
         w.WriteStartArray("backlog");
-        foreach (var b in db.GetPeerBacklogs())
+        foreach (var b in db.Status.GetPeerBacklogs())
         {
             w.WriteStartObject();
             w.WriteString("peer", b.Peer);
@@ -144,7 +144,7 @@ internal static class StatusCommand
 
         w.WriteEndArray();
         w.WriteStartArray("rejections");
-        foreach (var r in db.GetRejections())
+        foreach (var r in db.Status.GetRejections())
         {
             w.WriteStartObject();
             w.WriteString("peer", r.Peer);

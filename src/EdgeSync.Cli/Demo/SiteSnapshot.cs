@@ -4,7 +4,7 @@ namespace EdgeSync.Cli.Demo;
 /// <param name="Site">The site.</param>
 /// <param name="Checksum">The engine's canonical checksum over the synced tables (<see cref="SyncDatabase.Checksum"/>).</param>
 /// <param name="Rows">Telemetry rows held.</param>
-/// <param name="Conflicts">Conflict audit records (<see cref="SyncDatabase.GetConflicts"/>): concurrent writes this site resolved.</param>
+/// <param name="Conflicts">Conflict audit records (<see cref="Storage.SyncStatusView.GetConflicts"/>): concurrent writes this site resolved.</param>
 internal sealed record SiteSnapshot(DemoSite Site, string Checksum, long Rows, long Conflicts)
 {
     /// <summary>Reads a snapshot while the agent keeps running (WAL: a reader sees one committed state).</summary>
@@ -12,6 +12,6 @@ internal sealed record SiteSnapshot(DemoSite Site, string Checksum, long Rows, l
     {
         using var db = SyncDatabase.Open(site.Path);
         using var connection = SiteDatabase.Open(site.Path);
-        return new SiteSnapshot(site, db.Checksum(), SiteDatabase.CountTelemetry(connection), db.GetConflicts(int.MaxValue).Count);
+        return new SiteSnapshot(site, db.Checksum(), SiteDatabase.CountTelemetry(connection), db.Status.GetConflicts(int.MaxValue).Count);
     }
 }

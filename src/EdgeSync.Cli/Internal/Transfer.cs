@@ -28,7 +28,7 @@ internal static class Transfer
             cancellationToken.ThrowIfCancellationRequested();
         }, cancellationToken);
 
-        to.MarkSynced(from.SiteId);
+        to.Status.MarkSynced(from.SiteId);
         return totals;
     }
 }

@@ -29,23 +29,16 @@ internal sealed class BatchApplier
         _maxClockDrift = maxClockDrift;
     }
 
-    public ApplyResult Apply(ChangeBatch batch, string peer)
+    public ApplyResult Apply(ChangeBatch batch, string peer, CancellationToken cancellationToken)
     {
-        var plans = batch.Tables.Select(Plan).ToList();
-        CheckClockDrift(batch);
-        foreach (var (site, floor) in _store.Floor)
-        {
-            var name = _store.Sites.NameOf(site);
-            if (batch.SenderVector[name] < floor)
-            {
-                throw new SyncStateException(ErrorCode.StaleBatch,
-                    $"batch from '{batch.Sender}' was extracted before changes of '{name}' up to {floor} that this replica has already compacted; request a fresh batch");
-            }
-        }
+        var plans = BatchValidator.Validate(batch, name => _store.FindTable(name)?.Info,
+                _store.Floor.Select(f => KeyValuePair.Create(_store.Sites.NameOf(f.Key), f.Value)), _time.GetUtcNow(), _maxClockDrift)
+            .Select(p => (Table: _store.Table(p.Table.Id), p.Map))
+            .ToList();
 
         try
         {
-            _store.Begin();
+            _store.Begin(cancellationToken);
             Sealer.Seal(_store);
             Sql.Exec(_store.Db, "INSERT OR IGNORE INTO _edgesync_ctx(k) VALUES (1)");
             var result = ApplyRows(batch, plans);
@@ -80,134 +73,6 @@ internal sealed class BatchApplier
         {
             _store.Rollback();
             throw;
-        }
-    }
-
-    private void CheckClockDrift(ChangeBatch batch)
-    {
-        long limit = (_time.GetUtcNow() + _maxClockDrift).ToUnixTimeMilliseconds();
-        foreach (var set in batch.Tables)
-        {
-            foreach (var row in set.Rows)
-            {
-                foreach (var c in row.State.Clocks)
-                {
-                    CheckClock(batch, c.Hlc, c.Site, limit);
-                }
-            }
-
-            foreach (var run in set.Runs)
-            {
-                CheckClock(batch, run.Hlc, run.Site, limit);
-            }
-        }
-    }
-
-    private void CheckClock(ChangeBatch batch, Hlc hlc, string site, long limit)
-    {
-        if (hlc.Milliseconds > limit)
-        {
-            throw new InvalidBatchException(
-                $"batch from '{batch.Sender}' has a change from '{site}' stamped {hlc}, more than {_maxClockDrift.TotalMinutes:0.#} minutes "
-                + "ahead of this replica's clock; fix the clock of that site (NTP) — nothing of the batch was applied");
-        }
-    }
-
-    private (TableStore Table, int[] Map) Plan(TableChangeSet set)
-    {
-        var t = _store.FindTable(set.Table) ?? throw new InvalidBatchException(
-            $"batch has changes for table '{set.Table}', which is not synced here; enable sync on it with the same schema on every replica");
-        if (set.Columns.Count != t.ColumnCount)
-        {
-            throw new InvalidBatchException(
-                $"table '{t.Info.Name}' has {t.ColumnCount} synced columns here but {set.Columns.Count} at the sender; the schemas differ");
-        }
-
-        var map = new int[set.Columns.Count];
-        for (int i = 0; i < map.Length; i++)
-        {
-            int local = -1;
-            for (int j = 0; j < t.ColumnCount; j++)
-            {
-                if (string.Equals(t.Info.Columns[j], set.Columns[i], StringComparison.OrdinalIgnoreCase))
-                {
-                    local = j;
-                }
-            }
-
-            map[i] = local >= 0 ? local : throw new InvalidBatchException(
-                $"table '{t.Info.Name}' has no column '{set.Columns[i]}' here; the schemas differ");
-            if (Array.IndexOf(map, local, 0, i) >= 0)
-            {
-                throw new InvalidBatchException($"table '{t.Info.Name}': the batch names column '{set.Columns[i]}' twice");
-            }
-        }
-
-        if (set.KeyColumns.Count != t.Info.PrimaryKey.Count
-            || set.KeyColumns.Where((k, i) => !string.Equals(k, t.KeyNames[i], StringComparison.OrdinalIgnoreCase)).Any())
-        {
-            throw new InvalidBatchException(
-                $"table '{t.Info.Name}' has primary key ({string.Join(", ", t.KeyNames)}) here but ({string.Join(", ", set.KeyColumns)}) at the sender");
-        }
-
-        foreach (var run in set.Runs)
-        {
-            CheckRun(t, map, run);
-        }
-
-        foreach (var row in set.Rows)
-        {
-            if (row.Key.Length != t.Info.PrimaryKey.Count || row.Key.Any(k => k is null)
-                || (!row.State.IsDeleted && row.State.Values!.Length != t.ColumnCount))
-            {
-                throw new InvalidBatchException($"table '{t.Info.Name}': a row has a malformed key or the wrong number of values");
-            }
-
-            if (row.Key.Any(k => k is double.NaN) || row.State.Values?.Any(v => v is double.NaN) == true)
-            {
-                throw new InvalidBatchException($"table '{t.Info.Name}': a row has a NaN value, which SQLite cannot store");
-            }
-
-            // The key must be the row's own key columns: rows are written by their values and their metadata by the key.
-            for (int k = 0; k < row.Key.Length && !row.State.IsDeleted; k++)
-            {
-                int column = Array.IndexOf(map, t.Info.PrimaryKey[k]);
-                if (!SqlValue.AreEqual(row.Key[k], row.State.Values![column]))
-                {
-                    throw new InvalidBatchException(
-                        $"table '{t.Info.Name}': row {TableStore.KeyText(row.Key)} carries a different value in key column '{t.KeyNames[k]}'");
-                }
-            }
-        }
-
-        return (t, map);
-    }
-
-    /// <summary>The checks every row state gets, for an insert run: shape, storable values, and rowids equal to the key column.</summary>
-    private static void CheckRun(TableStore t, int[] map, InsertRun run)
-    {
-        if (run.Columns.Count != t.ColumnCount || t.Info.PrimaryKey.Count != 1)
-        {
-            throw new InvalidBatchException($"table '{t.Info.Name}': an insert run has {run.Columns.Count} columns for {t.ColumnCount} here, or the table's key is not a single rowid");
-        }
-
-        int key = Array.IndexOf(map, t.Info.PrimaryKey[0]);
-        for (int c = 0; c < run.Columns.Count; c++)
-        {
-            var column = run.Columns[c];
-            for (int i = 0; i < run.Count; i++)
-            {
-                if (column.TypeAt(i) == ValueTag.Real && double.IsNaN(column.DoubleAt(i)))
-                {
-                    throw new InvalidBatchException($"table '{t.Info.Name}': a row has a NaN value, which SQLite cannot store");
-                }
-
-                if (c == key && (column.TypeAt(i) != ValueTag.Integer || column.Int64At(i) != run.Rowids[i]))
-                {
-                    throw new InvalidBatchException(
-                        $"table '{t.Info.Name}': row ({run.Rowids[i]}) of an insert run carries a different value in key column '{t.KeyNames[0]}'");
-                }
-            }
         }
     }
 
@@ -544,19 +409,7 @@ internal sealed class BatchApplier
 
     private void RecordPeer(string peer, ChangeBatch batch)
     {
-        long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         PeerVectors.Raise(_store.Db, peer, batch.SenderVector);
-        using var cs = Sql.Prepare(_store.Db,
-            "INSERT INTO cluster_sync(sync_id, cluster_id, table_name, last_sync_time, sync_state) VALUES ($id, $c, $t, $now, 'ok') "
-            + "ON CONFLICT(sync_id) DO UPDATE SET last_sync_time = excluded.last_sync_time, sync_state = 'ok'",
-            "$id", "$c", "$t", "$now");
-        cs.Set(1, peer);
-        cs.Set(3, now);
-        foreach (var t in batch.Tables)
-        {
-            cs.Set(0, $"{peer}/{t.Table}");
-            cs.Set(2, t.Table);
-            cs.ExecuteNonQuery();
-        }
+        SyncStatusView.MarkSynced(_store.Db, peer, batch.Tables.Select(t => t.Table), _time.GetUtcNow().ToUnixTimeMilliseconds());
     }
 }

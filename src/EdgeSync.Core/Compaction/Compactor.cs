@@ -13,7 +13,7 @@ namespace EdgeSync.Compaction;
 /// </summary>
 internal static class Compactor
 {
-    public static CompactionResult Compact(SyncStore store, IReadOnlyCollection<string> requiredPeers)
+    public static CompactionResult Compact(SyncStore store, IReadOnlyCollection<string> requiredPeers, CancellationToken cancellationToken)
     {
         var peers = PeerVectors.Load(store.Db);
         foreach (var p in requiredPeers)
@@ -26,7 +26,7 @@ internal static class Compactor
             return default;
         }
 
-        store.Begin();
+        store.Begin(cancellationToken);
         try
         {
             var floors = new Dictionary<int, long>();

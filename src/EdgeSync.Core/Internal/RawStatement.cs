@@ -30,29 +30,6 @@ internal sealed class RawStatement : IDisposable
 
     public void BindNull(int index) => Check(raw.sqlite3_bind_null(_stmt, index + 1));
 
-    /// <summary>Binds value <paramref name="row"/> of <paramref name="column"/> to parameter <paramref name="index"/>.</summary>
-    public void Bind(int index, Protocol.ColumnVector column, int row)
-    {
-        switch (column.TypeAt(row))
-        {
-            case ValueTag.Integer:
-                BindInt64(index, column.Int64At(row));
-                break;
-            case ValueTag.Real:
-                BindDouble(index, column.DoubleAt(row));
-                break;
-            case ValueTag.Text:
-                BindText(index, column.BytesAt(row));
-                break;
-            case ValueTag.Blob:
-                BindBlob(index, column.BytesAt(row));
-                break;
-            default:
-                BindNull(index);
-                break;
-        }
-    }
-
     /// <summary>Runs one step: true when a row is available.</summary>
     public bool Step()
     {
@@ -102,29 +79,6 @@ internal sealed class RawStatement : IDisposable
 
     /// <summary>The bytes of a text (UTF-8) or blob result column, valid until the next step.</summary>
     public ReadOnlySpan<byte> ColumnBytes(int index) => raw.sqlite3_column_blob(_stmt, index);
-
-    /// <summary>Appends result column <paramref name="index"/> to <paramref name="column"/>.</summary>
-    public void ReadInto(int index, Protocol.ColumnVector column)
-    {
-        switch (ColumnTag(index))
-        {
-            case ValueTag.Integer:
-                column.AddInt64(ColumnInt64(index));
-                break;
-            case ValueTag.Real:
-                column.AddDouble(ColumnDouble(index));
-                break;
-            case ValueTag.Text:
-                column.AddText(ColumnBytes(index));
-                break;
-            case ValueTag.Blob:
-                column.AddBlob(ColumnBytes(index));
-                break;
-            default:
-                column.AddNull();
-                break;
-        }
-    }
 
     private void Check(int rc)
     {

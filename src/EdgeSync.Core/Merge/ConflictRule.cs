@@ -1,7 +1,7 @@
 namespace EdgeSync.Merge;
 
 /// <summary>The rule that decided a conflict; stored in the conflict audit by its kebab-case name.</summary>
-public enum ConflictRule
+internal enum ConflictRule
 {
     /// <summary>Two writes to the same column: the one with the greater (HLC, site, sequence) wins.</summary>
     LastWriterWins,

@@ -1,7 +1,7 @@
 namespace EdgeSync.Merge;
 
 /// <summary>What applying a merge result must do to the user table.</summary>
-public enum MergeAction
+internal enum MergeAction
 {
     /// <summary>The local row is unchanged (metadata may still change, see <see cref="MergeOutcome.MetadataChanged"/>).</summary>
     None,

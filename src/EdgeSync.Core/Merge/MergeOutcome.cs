@@ -1,7 +1,7 @@
 namespace EdgeSync.Merge;
 
 /// <summary>The result of joining a local and an incoming <see cref="RowState"/>.</summary>
-public sealed class MergeOutcome
+internal sealed class MergeOutcome
 {
     internal MergeOutcome(RowState result, MergeAction action, bool[]? changedColumns, bool metadataChanged, List<MergeConflict>? conflicts)
     {

@@ -14,7 +14,7 @@ namespace EdgeSync.Merge;
 /// </list>
 /// A losing write is reported as a conflict when its value differs and the winner's writer had not seen it.
 /// </summary>
-public static class RowMerge
+internal static class RowMerge
 {
     /// <summary>Joins <paramref name="incoming"/> into <paramref name="local"/> (null when the row is unknown locally).</summary>
     public static MergeOutcome Merge(RowState? local, RowState incoming)

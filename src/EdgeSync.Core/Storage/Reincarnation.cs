@@ -1,4 +1,3 @@
-using EdgeSync.Capture;
 using EdgeSync.Clocks;
 using EdgeSync.Internal;
 using EdgeSync.Merge;
@@ -12,13 +11,12 @@ namespace EdgeSync.Storage;
 /// be skipped as known. It then continues as the site's next incarnation (<c>site~N</c>): every clock it stamped under
 /// the old id is re-stamped under the new one (its writes are re-sent as new changes), the old id becomes an ordinary
 /// origin it holds nothing of (so peers send back the original incarnation's changes), and local insert ranges are
-/// re-issued. Runs in the caller's write transaction.
+/// re-issued. Runs in the caller's write transaction, after the caller sealed what was pending.
 /// </summary>
 internal static class Reincarnation
 {
     public static string Run(SyncStore store)
     {
-        Sealer.Seal(store);
         int oldIdx = store.SiteIndex;
         string oldSite = store.SiteId;
         string newSite = SiteIncarnation.Next(oldSite);

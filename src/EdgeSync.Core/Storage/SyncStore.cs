@@ -191,25 +191,50 @@ internal sealed class SyncStore : IDisposable
         return first;
     }
 
-    public void Begin()
+    /// <summary>How long <see cref="Begin"/> waits for another connection's write lock before it fails with SQLite's busy error.</summary>
+    public TimeSpan BusyTimeout { get; private set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Sets <see cref="BusyTimeout"/>, for this store's waits and SQLite's own.</summary>
+    public void SetBusyTimeout(TimeSpan timeout)
     {
-        Sql.Exec(Db, "BEGIN IMMEDIATE");
-        _inTransaction = true;
-        _vectorSnapshot = new Dictionary<int, long>(Vector);
+        BusyTimeout = timeout;
+        Sql.Exec(Db, $"PRAGMA busy_timeout = {(long)timeout.TotalMilliseconds}");
     }
 
     /// <summary>
-    /// <see cref="Begin"/> without waiting: false when another connection holds the write lock. Lets a caller wait
-    /// for the lock without holding its own locks (see <c>SyncDatabase.Capture</c>).
+    /// Begins a write transaction, waiting up to <see cref="BusyTimeout"/> while another connection holds the write lock
+    /// (then SQLite's busy error). Between attempts it pauses as SQLite's own busy handler does, and it stops with
+    /// <see cref="OperationCanceledException"/> as soon as <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
-    public bool TryBegin(int busyTimeoutMs)
+    public void Begin(CancellationToken cancellationToken = default)
+    {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (int attempt = 0; ; attempt++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            bool last = System.Diagnostics.Stopwatch.GetElapsedTime(start) >= BusyTimeout;
+            if (TryBegin(throwIfBusy: last))
+            {
+                return;
+            }
+
+            PauseWhileBusy(attempt, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Begin"/> without waiting: false when another connection holds the write lock (or, with
+    /// <paramref name="throwIfBusy"/>, SQLite's busy error). Lets a caller wait for the lock without holding its own
+    /// locks (see <c>SyncDatabase.Capture</c>).
+    /// </summary>
+    public bool TryBegin(bool throwIfBusy = false)
     {
         var handle = Db.Handle!;
         SQLitePCL.raw.sqlite3_busy_timeout(handle, 0);
         try
         {
             int rc = SQLitePCL.raw.sqlite3_exec(handle, "BEGIN IMMEDIATE");
-            if (rc == SQLitePCL.raw.SQLITE_BUSY)
+            if (rc == SQLitePCL.raw.SQLITE_BUSY && !throwIfBusy)
             {
                 return false;
             }
@@ -221,13 +246,34 @@ internal sealed class SyncStore : IDisposable
         }
         finally
         {
-            SQLitePCL.raw.sqlite3_busy_timeout(handle, busyTimeoutMs);
+            SQLitePCL.raw.sqlite3_busy_timeout(handle, (int)BusyTimeout.TotalMilliseconds);
         }
 
         _inTransaction = true;
         _vectorSnapshot = new Dictionary<int, long>(Vector);
         return true;
     }
+
+    /// <summary>
+    /// The pause before attempt <paramref name="attempt"/> + 1 to take the write lock: the pauses of SQLite's own busy
+    /// handler, so an application writing without pause is slowed as little as by SQLite itself. Returns early, with
+    /// <see cref="OperationCanceledException"/>, when <paramref name="cancellationToken"/> is cancelled.
+    /// </summary>
+    public static void PauseWhileBusy(int attempt, CancellationToken cancellationToken)
+    {
+        int ms = BusyPausesMs[Math.Min(attempt, BusyPausesMs.Length - 1)];
+        if (cancellationToken.CanBeCanceled)
+        {
+            cancellationToken.WaitHandle.WaitOne(ms);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+        else
+        {
+            Thread.Sleep(ms);
+        }
+    }
+
+    private static readonly int[] BusyPausesMs = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
 
     public void Commit()
     {

@@ -82,7 +82,7 @@ public sealed class MetricsAndHealthTests
         });
         var ct = TestContext.Current.CancellationToken;
         await Eventually.TrueAsync(() => Directory.Exists(backups) && Directory.GetFiles(backups, "app-*.db").Length == 2
-            && a.Db.LastBackupAt is not null, "two backups kept");
+            && a.Db.Status.LastBackupAt is not null, "two backups kept");
         await Task.Delay(1_500, ct);
         Assert.Equal(2, Directory.GetFiles(backups, "app-*.db").Length); // older ones were deleted
         var metrics = await a.Http.GetStringAsync("/metrics", ct);

@@ -70,8 +70,8 @@ public sealed class HubAuthorizationTests
             tx.Commit();
         }
 
-        await Eventually.TrueAsync(() => f1.Db.GetRejections().Count > 0, "f1 records the hub's refusal");
-        var rejection = Assert.Single(f1.Db.GetRejections());
+        await Eventually.TrueAsync(() => f1.Db.Status.GetRejections().Count > 0, "f1 records the hub's refusal");
+        var rejection = Assert.Single(f1.Db.Status.GetRejections());
         Assert.Equal(hq.Site, rejection.Peer);
         Assert.Equal(AuthorizationRule.Owner, rejection.Rule);
         Assert.Contains("assets", rejection.Detail, StringComparison.Ordinal);
@@ -91,13 +91,13 @@ public sealed class HubAuthorizationTests
         Assert.Null(Name(f2, "a2"));
         Assert.Equal("lathe", Name(f1, "a2"));
         Assert.Equal("planted", Name(f1, "a3"));
-        Assert.Equal(AuthorizationRule.Owner, Assert.Single(f1.Db.GetRejections()).Rule);
+        Assert.Equal(AuthorizationRule.Owner, Assert.Single(f1.Db.Status.GetRejections()).Rule);
 
         // The factory fixes its data: the next push is accepted and the refusal is cleared.
         AppDb.Exec(f1.DbPath, "UPDATE assets SET cluster_id = 'f1' WHERE id = 'a3'");
-        await Eventually.TrueAsync(() => Name(hq, "a3") == "planted" && Name(f2, "a2") == "lathe" && f1.Db.GetRejections().Count == 0,
+        await Eventually.TrueAsync(() => Name(hq, "a3") == "planted" && Name(f2, "a2") == "lathe" && f1.Db.Status.GetRejections().Count == 0,
             "after the fix f1's rows reach the hub and f2 and the refusal is cleared",
-            diagnostics: () => string.Join("; ", f1.Db.GetRejections().Select(r => r.Detail)));
+            diagnostics: () => string.Join("; ", f1.Db.Status.GetRejections().Select(r => r.Detail)));
     }
 
     [Fact]
@@ -112,14 +112,14 @@ public sealed class HubAuthorizationTests
 
         // Hijack: rewrite the owner column to f1 (the row then "belongs" to the sender, but the hub holds it as f2's).
         AppDb.Exec(f1.DbPath, "UPDATE assets SET cluster_id = 'f1', name = 'hijacked' WHERE id = 'b1'");
-        await Eventually.TrueAsync(() => f1.Db.GetRejections().Count > 0, "the hub refuses the hijack");
-        var hijack = Assert.Single(f1.Db.GetRejections());
+        await Eventually.TrueAsync(() => f1.Db.Status.GetRejections().Count > 0, "the hub refuses the hijack");
+        var hijack = Assert.Single(f1.Db.Status.GetRejections());
         Assert.Equal(AuthorizationRule.Owner, hijack.Rule);
         Assert.Contains("('b1')", hijack.Detail, StringComparison.Ordinal);
 
         AppDb.Exec(f1.DbPath, "DELETE FROM assets WHERE id = 'b1'");
-        await Eventually.TrueAsync(() => f1.Db.GetRejections() is [{ Detail: var d }] && d.Contains("a delete of", StringComparison.Ordinal),
-            "the hub refuses the delete", diagnostics: () => string.Join("; ", f1.Db.GetRejections().Select(r => r.Detail)));
+        await Eventually.TrueAsync(() => f1.Db.Status.GetRejections() is [{ Detail: var d }] && d.Contains("a delete of", StringComparison.Ordinal),
+            "the hub refuses the delete", diagnostics: () => string.Join("; ", f1.Db.Status.GetRejections().Select(r => r.Detail)));
 
         AppDb.Exec(f2.DbPath, "UPDATE assets SET name = 'oven 2' WHERE id = 'b1'");
         await Eventually.TrueAsync(() => Name(hq, "b1") == "oven 2", "the owner's own update still reaches the hub");
@@ -136,8 +136,8 @@ public sealed class HubAuthorizationTests
         await using var f1 = await StartAsync(dir, "f1", "f1/edge-0", hub: hq.Url, settingsDirection: "both"); // the hub says down
 
         AppDb.Exec(f1.DbPath, "INSERT INTO settings(key, value) VALUES ('max_temp', '9000')");
-        await Eventually.TrueAsync(() => f1.Db.GetRejections().Count > 0, "the hub refuses the down table");
-        var rejection = Assert.Single(f1.Db.GetRejections());
+        await Eventually.TrueAsync(() => f1.Db.Status.GetRejections().Count > 0, "the hub refuses the down table");
+        var rejection = Assert.Single(f1.Db.Status.GetRejections());
         Assert.Equal(AuthorizationRule.DownTable, rejection.Rule);
         Assert.Contains("settings", rejection.Detail, StringComparison.Ordinal);
         Assert.Equal(0L, AppDb.Count(hq.DbPath, "settings"));
@@ -223,7 +223,7 @@ public sealed class HubAuthorizationTests
         var since = DateTimeOffset.UtcNow;
         await Eventually.TrueAsync(() => f1.Hosted.Board.Find(hq.Site)?.LastSuccess > since, "f1 completes another round with the hub");
 
-        Assert.Empty(f1.Db.GetRejections());
+        Assert.Empty(f1.Db.Status.GetRejections());
         Assert.Null(Name(hq, "b1"));
         Assert.Equal(0L, AppDb.Count(hq.DbPath, "items"));
         Assert.Equal(0L, hq.Db.Vector[f2.Site]);

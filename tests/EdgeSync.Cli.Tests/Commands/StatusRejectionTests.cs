@@ -27,7 +27,7 @@ public sealed class StatusRejectionTests : IDisposable
         var path = Factory();
         using (var db = SyncDatabase.Open(path))
         {
-            db.RecordRejection("hq/hub", "owner", Detail);
+            db.Status.RecordRejection("hq/hub", "owner", Detail);
         }
 
         var text = CliRunner.Run("status", "--db", path);
@@ -49,7 +49,7 @@ public sealed class StatusRejectionTests : IDisposable
 
         using (var db = SyncDatabase.Open(path))
         {
-            db.ClearRejection("hq/hub");
+            db.Status.ClearRejection("hq/hub");
         }
 
         var after = CliRunner.Run("status", "--db", path);

@@ -44,12 +44,12 @@ public sealed class AppendPolicyTests : IDisposable
         b.PullFrom(a);
         a.Exec("INSERT INTO readings VALUES (5, 'late', 0, 0.5)");   // below every captured row
         a.Exec("INSERT INTO readings VALUES (15, 'inside', 0, 1.5)"); // inside the captured range [10, 20]
-        Assert.Equal(2, a.Db.AuditAppendTables());
-        Assert.Equal(0, a.Db.AuditAppendTables());
+        Assert.Equal(2, a.Db.AuditAppendTables(TestContext.Current.CancellationToken));
+        Assert.Equal(0, a.Db.AuditAppendTables(TestContext.Current.CancellationToken));
         b.PullFrom(a);
         Assert.Equal(4L, b.Scalar("SELECT count(*) FROM readings"));
         Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
-        Assert.Empty(b.Db.GetConflicts());
+        Assert.Empty(b.Db.Status.GetConflicts());
     }
 
     [Fact]
@@ -74,7 +74,7 @@ public sealed class AppendPolicyTests : IDisposable
             Assert.All(sites, s => Assert.Equal(20L, s.Scalar("SELECT count(*) FROM readings")));
             Assert.Single(sites.Select(s => s.Db.Checksum()).Distinct());
             // Every row was found by the scan itself, none needed the audit.
-            Assert.All(sites, s => Assert.Equal(0, s.Db.AuditAppendTables()));
+            Assert.All(sites, s => Assert.Equal(0, s.Db.AuditAppendTables(TestContext.Current.CancellationToken)));
         }
         finally
         {

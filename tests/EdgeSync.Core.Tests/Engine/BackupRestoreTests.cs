@@ -41,7 +41,7 @@ public sealed class BackupRestoreTests : IDisposable
         Assert.True(written > 0);
         Assert.Equal(1.0, fractions[^1]);
         Assert.True(result.Bytes > 0);
-        Assert.NotNull(a.Db.LastBackupAt);
+        Assert.NotNull(a.Db.Status.LastBackupAt);
         using var copy = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={result.Path};Mode=ReadOnly;Pooling=false");
         copy.Open();
         using var cmd = copy.CreateCommand();
@@ -86,7 +86,7 @@ public sealed class BackupRestoreTests : IDisposable
         Assert.Equal(1, b.Db.Vector["a~2"]);
         Assert.Equal("v4", b.Scalar("SELECT value FROM settings WHERE key = 'k4'"));
         Assert.Equal(b.Db.Checksum(), restored.Db.Checksum());
-        Assert.Empty(b.Db.GetConflicts());
+        Assert.Empty(b.Db.Status.GetConflicts());
     }
 
     [Fact]
@@ -104,7 +104,7 @@ public sealed class BackupRestoreTests : IDisposable
         using var fresh = new Replica(_dir.File("a-new.db"), "a");
         fresh.Exec("INSERT INTO settings VALUES ('k3', 'written after the loss', 'a', 1)");
         fresh.Exec("INSERT INTO readings VALUES (3, 'd', 3, 3.0)");
-        fresh.Db.Capture();
+        fresh.Db.Capture(TestContext.Current.CancellationToken);
         Assert.True(fresh.Db.Vector["a"] <= b.Db.Vector["a"]); // its sequence numbers collide with ones b holds
 
         b.PullFrom(fresh);   // b's vector shows a's lost changes: the fresh database continues as a~2 before extracting

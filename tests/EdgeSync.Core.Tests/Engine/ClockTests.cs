@@ -64,7 +64,7 @@ public sealed class ClockTests : IDisposable
         using (var db = SyncDatabase.Open(path, new SyncDatabaseOptions { Time = new ManualTime(DateTimeOffset.UtcNow.AddHours(1)) }))
         {
             Exec(app, "INSERT INTO settings VALUES ('k', 'v', 'x', 1)");
-            db.Capture();
+            db.Capture(TestContext.Current.CancellationToken);
             seq = db.Vector["s"];
             first = Assert.Single(Hlcs(app));
         }
@@ -72,7 +72,7 @@ public sealed class ClockTests : IDisposable
         using (var db = SyncDatabase.Open(path, new SyncDatabaseOptions { Time = new ManualTime(DateTimeOffset.UtcNow.AddHours(-1)) }))
         {
             Exec(app, "UPDATE settings SET value = 'w' WHERE key = 'k'");
-            db.Capture();
+            db.Capture(TestContext.Current.CancellationToken);
             Assert.Equal(seq + 1, db.Vector["s"]);
             Assert.True(Hlcs(app).Max() > first, "the clock went backwards across a restart");
         }

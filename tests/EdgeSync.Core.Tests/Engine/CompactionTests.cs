@@ -23,17 +23,17 @@ public sealed class CompactionTests : IDisposable
         using var b = New("b");
         using var c = New("c");
         a.Exec("INSERT INTO settings VALUES ('k1', 'v', 'a', 1), ('k2', 'v', 'a', 1)");
-        a.Db.Capture();
+        a.Db.Capture(TestContext.Current.CancellationToken);
         a.Exec("DELETE FROM settings WHERE key = 'k1'");
-        a.Db.Capture();
+        a.Db.Capture(TestContext.Current.CancellationToken);
         b.PullFrom(a);
         a.Db.RecordPeerVector("b", b.Db.Vector);
-        Assert.Equal(default, a.Db.Compact(requiredPeers: ["c"]));
+        Assert.Equal(default, a.Db.Compact(requiredPeers: ["c"], TestContext.Current.CancellationToken));
         Assert.Equal(3, LogEntries(a));
 
         c.PullFrom(a);
         a.Db.RecordPeerVector("c", c.Db.Vector);
-        var result = a.Db.Compact(requiredPeers: ["c"]);
+        var result = a.Db.Compact(requiredPeers: ["c"], TestContext.Current.CancellationToken);
         Assert.Equal(3, result.LogEntries);
         Assert.Equal(1, result.Tombstones);
         Assert.Equal(0, LogEntries(a));
@@ -50,7 +50,7 @@ public sealed class CompactionTests : IDisposable
         a.Exec("INSERT INTO settings VALUES ('k', 'v', 'a', 1)");
         b.PullFrom(a);
         a.Db.RecordPeerVector("b", b.Db.Vector);
-        a.Db.Compact();
+        a.Db.Compact(cancellationToken: TestContext.Current.CancellationToken);
         var e = Assert.Throws<SyncStateException>(() => a.Db.GetChanges(VersionVector.Empty, TestContext.Current.CancellationToken).ToList());
         Assert.Equal(ErrorCode.ResyncRequired, e.Code);
         Assert.Contains("re-seed", e.Message, StringComparison.Ordinal);
@@ -67,9 +67,9 @@ public sealed class CompactionTests : IDisposable
         a.Exec("DELETE FROM settings WHERE key = 'k'");
         b.PullFrom(a);
         a.Db.RecordPeerVector("b", b.Db.Vector);
-        a.Db.Compact();
+        a.Db.Compact(cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(0, Tombstones(a));
-        var e = Assert.Throws<SyncStateException>(() => a.Db.Apply(old.Single(), "b"));
+        var e = Assert.Throws<SyncStateException>(() => a.Db.Apply(old.Single(), "b", cancellationToken: TestContext.Current.CancellationToken));
         Assert.Equal(ErrorCode.StaleBatch, e.Code);
         Assert.Equal(0L, a.Scalar("SELECT count(*) FROM settings"));
     }
@@ -82,7 +82,7 @@ public sealed class CompactionTests : IDisposable
         a.Exec("INSERT INTO counters VALUES (1, 1, 'x', NULL), (2, 2, 'y', NULL)");
         b.PullFrom(a);
         a.Db.RecordPeerVector("b", b.Db.Vector);
-        a.Db.Compact();
+        a.Db.Compact(cancellationToken: TestContext.Current.CancellationToken);
         b.Exec("UPDATE counters SET a = 10 WHERE id = 1");
         a.PullFrom(b);
         b.PullFrom(a);

@@ -44,7 +44,7 @@ public sealed class EnableTableTests : IDisposable
     [Fact]
     public void Enable_TableWithoutPrimaryKey_IsRefusedWithAdvice()
     {
-        var e = Assert.Throws<SchemaException>(() => _db.EnableTable("nokey", TablePolicy.Lww));
+        var e = Assert.Throws<SchemaException>(() => _db.EnableTable("nokey", TablePolicy.Lww, TestContext.Current.CancellationToken));
         Assert.Equal(ErrorCode.TableNotSupported, e.Code);
         Assert.Contains("'nokey' has no primary key", e.Message, StringComparison.Ordinal);
         Assert.Contains("PRIMARY KEY", e.Message, StringComparison.Ordinal);
@@ -53,7 +53,7 @@ public sealed class EnableTableTests : IDisposable
     [Fact]
     public void Enable_FloatingPointKey_IsRefused()
     {
-        var e = Assert.Throws<SchemaException>(() => _db.EnableTable("floaty", TablePolicy.Append));
+        var e = Assert.Throws<SchemaException>(() => _db.EnableTable("floaty", TablePolicy.Append, TestContext.Current.CancellationToken));
         Assert.Equal(ErrorCode.TableNotSupported, e.Code);
         Assert.Contains("floating-point primary key column 'x'", e.Message, StringComparison.Ordinal);
     }
@@ -61,14 +61,14 @@ public sealed class EnableTableTests : IDisposable
     [Fact]
     public void Enable_KeyWithTooManyColumns_IsRefused()
     {
-        var e = Assert.Throws<SchemaException>(() => _db.EnableTable("wide", TablePolicy.Lww));
+        var e = Assert.Throws<SchemaException>(() => _db.EnableTable("wide", TablePolicy.Lww, TestContext.Current.CancellationToken));
         Assert.Contains("5-column primary key", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Enable_MissingTable_SaysItDoesNotExist()
     {
-        var e = Assert.Throws<SchemaException>(() => _db.EnableTable("nope", TablePolicy.Lww));
+        var e = Assert.Throws<SchemaException>(() => _db.EnableTable("nope", TablePolicy.Lww, TestContext.Current.CancellationToken));
         Assert.Equal(ErrorCode.TableNotFound, e.Code);
         Assert.Equal("nope", e.Table);
     }
@@ -76,7 +76,7 @@ public sealed class EnableTableTests : IDisposable
     [Fact]
     public void Enable_View_IsRefused()
     {
-        var e = Assert.Throws<SchemaException>(() => _db.EnableTable("goodview", TablePolicy.Lww));
+        var e = Assert.Throws<SchemaException>(() => _db.EnableTable("goodview", TablePolicy.Lww, TestContext.Current.CancellationToken));
         Assert.Contains("is a view", e.Message, StringComparison.Ordinal);
     }
 
@@ -86,26 +86,26 @@ public sealed class EnableTableTests : IDisposable
     [InlineData("sqlite_schema")]
     public void Enable_BookkeepingTables_AreRefused(string table)
     {
-        var e = Assert.Throws<SchemaException>(() => _db.EnableTable(table, TablePolicy.Lww));
+        var e = Assert.Throws<SchemaException>(() => _db.EnableTable(table, TablePolicy.Lww, TestContext.Current.CancellationToken));
         Assert.Equal(ErrorCode.TableNotSupported, e.Code);
     }
 
     [Fact]
     public void Enable_SkipsGeneratedColumns_AndChoosesCaptureMode()
     {
-        var good = _db.EnableTable("good", TablePolicy.Lww);
+        var good = _db.EnableTable("good", TablePolicy.Lww, TestContext.Current.CancellationToken);
         Assert.Equal(["id", "v"], good.Columns);
         Assert.Equal(CaptureMode.RowidScan, good.Mode);
-        var text = _db.EnableTable("textkey", TablePolicy.Lww);
+        var text = _db.EnableTable("textkey", TablePolicy.Lww, TestContext.Current.CancellationToken);
         Assert.Equal(CaptureMode.Trigger, text.Mode);
     }
 
     [Fact]
     public void Enable_Twice_IsIdempotent_ButPolicyChangeIsRefused()
     {
-        var first = _db.EnableTable("good", TablePolicy.Lww);
-        Assert.Equal(first, _db.EnableTable("good", TablePolicy.Lww));
-        var e = Assert.Throws<SchemaException>(() => _db.EnableTable("good", TablePolicy.Append));
+        var first = _db.EnableTable("good", TablePolicy.Lww, TestContext.Current.CancellationToken);
+        Assert.Equal(first, _db.EnableTable("good", TablePolicy.Lww, TestContext.Current.CancellationToken));
+        var e = Assert.Throws<SchemaException>(() => _db.EnableTable("good", TablePolicy.Append, TestContext.Current.CancellationToken));
         Assert.Contains("already synced with policy 'lww'", e.Message, StringComparison.Ordinal);
     }
 
@@ -113,9 +113,9 @@ public sealed class EnableTableTests : IDisposable
     public void Enable_ExistingRows_AreCapturedAsLocalChanges()
     {
         Exec("INSERT INTO textkey VALUES ('a', '1'), ('b', '2'); INSERT INTO good(id, v) VALUES (1, 'x'), (2, 'y'), (3, 'z')");
-        _db.EnableTable("textkey", TablePolicy.Lww);
-        _db.EnableTable("good", TablePolicy.Append);
-        var result = _db.Capture();
+        _db.EnableTable("textkey", TablePolicy.Lww, TestContext.Current.CancellationToken);
+        _db.EnableTable("good", TablePolicy.Append, TestContext.Current.CancellationToken);
+        var result = _db.Capture(TestContext.Current.CancellationToken);
         Assert.Equal(5, result.Changes);
         Assert.Equal(3, result.RangeRows);
         Assert.True(_db.Vector["s1"] >= 5);

@@ -62,7 +62,7 @@ public sealed class HostileBatchTests : IDisposable
         using var a = New("a");
         using var b = New("b");
         b.Exec("INSERT INTO settings VALUES ('k', 'local', 'b', 1)");
-        b.Db.Capture();
+        b.Db.Capture(TestContext.Current.CancellationToken);
         a.Exec("INSERT INTO settings VALUES ('k', 'v', 'a', 1)");
         a.Exec("INSERT INTO readings VALUES (7, 'd', 1, 1.0)");
         var batch = OneBatch(a);
@@ -71,7 +71,7 @@ public sealed class HostileBatchTests : IDisposable
             t.AllRows().Select(r => t.Table == "settings" ? r with { Key = ["other"] } : r).ToList())), "row 'other' carries a different value in key column 'key'");
         AssertRefusedWhole(b, WithTable(batch, t => new TableChangeSet(t.Table, t.Columns, t.KeyColumns,
             t.AllRows().Select(r => t.Table == "readings" ? WithValue(r, 0, 8L) : r).ToList())), "carries a different value in key column 'id'");
-        b.Db.Apply(batch);
+        b.Db.Apply(batch, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
     }
 

@@ -45,23 +45,23 @@ public sealed class RelayGapTests : IDisposable
         using var relay = New("relay");
         using var c = New("c");
         var batches = ThreeBatches(x);
-        relay.Db.Apply(batches[0]);
-        relay.Db.Apply(batches[2]); // out of order: rows 21-30 held, 11-20 not
+        relay.Db.Apply(batches[0], cancellationToken: TestContext.Current.CancellationToken);
+        relay.Db.Apply(batches[2], cancellationToken: TestContext.Current.CancellationToken); // out of order: rows 21-30 held, 11-20 not
         Assert.Equal(10, relay.Db.Vector["x"]);
         Func<string, bool>? filter = withheld ? t => t != "readings" : null;
 
         foreach (var batch in relay.Db.GetChanges(c.Db.Vector, filter, TestContext.Current.CancellationToken))
         {
-            c.Db.Apply(batch);
+            c.Db.Apply(batch, cancellationToken: TestContext.Current.CancellationToken);
         }
 
         Assert.Equal(10, c.Db.Vector["x"]); // not 30: rows 11-20 are still owed
-        relay.Db.Apply(batches[1]);
-        relay.Db.Apply(batches[2]); // its range is re-sent by the origin's next round, as a batch received early always is
+        relay.Db.Apply(batches[1], cancellationToken: TestContext.Current.CancellationToken);
+        relay.Db.Apply(batches[2], cancellationToken: TestContext.Current.CancellationToken); // its range is re-sent by the origin's next round, as a batch received early always is
         Assert.Equal(30, relay.Db.Vector["x"]);
         foreach (var batch in relay.Db.GetChanges(c.Db.Vector, filter, TestContext.Current.CancellationToken))
         {
-            c.Db.Apply(batch);
+            c.Db.Apply(batch, cancellationToken: TestContext.Current.CancellationToken);
         }
 
         Assert.Equal(30, c.Db.Vector["x"]);

@@ -31,7 +31,7 @@ public sealed class StorageFaultTests : IDisposable
             begin.ExecuteNonQuery();
         }
 
-        var e = Assert.Throws<StorageException>(() => db.Capture());
+        var e = Assert.Throws<StorageException>(() => db.Capture(TestContext.Current.CancellationToken));
         Assert.Equal(("locked", ErrorCode.StorageFailure), (e.Cause, e.Code));
         Assert.Contains("stayed locked by another process", e.Message, StringComparison.Ordinal);
         using (var rollback = holder.CreateCommand())
@@ -40,7 +40,7 @@ public sealed class StorageFaultTests : IDisposable
             rollback.ExecuteNonQuery();
         }
 
-        Assert.Equal(1, db.Capture().Changes);
+        Assert.Equal(1, db.Capture(TestContext.Current.CancellationToken).Changes);
     }
 
     [Fact]
@@ -66,14 +66,14 @@ public sealed class StorageFaultTests : IDisposable
             string path = Path.Combine(mount, "a.db");
             using var a = new Replica(path, "a");
             a.Exec("INSERT INTO settings VALUES ('kept', 'v', 'a', 1)");
-            a.Db.Capture();
+            a.Db.Capture(TestContext.Current.CancellationToken);
             var blob = new byte[64 * 1024];
             var full = Assert.ThrowsAny<Exception>(() =>
             {
                 for (int i = 0; i < 100; i++)
                 {
                     a.Exec("INSERT INTO counters VALUES ($1, 1, 'x', $2)", (long)i, blob);
-                    a.Db.Capture();
+                    a.Db.Capture(TestContext.Current.CancellationToken);
                 }
             });
             Assert.True(full is StorageException { Cause: "disk_full" } or SqliteException { SqliteErrorCode: 13 },
@@ -99,7 +99,7 @@ public sealed class StorageFaultTests : IDisposable
         using (var a = new Replica(path, "a"))
         {
             a.Exec("INSERT INTO settings VALUES ('kept', 'v', 'a', 1)");
-            a.Db.Capture();
+            a.Db.Capture(TestContext.Current.CancellationToken);
         }
 
         SqliteConnection.ClearAllPools();

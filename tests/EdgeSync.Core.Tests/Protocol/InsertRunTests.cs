@@ -104,7 +104,7 @@ public sealed class InsertRunTests : IDisposable
         using var a = new Replica(_dir.File("a.db"), "a");
         using var b = new Replica(_dir.File("b.db"), "b");
         InsertReadings(a, 1, 1_000);
-        a.Db.Capture();
+        a.Db.Capture(TestContext.Current.CancellationToken);
         var batch = Assert.Single(a.Db.GetChanges(b.Db.Vector, TestContext.Current.CancellationToken));
         var readings = Assert.Single(batch.Tables, t => t.Table == "readings");
         Assert.Empty(readings.Rows);
@@ -122,28 +122,28 @@ public sealed class InsertRunTests : IDisposable
         using var viaRuns = new Replica(_dir.File("r.db"), "r");
         using var viaRows = new Replica(_dir.File("s.db"), "r"); // the same site id: conflicts must be decided alike
         InsertReadings(a, 1, 300);
-        a.Db.Capture();
+        a.Db.Capture(TestContext.Current.CancellationToken);
         Thread.Sleep(5); // the receivers' own rows are stamped later: the same writes win on both
         foreach (var receiver in new[] { viaRuns, viaRows })
         {
             // The receivers already hold some ids, with other values: those rows must go through the merge.
             receiver.Exec("INSERT INTO readings VALUES (50, 'mine', 1, 1.0), (299, 'mine', 2, 2.0), (1000, 'mine', 3, 3.0)");
-            receiver.Db.Capture();
+            receiver.Db.Capture(TestContext.Current.CancellationToken);
         }
 
         foreach (var batch in a.Db.GetChanges(viaRuns.Db.Vector, TestContext.Current.CancellationToken))
         {
             Assert.NotEmpty(batch.Tables.SelectMany(t => t.Runs));
-            viaRuns.Db.Apply(BatchCodec.Decode(BatchCodec.Encode(batch)), "a");
-            viaRows.Db.Apply(BatchCodec.Decode(BatchCodec.Encode(AsRowStates(batch))), "a");
+            viaRuns.Db.Apply(BatchCodec.Decode(BatchCodec.Encode(batch)), "a", cancellationToken: TestContext.Current.CancellationToken);
+            viaRows.Db.Apply(BatchCodec.Decode(BatchCodec.Encode(AsRowStates(batch))), "a", cancellationToken: TestContext.Current.CancellationToken);
         }
 
         Assert.Equal(301L, viaRuns.Scalar("SELECT count(*) FROM readings"));
         Assert.Equal(viaRows.Rows("SELECT * FROM readings ORDER BY id").Select(r => string.Join(",", r)),
             viaRuns.Rows("SELECT * FROM readings ORDER BY id").Select(r => string.Join(",", r)));
         Assert.Equal("mine", viaRuns.Scalar("SELECT device FROM readings WHERE id = 299"));
-        Assert.Equal(viaRows.Db.GetConflicts().Select(c => (c.Table, c.Key, c.Rule, c.WinnerSite, c.LoserSite)),
-            viaRuns.Db.GetConflicts().Select(c => (c.Table, c.Key, c.Rule, c.WinnerSite, c.LoserSite)));
+        Assert.Equal(viaRows.Db.Status.GetConflicts().Select(c => (c.Table, c.Key, c.Rule, c.WinnerSite, c.LoserSite)),
+            viaRuns.Db.Status.GetConflicts().Select(c => (c.Table, c.Key, c.Rule, c.WinnerSite, c.LoserSite)));
         Assert.Equal(viaRows.Db.Vector["a"], viaRuns.Db.Vector["a"]);
 
         // And both converge with the origin once it has their rows too.
@@ -160,13 +160,13 @@ public sealed class InsertRunTests : IDisposable
         InsertReadings(a, 1, 10);
         b.PullFrom(a);
         InsertReadings(a, 11, 20);
-        a.Db.Capture();
+        a.Db.Capture(TestContext.Current.CancellationToken);
         var late = Assert.Single(a.Db.GetChanges(VersionVector.Empty, TestContext.Current.CancellationToken)); // all 20 rows again
-        var result = b.Db.Apply(BatchCodec.Decode(BatchCodec.Encode(late)), "a");
+        var result = b.Db.Apply(BatchCodec.Decode(BatchCodec.Encode(late)), "a", cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(10, result.Applied);
         Assert.Equal(10, result.Skipped);
         Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
-        Assert.Empty(b.Db.GetConflicts());
+        Assert.Empty(b.Db.Status.GetConflicts());
     }
 
     [Fact]
@@ -199,7 +199,7 @@ public sealed class InsertRunTests : IDisposable
         var run = new InsertRun("a", future, 1, [1], 1, columns);
         var batch = new ChangeBatch("a", VersionVector.From([new("a", 1)]), [new OriginRange("a", 0, 1)],
             [new TableChangeSet("readings", ["id", "device", "ts", "value"], ["id"], [], [run])]);
-        var e = Assert.Throws<InvalidBatchException>(() => b.Db.Apply(batch, "a"));
+        var e = Assert.Throws<InvalidBatchException>(() => b.Db.Apply(batch, "a", cancellationToken: TestContext.Current.CancellationToken));
         Assert.Contains("ahead of this replica's clock", e.Message, StringComparison.Ordinal);
         Assert.Equal(0L, b.Scalar("SELECT count(*) FROM readings"));
         Assert.Equal(0L, b.Db.Vector["a"]);
@@ -214,7 +214,7 @@ public sealed class InsertRunTests : IDisposable
         var run = new InsertRun("a", Hlc.From(1, 0), 1, [1], 1, [column]);
         var batch = new ChangeBatch("a", VersionVector.Empty, [],
             [new TableChangeSet("readings", ["id", "device", "ts", "value"], ["id"], [], [run])]);
-        Assert.Throws<InvalidBatchException>(() => b.Db.Apply(batch, "a"));
+        Assert.Throws<InvalidBatchException>(() => b.Db.Apply(batch, "a", cancellationToken: TestContext.Current.CancellationToken));
         Assert.Equal(0L, b.Scalar("SELECT count(*) FROM readings"));
     }
 
@@ -245,7 +245,7 @@ public sealed class InsertRunTests : IDisposable
         var run = new InsertRun("a", Hlc.From(1_700_000_000_000, 0), 1, [1, 2, 3], 3, columns);
         var batch = new ChangeBatch("a", VersionVector.From([new("a", 3)]), [new OriginRange("a", 0, 3)],
             [new TableChangeSet("readings", ["id", "device", "ts", "value"], ["id"], [], [run])]);
-        var e = Assert.Throws<InvalidBatchException>(() => b.Db.Apply(BatchCodec.Decode(BatchCodec.Encode(batch)), "a"));
+        var e = Assert.Throws<InvalidBatchException>(() => b.Db.Apply(BatchCodec.Decode(BatchCodec.Encode(batch)), "a", cancellationToken: TestContext.Current.CancellationToken));
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
         Assert.Equal(0L, b.Scalar("SELECT count(*) FROM readings"));
         Assert.Equal(0L, b.Db.Vector["a"]);

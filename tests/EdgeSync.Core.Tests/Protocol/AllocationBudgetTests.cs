@@ -84,29 +84,24 @@ public sealed class AllocationBudgetTests
             $"encoding {kind} into a buffer writer allocated {allocated} bytes; budget {EncodeOverheadPerBatch} per batch");
     }
 
-    [Fact]
-    public void Decode_RowStates_StaysWithinItsBudgetPerRow()
+    public static TheoryData<string, long> DecodeBudgets => new()
     {
-        byte[] encoded = BatchCodec.Encode(SampleBatches.RowStates());
+        { "row states", DecodeBytesPerRowState },
+        { "insert run", DecodeBytesPerRunRow },
+    };
+
+    [Theory]
+    [MemberData(nameof(DecodeBudgets))]
+    public void Decode_StaysWithinItsBudgetPerRow(string kind, long bytesPerRow)
+    {
+        var batch = Sample(kind);
+        byte[] encoded = BatchCodec.Encode(batch);
 
         long allocated = SteadyStateAllocation(() => BatchCodec.Decode(encoded), out var decoded);
 
-        Assert.Equal(SampleBatches.RowStateRows, decoded.RowCount);
-        long budget = DecodeBytesPerRowState * SampleBatches.RowStateRows;
+        Assert.Equal(batch.RowCount, decoded.RowCount);
+        long budget = bytesPerRow * batch.RowCount;
         Assert.True(allocated <= budget,
-            $"decoding {SampleBatches.RowStateRows} row states allocated {allocated} bytes ({allocated / SampleBatches.RowStateRows} per row); budget {DecodeBytesPerRowState} per row");
-    }
-
-    [Fact]
-    public void Decode_InsertRun_StaysWithinItsBudgetPerRow()
-    {
-        byte[] encoded = BatchCodec.Encode(SampleBatches.InsertRun());
-
-        long allocated = SteadyStateAllocation(() => BatchCodec.Decode(encoded), out var decoded);
-
-        Assert.Equal(SampleBatches.RunRows, decoded.RowCount);
-        long budget = DecodeBytesPerRunRow * SampleBatches.RunRows;
-        Assert.True(allocated <= budget,
-            $"decoding a run of {SampleBatches.RunRows} rows allocated {allocated} bytes ({allocated / SampleBatches.RunRows} per row); budget {DecodeBytesPerRunRow} per row");
+            $"decoding {kind} of {batch.RowCount} rows allocated {allocated} bytes ({allocated / batch.RowCount} per row); budget {bytesPerRow} per row");
     }
 }

@@ -4,13 +4,28 @@ using System.Text;
 
 namespace EdgeSync.Internal;
 
-/// <summary>A growable buffer with varint and SQLite-value encoders. Reuse with <see cref="Clear"/>.</summary>
+/// <summary>
+/// A growable buffer with varint and SQLite-value encoders. Reuse with <see cref="Clear"/>. A writer created over an
+/// <see cref="ArrayPool{T}"/> rents its buffers (growth rents a larger one and returns the old one); its owner calls
+/// <see cref="ReturnBuffer"/> when done with what was written.
+/// </summary>
 internal sealed class ByteWriter
 {
+    /// <summary>The most bytes a varint of 64 bits takes.</summary>
+    public const int MaxVarIntBytes = 10;
+
+    private readonly ArrayPool<byte>? _pool;
     private byte[] _buffer;
     private int _length;
 
     public ByteWriter(int capacity = 256) => _buffer = new byte[capacity];
+
+    /// <summary>A writer whose buffers are rented from <paramref name="pool"/>.</summary>
+    public ByteWriter(ArrayPool<byte> pool, int capacity)
+    {
+        _pool = pool;
+        _buffer = pool.Rent(capacity);
+    }
 
     public int Length => _length;
 
@@ -20,11 +35,42 @@ internal sealed class ByteWriter
 
     public void Clear() => _length = 0;
 
+    /// <summary>Gives a rented buffer back to its pool and empties the writer; what was written must no longer be used.</summary>
+    public void ReturnBuffer()
+    {
+        if (_pool is not null && _buffer.Length > 0)
+        {
+            _pool.Return(_buffer);
+        }
+
+        _buffer = [];
+        _length = 0;
+    }
+
+    private void Grow(int size)
+    {
+        int capacity = Math.Max(_buffer.Length * 2, _length + size);
+        if (_pool is null)
+        {
+            Array.Resize(ref _buffer, capacity);
+            return;
+        }
+
+        var larger = _pool.Rent(capacity);
+        _buffer.AsSpan(0, _length).CopyTo(larger);
+        if (_buffer.Length > 0)
+        {
+            _pool.Return(_buffer);
+        }
+
+        _buffer = larger;
+    }
+
     private Span<byte> Reserve(int size)
     {
-        if (_length + size > _buffer.Length)
+        if (_buffer.Length - _length < size)
         {
-            Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _length + size));
+            Grow(size);
         }
 
         var span = _buffer.AsSpan(_length, size);
@@ -42,19 +88,40 @@ internal sealed class ByteWriter
 
     public void Advance(int count) => _length += count;
 
-    public void WriteByte(byte value) => Reserve(1)[0] = value;
+    public void WriteByte(byte value)
+    {
+        if (_length == _buffer.Length)
+        {
+            Grow(1);
+        }
+
+        _buffer[_length++] = value;
+    }
 
     public void WriteBytes(ReadOnlySpan<byte> bytes) => bytes.CopyTo(Reserve(bytes.Length));
 
     public void WriteVarUInt(ulong value)
     {
+        if (_buffer.Length - _length < MaxVarIntBytes)
+        {
+            Grow(MaxVarIntBytes);
+        }
+
+        _length += WriteVarUInt(_buffer.AsSpan(_length), value);
+    }
+
+    /// <summary>Writes <paramref name="value"/> as a varint at the start of <paramref name="destination"/>; returns the bytes used.</summary>
+    public static int WriteVarUInt(Span<byte> destination, ulong value)
+    {
+        int n = 0;
         while (value >= 0x80)
         {
-            WriteByte((byte)(value | 0x80));
+            destination[n++] = (byte)(value | 0x80);
             value >>= 7;
         }
 
-        WriteByte((byte)value);
+        destination[n++] = (byte)value;
+        return n;
     }
 
     public void WriteVarInt(long value) => WriteVarUInt((ulong)((value << 1) ^ (value >> 63)));

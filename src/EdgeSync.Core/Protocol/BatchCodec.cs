@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Compression;
 using K4os.Compression.LZ4;
 using EdgeSync.Clocks;
@@ -12,19 +13,73 @@ namespace EdgeSync.Protocol;
 /// with LZ4 when flag 2 is set (the body's length first, then the block; Deflate when flag 1 is set, as earlier
 /// versions sent). Columns travel by name; site ids once per batch; each table's row states are followed by its
 /// insert runs (<see cref="RunCodec"/>). Decoding validates every length and count against <see cref="BatchLimits"/>
-/// and throws <see cref="InvalidBatchException"/> on anything malformed.
+/// and throws <see cref="InvalidBatchException"/> on anything malformed. Encoding works in buffers rented from
+/// <see cref="ArrayPool{T}.Shared"/>, so a batch costs one allocation of its encoded size (none when written to an
+/// <see cref="IBufferWriter{T}"/>), whatever its row count.
 /// </summary>
 public static class BatchCodec
 {
     private static ReadOnlySpan<byte> Magic => "ESB1"u8;
     private const byte FlagDeflate = 1;
     private const byte FlagLz4 = 2;
+    private const int MaxPlainBody = 512;
+    private const int InitialBodyCapacity = 64 * 1024;
 
     /// <summary>Encodes a batch, compressing bodies over 512 bytes.</summary>
     public static byte[] Encode(ChangeBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        var w = new ByteWriter(4096);
+        var body = new ByteWriter(ArrayPool<byte>.Shared, InitialBodyCapacity);
+        try
+        {
+            WriteBody(body, batch);
+            if (body.Length <= MaxPlainBody)
+            {
+                var plain = new byte[5 + body.Length];
+                Frame(body.WrittenSpan, plain);
+                return plain;
+            }
+
+            var framed = ArrayPool<byte>.Shared.Rent(MaxFrameLength(body.Length));
+            try
+            {
+                return framed.AsSpan(0, Frame(body.WrittenSpan, framed)).ToArray();
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(framed);
+            }
+        }
+        finally
+        {
+            body.ReturnBuffer();
+        }
+    }
+
+    /// <summary>
+    /// Encodes a batch into <paramref name="destination"/> (the same bytes as <see cref="Encode(ChangeBatch)"/>),
+    /// without allocating the encoded batch; returns the number of bytes written.
+    /// </summary>
+    public static int Encode(ChangeBatch batch, IBufferWriter<byte> destination)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(destination);
+        var body = new ByteWriter(ArrayPool<byte>.Shared, InitialBodyCapacity);
+        try
+        {
+            WriteBody(body, batch);
+            int n = Frame(body.WrittenSpan, destination.GetSpan(MaxFrameLength(body.Length)));
+            destination.Advance(n);
+            return n;
+        }
+        finally
+        {
+            body.ReturnBuffer();
+        }
+    }
+
+    private static void WriteBody(ByteWriter w, ChangeBatch batch)
+    {
         var sites = new Dictionary<string, int>(StringComparer.Ordinal);
         var siteList = new List<string>();
         int Site(string s)
@@ -155,26 +210,25 @@ public static class BatchCodec
             }
         }
 
-        return Frame(w.WrittenSpan);
     }
 
-    private static byte[] Frame(ReadOnlySpan<byte> body)
+    private static int MaxFrameLength(int bodyLength) =>
+        bodyLength <= MaxPlainBody ? 5 + bodyLength : 5 + ByteWriter.MaxVarIntBytes + LZ4Codec.MaximumOutputSize(bodyLength);
+
+    /// <summary>Writes the header and the body (LZ4-compressed when over 512 bytes); returns the bytes written.</summary>
+    private static int Frame(ReadOnlySpan<byte> body, Span<byte> destination)
     {
-        if (body.Length <= 512)
+        Magic.CopyTo(destination);
+        if (body.Length <= MaxPlainBody)
         {
-            var plain = new byte[5 + body.Length];
-            Magic.CopyTo(plain);
-            body.CopyTo(plain.AsSpan(5));
-            return plain;
+            destination[4] = 0;
+            body.CopyTo(destination[5..]);
+            return 5 + body.Length;
         }
 
-        int max = LZ4Codec.MaximumOutputSize(body.Length);
-        var framed = new ByteWriter(5 + 5 + max);
-        framed.WriteBytes(Magic);
-        framed.WriteByte(FlagLz4);
-        framed.WriteVarUInt((uint)body.Length);
-        framed.Advance(LZ4Codec.Encode(body, framed.GetSpan(max), LZ4Level.L00_FAST));
-        return framed.ToArray();
+        destination[4] = FlagLz4;
+        int n = 5 + ByteWriter.WriteVarUInt(destination[5..], (uint)body.Length);
+        return n + LZ4Codec.Encode(body, destination[n..], LZ4Level.L00_FAST);
     }
 
     /// <summary>Decodes a batch, enforcing <paramref name="limits"/>.</summary>
@@ -192,16 +246,62 @@ public static class BatchCodec
         }
 
         byte flags = data[4];
-        byte[] body = flags switch
+        if (flags is not (0 or FlagDeflate or FlagLz4))
         {
-            0 => data[5..].ToArray(),
-            FlagDeflate => Inflate(data[5..], limits.MaxDecodedBytes),
-            FlagLz4 => Unpack(data[5..], limits.MaxDecodedBytes),
-            _ => throw new InvalidBatchException($"batch uses unknown flags 0x{flags:x2}; the peer is newer than this agent"),
-        };
+            throw new InvalidBatchException($"batch uses unknown flags 0x{flags:x2}; the peer is newer than this agent");
+        }
+
+        if (flags == FlagDeflate)
+        {
+            var inflated = Inflate(data[5..], limits.MaxDecodedBytes);
+            return Read(inflated, inflated.Length, limits);
+        }
+
+        // The body is decoded in a rented buffer. Row states copy what they keep; insert runs keep slices of the body
+        // (their text), so a batch with runs gets a copy of exactly the body's size.
+        int offset = 5;
+        int length = flags == 0 ? data.Length - 5 : UnpackedLength(data[5..], limits.MaxDecodedBytes, ref offset);
+        var body = ArrayPool<byte>.Shared.Rent(length);
         try
         {
-            return ReadBody(body, limits);
+            if (flags == 0)
+            {
+                data[5..].CopyTo(body);
+            }
+            else if (LZ4Codec.Decode(data[offset..], body.AsSpan(0, length)) != length)
+            {
+                throw new InvalidBatchException("batch body is not valid compressed data (truncated or corrupt)");
+            }
+
+            var batch = Read(body, length, limits);
+            if (HasRuns(batch))
+            {
+                var kept = body.AsSpan(0, length).ToArray();
+                foreach (var table in batch.Tables)
+                {
+                    foreach (var run in table.Runs)
+                    {
+                        foreach (var column in run.Columns)
+                        {
+                            column.MoveData(body, kept);
+                        }
+                    }
+                }
+            }
+
+            return batch;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(body);
+        }
+    }
+
+    private static ChangeBatch Read(byte[] body, int length, BatchLimits limits)
+    {
+        try
+        {
+            return ReadBody(body, length, limits);
         }
         catch (Exception e) when (e is FormatException or ArgumentException or OverflowException)
         {
@@ -209,7 +309,21 @@ public static class BatchCodec
         }
     }
 
-    private static byte[] Unpack(ReadOnlySpan<byte> packed, int max)
+    private static bool HasRuns(ChangeBatch batch)
+    {
+        for (int i = 0; i < batch.Tables.Count; i++)
+        {
+            if (batch.Tables[i].Runs.Count > 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The decompressed length an LZ4 body declares, validated; advances <paramref name="offset"/> past it.</summary>
+    private static int UnpackedLength(ReadOnlySpan<byte> packed, int max, ref int offset)
     {
         var r = new ByteReader(packed);
         int length;
@@ -228,14 +342,8 @@ public static class BatchCodec
             throw new InvalidBatchException($"batch claims to decompress to {length} bytes (limit {max}, compressed {r.Remaining})");
         }
 
-        var body = new byte[length];
-        int n = LZ4Codec.Decode(packed[r.Position..], body);
-        if (n != length)
-        {
-            throw new InvalidBatchException("batch body is not valid compressed data (truncated or corrupt)");
-        }
-
-        return body;
+        offset += r.Position;
+        return length;
     }
 
     private static byte[] Inflate(ReadOnlySpan<byte> compressed, int max)
@@ -265,9 +373,9 @@ public static class BatchCodec
         }
     }
 
-    private static ChangeBatch ReadBody(byte[] body, BatchLimits limits)
+    private static ChangeBatch ReadBody(byte[] body, int length, BatchLimits limits)
     {
-        var r = new ByteReader(body);
+        var r = new ByteReader(body.AsSpan(0, length));
         string sender = r.ReadString();
         int nv = r.ReadCount(limits.MaxEntries);
         var vector = new List<KeyValuePair<string, long>>(nv);
@@ -373,29 +481,32 @@ public static class BatchCodec
             throw new FormatException("row without a clock");
         }
 
-        var distinct = new CellClock[nd];
-        for (int d = 0; d < nd; d++)
-        {
-            var hlc = new Hlc(r.ReadInt64());
-            var site = sites[r.ReadCount(sites.Length - 1)];
-            long seq = Checked(r.ReadVarUInt());
-            var prev = new Hlc(r.ReadInt64());
-            var prevSite = sites[r.ReadCount(sites.Length - 1)];
-            distinct[d] = new CellClock(hlc, site, seq, prev, prevSite);
-        }
-
+        // Most rows were written by one event: their one clock is read without an array of distinct clocks.
+        var first = ReadClock(ref r, sites);
         if (cl % 2 == 0)
         {
-            return new RowChange(key, RowState.Deleted(cl, distinct[0]));
+            for (int d = 1; d < nd; d++)
+            {
+                ReadClock(ref r, sites);
+            }
+
+            return new RowChange(key, RowState.Deleted(cl, first));
         }
 
         var clocks = new CellClock[nc];
         if (nd == 1)
         {
-            Array.Fill(clocks, distinct[0]);
+            Array.Fill(clocks, first);
         }
         else
         {
+            var distinct = new CellClock[nd];
+            distinct[0] = first;
+            for (int d = 1; d < nd; d++)
+            {
+                distinct[d] = ReadClock(ref r, sites);
+            }
+
             for (int c = 0; c < nc; c++)
             {
                 clocks[c] = distinct[r.ReadCount(nd - 1)];
@@ -409,6 +520,16 @@ public static class BatchCodec
         }
 
         return new RowChange(key, RowState.Alive(cl, values, clocks));
+    }
+
+    private static CellClock ReadClock(ref ByteReader r, string[] sites)
+    {
+        var hlc = new Hlc(r.ReadInt64());
+        var site = sites[r.ReadCount(sites.Length - 1)];
+        long seq = Checked(r.ReadVarUInt());
+        var prev = new Hlc(r.ReadInt64());
+        var prevSite = sites[r.ReadCount(sites.Length - 1)];
+        return new CellClock(hlc, site, seq, prev, prevSite);
     }
 
     private static long Checked(ulong v) => v <= long.MaxValue ? (long)v : throw new FormatException("number out of range");

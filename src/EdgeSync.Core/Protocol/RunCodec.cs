@@ -90,9 +90,13 @@ internal static class RunCodec
     private static ColumnVector ReadColumn(ref ByteReader r, byte[] body, int count)
     {
         var types = r.ReadBytes(count).ToArray();
-        var numbers = new long[count];
-        var starts = new int[count];
-        var lengths = new int[count];
+
+        // A column of one type (the usual case) gets no arrays for the other kinds of value.
+        bool hasNumbers = types.AsSpan().IndexOfAny(ValueTag.Integer, ValueTag.Real) >= 0;
+        bool hasBytes = types.AsSpan().IndexOfAny(ValueTag.Text, ValueTag.Blob) >= 0;
+        long[] numbers = hasNumbers ? new long[count] : [];
+        int[] starts = hasBytes ? new int[count] : [];
+        int[] lengths = hasBytes ? new int[count] : [];
         long previous = 0;
         for (int i = 0; i < count; i++)
         {

@@ -45,6 +45,8 @@ public sealed partial class SyncDatabase
             lock (_gate)
             {
                 ThrowIfDisposed();
+                ContinueIfClockRanAhead();
+                string site = _store.SiteId;
                 try
                 {
                     if (blocking)
@@ -63,6 +65,7 @@ public sealed partial class SyncDatabase
 
                     var result = Sealer.Seal(_store);
                     _store.Commit();
+                    LogIfRetired(site);
                     if (result.Changes > 0)
                     {
                         EdgeSyncMetrics.ChangesCaptured.Add(result.Changes);

@@ -68,6 +68,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
 
         csb.Mode = SqliteOpenMode.ReadOnly;
         var db = new SyncDatabase(path, store, options, csb.ToString());
+        db.ContinueIfClockRanAhead();
         Log.Opened(options.Logger, path, store.SiteId, store.Tables.Count());
         return db;
     }
@@ -189,6 +190,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         lock (_gate)
         {
             ThrowIfDisposed();
+            ContinueIfClockRanAhead();
             ReincarnateIfPeerIsAhead(peerVector);
         }
 
@@ -225,8 +227,11 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             check?.Invoke(batch);
             try
             {
+                ContinueIfClockRanAhead();
                 ReincarnateIfPeerIsAhead(batch.SenderVector);
+                string site = _store.SiteId;
                 var result = new BatchApplier(_store, _options.Time, _options.MaxClockDrift).Apply(batch, peer);
+                LogIfRetired(site);
                 EdgeSyncMetrics.BatchesApplied.Add(1);
                 EdgeSyncMetrics.ChangesApplied.Add(result.Applied);
                 EdgeSyncMetrics.ChangesSkipped.Add(result.Skipped);

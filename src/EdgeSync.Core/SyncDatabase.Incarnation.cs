@@ -15,7 +15,7 @@ public sealed partial class SyncDatabase
     private void ContinueIfClockRanAhead()
     {
         var last = _store.Clock.Last;
-        if (last.Milliseconds <= _store.Clock.WallMilliseconds + (long)_options.MaxClockDrift.TotalMilliseconds)
+        if (!Reincarnation.ClockRanAhead(_store.Clock, _options.MaxClockDrift))
         {
             return;
         }

@@ -68,7 +68,16 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
 
         csb.Mode = SqliteOpenMode.ReadOnly;
         var db = new SyncDatabase(path, store, options, csb.ToString());
-        db.ContinueIfClockRanAhead();
+        try
+        {
+            db.ContinueIfClockRanAhead();
+        }
+        catch
+        {
+            db.Dispose();
+            throw;
+        }
+
         Log.Opened(options.Logger, path, store.SiteId, store.Tables.Count());
         return db;
     }

@@ -126,7 +126,7 @@ internal static class Reincarnation
     {
         long wall = store.Clock.WallMilliseconds;
         long limit = wall + (long)maxDrift.TotalMilliseconds;
-        if (store.Clock.Last.Milliseconds <= limit)
+        if (!ClockRanAhead(store.Clock, maxDrift))
         {
             return null;
         }
@@ -136,6 +136,18 @@ internal static class Reincarnation
         store.Clock.Rewind(new Hlc(Math.Max(newest, Hlc.From(wall, 0).Value)));
         return Run(store);
     }
+
+    /// <summary>
+    /// True when the clock is more than <paramref name="maxDrift"/> plus <see cref="FixMargin"/> ahead of the wall clock.
+    /// The margin keeps a small step back of the wall clock (NTP) from re-stamping everything: the HLC may legitimately
+    /// be up to <paramref name="maxDrift"/> ahead, from a peer's clock that receivers accept. A clock between the two
+    /// bounds is refused by peers for at most the margin, until the wall clock catches up.
+    /// </summary>
+    public static bool ClockRanAhead(HybridClock clock, TimeSpan maxDrift) =>
+        clock.Last.Milliseconds > clock.WallMilliseconds + (long)(maxDrift + FixMargin).TotalMilliseconds;
+
+    /// <summary>See <see cref="ClockRanAhead"/>.</summary>
+    public static readonly TimeSpan FixMargin = TimeSpan.FromMinutes(1);
 
     private static string UnusedIncarnation(SyncStore store)
     {

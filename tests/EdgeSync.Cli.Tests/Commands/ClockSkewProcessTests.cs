@@ -41,32 +41,40 @@ public sealed class ClockSkewProcessTests : IDisposable
         var agentB = _agents.Serve("http://127.0.0.1:0", "http://127.0.0.1:0", "--db", b);
 
         // A's process runs 2 h ahead: what it seals is stamped in the future, and B refuses it while that lasts.
-        Run(sqlite3!, a, "INSERT INTO config VALUES ('mode', 'set while ahead', 'app-a'); INSERT INTO telemetry VALUES (1, 'plc-a', 1, 0.5);");
+        Sql(sqlite3!, a, "INSERT INTO config VALUES ('mode', 'set while ahead', 'app-a'); INSERT INTO telemetry VALUES (1, 'plc-a', 1, 0.5);");
         var ahead = Run(faketime!, "-f", "+2h", edgesync, "sync", "--db", a, "--peer", agentB.Grpc);
         Assert.NotEqual(0, ahead.ExitCode);
-        Assert.Equal("0", Run(sqlite3!, b, "SELECT count(*) FROM telemetry;").Stdout.Trim());
+        Assert.Equal("0", Sql(sqlite3!, b, "SELECT count(*) FROM telemetry;"));
 
         // Restarted with the right clock: it writes again, and one ordinary round delivers both periods.
-        Run(sqlite3!, a, "INSERT INTO telemetry VALUES (2, 'plc-a', 2, 1.5);");
+        Sql(sqlite3!, a, "INSERT INTO telemetry VALUES (2, 'plc-a', 2, 1.5);");
         var fixedRound = Run(edgesync, "sync", "--db", a, "--peer", agentB.Grpc);
         Assert.Equal(0, fixedRound.ExitCode);
-        Assert.Equal("2", Run(sqlite3!, b, "SELECT count(*) FROM telemetry;").Stdout.Trim());
-        Assert.Equal("set while ahead", Run(sqlite3!, b, "SELECT value FROM config WHERE key = 'mode';").Stdout.Trim());
+        Assert.Equal("2", Sql(sqlite3!, b, "SELECT count(*) FROM telemetry;"));
+        Assert.Equal("set while ahead", Sql(sqlite3!, b, "SELECT value FROM config WHERE key = 'mode';"));
 
         // A later write on B beats the value stamped in the future, on both replicas.
-        Run(sqlite3!, b, "UPDATE config SET value = 'set later on b', updated_by = 'app-b' WHERE key = 'mode';");
+        Sql(sqlite3!, b, "UPDATE config SET value = 'set later on b', updated_by = 'app-b' WHERE key = 'mode';");
         var deadline = DateTime.UtcNow.AddSeconds(60);
         string valueOnA;
         do
         {
             Assert.Equal(0, Run(edgesync, "sync", "--db", a, "--peer", agentB.Grpc).ExitCode);
-            valueOnA = Run(sqlite3!, a, "SELECT value FROM config WHERE key = 'mode';").Stdout.Trim();
+            valueOnA = Sql(sqlite3!, a, "SELECT value FROM config WHERE key = 'mode';");
         }
         while (valueOnA != "set later on b" && DateTime.UtcNow < deadline);
 
         Assert.Equal("set later on b", valueOnA);
-        Assert.Equal("set later on b", Run(sqlite3!, b, "SELECT value FROM config WHERE key = 'mode';").Stdout.Trim());
-        Assert.Equal("2", Run(sqlite3!, a, "SELECT count(*) FROM telemetry;").Stdout.Trim());
+        Assert.Equal("set later on b", Sql(sqlite3!, b, "SELECT value FROM config WHERE key = 'mode';"));
+        Assert.Equal("2", Sql(sqlite3!, a, "SELECT count(*) FROM telemetry;"));
+    }
+
+    /// <summary>The sqlite3 shell as the application: waits up to 10 s for the agent's write lock, as an application would.</summary>
+    private static string Sql(string sqlite3, string db, string sql)
+    {
+        var result = Run(sqlite3, "-cmd", ".timeout 10000", db, sql);
+        Assert.True(result.ExitCode == 0, $"sqlite3 failed: {result.Stderr}");
+        return result.Stdout.Trim();
     }
 
     private static CliResult Run(string file, params string[] args)

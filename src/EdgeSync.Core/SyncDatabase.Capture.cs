@@ -49,6 +49,8 @@ public sealed partial class SyncDatabase
             lock (_gate)
             {
                 ThrowIfDisposed();
+                ContinueIfClockRanAhead();
+                string site = _store.SiteId;
                 try
                 {
                     if (!_store.TryBegin(throwIfBusy: wait && last)) // waited long enough: SQLite's busy error
@@ -63,6 +65,7 @@ public sealed partial class SyncDatabase
 
                     var result = Sealer.Seal(_store);
                     _store.Commit();
+                    LogIfRetired(site);
                     if (result.Changes > 0)
                     {
                         _metrics.Captured(_name, result.Changes);

@@ -79,6 +79,16 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
 
         csb.Mode = SqliteOpenMode.ReadOnly;
         var db = new SyncDatabase(path, store, options, csb.ToString());
+        try
+        {
+            db.ContinueIfClockRanAhead();
+        }
+        catch
+        {
+            db.Dispose();
+            throw;
+        }
+
         Log.Opened(options.Logger, path, store.SiteId, store.Tables.Count());
         return db;
     }
@@ -188,6 +198,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         lock (_gate)
         {
             ThrowIfDisposed();
+            ContinueIfClockRanAhead();
             ReincarnateIfPeerIsAhead(peerVector);
         }
 
@@ -221,8 +232,11 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             check?.Invoke(batch);
             try
             {
+                ContinueIfClockRanAhead();
                 ReincarnateIfPeerIsAhead(batch.SenderVector);
+                string site = _store.SiteId;
                 var result = new BatchApplier(_store, _options.Time, _options.MaxClockDrift).Apply(batch, peer, cancellationToken);
+                LogIfRetired(site);
                 _metrics.Applied(_name, result);
 
                 Log.BatchApplied(_options.Logger, peer, result.Applied, result.Skipped, result.Conflicts);

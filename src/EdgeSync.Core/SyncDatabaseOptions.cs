@@ -30,7 +30,9 @@ public sealed record SyncDatabaseOptions
     /// <summary>
     /// How far ahead of this replica's wall clock a remote change's HLC may be. A batch carrying a clock further in the
     /// future is refused whole (<see cref="Errors.InvalidBatchException"/>): accepting it would drag every later local
-    /// write's clock forward with it, so its writes would win every conflict for as long as the drift lasts.
+    /// write's clock forward with it, so its writes would win every conflict for as long as the drift lasts. When this
+    /// replica's own HLC is further ahead of its wall clock than this (its clock ran ahead and was set right), it
+    /// continues as a new incarnation with its writes re-stamped at the present, so they are accepted again.
     /// </summary>
     public TimeSpan MaxClockDrift { get; init; } = TimeSpan.FromMinutes(5);
 

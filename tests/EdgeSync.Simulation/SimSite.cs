@@ -50,11 +50,21 @@ public sealed class SimSite : IDisposable
         return c;
     }
 
-    /// <summary>Kills the process: the engine and the app connection go away; only committed data survives.</summary>
+    /// <summary>
+    /// Kills the process: the engine and the app connection go away; only committed data survives. A killed engine
+    /// never clears its writer mark, so the restarted one continues as a new incarnation (it cannot tell a kill from
+    /// files put back to an earlier copy).
+    /// </summary>
     public void Crash()
     {
+        bool marked = Db is not null && Exec("UPDATE _edgesync_meta SET value = value WHERE key = 'writer_session'") == 1;
         Db?.Dispose();
         Db = null;
+        if (marked)
+        {
+            Exec("INSERT OR REPLACE INTO _edgesync_meta(key, value) VALUES ('writer_session', 'killed')");
+        }
+
         _app?.Dispose();
         _app = null;
     }

@@ -51,13 +51,15 @@ internal static class AppendAudit
     public static int Repair(SyncStore store, TableStore t)
     {
         long tid = t.Info.Id;
-        // This site's insert ranges (rows inside a range received from a peer are accounted by that range).
+        // This site's insert ranges, under any of its incarnations (rows inside a range received from a peer are
+        // accounted by that range).
         var ranges = new Dictionary<long, (long Hi, long Count, long Actual)>();
         using (var cmd = store.Db.CreateCommand())
         {
-            cmd.CommandText = "SELECT pk, span, cnt FROM _edgesync_log WHERE tid = $t AND span > 0 AND site = $s";
+            cmd.CommandText = "SELECT pk, span, cnt FROM _edgesync_log WHERE tid = $t AND span > 0 AND site IN "
+                + "(SELECT idx FROM _edgesync_sites WHERE site = $b OR substr(site, 1, length($b) + 1) = $b || '~')";
             cmd.Parameters.AddWithValue("$t", tid);
-            cmd.Parameters.AddWithValue("$s", store.SiteIndex);
+            cmd.Parameters.AddWithValue("$b", Storage.SiteIncarnation.BaseOf(store.SiteId));
             using var r = cmd.ExecuteReader();
             while (r.Read())
             {

@@ -17,6 +17,11 @@ internal static class Sealer
 {
     public static CaptureResult Seal(SyncStore store)
     {
+        if (store.ClaimSession())
+        {
+            Reincarnation.Retire(store); // the last writer never closed the file: it may have lost numbers it issued
+        }
+
         Hlc? hlc = null;
         Hlc Stamp() => hlc ??= store.Clock.Next();
         int rangeRows = 0;

@@ -40,6 +40,15 @@ public sealed class HybridClock
         return _last;
     }
 
+    /// <summary>The wall clock now, in Unix milliseconds.</summary>
+    internal long WallMilliseconds => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>
+    /// Moves the clock back to <paramref name="to"/>. Only for a site that continues as a new incarnation because its
+    /// clock had run ahead (see <c>Storage/Reincarnation.cs</c>): each incarnation's clock still only goes forward.
+    /// </summary>
+    internal void Rewind(Hlc to) => _last = to;
+
     /// <summary>Merges a timestamp seen on a remote change so later local events order after it.</summary>
     public void Observe(Hlc remote)
     {

@@ -23,6 +23,12 @@ internal static partial class Log
     [LoggerMessage(1005, LogLevel.Warning, "A peer holds changes of site {Previous} up to {PeerSeq}, more than this database: it lost changes it had issued (empty or old volume). Continuing as {Site}; its own lost changes come back from peers")]
     public static partial void Reincarnated(ILogger logger, string previous, string site, long peerSeq);
 
+    [LoggerMessage(1006, LogLevel.Warning, "The last process that wrote this database as site {Previous} did not close it (a crash, a power cut, or its files were put back to an earlier copy): it may have lost changes it had issued. Continuing as {Site}; anything lost comes back from peers")]
+    public static partial void Retired(ILogger logger, string previous, string site);
+
+    [LoggerMessage(1007, LogLevel.Warning, "This site's clock had run ahead: its last HLC {Hlc} is more than {DriftMinutes} minutes past the wall clock, so peers refuse its changes. Clock set back; continuing as {Site} with every write of {Previous} re-stamped now")]
+    public static partial void ClockRanAhead(ILogger logger, string hlc, double driftMinutes, string previous, string site);
+
     [LoggerMessage(1100, LogLevel.Debug, "Applied batch from {Peer}: {Applied} applied, {Skipped} already known, {Conflicts} conflicts")]
     public static partial void BatchApplied(ILogger logger, string peer, int applied, int skipped, int conflicts);
 

@@ -19,12 +19,8 @@ internal static class Reincarnation
     {
         int oldIdx = store.SiteIndex;
         string oldSite = store.SiteId;
-        string newSite = SiteIncarnation.Next(oldSite);
-        while (store.Sites.TryGetIndex(newSite, out _))
-        {
-            newSite = SiteIncarnation.Next(newSite);
-        }
-
+        Sealer.Seal(store); // may itself continue under a new id (an unclean last session): oldSite is still the one to re-stamp
+        string newSite = UnusedIncarnation(store);
         store.SwitchSite(newSite);
         var hlc = store.Clock.Next();
 
@@ -99,5 +95,67 @@ internal static class Reincarnation
         Sql.Scalar(store.Db, "UPDATE _edgesync_meta SET value = $s WHERE key = 'site_id'", ("$s", newSite));
         Sql.Scalar(store.Db, "INSERT OR REPLACE INTO _edgesync_meta(key, value) VALUES ('reincarnated_from', $p)", ("$p", oldSite));
         return newSite;
+    }
+
+    /// <summary>
+    /// Continues as a new incarnation without re-stamping anything: the database may be missing the last changes it
+    /// issued under the current id (its file was put back, or lost its WAL's tail), so it issues no more numbers under
+    /// it. The old id stays an origin like any other, held up to what this file has; peers holding more of it send
+    /// the rest back. Runs in the caller's write transaction, before anything is sealed.
+    /// </summary>
+    public static string Retire(SyncStore store)
+    {
+        string oldSite = store.SiteId;
+        string newSite = UnusedIncarnation(store);
+        store.SwitchSite(newSite);
+        Sql.Scalar(store.Db, "UPDATE _edgesync_meta SET value = $s WHERE key = 'site_id'", ("$s", newSite));
+        Sql.Scalar(store.Db, "INSERT OR REPLACE INTO _edgesync_meta(key, value) VALUES ('retired_from', $p)", ("$p", oldSite));
+        return newSite;
+    }
+
+    /// <summary>
+    /// When this site's HLC is more than <paramref name="maxDrift"/> ahead of its wall clock, the clock had run ahead
+    /// and was set right (peers refuse such clocks, so what it wrote meanwhile is stuck, and every later write would be
+    /// stamped in the future too). The clock is set back to the wall clock (or the newest clock it holds that is not in
+    /// the future), and the site continues as a new incarnation (<see cref="Run"/>): everything it wrote is re-stamped
+    /// at the present, so its future-stamped writes reach peers and stop outranking later writes elsewhere. Each
+    /// incarnation's clock only goes forward. Returns the new id, or null when the clock is sane.
+    /// </summary>
+    public static string? RunIfClockRanAhead(SyncStore store, TimeSpan maxDrift)
+    {
+        long wall = store.Clock.WallMilliseconds;
+        long limit = wall + (long)maxDrift.TotalMilliseconds;
+        if (!ClockRanAhead(store.Clock, maxDrift))
+        {
+            return null;
+        }
+
+        var newest = Sql.Scalar(store.Db, "SELECT coalesce(max(hlc), 0) FROM _edgesync_log WHERE hlc <= $l",
+            ("$l", Hlc.From(limit, Hlc.MaxCounter).Value)) as long? ?? 0;
+        store.Clock.Rewind(new Hlc(Math.Max(newest, Hlc.From(wall, 0).Value)));
+        return Run(store);
+    }
+
+    /// <summary>
+    /// True when the clock is more than <paramref name="maxDrift"/> plus <see cref="FixMargin"/> ahead of the wall clock.
+    /// The margin keeps a small step back of the wall clock (NTP) from re-stamping everything: the HLC may legitimately
+    /// be up to <paramref name="maxDrift"/> ahead, from a peer's clock that receivers accept. A clock between the two
+    /// bounds is refused by peers for at most the margin, until the wall clock catches up.
+    /// </summary>
+    public static bool ClockRanAhead(HybridClock clock, TimeSpan maxDrift) =>
+        clock.Last.Milliseconds > clock.WallMilliseconds + (long)(maxDrift + FixMargin).TotalMilliseconds;
+
+    /// <summary>See <see cref="ClockRanAhead"/>.</summary>
+    public static readonly TimeSpan FixMargin = TimeSpan.FromMinutes(1);
+
+    private static string UnusedIncarnation(SyncStore store)
+    {
+        string site = SiteIncarnation.Next(store.SiteId);
+        while (store.Sites.TryGetIndex(site, out _))
+        {
+            site = SiteIncarnation.Next(site);
+        }
+
+        return site;
     }
 }

@@ -1,11 +1,13 @@
 using System.Globalization;
+using System.Security.Cryptography;
 
 namespace EdgeSync.Storage;
 
 /// <summary>
-/// A site id is a base name plus, after a restore from backup, an incarnation suffix <c>~N</c>. A restored copy may
-/// hold a state older than sequence numbers its site already issued and peers already hold, so it never writes under
-/// the old id again: it continues as the next incarnation, a new origin with its own sequence numbers.
+/// A site id is a base name plus, once the database may have lost changes it issued, an incarnation suffix <c>~N</c>.
+/// Such a database never writes under the old id again: it continues as a new incarnation, a new origin with its own
+/// sequence numbers. <c>N</c> is random, not a counter kept in the file: two copies of one backup or snapshot hold the
+/// same counter, and would otherwise continue as the same incarnation and reuse each other's sequence numbers.
 /// </summary>
 internal static class SiteIncarnation
 {
@@ -17,10 +19,7 @@ internal static class SiteIncarnation
         return i > 0 && int.TryParse(siteId.AsSpan(i + 1), NumberStyles.None, CultureInfo.InvariantCulture, out _) ? siteId[..i] : siteId;
     }
 
-    public static string Next(string siteId)
-    {
-        int i = siteId.LastIndexOf(Separator);
-        int n = i > 0 && int.TryParse(siteId.AsSpan(i + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int k) ? k : 1;
-        return $"{BaseOf(siteId)}{Separator}{(n + 1).ToString(CultureInfo.InvariantCulture)}";
-    }
+    /// <summary>A new incarnation of <paramref name="siteId"/>'s base: <c>base~N</c>, N random in [2, 2³¹).</summary>
+    public static string Next(string siteId) =>
+        $"{BaseOf(siteId)}{Separator}{RandomNumberGenerator.GetInt32(2, int.MaxValue).ToString(CultureInfo.InvariantCulture)}";
 }

@@ -16,8 +16,10 @@ internal sealed class SyncStore : IDisposable
 {
     private readonly Dictionary<int, TableStore> _byId = [];
     private readonly Dictionary<string, TableStore> _byName = new(StringComparer.OrdinalIgnoreCase);
+    private readonly string _session = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
     private Dictionary<int, long> _vectorSnapshot = [];
     private bool _inTransaction;
+    private bool _sessionClaimed;
 
     private SyncStore(SqliteConnection db, string siteId, HybridClock clock)
     {
@@ -50,7 +52,9 @@ internal sealed class SyncStore : IDisposable
         try
         {
             db.Open();
-            Sql.Exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;");
+            // FULL: a commit that issues sequence numbers is on disk before any reader can ship them; with NORMAL a power
+            // cut could drop the WAL's tail after peers received it, and the next numbers issued would be reused.
+            Sql.Exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF;");
             Sql.Exec(db, "BEGIN IMMEDIATE");
             MetadataSchema.Create(db);
             var stored = Sql.Scalar(db, "SELECT value FROM _edgesync_meta WHERE key = 'site_id'") as string;
@@ -81,7 +85,7 @@ internal sealed class SyncStore : IDisposable
                 stored = SiteIncarnation.Next(stored);
                 Sql.Scalar(db, "UPDATE _edgesync_meta SET value = $s WHERE key = 'site_id'", ("$s", stored));
                 Sql.Scalar(db, "INSERT OR REPLACE INTO _edgesync_meta(key, value) VALUES ('restored_from', $p)", ("$p", previous));
-                Sql.Exec(db, "DELETE FROM _edgesync_meta WHERE key = 'restore_pending'");
+                Sql.Exec(db, "DELETE FROM _edgesync_meta WHERE key IN ('restore_pending', 'writer_session')");
             }
 
             var lastHlc = Sql.Scalar(db, "SELECT value FROM _edgesync_meta WHERE key = 'hlc'") as long? ?? 0;
@@ -181,6 +185,25 @@ internal sealed class SyncStore : IDisposable
     {
         SiteId = site;
         SiteIndex = Sites.GetOrAdd(Db, site);
+    }
+
+    /// <summary>
+    /// Marks, in the caller's transaction, that this process issues sequence numbers for the database (at its first seal),
+    /// and returns true when another session's mark was still there: that writer never closed the database (a crash,
+    /// a power cut, or a copy of the files taken while it ran and later put back), so this file may have lost changes it
+    /// had issued and shipped, and must not issue more numbers under the current id. False once claimed.
+    /// </summary>
+    internal bool ClaimSession()
+    {
+        if (_sessionClaimed)
+        {
+            return false;
+        }
+
+        var previous = Sql.Scalar(Db, "SELECT value FROM _edgesync_meta WHERE key = 'writer_session'") as string;
+        Sql.Scalar(Db, "INSERT OR REPLACE INTO _edgesync_meta(key, value) VALUES ('writer_session', $s)", ("$s", _session));
+        _sessionClaimed = true;
+        return previous is not null && previous != _session;
     }
 
     /// <summary>Allocates <paramref name="count"/> consecutive sequence numbers for this site; returns the first.</summary>
@@ -306,6 +329,7 @@ internal sealed class SyncStore : IDisposable
         }
 
         _inTransaction = false;
+        _sessionClaimed = false;
         try
         {
             Sql.Exec(Db, "ROLLBACK");
@@ -324,6 +348,19 @@ internal sealed class SyncStore : IDisposable
 
     public void Dispose()
     {
+        if (_sessionClaimed && !_inTransaction)
+        {
+            try
+            {
+                // A clean close: the next session may keep the id.
+                Sql.Scalar(Db, "DELETE FROM _edgesync_meta WHERE key = 'writer_session' AND value = $s", ("$s", _session));
+            }
+            catch (SqliteException)
+            {
+                // Read-only, full or locked: the next session treats this one as unclean and takes a new id, which is safe.
+            }
+        }
+
         foreach (var t in _byId.Values)
         {
             t.Dispose();

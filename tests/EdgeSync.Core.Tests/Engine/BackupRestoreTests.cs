@@ -72,7 +72,7 @@ public sealed class BackupRestoreTests : IDisposable
         long issuedBeforeLoss = b.Db.Vector["a"];
         DatabaseBackup.Restore(backup, path, replace: true);
         using var restored = new Replica(path, "a", enable: false);
-        Assert.Equal("a~2", restored.Db.SiteId);
+        Assert.StartsWith("a~", restored.Db.SiteId, StringComparison.Ordinal);
         Assert.True(restored.Db.Vector["a"] < issuedBeforeLoss);
 
         restored.PullFrom(b);   // catches up on its own lost writes, and the delete: nothing resurrected
@@ -83,7 +83,7 @@ public sealed class BackupRestoreTests : IDisposable
         restored.Exec("INSERT INTO settings VALUES ('k4', 'v4', 'a', 1)");
         b.PullFrom(restored);
         Assert.Equal(issuedBeforeLoss, b.Db.Vector["a"]);   // the old incarnation's numbers were never reused
-        Assert.Equal(1, b.Db.Vector["a~2"]);
+        Assert.Equal(1, b.Db.Vector[restored.Db.SiteId]);
         Assert.Equal("v4", b.Scalar("SELECT value FROM settings WHERE key = 'k4'"));
         Assert.Equal(b.Db.Checksum(), restored.Db.Checksum());
         Assert.Empty(b.Db.Status.GetConflicts());
@@ -107,8 +107,8 @@ public sealed class BackupRestoreTests : IDisposable
         fresh.Db.Capture(TestContext.Current.CancellationToken);
         Assert.True(fresh.Db.Vector["a"] <= b.Db.Vector["a"]); // its sequence numbers collide with ones b holds
 
-        b.PullFrom(fresh);   // b's vector shows a's lost changes: the fresh database continues as a~2 before extracting
-        Assert.Equal("a~2", fresh.Db.SiteId);
+        b.PullFrom(fresh);   // b's vector shows a's lost changes: the fresh database continues as a~N before extracting
+        Assert.StartsWith("a~", fresh.Db.SiteId, StringComparison.Ordinal);
         fresh.PullFrom(b);   // and gets the original incarnation's changes back
 
         Assert.Equal("written after the loss", b.Scalar("SELECT value FROM settings WHERE key = 'k3'"));

@@ -9,13 +9,6 @@ public sealed class ClockTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private sealed class ManualTime(DateTimeOffset now) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = now;
-
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
     [Fact]
     public void Hlc_NeverGoesBackwards_WhenTheWallClockDoes()
     {
@@ -61,7 +54,8 @@ public sealed class ClockTests : IDisposable
         app.Open();
         Hlc first;
         long seq;
-        using (var db = SyncDatabase.Open(path, new SyncDatabaseOptions { Time = new ManualTime(DateTimeOffset.UtcNow.AddHours(1)) }))
+        var now = DateTimeOffset.UtcNow;
+        using (var db = SyncDatabase.Open(path, new SyncDatabaseOptions { Time = new ManualTime(now) }))
         {
             Exec(app, "INSERT INTO settings VALUES ('k', 'v', 'x', 1)");
             db.Capture(TestContext.Current.CancellationToken);
@@ -69,7 +63,8 @@ public sealed class ClockTests : IDisposable
             first = Assert.Single(Hlcs(app));
         }
 
-        using (var db = SyncDatabase.Open(path, new SyncDatabaseOptions { Time = new ManualTime(DateTimeOffset.UtcNow.AddHours(-1)) }))
+        // Back by less than MaxClockDrift (5 min): the same site, its HLC still ahead of the wall clock.
+        using (var db = SyncDatabase.Open(path, new SyncDatabaseOptions { Time = new ManualTime(now.AddMinutes(-4)) }))
         {
             Exec(app, "UPDATE settings SET value = 'w' WHERE key = 'k'");
             db.Capture(TestContext.Current.CancellationToken);

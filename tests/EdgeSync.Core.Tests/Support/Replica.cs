@@ -16,14 +16,14 @@ public sealed class Replica : IDisposable
         CREATE TABLE IF NOT EXISTS counters(id INTEGER PRIMARY KEY, a INTEGER, b TEXT, c BLOB);
         """;
 
-    public Replica(string path, string site, bool enable = true)
+    public Replica(string path, string site, bool enable = true, TimeProvider? time = null)
     {
         Path = path;
         Site = site;
         App = new SqliteConnection($"Data Source={path};Pooling=false");
         App.Open();
         Exec("PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000;" + Schema);
-        Db = SyncDatabase.Open(path, new SyncDatabaseOptions { SiteId = site });
+        Db = SyncDatabase.Open(path, new SyncDatabaseOptions { SiteId = site, Time = time ?? TimeProvider.System });
         if (enable)
         {
             Db.EnableTable("readings", TablePolicy.Append);
@@ -101,10 +101,10 @@ public sealed class Replica : IDisposable
         return batches;
     }
 
-    public void Reopen()
+    public void Reopen(TimeProvider? time = null)
     {
         Db.Dispose();
-        Db = SyncDatabase.Open(Path);
+        Db = SyncDatabase.Open(Path, new SyncDatabaseOptions { Time = time ?? TimeProvider.System });
     }
 
     public void Dispose()

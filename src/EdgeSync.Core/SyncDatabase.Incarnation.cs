@@ -1,0 +1,48 @@
+using EdgeSync.Clocks;
+using EdgeSync.Internal;
+using EdgeSync.Storage;
+
+namespace EdgeSync;
+
+/// <summary>Incarnations: when this database continues under a new site id rather than risk reusing a (site, sequence).</summary>
+public sealed partial class SyncDatabase
+{
+    /// <summary>
+    /// A clock that ran ahead and was set right leaves this site's HLC in the future: peers refuse what it wrote and
+    /// everything it would write. It continues as a new incarnation with every write re-stamped at the present
+    /// (<see cref="Reincarnation.RunIfClockRanAhead"/>). Called under <see cref="_gate"/>, outside a transaction.
+    /// </summary>
+    private void ContinueIfClockRanAhead()
+    {
+        var last = _store.Clock.Last;
+        if (!Reincarnation.ClockRanAhead(_store.Clock, _options.MaxClockDrift))
+        {
+            return;
+        }
+
+        string previous = _store.SiteId;
+        _store.Begin();
+        try
+        {
+            Reincarnation.RunIfClockRanAhead(_store, _options.MaxClockDrift);
+            _store.Commit();
+        }
+        catch
+        {
+            _store.Rollback();
+            _store.Clock.Rewind(last);
+            throw;
+        }
+
+        Log.ClockRanAhead(_options.Logger, last.ToString(), _options.MaxClockDrift.TotalMinutes, previous, _store.SiteId);
+    }
+
+    /// <summary>Logs that the first seal of this session continued under a new id (the last writer never closed the file).</summary>
+    private void LogIfRetired(string before)
+    {
+        if (!string.Equals(before, _store.SiteId, StringComparison.Ordinal))
+        {
+            Log.Retired(_options.Logger, before, _store.SiteId);
+        }
+    }
+}

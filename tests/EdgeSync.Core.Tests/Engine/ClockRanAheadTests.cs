@@ -1,0 +1,96 @@
+using EdgeSync.Errors;
+using EdgeSync.Tests.Support;
+
+namespace EdgeSync.Tests.Engine;
+
+/// <summary>
+/// A replica whose clock ran ahead, wrote, and was set right (issue 15, item 2): it must resume, lose nothing it wrote
+/// in either period, and its future-stamped writes must not keep beating later writes elsewhere.
+/// </summary>
+public sealed class ClockRanAheadTests : IDisposable
+{
+    private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void ClockFixedAfterRunningTwoHoursAhead_PeersGetEverythingItWrote_InBothPeriods()
+    {
+        var aTime = new ManualTime(Now.AddHours(2));
+        using var a = new Replica(_dir.File("a.db"), "a", time: aTime);
+        using var b = new Replica(_dir.File("b.db"), "b", time: new ManualTime(Now));
+        a.Exec("INSERT INTO settings VALUES ('written-ahead', 'v1', 'a', 1)");
+        a.Exec("INSERT INTO readings VALUES (1, 'd', 1, 1.0)");
+        var refused = Assert.Throws<InvalidBatchException>(() => b.PullFrom(a));   // 2 h ahead: refused while it lasts
+        Assert.Contains("ahead of this replica's clock", refused.Message, StringComparison.Ordinal);
+
+        a.Reopen(new ManualTime(Now.AddSeconds(1)));   // restarted with the right clock
+        a.Exec("INSERT INTO settings VALUES ('written-after-fix', 'v2', 'a', 1)");
+        a.Exec("INSERT INTO readings VALUES (2, 'd', 2, 2.0)");
+        b.PullFrom(a);
+        a.PullFrom(b);
+
+        Assert.StartsWith("a~", a.Db.SiteId, StringComparison.Ordinal);
+        Assert.Equal("v1", b.Scalar("SELECT value FROM settings WHERE key = 'written-ahead'"));
+        Assert.Equal("v2", b.Scalar("SELECT value FROM settings WHERE key = 'written-after-fix'"));
+        Assert.Equal(2L, b.Scalar("SELECT count(*) FROM readings"));
+        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        long maxHlcMs = (long)a.Scalar("SELECT max(hlc) FROM _edgesync_log")! >>> 16;
+        Assert.True(maxHlcMs < Now.AddMinutes(5).ToUnixTimeMilliseconds(), "the HLC stayed pinned ahead after the clock was fixed");
+    }
+
+    [Fact]
+    public void FutureStampedWrite_LosesToALaterWriteElsewhere_OnEveryReplica_AndTheLossIsAudited()
+    {
+        using var a = new Replica(_dir.File("a.db"), "a", time: new ManualTime(Now));
+        using var b = new Replica(_dir.File("b.db"), "b", time: new ManualTime(Now.AddMinutes(10)));
+        a.Exec("INSERT INTO settings VALUES ('mode', 'initial', 'a', 1)");
+        b.PullFrom(a);
+
+        a.Reopen(new ManualTime(Now.AddHours(2)));      // a's clock jumps 2 h ahead; it changes the setting
+        a.Exec("UPDATE settings SET value = 'set while ahead' WHERE key = 'mode'");
+        a.Db.Capture();
+        a.Reopen(new ManualTime(Now.AddMinutes(5)));    // set right again, before b's later write
+        b.Exec("UPDATE settings SET value = 'set later on b' WHERE key = 'mode'");
+
+        // Both arrival orders: each replica decides the same winner.
+        b.PullFrom(a);
+        a.PullFrom(b);
+        b.PullFrom(a);
+
+        Assert.Equal("set later on b", a.Scalar("SELECT value FROM settings WHERE key = 'mode'"));
+        Assert.Equal("set later on b", b.Scalar("SELECT value FROM settings WHERE key = 'mode'"));
+        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        var lost = a.Db.GetConflicts().Concat(b.Db.GetConflicts()).Where(c => c.Table == "settings").ToList();
+        Assert.Contains(lost, c => Equals(c.LoserValue, "set while ahead") && Equals(c.WinnerValue, "set later on b"));
+    }
+
+    [Fact]
+    public void ClockFixedWhileTheProcessRuns_NextCaptureContinuesAsANewIncarnation()
+    {
+        var time = new ManualTime(Now.AddHours(2));
+        using var a = new Replica(_dir.File("a.db"), "a", time: time);
+        using var b = new Replica(_dir.File("b.db"), "b", time: new ManualTime(Now));
+        a.Exec("INSERT INTO settings VALUES ('k1', 'ahead', 'a', 1)");
+        a.Db.Capture();
+        time.Now = Now;   // NTP steps the clock back; no restart
+        a.Exec("INSERT INTO settings VALUES ('k2', 'after', 'a', 1)");
+        b.PullFrom(a);
+
+        Assert.Equal(2L, b.Scalar("SELECT count(*) FROM settings"));
+        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+    }
+
+    [Fact]
+    public void ClockBehindByLessThanMaxDrift_KeepsTheSiteId()
+    {
+        using var a = new Replica(_dir.File("a.db"), "a", time: new ManualTime(Now));
+        a.Exec("INSERT INTO settings VALUES ('k', 'v', 'a', 1)");
+        a.Db.Capture();
+        a.Reopen(new ManualTime(Now.AddMinutes(-4)));
+        a.Exec("UPDATE settings SET value = 'w'");
+        a.Db.Capture();
+        Assert.Equal("a", a.Db.SiteId);
+    }
+}

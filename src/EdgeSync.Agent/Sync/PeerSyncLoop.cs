@@ -9,9 +9,11 @@ namespace EdgeSync.Agent.Sync;
 /// <summary>
 /// The sync loop of one database with one peer, independent of every other loop: a dead or slow peer only delays
 /// itself. A round runs at start, after every local change or applied batch (signal), when the peer's watch stream
-/// says it has something new, and at least every <see cref="AgentOptions.SyncIntervalMs"/>. Transient failures are
-/// retried by the <see cref="Resilience"/> pipeline; other failures are recorded in <c>cluster_sync</c> and retried
-/// at the next trigger.
+/// says it has something new, and at least every <see cref="AgentOptions.SyncIntervalMs"/> (stretched up to
+/// <see cref="AgentOptions.IdleSyncIntervalMs"/> while rounds move nothing and the watch stream is open). Transient
+/// failures are retried by the <see cref="Resilience"/> pipeline; other failures are recorded in <c>cluster_sync</c>
+/// and retried at the next trigger. Failures are logged when they start or change kind and recovery once; repeats
+/// of the same failure go to Debug.
 /// </summary>
 internal sealed class PeerSyncLoop : IAsyncDisposable
 {
@@ -24,6 +26,9 @@ internal sealed class PeerSyncLoop : IAsyncDisposable
     private Task _loop = Task.CompletedTask;
     private Task _watch = Task.CompletedTask;
     private int _disposed;
+    private string? _failing; // kind of the failure streak being retried (null: the last round succeeded)
+    private int _failures;
+    private string? _watchFailing;
 
     public PeerSyncLoop(HostedDatabase hosted, string url, Security.FleetTls? tls, ILogger logger, TimeProvider time)
     {
@@ -40,14 +45,24 @@ internal sealed class PeerSyncLoop : IAsyncDisposable
 
     private async Task RunAsync(CancellationToken ct)
     {
-        var interval = TimeSpan.FromMilliseconds(_hosted.Options.SyncIntervalMs);
+        var baseInterval = TimeSpan.FromMilliseconds(_hosted.Options.SyncIntervalMs);
+        var idleInterval = TimeSpan.FromMilliseconds(Math.Max(_hosted.Options.SyncIntervalMs, _hosted.Options.IdleSyncIntervalMs));
+        var interval = baseInterval;
         var pipeline = Resilience.Create(_hosted.Options, _time, args =>
         {
             var e = args.Outcome.Exception!;
             string kind = SyncErrors.Kind(e);
             CountError(kind);
             AgentMetrics.Retries.Add(1, _hosted.Board.TagsFor(_client.PeerSite ?? Url));
-            Log.Retrying(_logger, _hosted.Name, Url, kind, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds, e.Message);
+            if (NewFailure(kind))
+            {
+                Log.Retrying(_logger, _hosted.Name, Url, kind, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds, e.Message);
+            }
+            else
+            {
+                Log.RetryingAgain(_logger, _hosted.Name, Url, kind, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds, e.Message);
+            }
+
             return ValueTask.CompletedTask;
         });
 
@@ -76,6 +91,16 @@ internal sealed class PeerSyncLoop : IAsyncDisposable
                 AgentMetrics.Rounds.Add(1, new KeyValuePair<string, object?>("result", "ok"), new KeyValuePair<string, object?>("peer", result.PeerSite));
                 Log.RoundCompleted(_logger, _hosted.Name, result.PeerSite, Url, result.Pulled, result.Pushed,
                     System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                if (_failing is not null)
+                {
+                    Log.Recovered(_logger, _hosted.Name, result.PeerSite, Url, _failures);
+                    (_failing, _failures) = (null, 0);
+                }
+
+                // Nothing moved and the peer announces its changes: the periodic round is only a safety net; stretch it.
+                interval = result.Pulled + result.Pushed == 0 && !_watch.IsCompleted
+                    ? TimeSpan.FromTicks(Math.Min(interval.Ticks * 2, idleInterval.Ticks))
+                    : baseInterval;
                 if (_watch.IsCompleted)
                 {
                     _watch = Task.Run(() => WatchAsync(ct), ct);
@@ -94,7 +119,16 @@ internal sealed class PeerSyncLoop : IAsyncDisposable
                 string kind = SyncErrors.Kind(e);
                 CountError(kind);
                 AgentMetrics.Rounds.Add(1, new KeyValuePair<string, object?>("result", "error"), new KeyValuePair<string, object?>("peer", _client.PeerSite ?? Url));
-                Log.RoundFailed(_logger, _hosted.Name, Url, kind, e.Message);
+                interval = baseInterval;
+                if (NewFailure(kind))
+                {
+                    Log.RoundFailed(_logger, _hosted.Name, Url, kind, e.Message);
+                }
+                else
+                {
+                    Log.RoundFailedAgain(_logger, _hosted.Name, Url, kind, e.Message);
+                }
+
                 RecordState($"error: {kind}: {e.Message}");
             }
         }
@@ -112,6 +146,7 @@ internal sealed class PeerSyncLoop : IAsyncDisposable
             {
                 await pipeline.ExecuteAsync(static async (state, token) => await state.Item1.WatchAsync(state.Item2, token).ConfigureAwait(false),
                     (_client, (Action)_signal.Poke), ct).ConfigureAwait(false);
+                _watchFailing = null;
 
                 // The stream ended (peer restarting): pause before reopening, then run a round to catch up.
                 await Task.Delay(delay, _time, ct).ConfigureAwait(false);
@@ -124,10 +159,33 @@ internal sealed class PeerSyncLoop : IAsyncDisposable
             catch (Exception e)
             {
                 // Not transient (e.g. the peer does not know the call): the periodic rounds still run.
-                Log.RoundFailed(_logger, _hosted.Name, Url, "watch_" + SyncErrors.Kind(e), e.Message);
+                string kind = "watch_" + SyncErrors.Kind(e);
+                if (kind != _watchFailing)
+                {
+                    _watchFailing = kind;
+                    Log.RoundFailed(_logger, _hosted.Name, Url, kind, e.Message);
+                }
+                else
+                {
+                    Log.RoundFailedAgain(_logger, _hosted.Name, Url, kind, e.Message);
+                }
+
                 await Task.Delay(maxDelay, _time, ct).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>Counts a failed attempt; true when it starts a failure streak or changes its kind (worth a log line).</summary>
+    private bool NewFailure(string kind)
+    {
+        _failures++;
+        if (kind == _failing)
+        {
+            return false;
+        }
+
+        _failing = kind;
+        return true;
     }
 
     private static void CountError(string kind) =>

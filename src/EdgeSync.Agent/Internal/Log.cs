@@ -24,8 +24,8 @@ internal static partial class Log
     [LoggerMessage(2102, LogLevel.Warning, "Capture of {Database} polls (every 50 ms when quiet): its directory cannot be watched for writes: {Reason}")]
     public static partial void CaptureUnwatched(ILogger logger, string database, string reason);
 
-    [LoggerMessage(2002, LogLevel.Information, "Agent stopped in {Milliseconds:0} ms: {Databases} databases closed, {Checkpointed} WAL files checkpointed")]
-    public static partial void Stopped(ILogger logger, double milliseconds, int databases, int checkpointed);
+    [LoggerMessage(2002, LogLevel.Information, "Agent stopped in {Milliseconds:0} ms ({LoopsMilliseconds:0} ms for the loops to end): {Databases} databases closed, {Checkpointed} WAL files checkpointed")]
+    public static partial void Stopped(ILogger logger, double milliseconds, double loopsMilliseconds, int databases, int checkpointed);
 
     [LoggerMessage(2003, LogLevel.Warning, "Checkpointing the WAL of {Database} while stopping failed: {Reason}")]
     public static partial void CheckpointFailed(ILogger logger, string database, string reason);

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 using EdgeSync.Agent.Diagnostics;
 using EdgeSync.Agent.Hosting;
 using EdgeSync.Agent.Internal;
@@ -16,14 +15,15 @@ namespace EdgeSync.Agent.Capture;
 /// the last one (a commit becomes visible in the WAL index just after its last write), and captures and signals the
 /// peer loops when the version moved. Quiet, it checks once every <see cref="SafetyPoll"/> in case a notification was
 /// lost; where the directory cannot be watched it polls instead, backing off from the capture interval to
-/// <see cref="MaxPollWithoutWatch"/>. While changes are recent it also captures once a second regardless (the
-/// engine's periodic audit of append tables runs from there). <c>edgesync_capture_lag_seconds</c> bounds the time
+/// <see cref="MaxPollWithoutWatch"/>. For <see cref="AuditWindow"/> after a capture that sealed changes it also
+/// captures once a second regardless (the engine's periodic audit of append tables runs from there); writes that
+/// seal nothing (the engine's own bookkeeping after a sync round) do not extend it. <c>edgesync_capture_lag_seconds</c> bounds the time
 /// from commit to capture; <c>edgesync_capture_heartbeat_age_seconds</c> shows a stalled loop.
 /// </summary>
 internal sealed class CaptureLoop : IAsyncDisposable
 {
     /// <summary>How long the loop keeps polling fast after the last write or change.</summary>
-    public static readonly TimeSpan HotWindow = TimeSpan.FromMilliseconds(250);
+    public static readonly TimeSpan HotWindow = TimeSpan.FromMilliseconds(50);
 
     /// <summary>How often a quiet, watched database is checked anyway.</summary>
     public static readonly TimeSpan SafetyPoll = TimeSpan.FromSeconds(1);
@@ -35,16 +35,15 @@ internal sealed class CaptureLoop : IAsyncDisposable
 
     // The engine audits append tables at most every AppendAuditInterval from Capture; keep capturing that long after
     // the last change so the audit sees it, then stop: with data_version unmoved there is nothing to seal or audit.
-    private static readonly TimeSpan AuditWindow = new SyncDatabaseOptions().AppendAuditInterval + FullCaptureInterval + FullCaptureInterval;
+    public static readonly TimeSpan AuditWindow = new SyncDatabaseOptions().AppendAuditInterval + FullCaptureInterval + FullCaptureInterval;
 
-    private static readonly BoundedChannelOptions WakeOptions = new(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true };
 
     private readonly HostedDatabase _hosted;
     private readonly WalWatch? _watch;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _cts = new();
-    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(WakeOptions);
+    private readonly SemaphoreSlim _wake = new(0, 1);
     private long _firstWrite; // Stopwatch timestamp of the first notified write since the last check; 0 = none
     private int _disposed;
     private Task _task = Task.CompletedTask;
@@ -107,7 +106,6 @@ internal sealed class CaptureLoop : IAsyncDisposable
                 bool changed = version != seen;
                 if (changed || requested)
                 {
-                    lastChange = now;
                     lastActivity = now;
                 }
 
@@ -123,7 +121,11 @@ internal sealed class CaptureLoop : IAsyncDisposable
 
                 // The commit finished after the last check that saw no change, and not before its own write was
                 // notified: the later of the two bounds the lag.
-                CaptureNow(write > quietSince ? write : quietSince);
+                if (CaptureNow(write > quietSince ? write : quietSince) > 0 || requested)
+                {
+                    lastChange = now;
+                }
+
                 quietSince = Stopwatch.GetTimestamp();
             }
         }
@@ -147,30 +149,33 @@ internal sealed class CaptureLoop : IAsyncDisposable
         Wake();
     }
 
-    private void Wake() => _wake.Writer.TryWrite(true);
-
-    /// <summary>Waits for a wake-up or <paramref name="timeout"/>, whichever comes first.</summary>
-    private async Task WaitForWakeAsync(TimeSpan timeout, CancellationToken ct)
+    private void Wake()
     {
-        if (_wake.Reader.TryRead(out _))
+        if (_wake.CurrentCount == 0)
         {
-            return;
-        }
-
-        using var timer = new CancellationTokenSource(timeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timer.Token);
-        try
-        {
-            await _wake.Reader.WaitToReadAsync(linked.Token).ConfigureAwait(false);
-            _wake.Reader.TryRead(out _);
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            // Timed out: check anyway.
+            try
+            {
+                _wake.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Woken twice at once: one wake-up is pending, which is all the loop needs.
+            }
+            catch (ObjectDisposedException)
+            {
+                // A late notification after the loop stopped.
+            }
         }
     }
 
-    private void CaptureNow(long since)
+    /// <summary>
+    /// Waits for a wake-up or <paramref name="timeout"/>, whichever comes first (the semaphore's own timer: a quiet
+    /// loop times out once a second, and that must not cost an exception each time).
+    /// </summary>
+    private Task<bool> WaitForWakeAsync(TimeSpan timeout, CancellationToken ct) => _wake.WaitAsync(timeout, ct);
+
+    /// <summary>Captures; returns the changes sealed.</summary>
+    private int CaptureNow(long since)
     {
         try
         {
@@ -181,11 +186,14 @@ internal sealed class CaptureLoop : IAsyncDisposable
                 Log.Captured(_logger, _hosted.Name, result.Changes);
                 _hosted.Changed.Notify();
             }
+
+            return result.Changes;
         }
         catch (Exception e) when (e is not ObjectDisposedException)
         {
             AgentMetrics.Errors.Add(1, new KeyValuePair<string, object?>("kind", "capture"), new KeyValuePair<string, object?>("side", "local"));
             Log.CaptureFailed(_logger, _hosted.Name, e);
+            return 0;
         }
     }
 
@@ -199,5 +207,6 @@ internal sealed class CaptureLoop : IAsyncDisposable
         await _cts.CancelAsync().ConfigureAwait(false);
         await _task.ConfigureAwait(false);
         _cts.Dispose();
+        _wake.Dispose();
     }
 }

@@ -29,6 +29,7 @@ internal sealed class PeerSyncLoop : IAsyncDisposable
     private string? _failing; // kind of the failure streak being retried (null: the last round succeeded)
     private int _failures;
     private string? _watchFailing;
+    private volatile bool _watchLive; // the watch stream is open and has delivered the peer's vector
 
     public PeerSyncLoop(HostedDatabase hosted, string url, Security.FleetTls? tls, ILogger logger, TimeProvider time)
     {
@@ -98,7 +99,7 @@ internal sealed class PeerSyncLoop : IAsyncDisposable
                 }
 
                 // Nothing moved and the peer announces its changes: the periodic round is only a safety net; stretch it.
-                interval = result.Pulled + result.Pushed == 0 && !_watch.IsCompleted
+                interval = result.Pulled + result.Pushed == 0 && _watchLive
                     ? TimeSpan.FromTicks(Math.Min(interval.Ticks * 2, idleInterval.Ticks))
                     : baseInterval;
                 if (_watch.IsCompleted)
@@ -139,13 +140,18 @@ internal sealed class PeerSyncLoop : IAsyncDisposable
     {
         var delay = TimeSpan.FromMilliseconds(_hosted.Options.RetryBaseDelayMs);
         var maxDelay = TimeSpan.FromMilliseconds(_hosted.Options.RetryMaxDelayMs);
-        var pipeline = Resilience.Create(_hosted.Options, _time, static _ => ValueTask.CompletedTask);
+        var pipeline = Resilience.Create(_hosted.Options, _time, _ =>
+        {
+            WatchLost();
+            return ValueTask.CompletedTask;
+        });
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                await pipeline.ExecuteAsync(static async (state, token) => await state.Item1.WatchAsync(state.Item2, token).ConfigureAwait(false),
-                    (_client, (Action)_signal.Poke), ct).ConfigureAwait(false);
+                await pipeline.ExecuteAsync(static async (state, token) => await state.Item1._client.WatchAsync(state.Item1._signal.Poke, state.Item2, token).ConfigureAwait(false),
+                    (this, (Action)OnWatchEvent), ct).ConfigureAwait(false);
+                WatchLost();
                 _watchFailing = null;
 
                 // The stream ended (peer restarting): pause before reopening, then run a round to catch up.
@@ -159,6 +165,7 @@ internal sealed class PeerSyncLoop : IAsyncDisposable
             catch (Exception e)
             {
                 // Not transient (e.g. the peer does not know the call): the periodic rounds still run.
+                WatchLost();
                 string kind = "watch_" + SyncErrors.Kind(e);
                 if (kind != _watchFailing)
                 {
@@ -172,6 +179,19 @@ internal sealed class PeerSyncLoop : IAsyncDisposable
 
                 await Task.Delay(maxDelay, _time, ct).ConfigureAwait(false);
             }
+        }
+    }
+
+    private void OnWatchEvent() => _watchLive = true;
+
+    // Without announcements the periodic round is all there is: run one now, and keep the interval short (a round
+    // that sees the watch not live resets it).
+    private void WatchLost()
+    {
+        if (_watchLive)
+        {
+            _watchLive = false;
+            _signal.Poke();
         }
     }
 

@@ -2,8 +2,8 @@ using System.CommandLine;
 using EdgeSync.Bench.Internal;
 using EdgeSync.Bench.Scenarios;
 
-// dotnet run -c Release --project bench/EdgeSync.Bench -- <capture|merge|sync|lag|noop|growth|memory> [--json] [--rows N] [--runs K]
-// (lag takes --seconds S instead of --rows). Exit codes: 0 measured and verified; 1 a scenario produced a wrong
+// dotnet run -c Release --project bench/EdgeSync.Bench -- <capture|merge|sync|lag|noop|growth|memory|idle> [--json] [--rows N] [--runs K]
+// (lag and idle take --seconds S instead of --rows; idle takes --databases N, measuring 1, 100 and 500 up to N). Exit codes: 0 measured and verified; 1 a scenario produced a wrong
 // result (message on stderr) or the engine threw.
 
 var root = new RootCommand("EdgeSync benchmarks: each scenario measures against raw SQLite or a stated target on this machine.")
@@ -23,6 +23,10 @@ var root = new RootCommand("EdgeSync benchmarks: each scenario measures against 
         "Rows in the table.", defaultRows: 10_000_000, defaultRuns: 20, GrowthScenario.Run, runsDescription: "Measured rounds of 100 changed rows."),
     Scenario("memory", "Peak RSS of agent B, a separate 'edgesync serve' process, while it receives the sync workload.",
         "Rows the application inserts on A.", defaultRows: 1_000_000, defaultRuns: 3, MemoryScenario.Run),
+    ScenarioWithRate("idle", "Two 'edgesync serve' processes hosting the same N databases, each the other's peer, nothing written: CPU share of one core and RSS of each.",
+        "Seconds of the measured window.", defaultRows: 30, defaultRuns: 1, IdleScenario.Run, rowsName: "--seconds",
+        runsDescription: "Runs per size; medians are reported.",
+        rate: ("--databases", "Largest number of databases per agent (1, 100 and 500 below it are measured too).", 500)),
 };
 return root.Parse(args).Invoke();
 

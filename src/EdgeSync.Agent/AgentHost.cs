@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using EdgeSync.Agent.Hosting;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -9,7 +10,8 @@ namespace EdgeSync.Agent;
 
 /// <summary>
 /// Builds a complete agent process: configuration (appsettings, environment, <c>EDGESYNC_*</c> variables, command
-/// line, then <see cref="AgentLaunchSettings"/>), structured JSON console logs, Kestrel bound to
+/// line, then <see cref="AgentLaunchSettings"/>), structured JSON console logs (framework categories at Warning unless
+/// configured otherwise: see <see cref="QuietFrameworkLogs"/>), Kestrel bound to
 /// <see cref="AgentOptions.Listen"/> (sync, HTTP/2 h2c) and <see cref="AgentOptions.HttpListen"/> (HTTP/1.1), the
 /// agent's services and endpoints.
 /// <code>
@@ -20,10 +22,24 @@ namespace EdgeSync.Agent;
 /// </summary>
 public static class AgentHost
 {
+    /// <summary>
+    /// Log levels the agent starts from, below every other configuration source (appsettings, environment, command
+    /// line and launch settings override them): ASP.NET Core's and gRPC's per-request lines (about four per sync call)
+    /// at Warning, so an idle agent logs state changes only. <c>Logging__LogLevel__Microsoft.AspNetCore=Information</c>
+    /// brings them back.
+    /// </summary>
+    internal static IReadOnlyDictionary<string, string?> QuietFrameworkLogs { get; } = new Dictionary<string, string?>
+    {
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        ["Logging:LogLevel:Grpc"] = "Warning",
+        ["Logging:LogLevel:System.Net.Http"] = "Warning",
+    };
+
     /// <summary>A builder with everything registered; add services or configuration, then call <see cref="Build"/>.</summary>
     public static WebApplicationBuilder CreateBuilder(string[] args, AgentLaunchSettings? launch = null)
     {
         var builder = WebApplication.CreateBuilder(args);
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = QuietFrameworkLogs });
         if (launch is not null)
         {
             builder.Configuration.AddInMemoryCollection(launch.ToConfiguration());

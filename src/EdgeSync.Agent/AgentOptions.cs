@@ -76,11 +76,21 @@ public sealed record AgentOptions
     /// <summary>Synced tables: name → policy and direction. Each is enabled at start (the table must exist).</summary>
     public IReadOnlyDictionary<string, TableSyncOptions> Tables { get; init; } = new Dictionary<string, TableSyncOptions>();
 
-    /// <summary>How often the capture loop checks <c>PRAGMA data_version</c> for commits by any process, in milliseconds.</summary>
+    /// <summary>
+    /// How often the capture loop checks <c>PRAGMA data_version</c> for commits by any process, in milliseconds, while
+    /// the database's WAL file is being written (and shortly after); a quiet database is woken by the write itself.
+    /// </summary>
     public int CaptureIntervalMs { get; init; } = 5;
 
     /// <summary>A sync round runs with each peer at least this often, in milliseconds (and promptly after every local change).</summary>
     public int SyncIntervalMs { get; init; } = 1_000;
+
+    /// <summary>
+    /// When rounds with a peer find nothing to move and the peer's watch stream is open (it announces the peer's
+    /// changes), the periodic round stretches, doubling from <see cref="SyncIntervalMs"/> up to this, in
+    /// milliseconds; any change or failure brings it back. Not above <see cref="SyncIntervalMs"/>: no stretching.
+    /// </summary>
+    public int IdleSyncIntervalMs { get; init; } = 30_000;
 
     /// <summary>Deadline of a handshake, in milliseconds.</summary>
     public int CallTimeoutMs { get; init; } = 10_000;

@@ -22,7 +22,12 @@ internal sealed class ChildAgent : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static ChildAgent Start(string path, string site, IReadOnlyList<string> peers)
+    public static ChildAgent Start(string path, string site, IReadOnlyList<string> peers) =>
+        Start([path], site, peers, "http://127.0.0.1:0", "http://127.0.0.1:0", new Dictionary<string, string>());
+
+    /// <summary>An agent serving <paramref name="paths"/> on the given addresses, with extra environment (e.g. <c>EdgeSync__MaxStreamsPerPeer</c>).</summary>
+    public static ChildAgent Start(
+        IReadOnlyList<string> paths, string site, IReadOnlyList<string> peers, string listen, string httpListen, IReadOnlyDictionary<string, string> environment)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -30,9 +35,20 @@ internal sealed class ChildAgent : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { CliPath(), "serve", "--db", path, "--site", site, "--listen", "http://127.0.0.1:0", "--http-listen", "http://127.0.0.1:0" })
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        foreach (var arg in new[] { CliPath(), "serve", "--site", site, "--listen", listen, "--http-listen", httpListen })
         {
             start.ArgumentList.Add(arg);
+        }
+
+        foreach (var path in paths)
+        {
+            start.ArgumentList.Add("--db");
+            start.ArgumentList.Add(path);
         }
 
         foreach (var peer in peers)
@@ -63,6 +79,17 @@ internal sealed class ChildAgent : IDisposable
         }
 
         throw new BenchmarkFailedException($"/proc/{_process.Id}/status has no {field}");
+    }
+
+    /// <summary>
+    /// CPU time the process has used so far (user + system), in seconds: fields 14 and 15 of <c>/proc/&lt;pid&gt;/stat</c>,
+    /// in clock ticks of 1/100 s (USER_HZ on Linux).
+    /// </summary>
+    public double CpuSeconds()
+    {
+        string stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // after "pid (comm) ": fields[0] is field 3
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
     public string Tail()

@@ -22,6 +22,7 @@ internal static class Report
             {
                 double d => d.ToString(Math.Abs(d) >= 100 ? "N0" : "0.###", System.Globalization.CultureInfo.InvariantCulture),
                 IEnumerable<string> list when p.PropertyType != typeof(string) => string.Join(", ", list),
+                System.Collections.IEnumerable items when p.PropertyType != typeof(string) => string.Join("; ", items.Cast<object>()),
                 var v => v?.ToString(),
             };
             Console.Out.WriteLine($"{name,-22} {value}");

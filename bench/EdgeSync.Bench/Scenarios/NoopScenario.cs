@@ -8,7 +8,7 @@ namespace EdgeSync.Bench.Scenarios;
 
 /// <summary>
 /// The cost of a sync round when nothing changed. Agents A and B (A as B's peer) hold the same <c>rows</c> rows
-/// (B pulled them first); B's sync interval is set to 20 ms so its peer loop runs idle rounds back to back, and the
+/// (B pulled them first); B's sync interval (and idle interval) is set to 20 ms so its peer loop runs idle rounds back to back, and the
 /// round durations it logs are collected. Then, for the parts: Handshake calls to A with a bench-side client stub of
 /// the agent's proto, and the engine's side of a round on the two files with no agent running.
 /// </summary>
@@ -34,7 +34,12 @@ internal static class NoopScenario
         }
 
         var log = new RoundLog();
-        var settings = new Dictionary<string, string?> { ["EdgeSync:SyncIntervalMs"] = SyncIntervalMs.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        string interval = SyncIntervalMs.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var settings = new Dictionary<string, string?>
+        {
+            ["EdgeSync:SyncIntervalMs"] = interval,
+            ["EdgeSync:IdleSyncIntervalMs"] = interval, // idle rounds back to back, not stretched
+        };
         double[] agentMs;
         double[] handshakeMs;
         await using (var a = await InProcessAgent.StartAsync(pathA, SyncRun.SiteA, []).ConfigureAwait(false))

@@ -8,25 +8,50 @@ using Microsoft.Extensions.Logging;
 namespace EdgeSync.Agent.Capture;
 
 /// <summary>
-/// Notices commits from any process within a few milliseconds: polls <c>PRAGMA data_version</c> (a read of the WAL
-/// index, no I/O) on a dedicated read connection every <see cref="AgentOptions.CaptureIntervalMs"/>, and when it moved,
-/// captures and signals the peer loops. It also captures once a second regardless (the engine's periodic audit of
-/// append tables runs from there). <c>edgesync_capture_lag_seconds</c> bounds the time from commit to capture;
-/// <c>edgesync_capture_heartbeat_age_seconds</c> shows a stalled loop.
+/// Notices commits from any process within a few milliseconds without polling while nothing happens. A write to the
+/// database's <c>-wal</c> file (<see cref="WalWatch"/>) or a capture request wakes the loop; it then checks
+/// <c>PRAGMA data_version</c> (a read of the WAL index, no I/O) on a dedicated read connection every
+/// <see cref="AgentOptions.CaptureIntervalMs"/> for as long as writes keep coming and <see cref="HotWindow"/> after
+/// the last one (a commit becomes visible in the WAL index just after its last write), and captures and signals the
+/// peer loops when the version moved. Quiet, it checks once every <see cref="SafetyPoll"/> in case a notification was
+/// lost; where the directory cannot be watched it polls instead, backing off from the capture interval to
+/// <see cref="MaxPollWithoutWatch"/>. For <see cref="AuditWindow"/> after a capture that sealed changes it also
+/// captures once a second regardless (the engine's periodic audit of append tables runs from there); writes that
+/// seal nothing (the engine's own bookkeeping after a sync round) do not extend it. <c>edgesync_capture_lag_seconds</c> bounds the time
+/// from commit to capture; <c>edgesync_capture_heartbeat_age_seconds</c> shows a stalled loop.
 /// </summary>
 internal sealed class CaptureLoop : IAsyncDisposable
 {
+    /// <summary>How long the loop keeps polling fast after the last write or change.</summary>
+    public static readonly TimeSpan HotWindow = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>How often a quiet, watched database is checked anyway.</summary>
+    public static readonly TimeSpan SafetyPoll = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest pause between checks of a quiet database whose directory cannot be watched.</summary>
+    public static readonly TimeSpan MaxPollWithoutWatch = TimeSpan.FromMilliseconds(50);
+
     private static readonly TimeSpan FullCaptureInterval = TimeSpan.FromSeconds(1);
 
+    // The engine audits append tables at most every AppendAuditInterval from Capture; keep capturing that long after
+    // the last change so the audit sees it, then stop: with data_version unmoved there is nothing to seal or audit.
+    public static readonly TimeSpan AuditWindow = new SyncDatabaseOptions().AppendAuditInterval + FullCaptureInterval + FullCaptureInterval;
+
+
     private readonly HostedDatabase _hosted;
+    private readonly WalWatch? _watch;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _cts = new();
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private long _firstWrite; // Stopwatch timestamp of the first notified write since the last check; 0 = none
+    private int _disposed;
     private Task _task = Task.CompletedTask;
 
-    public CaptureLoop(HostedDatabase hosted, ILogger logger, TimeProvider time)
+    public CaptureLoop(HostedDatabase hosted, WalWatch? watch, ILogger logger, TimeProvider time)
     {
         _hosted = hosted;
+        _watch = watch;
         _logger = logger;
         _time = time;
     }
@@ -40,27 +65,67 @@ internal sealed class CaptureLoop : IAsyncDisposable
         connection.Open();
         using var poll = connection.CreateCommand();
         poll.CommandText = "PRAGMA data_version";
+        using var subscription = _watch?.Subscribe(_hosted.Db.Path, OnWrite, OnWrite,
+            e => Log.CaptureUnwatched(_logger, _hosted.Name, e.Message));
+        _hosted.SetCaptureWake(Wake);
         long seen = (long)poll.ExecuteScalar()!;
         long quietSince = Stopwatch.GetTimestamp();
-        long lastCapture = 0;
         CaptureNow(quietSince);
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(_hosted.Options.CaptureIntervalMs), _time);
+        long lastCapture = Stopwatch.GetTimestamp(), lastChange = lastCapture, lastActivity = lastCapture;
+        var fast = TimeSpan.FromMilliseconds(_hosted.Options.CaptureIntervalMs);
+        var unwatchedDelay = fast;
         try
         {
-            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            while (!ct.IsCancellationRequested)
             {
+                if (Stopwatch.GetElapsedTime(lastActivity) < HotWindow)
+                {
+                    unwatchedDelay = fast;
+                    await Task.Delay(fast, _time, ct).ConfigureAwait(false);
+                }
+                else if (subscription is not null)
+                {
+                    await WaitForWakeAsync(SafetyPoll, ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    unwatchedDelay = TimeSpan.FromTicks(Math.Min(unwatchedDelay.Ticks * 2, Math.Max(fast.Ticks, MaxPollWithoutWatch.Ticks)));
+                    await WaitForWakeAsync(unwatchedDelay, ct).ConfigureAwait(false);
+                }
+
                 _hosted.Board.CaptureHeartbeat();
+                long write = Interlocked.Exchange(ref _firstWrite, 0);
+                long now = Stopwatch.GetTimestamp();
+                if (write != 0)
+                {
+                    lastActivity = now;
+                }
+
                 long version = (long)poll.ExecuteScalar()!;
                 bool requested = _hosted.TakeCaptureRequest();
-                if (version == seen && !requested && Stopwatch.GetElapsedTime(lastCapture) < FullCaptureInterval)
+                bool changed = version != seen;
+                if (changed || requested)
                 {
-                    quietSince = Stopwatch.GetTimestamp();
+                    lastActivity = now;
+                }
+
+                bool periodic = Stopwatch.GetElapsedTime(lastCapture) >= FullCaptureInterval && Stopwatch.GetElapsedTime(lastChange) < AuditWindow;
+                if (!changed && !requested && !periodic)
+                {
+                    quietSince = now;
                     continue;
                 }
 
                 seen = version;
-                lastCapture = Stopwatch.GetTimestamp();
-                CaptureNow(quietSince);
+                lastCapture = now;
+
+                // The commit finished after the last check that saw no change, and not before its own write was
+                // notified: the later of the two bounds the lag.
+                if (CaptureNow(write > quietSince ? write : quietSince) > 0 || requested)
+                {
+                    lastChange = now;
+                }
+
                 quietSince = Stopwatch.GetTimestamp();
             }
         }
@@ -72,31 +137,76 @@ internal sealed class CaptureLoop : IAsyncDisposable
         {
             // The database closed under us while stopping.
         }
+        finally
+        {
+            _hosted.SetCaptureWake(null);
+        }
     }
 
-    private void CaptureNow(long quietSince)
+    private void OnWrite()
+    {
+        Interlocked.CompareExchange(ref _firstWrite, Stopwatch.GetTimestamp(), 0);
+        Wake();
+    }
+
+    private void Wake()
+    {
+        if (_wake.CurrentCount == 0)
+        {
+            try
+            {
+                _wake.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Woken twice at once: one wake-up is pending, which is all the loop needs.
+            }
+            catch (ObjectDisposedException)
+            {
+                // A late notification after the loop stopped.
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits for a wake-up or <paramref name="timeout"/>, whichever comes first (the semaphore's own timer: a quiet
+    /// loop times out once a second, and that must not cost an exception each time).
+    /// </summary>
+    private Task<bool> WaitForWakeAsync(TimeSpan timeout, CancellationToken ct) => _wake.WaitAsync(timeout, ct);
+
+    /// <summary>Captures; returns the changes sealed.</summary>
+    private int CaptureNow(long since)
     {
         try
         {
             var result = _hosted.Db.Capture();
             if (result.Changes > 0)
             {
-                _hosted.Metrics.CaptureLag(Stopwatch.GetElapsedTime(quietSince).TotalSeconds, _hosted.Board.Tags);
+                _hosted.Metrics.CaptureLag(Stopwatch.GetElapsedTime(since).TotalSeconds, _hosted.Board.Tags);
                 Log.Captured(_logger, _hosted.Name, result.Changes);
                 _hosted.Changed.Notify();
             }
+
+            return result.Changes;
         }
         catch (Exception e) when (e is not ObjectDisposedException)
         {
             _hosted.Metrics.Error("capture", "local");
             Log.CaptureFailed(_logger, _hosted.Name, e);
+            return 0;
         }
     }
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _cts.CancelAsync().ConfigureAwait(false);
         await _task.ConfigureAwait(false);
         _cts.Dispose();
+        _wake.Dispose();
     }
 }

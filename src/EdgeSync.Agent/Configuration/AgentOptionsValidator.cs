@@ -68,6 +68,7 @@ internal sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
 
         Positive(errors, nameof(options.CaptureIntervalMs), options.CaptureIntervalMs);
         Positive(errors, nameof(options.SyncIntervalMs), options.SyncIntervalMs);
+        Positive(errors, nameof(options.IdleSyncIntervalMs), options.IdleSyncIntervalMs);
         Positive(errors, nameof(options.PeerDnsIntervalMs), options.PeerDnsIntervalMs);
         Positive(errors, nameof(options.CallTimeoutMs), options.CallTimeoutMs);
         Positive(errors, nameof(options.StreamTimeoutMs), options.StreamTimeoutMs);

@@ -13,6 +13,7 @@ namespace EdgeSync.Agent.Hosting;
 internal sealed class HostedDatabase : IDisposable
 {
     private int _captureRequested;
+    private Action? _captureWake;
 
     private HostedDatabase(string name, SyncDatabase db, AgentOptions options, TimeProvider time, AgentMetrics metrics)
     {
@@ -118,8 +119,15 @@ internal sealed class HostedDatabase : IDisposable
         return c;
     }
 
-    /// <summary>Asks the capture loop to capture at its next tick even if <c>data_version</c> did not move.</summary>
-    public void RequestCapture() => Interlocked.Exchange(ref _captureRequested, 1);
+    /// <summary>Asks the capture loop to capture now even if <c>data_version</c> did not move.</summary>
+    public void RequestCapture()
+    {
+        Interlocked.Exchange(ref _captureRequested, 1);
+        Volatile.Read(ref _captureWake)?.Invoke();
+    }
+
+    /// <summary>Set by the capture loop: how <see cref="RequestCapture"/> wakes it (null: it polls the request).</summary>
+    public void SetCaptureWake(Action? wake) => Volatile.Write(ref _captureWake, wake);
 
     public bool TakeCaptureRequest() => Interlocked.Exchange(ref _captureRequested, 0) == 1;
 

@@ -21,6 +21,15 @@ internal static partial class Log
     [LoggerMessage(2101, LogLevel.Debug, "Captured {Changes} changes on database {Database}")]
     public static partial void Captured(ILogger logger, string database, int changes);
 
+    [LoggerMessage(2102, LogLevel.Warning, "Capture of {Database} polls (every 50 ms when quiet): its directory cannot be watched for writes: {Reason}")]
+    public static partial void CaptureUnwatched(ILogger logger, string database, string reason);
+
+    [LoggerMessage(2002, LogLevel.Information, "Agent stopped in {Milliseconds:0} ms ({LoopsMilliseconds:0} ms for the loops to end): {Databases} databases closed, {Checkpointed} WAL files checkpointed")]
+    public static partial void Stopped(ILogger logger, double milliseconds, double loopsMilliseconds, int databases, int checkpointed);
+
+    [LoggerMessage(2003, LogLevel.Warning, "Checkpointing the WAL of {Database} while stopping failed: {Reason}")]
+    public static partial void CheckpointFailed(ILogger logger, string database, string reason);
+
     [LoggerMessage(2200, LogLevel.Debug, "Synced {Database} with {Peer} ({Url}): pulled {Pulled}, pushed {Pushed} changes in {Milliseconds} ms")]
     public static partial void RoundCompleted(ILogger logger, string database, string peer, string url, long pulled, long pushed, double milliseconds);
 
@@ -29,6 +38,15 @@ internal static partial class Log
 
     [LoggerMessage(2202, LogLevel.Information, "Sync of {Database} with {Url} failed ({Kind}), retry {Attempt} in {DelayMs} ms: {Reason}")]
     public static partial void Retrying(ILogger logger, string database, string url, string kind, int attempt, double delayMs, string reason);
+
+    [LoggerMessage(2210, LogLevel.Debug, "Sync of {Database} with {Url} still failing ({Kind}), retry {Attempt} in {DelayMs} ms: {Reason}")]
+    public static partial void RetryingAgain(ILogger logger, string database, string url, string kind, int attempt, double delayMs, string reason);
+
+    [LoggerMessage(2211, LogLevel.Debug, "Sync of {Database} with {Url} still failing ({Kind}): {Reason}")]
+    public static partial void RoundFailedAgain(ILogger logger, string database, string url, string kind, string reason);
+
+    [LoggerMessage(2212, LogLevel.Information, "Sync of {Database} with {Peer} ({Url}) works again after {Failures} failed attempts")]
+    public static partial void Recovered(ILogger logger, string database, string peer, string url, int failures);
 
     [LoggerMessage(2203, LogLevel.Information, "Peer {Url} is this agent (site {Site}); not syncing with it")]
     public static partial void PeerIsSelf(ILogger logger, string url, string site);

@@ -195,13 +195,14 @@ internal sealed class PeerClient : IDisposable
 
     /// <summary>
     /// Opens a watch on the peer and calls <paramref name="onAhead"/> whenever the peer's vector holds something this
-    /// replica lacks. Returns when the stream ends; throws when it cannot be opened.
+    /// replica lacks, and <paramref name="onEvent"/> on every event (the stream is live). Returns when the stream ends; throws when it cannot be opened.
     /// </summary>
-    public async Task WatchAsync(Action onAhead, CancellationToken cancellationToken)
+    public async Task WatchAsync(Action onAhead, Action onEvent, CancellationToken cancellationToken)
     {
         using var call = _client.Watch(new WatchRequest { SiteId = _hosted.Site, Database = _hosted.Name }, cancellationToken: cancellationToken);
         await foreach (var ev in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
+            onEvent();
             if (_hosted.TryVector() is { } local && !local.Dominates(Wire.ToVector(ev.Vector)))
             {
                 onAhead();

@@ -20,12 +20,14 @@ internal sealed class SyncStore : IDisposable
     private Dictionary<int, long> _vectorSnapshot = [];
     private bool _inTransaction;
     private bool _sessionClaimed;
+    private Hlc _storedHlc; // the clock value _edgesync_meta holds
 
     private SyncStore(SqliteConnection db, string siteId, HybridClock clock)
     {
         Db = db;
         SiteId = siteId;
         Clock = clock;
+        _storedHlc = clock.Last;
     }
 
     public SqliteConnection Db { get; }
@@ -316,9 +318,17 @@ internal sealed class SyncStore : IDisposable
             }
         }
 
-        Sql.Scalar(Db, "INSERT OR REPLACE INTO _edgesync_meta(key, value) VALUES ('hlc', $h)", ("$h", Clock.Last.Value));
+        // Only when the clock moved: a transaction that changed nothing then writes nothing, so the WAL does not grow
+        // and other connections' data_version does not move (a capture with nothing to seal must not wake capture).
+        var hlc = Clock.Last;
+        if (hlc != _storedHlc)
+        {
+            Sql.Scalar(Db, "INSERT OR REPLACE INTO _edgesync_meta(key, value) VALUES ('hlc', $h)", ("$h", hlc.Value));
+        }
+
         Sql.Exec(Db, "COMMIT");
         _inTransaction = false;
+        _storedHlc = hlc;
     }
 
     public void Rollback()

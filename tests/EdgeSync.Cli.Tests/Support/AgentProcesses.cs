@@ -7,6 +7,9 @@ public sealed class AgentProcesses : IDisposable
 {
     private readonly List<Process> _agents = [];
 
+    /// <summary>The processes started so far, in order.</summary>
+    public IReadOnlyList<Process> Started => _agents;
+
     /// <summary>
     /// Starts <c>edgesync serve ARGS --listen LISTEN --http-listen HTTPLISTEN</c> and waits for the addresses it prints.
     /// </summary>

@@ -1,3 +1,4 @@
+using EdgeSync.Capture;
 using EdgeSync.Clocks;
 using EdgeSync.Internal;
 using EdgeSync.Storage;
@@ -10,7 +11,7 @@ public sealed partial class SyncDatabase
     /// <summary>
     /// A clock that ran ahead and was set right leaves this site's HLC in the future: peers refuse what it wrote and
     /// everything it would write. It continues as a new incarnation with every write re-stamped at the present
-    /// (<see cref="Reincarnation.RunIfClockRanAhead"/>). Called under <see cref="_gate"/>, outside a transaction.
+    /// (<see cref="Reincarnation.RewindIfClockRanAhead"/>). Called under <see cref="_gate"/>, outside a transaction.
     /// </summary>
     private void ContinueIfClockRanAhead()
     {
@@ -21,10 +22,16 @@ public sealed partial class SyncDatabase
         }
 
         string previous = _store.SiteId;
+        int previousIdx = _store.SiteIndex;
         _store.Begin();
         try
         {
-            Reincarnation.RunIfClockRanAhead(_store, _options.MaxClockDrift);
+            if (Reincarnation.RewindIfClockRanAhead(_store, _options.MaxClockDrift))
+            {
+                Sealer.Seal(_store); // what is pending is clocked (at the present) before everything is re-stamped
+                Reincarnation.Run(_store, previousIdx, previous);
+            }
+
             _store.Commit();
         }
         catch

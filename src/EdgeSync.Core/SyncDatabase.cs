@@ -282,11 +282,12 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         }
 
         var previous = _store.SiteId;
+        int previousIdx = _store.SiteIndex;
         _store.Begin();
         try
         {
             Sealer.Seal(_store); // what was written under the old id is clocked before it is re-stamped
-            Reincarnation.Run(_store);
+            Reincarnation.Run(_store, previousIdx, previous);
             _store.Commit();
         }
         catch

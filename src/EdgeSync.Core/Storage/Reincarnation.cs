@@ -15,11 +15,12 @@ namespace EdgeSync.Storage;
 /// </summary>
 internal static class Reincarnation
 {
-    public static string Run(SyncStore store)
+    /// <param name="store">The store, in the caller's write transaction.</param>
+    /// <param name="oldIdx">The local index of the id to re-stamp, read before the caller sealed (a seal may itself
+    /// continue under a new id when the last session was unclean: the id the clocks name is still this one).</param>
+    /// <param name="oldSite">The id to re-stamp.</param>
+    public static string Run(SyncStore store, int oldIdx, string oldSite)
     {
-        int oldIdx = store.SiteIndex;
-        string oldSite = store.SiteId;
-        Sealer.Seal(store); // may itself continue under a new id (an unclean last session): oldSite is still the one to re-stamp
         string newSite = UnusedIncarnation(store);
         store.SwitchSite(newSite);
         var hlc = store.Clock.Next();
@@ -119,21 +120,22 @@ internal static class Reincarnation
     /// stamped in the future too). The clock is set back to the wall clock (or the newest clock it holds that is not in
     /// the future), and the site continues as a new incarnation (<see cref="Run"/>): everything it wrote is re-stamped
     /// at the present, so its future-stamped writes reach peers and stop outranking later writes elsewhere. Each
-    /// incarnation's clock only goes forward. Returns the new id, or null when the clock is sane.
+    /// incarnation's clock only goes forward. This sets the clock back and returns true; the caller then seals what is
+    /// pending and calls <see cref="Run"/>. False when the clock is sane.
     /// </summary>
-    public static string? RunIfClockRanAhead(SyncStore store, TimeSpan maxDrift)
+    public static bool RewindIfClockRanAhead(SyncStore store, TimeSpan maxDrift)
     {
         long wall = store.Clock.WallMilliseconds;
         long limit = wall + (long)maxDrift.TotalMilliseconds;
         if (!ClockRanAhead(store.Clock, maxDrift))
         {
-            return null;
+            return false;
         }
 
         var newest = Sql.Scalar(store.Db, "SELECT coalesce(max(hlc), 0) FROM _edgesync_log WHERE hlc <= $l",
             ("$l", Hlc.From(limit, Hlc.MaxCounter).Value)) as long? ?? 0;
         store.Clock.Rewind(new Hlc(Math.Max(newest, Hlc.From(wall, 0).Value)));
-        return Run(store);
+        return true;
     }
 
     /// <summary>

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text.Json;
 using EdgeSync.Apply;
 using EdgeSync.Backup;
 using EdgeSync.Capture;
@@ -149,19 +148,11 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             _store.Begin(cancellationToken);
             try
             {
-                var shape = SchemaReader.Read(_store.Db, table);
-                int tid = (int)(long)Sql.Scalar(_store.Db, "SELECT coalesce(max(tid), 0) + 1 FROM _edgesync_tables")!;
-                var info = new TableInfo(shape.Name, tid, policy, shape.Mode, shape.Columns, shape.PrimaryKey);
-                Sql.Scalar(_store.Db,
-                    "INSERT INTO _edgesync_tables(tid, name, policy, mode, columns, pk, wm) VALUES ($t, $n, $p, $m, $c, $k, 0)",
-                    ("$t", (long)tid), ("$n", shape.Name), ("$p", policy.ToName()), ("$m", shape.Mode.ToName()),
-                    ("$c", JsonSerializer.Serialize(shape.Columns)), ("$k", JsonSerializer.Serialize(shape.PrimaryKey)));
+                var info = TableCatalog.Add(_store.Db, SchemaReader.Read(_store.Db, table), policy);
                 TriggerInstaller.Install(_store.Db, info);
                 if (info.Mode == CaptureMode.Trigger)
                 {
-                    var slots = string.Join(", ", info.PrimaryKey.Select((_, i) => $"k{i}"));
-                    var cols = string.Join(", ", info.PrimaryKey.Select(i => Sql.Quote(info.Columns[i])));
-                    Sql.Exec(_store.Db, $"INSERT INTO _edgesync_pending(tid, op, mask, {slots}) SELECT {tid}, 1, -1, {cols} FROM {Sql.Quote(info.Name)}");
+                    TableCatalog.QueueExistingRows(_store.Db, info);
                 }
 
                 _store.Commit();

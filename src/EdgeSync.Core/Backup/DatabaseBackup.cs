@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using EdgeSync.Errors;
 using EdgeSync.Internal;
+using EdgeSync.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace EdgeSync.Backup;
@@ -79,8 +80,7 @@ public static class DatabaseBackup
             {
                 Check(copy, partial);
                 Sql.Exec(copy, "PRAGMA journal_mode = DELETE");
-                Sql.Scalar(copy, "INSERT OR REPLACE INTO _edgesync_meta(key, value) VALUES ('restore_pending', 1), ('backup_taken_ms', $t)",
-                    ("$t", takenAt.ToUnixTimeMilliseconds()));
+                MetaTable.MarkBackupCopy(copy, takenAt);
             }
 
             File.Move(partial, destinationPath);
@@ -104,7 +104,7 @@ public static class DatabaseBackup
 
         using (var live = Open(sourcePath, SqliteOpenMode.ReadWrite))
         {
-            Sql.Scalar(live, "INSERT OR REPLACE INTO _edgesync_meta(key, value) VALUES ('last_backup_ms', $t)", ("$t", takenAt.ToUnixTimeMilliseconds()));
+            MetaTable.RecordBackupTaken(live, takenAt);
         }
 
         return new BackupResult(destinationPath, new FileInfo(destinationPath).Length, clock.Elapsed, takenAt);
@@ -134,7 +134,7 @@ public static class DatabaseBackup
         {
             using var backup = Open(backupPath, SqliteOpenMode.ReadOnly);
             Check(backup, backupPath);
-            if (Sql.Scalar(backup, "SELECT value FROM _edgesync_meta WHERE key = 'restore_pending'") is null)
+            if (!MetaTable.IsBackupCopy(backup))
             {
                 throw new ArgumentValidationException($"'{backupPath}' is not an EdgeSync backup (take one with 'edgesync backup')");
             }

@@ -1,4 +1,3 @@
-using EdgeSync.Internal;
 using EdgeSync.Storage;
 
 namespace EdgeSync.Compaction;
@@ -43,14 +42,8 @@ internal static class Compactor
             int logs = 0, tombs = 0;
             foreach (var (site, floor) in floors)
             {
-                using (var del = Sql.Prepare(store.Db, "DELETE FROM _edgesync_log WHERE site = $s AND seq <= $f AND span = 0", "$s", "$f"))
-                {
-                    del.Set(0, (long)site);
-                    del.Set(1, floor);
-                    logs += del.ExecuteNonQuery();
-                }
-
-                Sql.Scalar(store.Db, "INSERT OR REPLACE INTO _edgesync_floor(site, seq) VALUES ($s, $f)", ("$s", (long)site), ("$f", floor));
+                logs += CompactionRecords.DeleteLogEntries(store.Db, site, floor);
+                CompactionRecords.SetFloor(store.Db, site, floor);
                 store.Floor[site] = floor;
             }
 
@@ -72,28 +65,16 @@ internal static class Compactor
     private static int DropTombstones(SyncStore store)
     {
         var doomed = new List<(long Tid, object Pk)>();
-        using (var cmd = store.Db.CreateCommand())
+        foreach (var (tid, pk, blob) in CompactionRecords.Tombstones(store.Db))
         {
-            cmd.CommandText = "SELECT tid, pk, clocks FROM _edgesync_rows WHERE cl % 2 = 0";
-            using var r = cmd.ExecuteReader();
-            while (r.Read())
+            var clock = ClockCodec.Decode(blob, 1, store.Sites.NameOf)[0];
+            if (store.Sites.TryGetIndex(clock.Site, out int site) && clock.Seq <= store.Floor.GetValueOrDefault(site))
             {
-                var clock = ClockCodec.Decode((byte[])r.GetValue(2), 1, store.Sites.NameOf)[0];
-                if (store.Sites.TryGetIndex(clock.Site, out int site) && clock.Seq <= store.Floor.GetValueOrDefault(site))
-                {
-                    doomed.Add((r.GetInt64(0), r.GetValue(1)));
-                }
+                doomed.Add((tid, pk));
             }
         }
 
-        using var del = Sql.Prepare(store.Db, "DELETE FROM _edgesync_rows WHERE tid = $t AND pk = $pk", "$t", "$pk");
-        foreach (var (tid, pk) in doomed)
-        {
-            del.Set(0, tid);
-            del.Set(1, pk);
-            del.ExecuteNonQuery();
-        }
-
+        CompactionRecords.DeleteRowMetadata(store.Db, doomed);
         return doomed.Count;
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using EdgeSync.Clocks;
 using EdgeSync.Errors;
 using EdgeSync.Internal;
@@ -76,7 +75,7 @@ internal sealed class ChangeExtractor : IDisposable
 
     private void LoadSnapshot()
     {
-        _self = (string)Sql.Scalar(_db, "SELECT value FROM _edgesync_meta WHERE key = 'site_id'")!;
+        _self = MetaTable.SiteId(_db);
         using (var cmd = _db.CreateCommand())
         {
             cmd.CommandText = "SELECT idx, site FROM _edgesync_sites";
@@ -89,35 +88,18 @@ internal sealed class ChangeExtractor : IDisposable
 
         _sites[0] = "";
         ReadPairs("SELECT site, seq FROM _edgesync_vector", _vector);
+        foreach (var t in TableCatalog.Load(_db))
+        {
+            _tables[t.Id] = t;
+        }
+
         LoadDirty();
         ReadPairs("SELECT site, seq FROM _edgesync_floor", _floor);
-        using (var cmd = _db.CreateCommand())
-        {
-            cmd.CommandText = "SELECT tid, name, policy, mode, columns, pk FROM _edgesync_tables";
-            using var r = cmd.ExecuteReader();
-            while (r.Read())
-            {
-                _tables[(int)r.GetInt64(0)] = new TableInfo(r.GetString(1), (int)r.GetInt64(0),
-                    TablePolicyNames.Parse(r.GetString(2)), TablePolicyNames.ParseMode(r.GetString(3)),
-                    JsonSerializer.Deserialize<string[]>(r.GetString(4))!, JsonSerializer.Deserialize<int[]>(r.GetString(5))!);
-            }
-        }
     }
 
     /// <summary>Rows changed locally since the last seal: their stored state is not final yet.</summary>
     private void LoadDirty()
     {
-        var keyCounts = new Dictionary<int, int>();
-        using (var t = _db.CreateCommand())
-        {
-            t.CommandText = "SELECT tid, pk FROM _edgesync_tables";
-            using var r = t.ExecuteReader();
-            while (r.Read())
-            {
-                keyCounts[(int)r.GetInt64(0)] = JsonSerializer.Deserialize<int[]>(r.GetString(1))!.Length;
-            }
-        }
-
         var scratch = new ByteWriter();
         using var cmd = _db.CreateCommand();
         cmd.CommandText = "SELECT tid, k0, k1, k2, k3 FROM _edgesync_pending";
@@ -125,7 +107,7 @@ internal sealed class ChangeExtractor : IDisposable
         while (p.Read())
         {
             int tid = (int)p.GetInt64(0);
-            int n = keyCounts.GetValueOrDefault(tid, 1);
+            int n = _tables.TryGetValue(tid, out var table) ? table.PrimaryKey.Count : 1;
             var key = new object?[n];
             for (int i = 0; i < n; i++)
             {

@@ -172,9 +172,7 @@ public sealed class SyncStatusView
         get
         {
             using var c = _openReader();
-            return Sql.Scalar(c, "SELECT value FROM _edgesync_meta WHERE key = 'last_backup_ms'") is long ms
-                ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
-                : null;
+            return MetaTable.LastBackupAt(c);
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using EdgeSync.Clocks;
 using EdgeSync.Errors;
 using EdgeSync.Internal;
@@ -150,18 +149,8 @@ internal sealed class SyncStore : IDisposable
 
         _byId.Clear();
         _byName.Clear();
-        using var cmd = Db.CreateCommand();
-        cmd.CommandText = "SELECT tid, name, policy, mode, columns, pk FROM _edgesync_tables ORDER BY tid";
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
+        foreach (var info in TableCatalog.Load(Db))
         {
-            var info = new TableInfo(
-                r.GetString(1),
-                (int)r.GetInt64(0),
-                TablePolicyNames.Parse(r.GetString(2)),
-                TablePolicyNames.ParseMode(r.GetString(3)),
-                JsonSerializer.Deserialize<string[]>(r.GetString(4))!,
-                JsonSerializer.Deserialize<int[]>(r.GetString(5))!);
             AddTable(info);
         }
     }
@@ -350,7 +339,7 @@ internal sealed class SyncStore : IDisposable
         }
 
         Sites.Reload(Db);
-        SiteId = (string)Sql.Scalar(Db, "SELECT value FROM _edgesync_meta WHERE key = 'site_id'")!;
+        SiteId = MetaTable.SiteId(Db);
         SiteIndex = Sites.TryGetIndex(SiteId, out int idx) ? idx : SiteIndex;
         LoadVector();
         LoadTables();

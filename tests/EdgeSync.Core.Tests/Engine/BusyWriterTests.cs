@@ -70,30 +70,40 @@ public sealed class BusyWriterTests : IDisposable
         return writer;
     }
 
+    private static void Commit(SqliteConnection writer)
+    {
+        using var cmd = writer.CreateCommand();
+        cmd.CommandText = "COMMIT";
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// Starts <paramref name="operation"/> with a token, checks it is waiting, cancels, and checks it ends with
+    /// <see cref="OperationCanceledException"/> long before the 10 s busy timeout it would otherwise wait out.
+    /// </summary>
+    private static async Task AssertCancelledWhileWaiting(Action<CancellationToken> operation)
+    {
+        using var cts = new CancellationTokenSource();
+        var running = Task.Run(() => operation(cts.Token), TestContext.Current.CancellationToken);
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        Assert.False(running.IsCompleted);
+        await cts.CancelAsync();
+
+        var ended = running.ContinueWith(_ => { }, TestContext.Current.CancellationToken, TaskContinuationOptions.None, TaskScheduler.Default);
+        await ended.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
+    }
+
     [Fact]
     public async Task Capture_WaitingForAnotherWriter_StopsWhenCancelled_LongBeforeTheBusyTimeout()
     {
         using var a = new Replica(_dir.File("a.db"), "a"); // busy timeout: the default 10 s
         using var writer = HoldWriteLock(a.Path);
-        using var cts = new CancellationTokenSource();
 
-        var capture = Task.Run(() => a.Db.Capture(cts.Token), TestContext.Current.CancellationToken);
-        await Task.Delay(200, TestContext.Current.CancellationToken);
-        Assert.False(capture.IsCompleted);
-        await cts.CancelAsync();
-
-        // Without cancellation it would wait the whole busy timeout; cancelled, it ends at its next pause.
-        var waited = capture.ContinueWith(_ => { }, TestContext.Current.CancellationToken, TaskContinuationOptions.None, TaskScheduler.Default);
-        await waited.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => capture);
+        await AssertCancelledWhileWaiting(token => a.Db.Capture(token));
 
         // The database is still usable: once the writer commits, capture seals its row.
-        using (var cmd = writer.CreateCommand())
-        {
-            cmd.CommandText = "COMMIT";
-            cmd.ExecuteNonQuery();
-        }
-
+        Commit(writer);
         Assert.Equal(1, a.Db.Capture(TestContext.Current.CancellationToken).Changes);
     }
 
@@ -106,22 +116,10 @@ public sealed class BusyWriterTests : IDisposable
         a.Db.Capture(TestContext.Current.CancellationToken);
         var batch = Assert.Single(a.Db.GetChanges(VersionVector.Empty, TestContext.Current.CancellationToken));
         using var writer = HoldWriteLock(b.Path);
-        using var cts = new CancellationTokenSource();
 
-        var apply = Task.Run(() => b.Db.Apply(batch, "a", cancellationToken: cts.Token), cancellationToken: TestContext.Current.CancellationToken);
-        await Task.Delay(200, TestContext.Current.CancellationToken);
-        Assert.False(apply.IsCompleted);
-        await cts.CancelAsync();
+        await AssertCancelledWhileWaiting(token => b.Db.Apply(batch, "a", cancellationToken: token));
 
-        var waited = apply.ContinueWith(_ => { }, TestContext.Current.CancellationToken, TaskContinuationOptions.None, TaskScheduler.Default);
-        await waited.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => apply);
-        using (var cmd = writer.CreateCommand())
-        {
-            cmd.CommandText = "COMMIT";
-            cmd.ExecuteNonQuery();
-        }
-
+        Commit(writer);
         Assert.Equal(0L, b.Scalar("SELECT count(*) FROM settings"));
         Assert.Equal(0L, b.Db.Vector["a"]);
         b.Db.Apply(batch, "a", cancellationToken: TestContext.Current.CancellationToken);

@@ -1,0 +1,48 @@
+using EdgeSync.Internal;
+using Microsoft.Data.Sqlite;
+
+namespace EdgeSync.Storage;
+
+/// <summary>What compaction removes and records: single-row log entries, tombstones, and the floor per origin.</summary>
+internal static class CompactionRecords
+{
+    /// <summary>Deletes the single-row log entries of <paramref name="site"/> at or below <paramref name="floor"/> (ranges stay); returns how many.</summary>
+    public static int DeleteLogEntries(SqliteConnection db, int site, long floor)
+    {
+        using var del = Sql.Prepare(db, "DELETE FROM _edgesync_log WHERE site = $s AND seq <= $f AND span = 0", "$s", "$f");
+        del.Set(0, (long)site);
+        del.Set(1, floor);
+        return del.ExecuteNonQuery();
+    }
+
+    /// <summary>Stores the compaction floor of <paramref name="site"/>.</summary>
+    public static void SetFloor(SqliteConnection db, int site, long floor) =>
+        Sql.Scalar(db, "INSERT OR REPLACE INTO _edgesync_floor(site, seq) VALUES ($s, $f)", ("$s", (long)site), ("$f", floor));
+
+    /// <summary>Every tombstone: table id, stored key and the encoded delete clock.</summary>
+    public static List<(long Tid, object Pk, byte[] Clock)> Tombstones(SqliteConnection db)
+    {
+        var list = new List<(long, object, byte[])>();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT tid, pk, clocks FROM _edgesync_rows WHERE cl % 2 = 0";
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            list.Add((r.GetInt64(0), r.GetValue(1), (byte[])r.GetValue(2)));
+        }
+
+        return list;
+    }
+
+    /// <summary>Deletes the metadata rows of <paramref name="rows"/>.</summary>
+    public static void DeleteRowMetadata(SqliteConnection db, IEnumerable<(long Tid, object Pk)> rows)
+    {
+        using var del = Sql.Prepare(db, "DELETE FROM _edgesync_rows WHERE tid = $t AND pk = $pk", "$t", "$pk");
+        foreach (var (tid, pk) in rows)
+        {
+            del.Set(0, tid);
+            del.Set(1, pk);
+            del.ExecuteNonQuery();
+        }
+    }
+}

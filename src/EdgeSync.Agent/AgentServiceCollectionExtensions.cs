@@ -82,6 +82,8 @@ public static class AgentServiceCollectionExtensions
         public System.Diagnostics.Metrics.IMeterFactory? Factory { get; set; }
 
         public MetricStreamConfiguration? DropOtherHosts(System.Diagnostics.Metrics.Instrument instrument) =>
-            instrument.Meter.Name == EdgeSyncMetrics.MeterName && !ReferenceEquals(instrument.Meter.Scope, Factory) ? MetricStreamConfiguration.Drop : null;
+            instrument.Meter.Name == EdgeSyncMetrics.MeterName && (Factory is null || !ReferenceEquals(instrument.Meter.Scope, Factory))
+                ? MetricStreamConfiguration.Drop // before this host's meter exists, every EdgeSync meter is another's (a null scope too)
+                : null;
     }
 }

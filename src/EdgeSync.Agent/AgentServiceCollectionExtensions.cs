@@ -37,7 +37,8 @@ public static class AgentServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
-        services.TryAddSingleton(sp => new Diagnostics.AgentMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
+        var meters = new OwnMeterFactory();
+        services.TryAddSingleton(sp => new Diagnostics.AgentMetrics(meters.Factory = sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton<DatabaseRegistry>();
         services.TryAddSingleton<Security.AgentSecurity>();
         services.AddHostedService<AgentService>();
@@ -66,7 +67,23 @@ public static class AgentServiceCollectionExtensions
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(EdgeSyncMetrics.MeterName)
+            .AddView(meters.DropOtherHosts)
             .AddPrometheusExporter());
         return services;
+    }
+
+    /// <summary>
+    /// OpenTelemetry subscribes by meter name, so in a process hosting several agents (tests, the demo) every agent
+    /// would also export the others' EdgeSync instruments, merged into one stream with its own (same identity) and
+    /// dropped when one of them stops. This view keeps only the meter of this host's <see cref="System.Diagnostics.Metrics.IMeterFactory"/>.
+    /// </summary>
+    private sealed class OwnMeterFactory
+    {
+        public System.Diagnostics.Metrics.IMeterFactory? Factory { get; set; }
+
+        public MetricStreamConfiguration? DropOtherHosts(System.Diagnostics.Metrics.Instrument instrument) =>
+            instrument.Meter.Name == EdgeSyncMetrics.MeterName && (Factory is null || !ReferenceEquals(instrument.Meter.Scope, Factory))
+                ? MetricStreamConfiguration.Drop // before this host's meter exists, every EdgeSync meter is another's (a null scope too)
+                : null;
     }
 }

@@ -28,11 +28,19 @@ public sealed class MetricsAndHealthTests
         await Eventually.TrueAsync(() => AppDb.Count(b.DbPath, "items") == 1, "first row synced");
 
         string first = "";
+        string fromA = "";
         await Eventually.TrueAsync(async () =>
         {
+            // Each agent exports only its own instruments (a ingested, captured and sent the row; b pulled it, and
+            // fails rounds with the dead peer): together they show every name, and only a the ingest.
             first = await b.Http.GetStringAsync("/metrics", ct);
-            return Names.All(n => first.Contains(n, StringComparison.Ordinal));
-        }, "every metric name is on /metrics");
+            fromA = await a.Http.GetStringAsync("/metrics", ct);
+            return Names.All(n => first.Contains(n, StringComparison.Ordinal) || fromA.Contains(n, StringComparison.Ordinal))
+                && fromA.Contains("edgesync_ingest_rows_total", StringComparison.Ordinal)
+                && !first.Contains("edgesync_ingest_rows_total", StringComparison.Ordinal);
+        }, "every metric name is on /metrics of a or b, the ingest on a's only", diagnostics: () => "missing: "
+            + string.Join(", ", Names.Where(n => !first.Contains(n, StringComparison.Ordinal) && !fromA.Contains(n, StringComparison.Ordinal)))
+            + $"; ingest on a: {fromA.Contains("edgesync_ingest_rows_total", StringComparison.Ordinal)}, on b: {first.Contains("edgesync_ingest_rows_total", StringComparison.Ordinal)}");
 
         double sentBefore = Sum(first, "edgesync_changes_sent_total");
         double capturedBefore = Sum(first, "edgesync_changes_captured_total");

@@ -22,7 +22,7 @@ public static class Eventually
         }
     }
 
-    public static async Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    public static async Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null, Func<string>? diagnostics = null)
     {
         var deadline = Stopwatch.StartNew();
         var limit = timeout ?? DefaultTimeout;
@@ -30,7 +30,7 @@ public static class Eventually
         {
             if (deadline.Elapsed > limit)
             {
-                Assert.Fail($"timed out after {limit.TotalSeconds:0.#} s waiting for: {what}");
+                Assert.Fail($"timed out after {limit.TotalSeconds:0.#} s waiting for: {what}" + (diagnostics is null ? "" : "\n" + diagnostics()));
             }
 
             await Task.Delay(20, TestContext.Current.CancellationToken);

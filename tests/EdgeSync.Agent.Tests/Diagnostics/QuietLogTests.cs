@@ -33,11 +33,12 @@ public sealed class QuietLogTests
     public async Task UnreachablePeer_IsLoggedOnceWhileItStaysDown_NotPerRetry()
     {
         using var dir = new TempDir();
-        using var retries = new MetricRecorder("edgesync_sync_retries");
         var logs = new LogCollector();
         string dead = TestAgent.DeadUrl();
         var settings = new Dictionary<string, string?> { ["Logging:LogLevel:EdgeSync"] = "Information" };
-        await using var agent = await TestAgent.StartAsync(dir.Db("lonely"), "quiet-lonely", peers: [dead], settings: settings, logs: logs);
+        await using var agent = await TestAgent.StartAsync(dir.Db("lonely"), "quiet-lonely", peers: [dead], settings: settings, logs: logs,
+            record: ["edgesync_sync_retries"]);
+        var retries = agent.Metric("edgesync_sync_retries");
 
         await Eventually.TrueAsync(() => retries.Sum("quiet-lonely") >= 5, "the loop retries the dead peer several times",
             diagnostics: retries.Dump);

@@ -32,7 +32,7 @@ public sealed class PipelineTests
         using var hub = Open(dir.Db("hq"), "hq/hub");
         AppDb.Exec(factory.Path, "INSERT INTO settings(key, value) VALUES ('max_temp', '90')");
         AppDb.Exec(factory.Path, "INSERT INTO items(id, name, qty) VALUES ('i1', 'bolt', 3)");
-        factory.Capture();
+        factory.Capture(TestContext.Current.CancellationToken);
 
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var meters = services.GetRequiredService<IMeterFactory>();
@@ -62,7 +62,7 @@ public sealed class PipelineTests
         using var a = Open(dir.Db("a"), "a/0");
         using var b = Open(dir.Db("b"), "b/0");
         AppDb.Exec(a.Path, "INSERT INTO items(id, name, qty) VALUES ('i1', 'bolt', 3), ('i2', 'nut', 5)");
-        a.Capture();
+        a.Capture(TestContext.Current.CancellationToken);
 
         var refusing = new Inbound(new SyncEndpoint(b), a.SiteId, AgentRole.Peer, authorize: _ => throw new InvalidOperationException("refused"));
         Assert.Throws<InvalidOperationException>(() => new Outbound(new SyncEndpoint(a), b.SiteId, AgentRole.Peer)

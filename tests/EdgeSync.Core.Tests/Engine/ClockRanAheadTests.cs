@@ -50,7 +50,7 @@ public sealed class ClockRanAheadTests : IDisposable
 
         a.Reopen(new ManualTime(Now.AddHours(2)));      // a's clock jumps 2 h ahead; it changes the setting
         a.Exec("UPDATE settings SET value = 'set while ahead' WHERE key = 'mode'");
-        a.Db.Capture();
+        a.Db.Capture(TestContext.Current.CancellationToken);
         a.Reopen(new ManualTime(Now.AddMinutes(5)));    // set right again, before b's later write
         b.Exec("UPDATE settings SET value = 'set later on b' WHERE key = 'mode'");
 
@@ -62,7 +62,7 @@ public sealed class ClockRanAheadTests : IDisposable
         Assert.Equal("set later on b", a.Scalar("SELECT value FROM settings WHERE key = 'mode'"));
         Assert.Equal("set later on b", b.Scalar("SELECT value FROM settings WHERE key = 'mode'"));
         Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
-        var lost = a.Db.GetConflicts().Concat(b.Db.GetConflicts()).Where(c => c.Table == "settings").ToList();
+        var lost = a.Db.Status.GetConflicts().Concat(b.Db.Status.GetConflicts()).Where(c => c.Table == "settings").ToList();
         Assert.Contains(lost, c => Equals(c.LoserValue, "set while ahead") && Equals(c.WinnerValue, "set later on b"));
     }
 
@@ -73,7 +73,7 @@ public sealed class ClockRanAheadTests : IDisposable
         using var a = new Replica(_dir.File("a.db"), "a", time: time);
         using var b = new Replica(_dir.File("b.db"), "b", time: new ManualTime(Now));
         a.Exec("INSERT INTO settings VALUES ('k1', 'ahead', 'a', 1)");
-        a.Db.Capture();
+        a.Db.Capture(TestContext.Current.CancellationToken);
         time.Now = Now;   // NTP steps the clock back; no restart
         a.Exec("INSERT INTO settings VALUES ('k2', 'after', 'a', 1)");
         b.PullFrom(a);
@@ -87,10 +87,10 @@ public sealed class ClockRanAheadTests : IDisposable
     {
         using var a = new Replica(_dir.File("a.db"), "a", time: new ManualTime(Now));
         a.Exec("INSERT INTO settings VALUES ('k', 'v', 'a', 1)");
-        a.Db.Capture();
+        a.Db.Capture(TestContext.Current.CancellationToken);
         a.Reopen(new ManualTime(Now.AddMinutes(-4)));
         a.Exec("UPDATE settings SET value = 'w'");
-        a.Db.Capture();
+        a.Db.Capture(TestContext.Current.CancellationToken);
         Assert.Equal("a", a.Db.SiteId);
     }
 }

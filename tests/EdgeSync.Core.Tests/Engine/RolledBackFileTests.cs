@@ -36,7 +36,7 @@ public sealed class RolledBackFileTests : IDisposable
         Assert.Null(back.Scalar("SELECT value FROM settings WHERE key = 'k2'"));
         back.Exec("INSERT INTO settings VALUES ('k3', 'written after the rollback', 'a', 1)");
         back.Exec("INSERT INTO readings VALUES (3, 'd', 3, 3.0)");
-        back.Db.Capture();   // sealed before it meets any peer
+        back.Db.Capture(TestContext.Current.CancellationToken);   // sealed before it meets any peer
 
         b.PullFrom(back);
         back.PullFrom(b);
@@ -58,7 +58,7 @@ public sealed class RolledBackFileTests : IDisposable
         using (var a = new Replica(path, "a"))
         {
             a.Exec("INSERT INTO settings VALUES ('k0', 'v0', 'a', 1)");
-            a.Db.Capture();
+            a.Db.Capture(TestContext.Current.CancellationToken);
             CopyFiles(path, snapshot);
         }
 
@@ -83,10 +83,10 @@ public sealed class RolledBackFileTests : IDisposable
         string path = _dir.File("a.db");
         using var a = new Replica(path, "a");
         a.Exec("INSERT INTO settings VALUES ('k1', 'v1', 'a', 1)");
-        a.Db.Capture();
+        a.Db.Capture(TestContext.Current.CancellationToken);
         a.Reopen();
         a.Exec("INSERT INTO settings VALUES ('k2', 'v2', 'a', 1)");
-        a.Db.Capture();
+        a.Db.Capture(TestContext.Current.CancellationToken);
         Assert.Equal("a", a.Db.SiteId);
         Assert.Equal(2, a.Db.Vector["a"]);
     }

@@ -12,25 +12,17 @@ public static class PeerSync
     /// Handshakes with the agent at <paramref name="peerUrl"/>, pulls what it has that the database at
     /// <paramref name="databasePath"/> lacks, then pushes the other way. Each batch is applied in its own transaction,
     /// so an interrupted round keeps what it applied. <paramref name="progress"/> receives ("pull"|"push", rows so far).
-    /// The peer must host a database with the same file name.
-    /// </summary>
-    public static Task<PeerSyncResult> RunOnceAsync(
-        string databasePath, string peerUrl, AgentRole role = AgentRole.Peer, Action<string, long>? progress = null,
-        CancellationToken cancellationToken = default) =>
-        RunOnceAsync(databasePath, peerUrl, new AgentTlsOptions(), role, progress, cancellationToken);
-
-    /// <summary>
-    /// <see cref="RunOnceAsync(string, string, AgentRole, Action{string, long}?, CancellationToken)"/> over mutual TLS
-    /// when <paramref name="tls"/> is configured: this replica presents the certificate and accepts only a server
-    /// certificate from the fleet CA whose identity covers the site the server names in the handshake.
+    /// The peer must host a database with the same file name. When <paramref name="tls"/> is configured the round runs
+    /// over mutual TLS: this replica presents the certificate and accepts only a server certificate from the fleet CA
+    /// whose identity covers the site the server names in the handshake; without it, plaintext.
     /// </summary>
     public static async Task<PeerSyncResult> RunOnceAsync(
-        string databasePath, string peerUrl, AgentTlsOptions tls, AgentRole role = AgentRole.Peer, Action<string, long>? progress = null,
+        string databasePath, string peerUrl, AgentTlsOptions? tls = null, AgentRole role = AgentRole.Peer, Action<string, long>? progress = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
         ArgumentException.ThrowIfNullOrWhiteSpace(peerUrl);
-        ArgumentNullException.ThrowIfNull(tls);
+        tls ??= new AgentTlsOptions();
         var options = new AgentOptions { Databases = [databasePath], Role = role };
         using var metrics = new Diagnostics.AgentMetrics(); // a private meter: nothing exports a one-off round's measurements
         var fleet = tls.IsConfigured

@@ -228,7 +228,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
                 string site = _store.SiteId;
                 var result = new BatchApplier(_store, _options.Time, _options.MaxClockDrift).Apply(batch, peer, cancellationToken);
                 LogIfRetired(site);
-                _metrics.Applied(_name, result);
+                _metrics.Applied(_name, result.Applied, result.Skipped, result.Conflicts);
 
                 Log.BatchApplied(_options.Logger, peer, result.Applied, result.Skipped, result.Conflicts);
                 return result;

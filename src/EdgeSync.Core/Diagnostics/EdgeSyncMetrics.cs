@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using EdgeSync.Apply;
 
 namespace EdgeSync.Diagnostics;
 
@@ -72,15 +71,15 @@ public sealed class EdgeSyncMetrics : IDisposable
 
     internal void Extracted(string database, long changes) => _changesExtracted.Add(changes, Tags(database));
 
-    internal void Applied(string database, ApplyResult result)
+    internal void Applied(string database, int applied, int skipped, int conflicts)
     {
         var tags = Tags(database);
         _batchesApplied.Add(1, tags);
-        _changesApplied.Add(result.Applied, tags);
-        _changesSkipped.Add(result.Skipped, tags);
-        if (result.Conflicts > 0)
+        _changesApplied.Add(applied, tags);
+        _changesSkipped.Add(skipped, tags);
+        if (conflicts > 0)
         {
-            _conflicts.Add(result.Conflicts, tags);
+            _conflicts.Add(conflicts, tags);
         }
     }
 

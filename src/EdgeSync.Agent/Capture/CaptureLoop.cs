@@ -70,7 +70,11 @@ internal sealed class CaptureLoop : IAsyncDisposable
         _hosted.SetCaptureWake(Wake);
         long seen = (long)poll.ExecuteScalar()!;
         long quietSince = Stopwatch.GetTimestamp();
-        CaptureNow(quietSince);
+        if (CaptureNow(quietSince, CancellationToken.None) < 0)
+        {
+            seen = long.MinValue; // what was committed before start is retried at the first check
+        }
+
         long lastCapture = Stopwatch.GetTimestamp(), lastChange = lastCapture, lastActivity = lastCapture;
         var fast = TimeSpan.FromMilliseconds(_hosted.Options.CaptureIntervalMs);
         var unwatchedDelay = fast;
@@ -116,12 +120,17 @@ internal sealed class CaptureLoop : IAsyncDisposable
                     continue;
                 }
 
-                seen = version;
                 lastCapture = now;
 
                 // The commit finished after the last check that saw no change, and not before its own write was
                 // notified: the later of the two bounds the lag.
-                if (CaptureNow(write > quietSince ? write : quietSince) > 0 || requested)
+                int captured = CaptureNow(write > quietSince ? write : quietSince, ct);
+                if (captured >= 0)
+                {
+                    seen = version; // a failed capture (busy, full, I/O) leaves the commit unseen: the next check retries it
+                }
+
+                if (captured > 0 || requested)
                 {
                     lastChange = now;
                 }
@@ -174,12 +183,12 @@ internal sealed class CaptureLoop : IAsyncDisposable
     /// </summary>
     private Task<bool> WaitForWakeAsync(TimeSpan timeout, CancellationToken ct) => _wake.WaitAsync(timeout, ct);
 
-    /// <summary>Captures; returns the changes sealed.</summary>
-    private int CaptureNow(long since)
+    /// <summary>Captures; returns the changes sealed, or -1 when the capture failed (it is retried at the next check).</summary>
+    private int CaptureNow(long since, CancellationToken ct)
     {
         try
         {
-            var result = _hosted.Db.Capture();
+            var result = _hosted.Db.Capture(ct);
             if (result.Changes > 0)
             {
                 _hosted.Metrics.CaptureLag(Stopwatch.GetElapsedTime(since).TotalSeconds, _hosted.Board.Tags);
@@ -189,11 +198,11 @@ internal sealed class CaptureLoop : IAsyncDisposable
 
             return result.Changes;
         }
-        catch (Exception e) when (e is not ObjectDisposedException)
+        catch (Exception e) when (e is not ObjectDisposedException && !(e is OperationCanceledException && ct.IsCancellationRequested))
         {
             _hosted.Metrics.Error("capture", "local");
             Log.CaptureFailed(_logger, _hosted.Name, e);
-            return 0;
+            return -1;
         }
     }
 

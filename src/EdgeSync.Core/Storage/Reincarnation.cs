@@ -54,7 +54,9 @@ internal static class Reincarnation
             {
                 if (clocks[i].Site == oldSite)
                 {
-                    clocks[i] = new CellClock(hlc, newSite, seq, clocks[i].Hlc, clocks[i].Site);
+                    // The value keeps its time (a newer write made elsewhere, not pulled yet, must still beat it);
+                    // only a clock in the future (the clock ran ahead) comes down to the present.
+                    clocks[i] = new CellClock(clocks[i].Hlc < hlc ? clocks[i].Hlc : hlc, newSite, seq, clocks[i].Hlc, clocks[i].Site);
                 }
             }
 

@@ -19,6 +19,9 @@ internal sealed class SyncStore : IDisposable
     private Dictionary<int, long> _vectorSnapshot = [];
     private bool _inTransaction;
     private bool _sessionClaimed;
+    private bool _claimUncommitted; // claimed in the open transaction: a rollback undoes the mark, so the claim too
+    private bool _sessionShared;    // another EdgeSync session holds the file's writer lock: this one neither claims nor clears the mark
+    private FileStream? _writerLock;
     private Hlc _storedHlc; // the clock value _edgesync_meta holds
 
     private SyncStore(SqliteConnection db, string siteId, HybridClock clock)
@@ -184,17 +187,55 @@ internal sealed class SyncStore : IDisposable
     /// a power cut, or a copy of the files taken while it ran and later put back), so this file may have lost changes it
     /// had issued and shipped, and must not issue more numbers under the current id. False once claimed.
     /// </summary>
+    /// <remarks>
+    /// Only the session holding the writer lock (an exclusive advisory lock on <c>DATABASE-edgesync.lock</c>, released
+    /// by the operating system when its process dies) claims the mark. A second session while it is held — a CLI
+    /// command on a file an agent serves — is not the one the mark speaks for: it neither takes the mark as a sign of a
+    /// crash nor claims or clears it, so the running writer keeps its id and its mark.
+    /// </remarks>
     internal bool ClaimSession()
     {
-        if (_sessionClaimed)
+        if (_sessionClaimed || _sessionShared)
         {
+            return false;
+        }
+
+        if (!TryTakeWriterLock())
+        {
+            _sessionShared = true;
             return false;
         }
 
         var previous = Sql.Scalar(Db, "SELECT value FROM _edgesync_meta WHERE key = 'writer_session'") as string;
         Sql.Scalar(Db, "INSERT OR REPLACE INTO _edgesync_meta(key, value) VALUES ('writer_session', $s)", ("$s", _session));
         _sessionClaimed = true;
+        _claimUncommitted = true;
         return previous is not null && previous != _session;
+    }
+
+    private bool TryTakeWriterLock()
+    {
+        if (_writerLock is not null)
+        {
+            return true;
+        }
+
+        string path = Db.DataSource;
+        if (string.IsNullOrEmpty(path) || path == ":memory:")
+        {
+            return true; // nothing another process could open
+        }
+
+        try
+        {
+            // FileShare.None is an exclusive flock(2) on Unix and a share lock on Windows: a second holder fails at once.
+            _writerLock = new FileStream(path + "-edgesync.lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // held by another session, or the directory is read-only: do not judge another writer's mark
+        }
     }
 
     /// <summary>Allocates <paramref name="count"/> consecutive sequence numbers for this site; returns the first.</summary>
@@ -317,6 +358,7 @@ internal sealed class SyncStore : IDisposable
 
         Sql.Exec(Db, "COMMIT");
         _inTransaction = false;
+        _claimUncommitted = false;
         _storedHlc = hlc;
     }
 
@@ -328,7 +370,12 @@ internal sealed class SyncStore : IDisposable
         }
 
         _inTransaction = false;
-        _sessionClaimed = false;
+        if (_claimUncommitted)
+        {
+            _sessionClaimed = false; // the mark was written in this transaction and is gone with it: claim again at the next seal
+            _claimUncommitted = false;
+        }
+
         try
         {
             Sql.Exec(Db, "ROLLBACK");
@@ -366,5 +413,6 @@ internal sealed class SyncStore : IDisposable
         }
 
         Db.Dispose();
+        _writerLock?.Dispose(); // after the mark is cleared; the file stays (deleting it would race a next holder)
     }
 }

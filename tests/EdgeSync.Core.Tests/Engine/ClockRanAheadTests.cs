@@ -41,6 +41,32 @@ public sealed class ClockRanAheadTests : IDisposable
     }
 
     [Fact]
+    public void ClockFix_KeepsThePastTimeOfOlderValues_SoANewerWriteElsewhereStillWins()
+    {
+        // a wrote 'old' with a right clock; b overwrote it 10 s later; a has not pulled that yet when its clock runs
+        // ahead and is fixed. The re-stamp must not make a's older value newer than b's write.
+        using var a = new Replica(_dir.File("a.db"), "a", time: new ManualTime(Now));
+        using var b = new Replica(_dir.File("b.db"), "b", time: new ManualTime(Now.AddSeconds(10)));
+        a.Exec("INSERT INTO settings VALUES ('mode', 'old', 'a', 1)");
+        b.PullFrom(a);
+        b.Exec("UPDATE settings SET value = 'newer on b' WHERE key = 'mode'");
+
+        a.Reopen(new ManualTime(Now.AddHours(2)));
+        a.Exec("INSERT INTO settings VALUES ('other', 'written ahead', 'a', 1)");
+        a.Db.Capture(TestContext.Current.CancellationToken);
+        a.Reopen(new ManualTime(Now.AddMinutes(1)));   // the clock is fixed: a continues as a new incarnation
+
+        b.PullFrom(a);
+        a.PullFrom(b);
+
+        Assert.StartsWith("a~", a.Db.SiteId, StringComparison.Ordinal);
+        Assert.Equal("newer on b", a.Scalar("SELECT value FROM settings WHERE key = 'mode'"));
+        Assert.Equal("newer on b", b.Scalar("SELECT value FROM settings WHERE key = 'mode'"));
+        Assert.Equal("written ahead", b.Scalar("SELECT value FROM settings WHERE key = 'other'"));
+        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+    }
+
+    [Fact]
     public void FutureStampedWrite_LosesToALaterWriteElsewhere_OnEveryReplica_AndTheLossIsAudited()
     {
         using var a = new Replica(_dir.File("a.db"), "a", time: new ManualTime(Now));

@@ -91,6 +91,32 @@ public sealed class RolledBackFileTests : IDisposable
         Assert.Equal(2, a.Db.Vector["a"]);
     }
 
+    [Fact]
+    public void SecondSessionOnAFileAnotherSessionWrites_NeitherRetiresItsIdNorTakesItsMark()
+    {
+        // What `edgesync sync --with` does to a file an agent serves: a second SyncDatabase on the same file seals too.
+        string path = _dir.File("a.db");
+        using var agent = new Replica(path, "a");
+        agent.Exec("INSERT INTO settings VALUES ('k1', 'v1', 'a', 1)");
+        agent.Db.Capture(TestContext.Current.CancellationToken);   // the agent's session holds the file's mark
+
+        using (var cli = SyncDatabase.Open(path, new SyncDatabaseOptions()))
+        {
+            agent.Exec("INSERT INTO settings VALUES ('k2', 'v2', 'a', 1)");
+            cli.Capture(TestContext.Current.CancellationToken);
+            Assert.Equal("a", cli.SiteId);                          // the mark is the agent's, not a crashed writer's
+        }
+
+        agent.Exec("INSERT INTO settings VALUES ('k3', 'v3', 'a', 1)");
+        agent.Db.Capture(TestContext.Current.CancellationToken);
+        Assert.Equal("a", agent.Db.SiteId);
+        Assert.Equal("a", agent.Scalar("SELECT value FROM _edgesync_meta WHERE key = 'site_id'"));
+        agent.Reopen();                                             // the agent closes cleanly: its mark goes with it
+        agent.Exec("INSERT INTO settings VALUES ('k4', 'v4', 'a', 1)");
+        agent.Db.Capture(TestContext.Current.CancellationToken);
+        Assert.Equal("a", agent.Db.SiteId);
+    }
+
     private static void CopyFiles(string db, string dir)
     {
         foreach (var suffix in new[] { "", "-wal" })

@@ -92,7 +92,7 @@ internal sealed class SyncService(DatabaseRegistry registry, IHostApplicationLif
             var inbound = new Inbound(hosted.Endpoint, peer, peerRole, HubAuthorization.CheckFor(hosted, identity, logger));
             await foreach (var message in requestStream.ReadAllAsync(ct).ConfigureAwait(false))
             {
-                inbound.Receive(message.Payload.Span);
+                inbound.Receive(message.Payload.Span, ct);
             }
 
             hosted.Board.Observe(peer, inbound.PeerVector, success: true);

@@ -19,8 +19,11 @@ internal sealed class Inbound(
     /// <summary>What the peer is known to hold: the vector given at the start (e.g. the handshake's), merged with every batch's sender vector.</summary>
     public VersionVector PeerVector { get; private set; } = peerVector ?? VersionVector.Empty;
 
-    /// <summary>Decodes, filters, authorizes and applies one encoded batch. Throws with nothing of it applied.</summary>
-    public ApplyResult Receive(ReadOnlySpan<byte> payload)
+    /// <summary>
+    /// Decodes, filters, authorizes and applies one encoded batch. Throws with nothing of it applied; cancelling stops
+    /// the wait for the write lock.
+    /// </summary>
+    public ApplyResult Receive(ReadOnlySpan<byte> payload, CancellationToken cancellationToken = default)
     {
         var metrics = local.Metrics;
         var tags = local.TagsFor(peer);
@@ -33,7 +36,7 @@ internal sealed class Inbound(
             metrics?.ChangesWithheld(withheld, tags);
         }
 
-        var result = local.Db.Apply(filtered, peer, authorize is null ? null : _ => authorize(batch));
+        var result = local.Db.Apply(filtered, peer, authorize is null ? null : _ => authorize(batch), cancellationToken);
         metrics?.ChangesReceived(filtered.RowCount, tags);
 
         Rows += filtered.RowCount;

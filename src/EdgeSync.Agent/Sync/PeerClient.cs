@@ -147,7 +147,7 @@ internal sealed class PeerClient : IDisposable
         var inbound = new Inbound(_hosted.Endpoint, peer, peerRole, HubAuthorization.CheckFor(_hosted, PeerIdentity.Claimed(peer), _logger), peerVector);
         await foreach (var message in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            inbound.Receive(message.Payload.Span); // a hub pulling from a factory authorizes what it pulls
+            inbound.Receive(message.Payload.Span, cancellationToken); // a hub pulling from a factory authorizes what it pulls
             Progress?.Invoke("pull", inbound.Rows);
         }
 

@@ -17,11 +17,11 @@ internal static class Transfer
     public static TransferTotals Run(SyncDatabase from, SyncDatabase to, CancellationToken cancellationToken, Action<TransferTotals>? afterBatch = null)
     {
         var totals = new TransferTotals();
-        from.Capture(); // everything committed before the transfer started goes with it (waits for another writer)
+        from.Capture(cancellationToken); // everything committed before the transfer started goes with it (waits for another writer)
         var inbound = new Inbound(new SyncEndpoint(to), from.SiteId, AgentRole.Peer);
         new Outbound(new SyncEndpoint(from), to.SiteId, AgentRole.Peer).Send(to.Vector, batch =>
         {
-            var result = inbound.Receive(batch.Payload);
+            var result = inbound.Receive(batch.Payload, cancellationToken);
             totals = new TransferTotals(totals.Batches + 1, totals.Applied + result.Applied, totals.Skipped + result.Skipped,
                 totals.Conflicts + result.Conflicts);
             afterBatch?.Invoke(totals);

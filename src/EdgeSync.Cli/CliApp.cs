@@ -66,6 +66,7 @@ public static class CliApp
             InitCommand.Create(context),
             StatusCommand.Create(context),
             ConflictsCommand.Create(context),
+            SchemaCommand.Create(context),
             SyncCommand.Create(context),
             ServeCommand.Create(context),
             BackupCommand.Create(context),

@@ -65,6 +65,7 @@ public sealed partial class SyncDatabase
 
                     var result = Sealer.Seal(_store);
                     _store.Commit();
+                    ReportSchemaEvents();
                     LogIfRetired(site);
                     if (result.Changes > 0)
                     {
@@ -122,6 +123,7 @@ public sealed partial class SyncDatabase
                 int found = suspects.Sum(tid => AppendAudit.Repair(_store, _store.Table(tid)));
                 var result = Sealer.Seal(_store);
                 _store.Commit();
+                ReportSchemaEvents();
                 _metrics.LateRowsFound(_name, found);
                 _metrics.Captured(_name, result.Changes);
                 Log.LateRowsFound(_options.Logger, found);

@@ -227,6 +227,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
                 ReincarnateIfPeerIsAhead(batch.SenderVector);
                 string site = _store.SiteId;
                 var result = new BatchApplier(_store, _options.Time, _options.MaxClockDrift).Apply(batch, peer, cancellationToken);
+                ReportSchemaEvents();
                 LogIfRetired(site);
                 _metrics.Applied(_name, result.Applied, result.Skipped, result.Conflicts);
 

@@ -29,11 +29,12 @@ internal static class StatusCommand
     {
         using var db = Databases.OpenInitialised(path);
         var vector = db.Vector;
+        var schema = db.CheckSchema(); // a schema change made since the last capture is named here, not found later
         var tables = db.Tables.OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
         var peers = db.Status.GetSyncStatus();
         if (json)
         {
-            JsonOutput.Write(context.Out, w => WriteJson(w, db, vector, tables, peers));
+            JsonOutput.Write(context.Out, w => WriteJson(w, db, vector, tables, peers, schema));
             return ExitCodes.Ok;
         }
 
@@ -41,7 +42,16 @@ internal static class StatusCommand
         output.WriteLine($"database  {path}");
         output.WriteLine($"site      {db.SiteId}");
         output.WriteLine($"vector    {(vector.Count == 0 ? "(empty)" : string.Join("  ", vector.Select(e => $"{e.Key}:{Format.N(e.Value)}")))}");
-        output.WriteLine($"tables    {(tables.Count == 0 ? "(none)" : string.Join(", ", tables.Select(t => $"{t.Name} ({t.Policy.ToName()}, {t.Mode.ToName()})")))}");
+        output.WriteLine($"tables    {(tables.Count == 0 ? "(none)" : string.Join(", ", tables.Select(t => $"{t.Name} ({t.Policy.ToName()}, {t.Mode.ToName()}, schema v{t.SchemaVersion})")))}");
+        if (schema.Any(t => t.Drift is not null || t.Stashed.Count > 0))
+        {
+            output.WriteLine("schema    (changes sync does not carry as they are; see 'edgesync schema show' and docs/schema.md)");
+            foreach (var t in schema)
+            {
+                SchemaCommand.WriteProblems(output, t);
+            }
+        }
+
         var rejections = db.Status.GetRejections();
         if (rejections.Count > 0)
         {
@@ -74,7 +84,7 @@ internal static class StatusCommand
     }
 
     private static void WriteJson(Utf8JsonWriter w, SyncDatabase db, Clocks.VersionVector vector, List<TableInfo> tables,
-        IReadOnlyList<Storage.SyncStatusEntry> peers)
+        IReadOnlyList<Storage.SyncStatusEntry> peers, IReadOnlyList<TableSchemaStatus> schema)
     {
         w.WriteStartObject();
         w.WriteString("database", db.Path);
@@ -93,6 +103,7 @@ internal static class StatusCommand
             w.WriteString("name", t.Name);
             w.WriteString("policy", t.Policy.ToName());
             w.WriteString("captureMode", t.Mode.ToName());
+            w.WriteNumber("schemaVersion", t.SchemaVersion);
             w.WriteStartArray("columns");
             foreach (var c in t.Columns)
             {
@@ -155,6 +166,10 @@ internal static class StatusCommand
         }
 
         w.WriteEndArray();
+        w.WritePropertyName("schema");
+        w.WriteStartObject();
+        SchemaCommand.WriteTables(w, schema);
+        w.WriteEndObject();
         w.WriteEndObject();
     }
 }

@@ -31,15 +31,14 @@ internal sealed class BatchApplier
 
     public ApplyResult Apply(ChangeBatch batch, string peer, CancellationToken cancellationToken)
     {
-        var plans = BatchValidator.Validate(batch, name => _store.FindTable(name)?.Info,
-                _store.Floor.Select(f => KeyValuePair.Create(_store.Sites.NameOf(f.Key), f.Value)), _time.GetUtcNow(), _maxClockDrift)
-            .Select(p => (Table: _store.Table(p.Table.Id), p.Map))
-            .ToList();
-
         try
         {
             _store.Begin(cancellationToken);
-            Sealer.Seal(_store);
+            Sealer.Seal(_store); // also takes any schema change first, so the batch is checked against the tables as they are
+            var plans = BatchValidator.Validate(batch, name => _store.FindTable(name)?.Info,
+                    _store.Floor.Select(f => KeyValuePair.Create(_store.Sites.NameOf(f.Key), f.Value)), _time.GetUtcNow(), _maxClockDrift)
+                .Select(p => (Table: _store.Table(p.Table.Id), p.Map))
+                .ToList();
             Sql.Exec(_store.Db, "INSERT OR IGNORE INTO _edgesync_ctx(k) VALUES (1)");
             var result = ApplyRows(batch, plans);
             AdvanceVector(batch);
@@ -64,6 +63,11 @@ internal sealed class BatchApplier
             _store.Rollback();
             throw new StorageException(_store.Db.DataSource, e);
         }
+        catch (EdgeSyncException)
+        {
+            _store.Rollback();
+            throw;
+        }
         catch (SqliteException e)
         {
             _store.Rollback();
@@ -86,20 +90,29 @@ internal sealed class BatchApplier
             "INSERT INTO _edgesync_conflicts(at_ms, table_name, pk, column_name, rule, winner_value, winner_hlc, winner_site, loser_value, loser_hlc, loser_site) "
             + "VALUES ($at, $tb, $pk, $col, $rule, $wv, $wh, $ws, $lv, $lh, $ls)",
             "$at", "$tb", "$pk", "$col", "$rule", "$wv", "$wh", "$ws", "$lv", "$lh", "$ls");
+        using var stash = StashStore.PrepareUpsert(_store.Db);
         for (int i = 0; i < batch.Tables.Count; i++)
         {
             var (t, map) = plans[i];
             var set = batch.Tables[i];
+            if (t.Info.Drift is not null)
+            {
+                counts.Skipped += set.RowCount; // sync of this table is stopped here (schema drift); other tables go on
+                continue;
+            }
+
+            var plan = new ColumnPlan(t, set, map, stash, log);
+            _store.StashTouched |= plan.HasUnknown;
             var fast = t.Info is { Policy: Schema.TablePolicy.Append, Mode: Schema.CaptureMode.RowidScan } ? new List<(long Rowid, CellClock Clock)>() : null;
             var freshRuns = new List<AppendRanges.InsertedRun>();
             foreach (var row in set.Rows)
             {
-                ApplyRow(t, map, row, fast, log, audit, counts);
+                ApplyRow(t, plan, row, fast, log, audit, counts);
             }
 
             if (set.Runs.Count > 0)
             {
-                ApplyRuns(t, map, set.Runs, fast, freshRuns, log, audit, counts);
+                ApplyRuns(t, plan, set.Runs, fast, freshRuns, log, audit, counts);
             }
 
             if (fast is { Count: > 0 } || freshRuns.Count > 0)
@@ -130,25 +143,28 @@ internal sealed class BatchApplier
     /// kept as part of a range; a row whose key already exists here goes through the merge like any row state.
     /// Into any other table every row goes through the merge.
     /// </summary>
-    private void ApplyRuns(TableStore t, int[] map, IReadOnlyList<InsertRun> runs, List<(long Rowid, CellClock Clock)>? fast,
+    private void ApplyRuns(TableStore t, ColumnPlan plan, IReadOnlyList<InsertRun> runs, List<(long Rowid, CellClock Clock)>? fast,
         List<AppendRanges.InsertedRun> freshRuns, SqliteCommand log, SqliteCommand audit, Counts counts)
     {
-        if (fast is null)
+        var map = plan.Map;
+        if (fast is null || plan.HasUnknown)
         {
+            // Not an append table here, or the run carries columns this table does not have (kept aside per row).
             foreach (var run in runs)
             {
                 for (int r = 0; r < run.Count; r++)
                 {
-                    ApplyRow(t, map, run.Materialize(r), null, log, audit, counts);
+                    ApplyRow(t, plan, run.Materialize(r), null, log, audit, counts);
                 }
             }
 
             return;
         }
 
+        // The run's columns in its own order; columns only this replica has take their declared default.
         using var insert = new RawStatement(_store.Db,
-            $"INSERT OR IGNORE INTO {t.QuotedName}({string.Join(", ", t.Info.Columns.Select(Sql.Quote))}) "
-            + $"VALUES ({string.Join(", ", Enumerable.Range(1, t.ColumnCount).Select(n => "?" + n))})");
+            $"INSERT OR IGNORE INTO {t.QuotedName}({string.Join(", ", map.Select(c => Sql.Quote(t.Info.Columns[c])))}) "
+            + $"VALUES ({string.Join(", ", Enumerable.Range(1, map.Length).Select(n => "?" + n))})");
         using var occupied = new RawStatement(_store.Db, $"SELECT EXISTS (SELECT 1 FROM {t.QuotedName} WHERE rowid BETWEEN ?1 AND ?2)");
         foreach (var run in runs)
         {
@@ -179,7 +195,7 @@ internal sealed class BatchApplier
             {
                 for (int c = 0; c < map.Length; c++)
                 {
-                    insert.Bind(map[c], run.Columns[c], r);
+                    insert.Bind(c, run.Columns[c], r);
                 }
 
                 if (insert.Execute() == 1)
@@ -206,7 +222,7 @@ internal sealed class BatchApplier
                     counts.Applied += r - from;
                 }
 
-                ApplyRow(t, map, run.Materialize(r), null, log, audit, counts);
+                ApplyRow(t, plan, run.Materialize(r), null, log, audit, counts);
             }
 
             if (fresh)
@@ -217,19 +233,24 @@ internal sealed class BatchApplier
         }
     }
 
-    private void ApplyRow(TableStore t, int[] map, RowChange row, List<(long Rowid, CellClock Clock)>? fast,
+    private void ApplyRow(TableStore t, ColumnPlan plan, RowChange row, List<(long Rowid, CellClock Clock)>? fast,
         SqliteCommand log, SqliteCommand audit, Counts counts)
     {
-        var incoming = Remap(row.State, map);
-        if (Covered(incoming))
+        if (Covered(row.State))
         {
             counts.Skipped++;
             return;
         }
 
-        foreach (var c in incoming.Clocks)
+        foreach (var c in row.State.Clocks)
         {
             _store.Clock.Observe(c.Hlc);
+        }
+
+        var incoming = plan.Remap(row.State);
+        if (plan.HasUnknown && !row.State.IsDeleted)
+        {
+            plan.KeepUnknown(row, t.StoredKey(row.Key), this);
         }
 
         // Append rows new here: insert, and keep their clocks as ranges afterwards (no per-row metadata).
@@ -248,7 +269,7 @@ internal sealed class BatchApplier
         switch (outcome.Action)
         {
             case MergeAction.Insert:
-                t.InsertRow(outcome.Result.Values!);
+                t.InsertRow(outcome.Result.Values!, outcome.Result.Clocks);
                 if (t.Info is { Policy: Schema.TablePolicy.Append, Mode: Schema.CaptureMode.RowidScan } && key[0] is long rowid)
                 {
                     NoteAppended(t, outcome.Result.Clocks[0].Site, rowid);
@@ -259,7 +280,7 @@ internal sealed class BatchApplier
                 t.UpdateRow(outcome.Result.Values!, outcome.ChangedColumns);
                 break;
             case MergeAction.Replace:
-                t.UpdateRow(outcome.Result.Values!, null);
+                t.UpdateRow(outcome.Result.Values!, WrittenColumns(outcome.Result.Clocks));
                 break;
             case MergeAction.Delete:
                 t.DeleteRow(key);
@@ -301,35 +322,36 @@ internal sealed class BatchApplier
         return list;
     }
 
-    private static RowState Remap(RowState s, int[] map)
+    /// <summary>Every column but those the winning state never wrote (a column its writer did not have keeps its value here).</summary>
+    private static bool[]? WrittenColumns(CellClock[] clocks)
     {
-        if (s.IsDeleted || IsIdentity(map))
+        bool[]? mask = null;
+        for (int i = 0; i < clocks.Length; i++)
         {
-            return s;
-        }
-
-        var values = new object?[map.Length];
-        var clocks = new CellClock[map.Length];
-        for (int i = 0; i < map.Length; i++)
-        {
-            values[map[i]] = s.Values![i];
-            clocks[map[i]] = s.Clocks[i];
-        }
-
-        return RowState.Alive(s.CausalLength, values, clocks);
-    }
-
-    private static bool IsIdentity(int[] map)
-    {
-        for (int i = 0; i < map.Length; i++)
-        {
-            if (map[i] != i)
+            if (clocks[i].IsUnwritten)
             {
-                return false;
+                mask ??= Enumerable.Repeat(true, clocks.Length).ToArray();
+                mask[i] = false;
             }
         }
 
-        return true;
+        return mask;
+    }
+
+    internal void LogEvent(SqliteCommand log, TableStore t, object stored, CellClock c)
+    {
+        int site = _store.Sites.GetOrAdd(_store.Db, c.Site);
+        if (c.IsUnwritten || c.Seq <= _store.Seen(site))
+        {
+            return;
+        }
+
+        log.Set(0, (long)site);
+        log.Set(1, c.Seq);
+        log.Set(2, (long)t.Info.Id);
+        log.Set(3, stored);
+        log.Set(4, c.Hlc.Value);
+        log.ExecuteNonQuery();
     }
 
     /// <summary>True when every change in the state is one this replica already has (or has superseded).</summary>
@@ -357,18 +379,7 @@ internal sealed class BatchApplier
             }
 
             last = c;
-            int site = _store.Sites.GetOrAdd(_store.Db, c.Site);
-            if (c.Seq <= _store.Seen(site))
-            {
-                continue;
-            }
-
-            log.Set(0, (long)site);
-            log.Set(1, c.Seq);
-            log.Set(2, (long)t.Info.Id);
-            log.Set(3, stored);
-            log.Set(4, c.Hlc.Value);
-            log.ExecuteNonQuery();
+            LogEvent(log, t, stored, c);
         }
     }
 

@@ -72,23 +72,32 @@ internal static class BatchValidator
         }
     }
 
+    /// <summary>
+    /// Maps the batch's columns by name to this replica's: -1 for a column this table does not have (its values are
+    /// kept aside until it is added here) or has with another declared type (kept aside and reported: both sides keep
+    /// their data). Columns this table has and the batch lacks are left as they are here.
+    /// </summary>
     private static (TableInfo Table, int[] Map) Plan(TableChangeSet set, Func<string, TableInfo?> findTable)
     {
         var t = findTable(set.Table) ?? throw new InvalidBatchException(
             $"batch has changes for table '{set.Table}', which is not synced here; enable sync on it with the same schema on every replica");
-        int columnCount = t.Columns.Count;
+        int columnCount = set.Columns.Count;
         var keyNames = t.PrimaryKey.Select(i => t.Columns[i]).ToArray();
-        if (set.Columns.Count != columnCount)
+        if (set.ColumnTypes is { } types && types.Count != columnCount)
         {
-            throw new InvalidBatchException(
-                $"table '{t.Name}' has {columnCount} synced columns here but {set.Columns.Count} at the sender; the schemas differ");
+            throw new InvalidBatchException($"table '{t.Name}': the batch gives {types.Count} column types for {columnCount} columns");
         }
 
-        var map = new int[set.Columns.Count];
+        var map = new int[columnCount];
         for (int i = 0; i < map.Length; i++)
         {
+            if (set.Columns.Take(i).Contains(set.Columns[i], StringComparer.OrdinalIgnoreCase))
+            {
+                throw new InvalidBatchException($"table '{t.Name}': the batch names column '{set.Columns[i]}' twice");
+            }
+
             int local = -1;
-            for (int j = 0; j < columnCount; j++)
+            for (int j = 0; j < t.Columns.Count; j++)
             {
                 if (string.Equals(t.Columns[j], set.Columns[i], StringComparison.OrdinalIgnoreCase))
                 {
@@ -96,16 +105,15 @@ internal static class BatchValidator
                 }
             }
 
-            map[i] = local >= 0 ? local : throw new InvalidBatchException(
-                $"table '{t.Name}' has no column '{set.Columns[i]}' here; the schemas differ");
-            if (Array.IndexOf(map, local, 0, i) >= 0)
-            {
-                throw new InvalidBatchException($"table '{t.Name}': the batch names column '{set.Columns[i]}' twice");
-            }
+            bool typeConflict = local >= 0 && set.ColumnTypes is { } declared && local < t.DeclaredTypes.Count
+                && !string.Equals(declared[i].Trim(), t.DeclaredTypes[local].Trim(), StringComparison.OrdinalIgnoreCase)
+                && !t.PrimaryKey.Contains(local);
+            map[i] = typeConflict ? -1 : local;
         }
 
         if (set.KeyColumns.Count != t.PrimaryKey.Count
-            || set.KeyColumns.Where((k, i) => !string.Equals(k, keyNames[i], StringComparison.OrdinalIgnoreCase)).Any())
+            || set.KeyColumns.Where((k, i) => !string.Equals(k, keyNames[i], StringComparison.OrdinalIgnoreCase)).Any()
+            || t.PrimaryKey.Any(k => Array.IndexOf(map, k) < 0))
         {
             throw new InvalidBatchException(
                 $"table '{t.Name}' has primary key ({string.Join(", ", keyNames)}) here but ({string.Join(", ", set.KeyColumns)}) at the sender");
@@ -119,7 +127,7 @@ internal static class BatchValidator
         foreach (var row in set.Rows)
         {
             if (row.Key.Length != t.PrimaryKey.Count || row.Key.Any(k => k is null)
-                || (!row.State.IsDeleted && row.State.Values!.Length != columnCount))
+                || (!row.State.IsDeleted && (row.State.Values!.Length != columnCount || row.State.Clocks.Length != columnCount)))
             {
                 throw new InvalidBatchException($"table '{t.Name}': a row has a malformed key or the wrong number of values");
             }
@@ -147,9 +155,9 @@ internal static class BatchValidator
     /// <summary>The checks every row state gets, for an insert run: shape, storable values, and rowids equal to the key column.</summary>
     private static void CheckRun(TableInfo t, string[] keyNames, int[] map, InsertRun run)
     {
-        if (run.Columns.Count != t.Columns.Count || t.PrimaryKey.Count != 1)
+        if (run.Columns.Count != map.Length || t.PrimaryKey.Count != 1)
         {
-            throw new InvalidBatchException($"table '{t.Name}': an insert run has {run.Columns.Count} columns for {t.Columns.Count} here, or the table's key is not a single rowid");
+            throw new InvalidBatchException($"table '{t.Name}': an insert run has {run.Columns.Count} columns for {map.Length} named, or the table's key is not a single rowid");
         }
 
         int key = Array.IndexOf(map, t.PrimaryKey[0]);

@@ -17,6 +17,7 @@ internal static class Sealer
 {
     public static CaptureResult Seal(SyncStore store)
     {
+        SchemaSync.Check(store); // first: the tables below must be the tables as they are now
         if (store.ClaimSession())
         {
             Reincarnation.Retire(store); // the last writer never closed the file: it may have lost numbers it issued
@@ -31,7 +32,7 @@ internal static class Sealer
 
         foreach (var t in store.Tables)
         {
-            if (t.Info.Mode == CaptureMode.RowidScan)
+            if (t.Info.Mode == CaptureMode.RowidScan && t.Info.Drift is null)
             {
                 rangeRows += t.Info.Policy == TablePolicy.Append
                     ? AppendScanner.Seal(store, t, Stamp)
@@ -42,7 +43,11 @@ internal static class Sealer
         long maxPending = ReadPending(store, touched, newRanges);
         if (maxPending > 0)
         {
-            Sql.Scalar(store.Db, "DELETE FROM _edgesync_pending WHERE id <= $m", ("$m", maxPending));
+            // What was recorded for a table whose sync is stopped (schema drift) stays until the drift is resolved.
+            var stopped = string.Join(", ", store.Tables.Where(t => t.Info.Drift is not null).Select(t => t.Info.Id));
+            Sql.Scalar(store.Db, stopped.Length == 0
+                ? "DELETE FROM _edgesync_pending WHERE id <= $m"
+                : $"DELETE FROM _edgesync_pending WHERE id <= $m AND tid NOT IN ({stopped})", ("$m", maxPending));
         }
 
         if (touched.Count > 0)
@@ -133,6 +138,11 @@ internal static class Sealer
             maxId = r.GetInt64(0);
             int tid = (int)r.GetInt64(1);
             var t = store.Table(tid);
+            if (t.Info.Drift is not null)
+            {
+                continue;
+            }
+
             int n = t.Info.PrimaryKey.Count;
             var key = new object?[n];
             for (int i = 0; i < n; i++)

@@ -75,7 +75,32 @@ internal static class TriggerInstaller
         Sql.Exec(db, sb.ToString());
     }
 
-    private static string TriggerName(TableInfo t, string suffix) => Sql.Quote($"_edgesync_{t.Id}_{suffix.ToLowerInvariant()}");
+    private static string TriggerName(TableInfo t, string suffix) => Sql.Quote(Prefix(t) + suffix.ToLowerInvariant());
+
+    /// <summary>What every capture trigger of <paramref name="t"/> is named with.</summary>
+    public static string Prefix(TableInfo t) => $"_edgesync_{t.Id}_";
+
+    /// <summary>True when <paramref name="names"/> (triggers on the table) are all the capture triggers <see cref="Install"/> makes.</summary>
+    public static bool IsInstalled(TableInfo t, IEnumerable<string> names)
+    {
+        var expected = new List<string>();
+        if (t.Policy == TablePolicy.Append)
+        {
+            expected.AddRange(["update", "delete"]);
+        }
+        else
+        {
+            expected.AddRange(["upd", "key", "del"]);
+        }
+
+        if (t.Mode == CaptureMode.Trigger || t.Policy == TablePolicy.Lww)
+        {
+            expected.Add("ins");
+        }
+
+        var have = names.ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return expected.All(e => have.Contains(Prefix(t) + e));
+    }
 
     private static string KeySlots(TableInfo t) => string.Join(", ", t.PrimaryKey.Select((_, i) => $"k{i}"));
 

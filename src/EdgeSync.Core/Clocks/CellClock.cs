@@ -9,6 +9,16 @@ namespace EdgeSync.Clocks;
 public readonly record struct CellClock(Hlc Hlc, string Site, long Seq, Hlc PrevHlc, string PrevSite)
     : IComparable<CellClock>
 {
+    /// <summary>
+    /// The clock of a cell nobody has written: a column added after the row was last written here, or a column the
+    /// sender of a row state does not have. It orders before every real write, so any write wins over it, and a row
+    /// inserted with such a cell takes the column's declared default.
+    /// </summary>
+    public static CellClock Unwritten { get; } = new(default, "", 0, default, "");
+
+    /// <summary>True for <see cref="Unwritten"/>.</summary>
+    public bool IsUnwritten => Seq == 0 && Hlc.Value == 0;
+
     /// <summary>Compares by (HLC, site id ordinal, sequence).</summary>
     public int CompareTo(CellClock other)
     {

@@ -28,6 +28,8 @@ public sealed class EdgeSyncMetrics : IDisposable
     private readonly Counter<long> _lateRowsFound;
     private readonly Counter<long> _storageErrors;
     private readonly Counter<long> _compacted;
+    private readonly Gauge<long> _schemaDrift;
+    private readonly Counter<long> _schemaChanges;
 
     /// <summary>The instruments on the "EdgeSync" meter of <paramref name="meterFactory"/> (which owns and disposes it).</summary>
     public EdgeSyncMetrics(IMeterFactory meterFactory)
@@ -56,6 +58,9 @@ public sealed class EdgeSyncMetrics : IDisposable
         _storageErrors = meter.CreateCounter<long>("edgesync_storage_errors", "{error}",
             "Writes refused by the disk or file: disk_full, read_only, corrupt, locked, io");
         _compacted = meter.CreateCounter<long>("edgesync_compacted_entries", "{entry}", "Log entries and tombstones removed by compaction");
+        _schemaDrift = meter.CreateGauge<long>("edgesync_schema_drift", "{table}",
+            "1 while a schema change of a synced table is not carried, by table and reason (dropped, renamed, key-changed: sync of the table stopped; type-conflict: a column's values from peers kept aside); 0 once resolved");
+        _schemaChanges = meter.CreateCounter<long>("edgesync_schema_changes", "{change}", "Schema changes of synced tables taken by sync (columns added, dropped, renamed or retyped; rebuilds)");
     }
 
     /// <summary>The "EdgeSync" meter of <paramref name="meterFactory"/>: the same instance for the agent's and the engine's instruments.</summary>
@@ -98,6 +103,21 @@ public sealed class EdgeSyncMetrics : IDisposable
     }
 
     internal void Compacted(string database, long entries) => _compacted.Add(entries, Tags(database));
+
+    internal void SchemaDrift(string database, string table, string reason, bool drifting)
+    {
+        var tags = Tags(database);
+        tags.Add("table", table);
+        tags.Add("reason", reason);
+        _schemaDrift.Record(drifting ? 1 : 0, tags);
+    }
+
+    internal void SchemaChanged(string database, string table)
+    {
+        var tags = Tags(database);
+        tags.Add("table", table);
+        _schemaChanges.Add(1, tags);
+    }
 
     private static TagList Tags(string database) => new() { { "database", database } };
 

@@ -26,4 +26,7 @@ public enum ErrorCode
 
     /// <summary>The database file is not usable (corrupt, read-only, locked for too long).</summary>
     StorageFailure = 9,
+
+    /// <summary>A schema migration failed and was rolled back: nothing of it was applied.</summary>
+    MigrationFailed = 10,
 }

@@ -113,7 +113,10 @@ internal sealed class BatchBuilder
 
         var tables = _rows.Keys.Union(_runs.Keys).Select(tid => _tables[tid]).OrderBy(t => t.Name, StringComparer.Ordinal).Select(t =>
             new TableChangeSet(t.Name, t.Columns, t.PrimaryKey.Select(i => t.Columns[i]).ToArray(),
-                _rows.GetValueOrDefault(t.Id) ?? [], _runs.GetValueOrDefault(t.Id))).ToList();
+                _rows.GetValueOrDefault(t.Id) ?? [], _runs.GetValueOrDefault(t.Id))
+            {
+                ColumnTypes = t.DeclaredTypes.Count == t.Columns.Count ? t.DeclaredTypes : null,
+            }).ToList();
         var batch = new ChangeBatch(_sender, _senderVector, ranges, tables);
         _done.Clear();
         _rows.Clear();

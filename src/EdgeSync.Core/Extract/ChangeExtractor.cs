@@ -20,6 +20,9 @@ internal sealed class ChangeExtractor : IDisposable
     private readonly SqliteConnection _db;
     private readonly Dictionary<int, string> _sites = [];
     private readonly Dictionary<int, TableInfo> _tables = [];
+    private readonly Dictionary<int, TableInfo> _outTables = []; // as sent: with the columns kept aside here (stash) after the table's own
+    private readonly Dictionary<int, List<(string Column, string Type)>> _stashed = [];
+    private SqliteCommand? _stashRow;
     private readonly Dictionary<int, long> _vector = [];
     private readonly Dictionary<int, long> _floor = [];
     private readonly HashSet<(int, object)> _dirty = new(KeyComparer.Instance);
@@ -47,6 +50,8 @@ internal sealed class ChangeExtractor : IDisposable
         _runs.Dispose();
         _firstMeta?.Dispose();
         _firstMeta = null;
+        _stashRow?.Dispose();
+        _stashRow = null;
     }
 
     public IEnumerable<ChangeBatch> Extract(VersionVector peer)
@@ -91,6 +96,22 @@ internal sealed class ChangeExtractor : IDisposable
         foreach (var t in TableCatalog.Load(_db))
         {
             _tables[t.Id] = t;
+            _outTables[t.Id] = t;
+        }
+
+        // Values received for columns a table here does not have travel on with their rows (a relay at an older
+        // schema version loses nothing); a column the table has with another declared type is not relayed.
+        foreach (var (tid, columns) in StashStore.Columns(_db))
+        {
+            if (_tables.TryGetValue(tid, out var t) && columns.Where(c => t.DeclaredTypeOf(c.Column) is null).ToList() is { Count: > 0 } extra)
+            {
+                _stashed[tid] = extra;
+                _outTables[tid] = t with
+                {
+                    Columns = [.. t.Columns, .. extra.Select(c => c.Column)],
+                    DeclaredTypes = [.. TypesOf(t), .. extra.Select(c => c.Type)],
+                };
+            }
         }
 
         LoadDirty();
@@ -184,7 +205,7 @@ internal sealed class ChangeExtractor : IDisposable
             }
         }
 
-        var builder = new BatchBuilder(_self, myVector, _tables, _maxRows, _maxBytes);
+        var builder = new BatchBuilder(_self, myVector, _outTables, _maxRows, _maxBytes);
         foreach (var (site, top) in work)
         {
             string name = _sites[site];
@@ -200,9 +221,10 @@ internal sealed class ChangeExtractor : IDisposable
                     break;
                 }
 
-                if (_tableFilter is not null && !_tableFilter(_tables[tid].Name))
+                if ((_tableFilter is not null && !_tableFilter(_tables[tid].Name)) || _tables[tid].Drift is not null)
                 {
-                    // Withheld from this peer by the caller: its changes are skipped, and the range still covers them.
+                    // Withheld from this peer by the caller, or the table's sync is stopped here (schema drift): its
+                    // changes are skipped, and the range still covers them.
                     builder.Reached(Math.Min(seq + Math.Max(span, 1) - 1, top));
                     if (builder.Full)
                     {
@@ -241,7 +263,7 @@ internal sealed class ChangeExtractor : IDisposable
                 while (lo <= hi && !blocked)
                 {
                     int room = builder.RoomLeft;
-                    long barrier = _tables[tid].Policy == TablePolicy.Append ? FirstSpecial(tid, lo, hi) : lo;
+                    long barrier = _tables[tid].Policy == TablePolicy.Append && !_stashed.ContainsKey(tid) ? FirstSpecial(tid, lo, hi) : lo;
                     if (barrier > lo)
                     {
                         // Rows without metadata up to the barrier: shipped as one run, unboxed.
@@ -359,12 +381,43 @@ internal sealed class ChangeExtractor : IDisposable
 
         if (cl % 2 == 0)
         {
-            return (key, RowState.Deleted(cl, ClockCodec.Decode(blob, 1, SiteName)[0]));
+            return (key, RowState.Deleted(cl, ClockCodec.Decode(blob, 1, SiteName, 1)[0]));
         }
 
         var values = SelectRow(t, key);
-        return values is null ? null : (key, RowState.Alive(cl, values, ClockCodec.Decode(blob, t.Columns.Count, SiteName)));
+        return values is null ? null : (key, Widen(tid, pk, RowState.Alive(cl, values, ClockCodec.Decode(blob, t.Columns.Count, SiteName, t.LegacyClockWidth))));
     }
+
+    /// <summary>Adds the row's values kept aside for columns the table does not have here (<see cref="CellClock.Unwritten"/> where none).</summary>
+    private RowState Widen(int tid, object pk, RowState state)
+    {
+        if (state.IsDeleted || !_stashed.TryGetValue(tid, out var extra))
+        {
+            return state;
+        }
+
+        int n = state.Values!.Length;
+        var values = new object?[n + extra.Count];
+        var clocks = new CellClock[n + extra.Count];
+        state.Values.CopyTo(values, 0);
+        state.Clocks.CopyTo(clocks, 0);
+        Array.Fill(clocks, CellClock.Unwritten, n, extra.Count);
+        _stashRow ??= StashStore.PrepareForRow(_db);
+        foreach (var e in StashStore.ForRow(_stashRow, tid, pk))
+        {
+            int i = extra.FindIndex(c => string.Equals(c.Column, e.Column, StringComparison.OrdinalIgnoreCase));
+            if (i >= 0)
+            {
+                values[n + i] = e.Value;
+                clocks[n + i] = e.Clock;
+            }
+        }
+
+        return RowState.Alive(state.CausalLength, values, clocks);
+    }
+
+    private static IEnumerable<string> TypesOf(TableInfo t) =>
+        t.DeclaredTypes.Count == t.Columns.Count ? t.DeclaredTypes : t.Columns.Select(_ => "");
 
     private object?[]? SelectRow(TableInfo t, object?[] key)
     {
@@ -410,7 +463,7 @@ internal sealed class ChangeExtractor : IDisposable
             if (!r.IsDBNull(1))
             {
                 cl = r.GetInt64(1);
-                clocks = ClockCodec.Decode((byte[])r.GetValue(2), n, SiteName);
+                clocks = ClockCodec.Decode((byte[])r.GetValue(2), n, SiteName, t.LegacyClockWidth);
             }
             else
             {
@@ -418,7 +471,7 @@ internal sealed class ChangeExtractor : IDisposable
                 Array.Fill(clocks, new CellClock(new Hlc(RangeHlc(tid, rangeLo)), siteName, rangeSeq + (rowid - rangeLo), Hlc.Zero, ""));
             }
 
-            yield return (rowid, key, RowState.Alive(cl, values, clocks));
+            yield return (rowid, key, Widen(tid, rowid, RowState.Alive(cl, values, clocks)));
         }
     }
 

@@ -29,6 +29,24 @@ internal static partial class Log
     [LoggerMessage(1007, LogLevel.Warning, "This site's clock had run ahead: its last HLC {Hlc} is more than {DriftMinutes} minutes past the wall clock, so peers refuse its changes. Clock set back; continuing as {Site} with every write of {Previous} re-stamped now")]
     public static partial void ClockRanAhead(ILogger logger, string hlc, double driftMinutes, string previous, string site);
 
+    [LoggerMessage(1008, LogLevel.Information, "Schema of table {Table} changed (version {Version}): added [{Added}], dropped [{Dropped}], retyped [{Retyped}]; sync goes on, columns travel by name")]
+    public static partial void SchemaChanged(ILogger logger, string table, int version, string added, string dropped, string retyped);
+
+    [LoggerMessage(1009, LogLevel.Warning, "Capture triggers of table {Table} were missing (a rebuild migration drops them with the old table); installed again, the table keeps its sync identity and history. Writes made between the rebuild and now were not captured; run migrations with 'edgesync schema apply' to leave no gap")]
+    public static partial void TriggersReinstalled(ILogger logger, string table);
+
+    [LoggerMessage(1010, LogLevel.Error, "Sync of table {Table} stopped ({Change}): {Detail}. What to do: {Remedy}. Every other table keeps syncing")]
+    public static partial void SchemaDrift(ILogger logger, string table, string change, string detail, string remedy);
+
+    [LoggerMessage(1011, LogLevel.Information, "Table {Table}: wrote {Count} values of newly added columns [{Columns}] that peers had sent before this replica had them")]
+    public static partial void StashApplied(ILogger logger, string table, int count, string columns);
+
+    [LoggerMessage(1012, LogLevel.Warning, "Table {Table}: column {Column} is declared {LocalType} here but {PeerType} at a peer; values of it from peers are kept aside, not applied (both sides keep their data). Give the column the same type everywhere (docs/schema.md)")]
+    public static partial void TypeConflict(ILogger logger, string table, string column, string localType, string peerType);
+
+    [LoggerMessage(1013, LogLevel.Information, "Schema of table {Table} is carried again (version {Version}); sync of it resumes")]
+    public static partial void SchemaDriftResolved(ILogger logger, string table, int version);
+
     [LoggerMessage(1100, LogLevel.Debug, "Applied batch from {Peer}: {Applied} applied, {Skipped} already known, {Conflicts} conflicts")]
     public static partial void BatchApplied(ILogger logger, string peer, int applied, int skipped, int conflicts);
 

@@ -22,28 +22,39 @@ public static class BatchCodec
     private static ReadOnlySpan<byte> Magic => "ESB1"u8;
     private const byte FlagDeflate = 1;
     private const byte FlagLz4 = 2;
+    private const byte FlagColumnTypes = 4; // protocol 3: each table's columns are followed by their declared types
+
+    /// <summary>The protocol this version speaks: 3 carries each column's declared type.</summary>
+    public const int ProtocolVersion = 3;
+
+    /// <summary>The oldest protocol this version still speaks (with peers not yet upgraded): 2, columns by name only.</summary>
+    public const int PreviousProtocolVersion = 2;
     private const int MaxPlainBody = 512;
     private const int InitialBodyCapacity = 64 * 1024;
 
-    /// <summary>Encodes a batch, compressing bodies over 512 bytes.</summary>
-    public static byte[] Encode(ChangeBatch batch)
+    /// <summary>Encodes a batch in the current protocol, compressing bodies over 512 bytes.</summary>
+    public static byte[] Encode(ChangeBatch batch) => Encode(batch, ProtocolVersion);
+
+    /// <summary>Encodes a batch for a peer speaking <paramref name="protocolVersion"/> (<see cref="PreviousProtocolVersion"/> or later).</summary>
+    public static byte[] Encode(ChangeBatch batch, int protocolVersion)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        bool types = WithTypes(batch, protocolVersion);
         var body = new ByteWriter(ArrayPool<byte>.Shared, InitialBodyCapacity);
         try
         {
-            WriteBody(body, batch);
+            WriteBody(body, batch, types);
             if (body.Length <= MaxPlainBody)
             {
                 var plain = new byte[5 + body.Length];
-                Frame(body.WrittenSpan, plain);
+                Frame(body.WrittenSpan, plain, types);
                 return plain;
             }
 
             var framed = ArrayPool<byte>.Shared.Rent(MaxFrameLength(body.Length));
             try
             {
-                return framed.AsSpan(0, Frame(body.WrittenSpan, framed)).ToArray();
+                return framed.AsSpan(0, Frame(body.WrittenSpan, framed, types)).ToArray();
             }
             finally
             {
@@ -60,15 +71,19 @@ public static class BatchCodec
     /// Encodes a batch into <paramref name="destination"/> (the same bytes as <see cref="Encode(ChangeBatch)"/>),
     /// without allocating the encoded batch; returns the number of bytes written.
     /// </summary>
-    public static int Encode(ChangeBatch batch, IBufferWriter<byte> destination)
+    public static int Encode(ChangeBatch batch, IBufferWriter<byte> destination) => Encode(batch, destination, ProtocolVersion);
+
+    /// <summary>Encodes a batch into <paramref name="destination"/> for a peer speaking <paramref name="protocolVersion"/>.</summary>
+    public static int Encode(ChangeBatch batch, IBufferWriter<byte> destination, int protocolVersion)
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(destination);
+        bool types = WithTypes(batch, protocolVersion);
         var body = new ByteWriter(ArrayPool<byte>.Shared, InitialBodyCapacity);
         try
         {
-            WriteBody(body, batch);
-            int n = Frame(body.WrittenSpan, destination.GetSpan(MaxFrameLength(body.Length)));
+            WriteBody(body, batch, types);
+            int n = Frame(body.WrittenSpan, destination.GetSpan(MaxFrameLength(body.Length)), types);
             destination.Advance(n);
             return n;
         }
@@ -78,7 +93,18 @@ public static class BatchCodec
         }
     }
 
-    private static void WriteBody(ByteWriter w, ChangeBatch batch)
+    private static bool WithTypes(ChangeBatch batch, int protocolVersion)
+    {
+        if (protocolVersion is < PreviousProtocolVersion or > ProtocolVersion)
+        {
+            throw new ArgumentOutOfRangeException(nameof(protocolVersion), protocolVersion,
+                $"this version speaks protocols {PreviousProtocolVersion} to {ProtocolVersion}");
+        }
+
+        return protocolVersion >= 3 && batch.Tables.Any(t => t.ColumnTypes is not null);
+    }
+
+    private static void WriteBody(ByteWriter w, ChangeBatch batch, bool types)
     {
         var sites = new Dictionary<string, int>(StringComparer.Ordinal);
         var siteList = new List<string>();
@@ -142,6 +168,15 @@ public static class BatchCodec
             foreach (var c in t.Columns)
             {
                 w.WriteString(c);
+            }
+
+            if (types)
+            {
+                w.WriteVarUInt(t.ColumnTypes is null ? 0u : 1u);
+                foreach (var c in t.ColumnTypes ?? [])
+                {
+                    w.WriteString(c);
+                }
             }
 
             w.WriteVarUInt((uint)t.KeyColumns.Count);
@@ -216,17 +251,18 @@ public static class BatchCodec
         bodyLength <= MaxPlainBody ? 5 + bodyLength : 5 + ByteWriter.MaxVarIntBytes + LZ4Codec.MaximumOutputSize(bodyLength);
 
     /// <summary>Writes the header and the body (LZ4-compressed when over 512 bytes); returns the bytes written.</summary>
-    private static int Frame(ReadOnlySpan<byte> body, Span<byte> destination)
+    private static int Frame(ReadOnlySpan<byte> body, Span<byte> destination, bool types)
     {
         Magic.CopyTo(destination);
+        byte extra = types ? FlagColumnTypes : (byte)0;
         if (body.Length <= MaxPlainBody)
         {
-            destination[4] = 0;
+            destination[4] = extra;
             body.CopyTo(destination[5..]);
             return 5 + body.Length;
         }
 
-        destination[4] = FlagLz4;
+        destination[4] = (byte)(FlagLz4 | extra);
         int n = 5 + ByteWriter.WriteVarUInt(destination[5..], (uint)body.Length);
         return n + LZ4Codec.Encode(body, destination[n..], LZ4Level.L00_FAST);
     }
@@ -245,16 +281,17 @@ public static class BatchCodec
             throw new InvalidBatchException("not an EdgeSync change batch (bad header); is the peer running a compatible version?");
         }
 
-        byte flags = data[4];
+        byte flags = (byte)(data[4] & ~FlagColumnTypes);
+        bool types = (data[4] & FlagColumnTypes) != 0;
         if (flags is not (0 or FlagDeflate or FlagLz4))
         {
-            throw new InvalidBatchException($"batch uses unknown flags 0x{flags:x2}; the peer is newer than this agent");
+            throw new InvalidBatchException($"batch uses unknown flags 0x{data[4]:x2}; the peer is newer than this agent");
         }
 
         if (flags == FlagDeflate)
         {
             var inflated = Inflate(data[5..], limits.MaxDecodedBytes);
-            return Read(inflated, inflated.Length, limits);
+            return Read(inflated, inflated.Length, limits, types);
         }
 
         // The body is decoded in a rented buffer. Row states copy what they keep; insert runs keep slices of the body
@@ -273,7 +310,7 @@ public static class BatchCodec
                 throw new InvalidBatchException("batch body is not valid compressed data (truncated or corrupt)");
             }
 
-            var batch = Read(body, length, limits);
+            var batch = Read(body, length, limits, types);
             if (HasRuns(batch))
             {
                 var kept = body.AsSpan(0, length).ToArray();
@@ -297,11 +334,11 @@ public static class BatchCodec
         }
     }
 
-    private static ChangeBatch Read(byte[] body, int length, BatchLimits limits)
+    private static ChangeBatch Read(byte[] body, int length, BatchLimits limits, bool types)
     {
         try
         {
-            return ReadBody(body, length, limits);
+            return ReadBody(body, length, limits, types);
         }
         catch (Exception e) when (e is FormatException or ArgumentException or OverflowException)
         {
@@ -373,7 +410,7 @@ public static class BatchCodec
         }
     }
 
-    private static ChangeBatch ReadBody(byte[] body, int length, BatchLimits limits)
+    private static ChangeBatch ReadBody(byte[] body, int length, BatchLimits limits, bool types)
     {
         var r = new ByteReader(body.AsSpan(0, length));
         string sender = r.ReadString();
@@ -418,6 +455,16 @@ public static class BatchCodec
                 columns[c] = r.ReadString();
             }
 
+            string[]? columnTypes = null;
+            if (types && r.ReadCount(1) == 1)
+            {
+                columnTypes = new string[nc];
+                for (int c = 0; c < nc; c++)
+                {
+                    columnTypes[c] = r.ReadString();
+                }
+            }
+
             int nk = r.ReadCount(nc);
             var keys = new string[nk];
             for (int k = 0; k < nk; k++)
@@ -450,7 +497,7 @@ public static class BatchCodec
                 runs.Add(run);
             }
 
-            tables.Add(new TableChangeSet(table, columns, keys, list, runs));
+            tables.Add(new TableChangeSet(table, columns, keys, list, runs) { ColumnTypes = columnTypes });
         }
 
         if (!r.End)

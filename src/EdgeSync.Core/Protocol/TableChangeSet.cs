@@ -16,6 +16,12 @@ public sealed class TableChangeSet
         Runs = runs ?? [];
     }
 
+    /// <summary>
+    /// Declared type of each of <see cref="Columns"/> at the sender ("" for none), or null when the sender speaks a
+    /// protocol that does not carry them (version 2).
+    /// </summary>
+    public IReadOnlyList<string>? ColumnTypes { get; init; }
+
     /// <summary>Table name.</summary>
     public string Table { get; }
 

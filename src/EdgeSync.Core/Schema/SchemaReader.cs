@@ -8,7 +8,7 @@ internal static class SchemaReader
 {
     internal const int MaxKeyColumns = 4;
 
-    internal sealed record TableShape(string Name, IReadOnlyList<string> Columns, IReadOnlyList<int> PrimaryKey, CaptureMode Mode);
+    internal sealed record TableShape(string Name, IReadOnlyList<string> Columns, IReadOnlyList<int> PrimaryKey, CaptureMode Mode, IReadOnlyList<string> Types);
 
     public static TableShape Read(SqliteConnection connection, string table)
     {
@@ -34,6 +34,7 @@ internal static class SchemaReader
         }
 
         var columns = new List<string>();
+        var types = new List<string>();
         var keys = new List<(int Order, int Index, string Type)>();
         using (var cmd = connection.CreateCommand())
         {
@@ -54,6 +55,7 @@ internal static class SchemaReader
                 }
 
                 columns.Add(name);
+                types.Add(r.IsDBNull(1) ? "" : r.GetString(1));
             }
         }
 
@@ -85,7 +87,39 @@ internal static class SchemaReader
         bool rowidAlias = !withoutRowid && pk.Length == 1
             && string.Equals(keys[0].Type, "INTEGER", StringComparison.OrdinalIgnoreCase)
             && !HasPrimaryKeyIndex(connection, table);
-        return new TableShape(table, columns, pk, rowidAlias ? CaptureMode.RowidScan : CaptureMode.Trigger);
+        return new TableShape(table, columns, pk, rowidAlias ? CaptureMode.RowidScan : CaptureMode.Trigger, types);
+    }
+
+    /// <summary>True when <paramref name="table"/> exists in the main schema (as any kind of object).</summary>
+    public static bool Exists(SqliteConnection connection, string table) => ReadTableKind(connection, table).Type is not null;
+
+    /// <summary>
+    /// The table's definition and its indexes as SQLite keeps them (<c>sqlite_schema.sql</c>), so any DDL on the table
+    /// (ALTER, a rebuild, CREATE or DROP INDEX) changes it; null when the table does not exist.
+    /// </summary>
+    public static string? Signature(SqliteConnection connection, string table)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT group_concat(coalesce(sql, name), char(10)) FROM "
+            + "(SELECT sql, name FROM sqlite_schema WHERE tbl_name = $t COLLATE NOCASE AND type IN ('table', 'index') ORDER BY type DESC, name)";
+        cmd.Parameters.AddWithValue("$t", table);
+        return cmd.ExecuteScalar() as string;
+    }
+
+    /// <summary>Names of triggers whose name starts with <paramref name="prefix"/>, with the table each is on.</summary>
+    public static List<(string Name, string Table)> Triggers(SqliteConnection connection, string prefix)
+    {
+        var list = new List<(string, string)>();
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT name, tbl_name FROM sqlite_schema WHERE type = 'trigger' AND substr(name, 1, length($p)) = $p";
+        cmd.Parameters.AddWithValue("$p", prefix);
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            list.Add((r.GetString(0), r.GetString(1)));
+        }
+
+        return list;
     }
 
     private static (string? Type, bool WithoutRowid) ReadTableKind(SqliteConnection connection, string table)

@@ -4,14 +4,19 @@ using EdgeSync.Internal;
 namespace EdgeSync.Storage;
 
 /// <summary>
-/// Encodes a row's clocks for <c>_edgesync_rows.clocks</c>: the distinct clocks once each, then (only when there is
-/// more than one) which clock each column uses. Sites are stored as local indexes (<see cref="SiteRegistry"/>).
+/// Encodes a row's clocks for <c>_edgesync_rows.clocks</c>: a zero, the number of columns, the distinct clocks once
+/// each, then (only when there is more than one) which clock each column uses. Sites are stored as local indexes
+/// (<see cref="SiteRegistry"/>). Blobs written before columns could be added start with the number of distinct clocks
+/// (never zero) and cover the table's columns as they were then (<c>_edgesync_tables.width0</c>). Columns past a blob's
+/// width (added to the table since the row was last written here) are <see cref="CellClock.Unwritten"/>.
 /// </summary>
 internal static class ClockCodec
 {
     public static byte[] Encode(ReadOnlySpan<CellClock> clocks, Func<string, int> siteIndex, ByteWriter scratch)
     {
         scratch.Clear();
+        scratch.WriteVarUInt(0);
+        scratch.WriteVarUInt((uint)clocks.Length);
         Span<int> map = clocks.Length <= 256 ? stackalloc int[clocks.Length] : new int[clocks.Length];
         var distinct = new List<CellClock>(2);
         for (int i = 0; i < clocks.Length; i++)
@@ -56,11 +61,23 @@ internal static class ClockCodec
         return scratch.ToArray();
     }
 
-    /// <summary>Decodes into one clock per column (<paramref name="columns"/> of them; 1 for a tombstone).</summary>
-    public static CellClock[] Decode(ReadOnlySpan<byte> blob, int columns, Func<int, string> siteName)
+    /// <summary>
+    /// Decodes into one clock per column (<paramref name="columns"/> of them; 1 for a tombstone).
+    /// <paramref name="legacyWidth"/> is the width of blobs in the first format (the table's column count before its
+    /// first schema change).
+    /// </summary>
+    public static CellClock[] Decode(ReadOnlySpan<byte> blob, int columns, Func<int, string> siteName, int legacyWidth = -1)
     {
         var r = new ByteReader(blob);
-        int k = r.ReadCount(Math.Max(columns, 1));
+        int first = r.ReadCount(int.MaxValue);
+        int width = legacyWidth < 0 ? columns : legacyWidth;
+        int k = first;
+        if (first == 0)
+        {
+            width = r.ReadCount(int.MaxValue);
+            k = r.ReadCount(Math.Max(width, 1));
+        }
+
         var distinct = new CellClock[k];
         for (int j = 0; j < k; j++)
         {
@@ -73,15 +90,26 @@ internal static class ClockCodec
         }
 
         var result = new CellClock[columns];
+        int stored = Math.Min(width, columns);
         if (k == 1)
         {
-            Array.Fill(result, distinct[0]);
-            return result;
+            Array.Fill(result, distinct[0], 0, stored);
+        }
+        else
+        {
+            for (int i = 0; i < width; i++)
+            {
+                var c = distinct[r.ReadCount(k - 1)];
+                if (i < columns)
+                {
+                    result[i] = c;
+                }
+            }
         }
 
-        for (int i = 0; i < columns; i++)
+        for (int i = stored; i < columns; i++)
         {
-            result[i] = distinct[r.ReadCount(k - 1)];
+            result[i] = CellClock.Unwritten;
         }
 
         return result;

@@ -16,6 +16,10 @@ internal static class MetadataSchema
         CREATE TABLE IF NOT EXISTS _edgesync_tables(
             tid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, policy TEXT NOT NULL, mode TEXT NOT NULL,
             columns TEXT NOT NULL, pk TEXT NOT NULL, wm INTEGER NOT NULL DEFAULT 0, rows INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE IF NOT EXISTS _edgesync_stash(
+            tid INTEGER NOT NULL, pk NOT NULL, col TEXT NOT NULL COLLATE NOCASE, type TEXT NOT NULL, value,
+            hlc INTEGER NOT NULL, site TEXT NOT NULL, seq INTEGER NOT NULL, prev_hlc INTEGER NOT NULL, prev_site TEXT NOT NULL,
+            PRIMARY KEY(tid, pk, col)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS _edgesync_runs(
             tid INTEGER NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL, site INTEGER NOT NULL, PRIMARY KEY(tid, lo)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS _edgesync_pending(
@@ -38,17 +42,53 @@ internal static class MetadataSchema
             winner_value, winner_hlc INTEGER NOT NULL, winner_site TEXT NOT NULL,
             loser_value, loser_hlc INTEGER NOT NULL, loser_site TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS _edgesync_ctx(k INTEGER PRIMARY KEY);
+        CREATE TABLE IF NOT EXISTS _edgesync_migrations(
+            name TEXT PRIMARY KEY, sha256 TEXT NOT NULL, applied_at_ms INTEGER NOT NULL) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS _edgesync_rejections(
             peer TEXT PRIMARY KEY, rule TEXT NOT NULL, detail TEXT NOT NULL, at_ms INTEGER NOT NULL) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS cluster_sync(
             sync_id TEXT PRIMARY KEY, cluster_id TEXT, table_name TEXT, last_sync_time INTEGER, sync_state TEXT);
         """;
 
+    /// <summary>Columns <c>_edgesync_tables</c> gained after version 1 (added to files made before them).</summary>
+    private static readonly (string Name, string Ddl)[] LaterTableColumns =
+    [
+        ("types", "types TEXT"), // JSON: declared type per column
+        ("sv", "sv INTEGER NOT NULL DEFAULT 1"), // the table's schema version here
+        ("drift", "drift TEXT"), // JSON SchemaDrift while sync of the table is stopped
+        ("dropped", "dropped TEXT"), // JSON: columns dropped here
+        ("width0", "width0 INTEGER"), // width of row clocks in the first format
+        ("shape", "shape TEXT"), // the table's CREATE statement and indexes when last checked
+    ];
+
     public static void Create(SqliteConnection connection)
     {
-        using var cmd = connection.CreateCommand();
-        cmd.CommandText = Ddl;
-        cmd.ExecuteNonQuery();
+        using (var cmd = connection.CreateCommand())
+        {
+            cmd.CommandText = Ddl;
+            cmd.ExecuteNonQuery();
+        }
+
+        var have = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        using (var cmd = connection.CreateCommand())
+        {
+            cmd.CommandText = "SELECT name FROM pragma_table_info('_edgesync_tables')";
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                have.Add(r.GetString(0));
+            }
+        }
+
+        foreach (var (name, ddl) in LaterTableColumns)
+        {
+            if (!have.Contains(name))
+            {
+                using var cmd = connection.CreateCommand();
+                cmd.CommandText = $"ALTER TABLE _edgesync_tables ADD COLUMN {ddl}";
+                cmd.ExecuteNonQuery();
+            }
+        }
     }
 
     public static bool Exists(SqliteConnection connection)

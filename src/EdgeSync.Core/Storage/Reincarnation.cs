@@ -43,7 +43,7 @@ internal static class Reincarnation
         {
             var t = store.Table(tid);
             int n = cl % 2 == 0 ? 1 : t.ColumnCount;
-            var clocks = ClockCodec.Decode(blob, n, store.Sites.NameOf);
+            var clocks = ClockCodec.Decode(blob, n, store.Sites.NameOf, cl % 2 == 0 ? 1 : t.Info.LegacyClockWidth);
             if (!clocks.Any(c => c.Site == oldSite))
             {
                 continue;

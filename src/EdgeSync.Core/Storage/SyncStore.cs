@@ -48,6 +48,15 @@ internal sealed class SyncStore : IDisposable
     /// <summary>Local site index → compaction floor (log entries at or below it are gone).</summary>
     public Dictionary<int, long> Floor { get; } = [];
 
+    /// <summary><c>PRAGMA schema_version</c> when the synced tables' shapes were last checked (-1: not yet).</summary>
+    internal long CheckedSchemaCookie { get; set; } = -1;
+
+    /// <summary>Schema changes found by the open transaction, for the caller to report once it commits.</summary>
+    internal List<SchemaEvent> SchemaEvents { get; } = [];
+
+    /// <summary>Set when an apply kept values aside for columns a table does not take (for the caller to report).</summary>
+    internal bool StashTouched { get; set; }
+
     public IEnumerable<TableStore> Tables => _byId.Values.OrderBy(t => t.Info.Name, StringComparer.Ordinal);
 
     public static SyncStore Open(string connectionString, string? siteId, TimeProvider time)
@@ -156,6 +165,18 @@ internal sealed class SyncStore : IDisposable
         {
             AddTable(info);
         }
+    }
+
+    /// <summary>Replaces a synced table's statements after its schema changed (or its drift was recorded).</summary>
+    internal void ReplaceTable(TableInfo info)
+    {
+        if (_byId.Remove(info.Id, out var old))
+        {
+            _byName.Remove(old.Info.Name);
+            old.Dispose();
+        }
+
+        AddTable(info);
     }
 
     internal void AddTable(TableInfo info)
@@ -390,6 +411,8 @@ internal sealed class SyncStore : IDisposable
         SiteIndex = Sites.TryGetIndex(SiteId, out int idx) ? idx : SiteIndex;
         LoadVector();
         LoadTables();
+        CheckedSchemaCookie = -1;
+        SchemaEvents.Clear();
     }
 
     public void Dispose()

@@ -16,17 +16,25 @@ internal static class TableCatalog
     {
         var tables = new List<TableInfo>();
         using var cmd = db.CreateCommand();
-        cmd.CommandText = "SELECT tid, name, policy, mode, columns, pk FROM _edgesync_tables ORDER BY tid";
+        cmd.CommandText = "SELECT tid, name, policy, mode, columns, pk, types, sv, drift, dropped, width0 FROM _edgesync_tables ORDER BY tid";
         using var r = cmd.ExecuteReader();
         while (r.Read())
         {
+            var columns = JsonSerializer.Deserialize<string[]>(r.GetString(4))!;
             tables.Add(new TableInfo(
                 r.GetString(1),
                 (int)r.GetInt64(0),
                 TablePolicyNames.Parse(r.GetString(2)),
                 TablePolicyNames.ParseMode(r.GetString(3)),
-                JsonSerializer.Deserialize<string[]>(r.GetString(4))!,
-                JsonSerializer.Deserialize<int[]>(r.GetString(5))!));
+                columns,
+                JsonSerializer.Deserialize<int[]>(r.GetString(5))!)
+            {
+                DeclaredTypes = r.IsDBNull(6) ? columns.Select(_ => "").ToArray() : JsonSerializer.Deserialize<string[]>(r.GetString(6))!,
+                SchemaVersion = (int)r.GetInt64(7),
+                Drift = r.IsDBNull(8) ? null : JsonSerializer.Deserialize<SchemaDrift>(r.GetString(8)),
+                DroppedColumns = r.IsDBNull(9) ? [] : JsonSerializer.Deserialize<string[]>(r.GetString(9))!,
+                LegacyClockWidth = r.IsDBNull(10) ? -1 : (int)r.GetInt64(10),
+            });
         }
 
         return tables;
@@ -36,13 +44,29 @@ internal static class TableCatalog
     public static TableInfo Add(SqliteConnection db, SchemaReader.TableShape shape, TablePolicy policy)
     {
         int tid = (int)(long)Sql.Scalar(db, "SELECT coalesce(max(tid), 0) + 1 FROM _edgesync_tables")!;
-        var info = new TableInfo(shape.Name, tid, policy, shape.Mode, shape.Columns, shape.PrimaryKey);
+        var info = new TableInfo(shape.Name, tid, policy, shape.Mode, shape.Columns, shape.PrimaryKey) { DeclaredTypes = shape.Types };
         Sql.Scalar(db,
-            "INSERT INTO _edgesync_tables(tid, name, policy, mode, columns, pk, wm) VALUES ($t, $n, $p, $m, $c, $k, 0)",
+            "INSERT INTO _edgesync_tables(tid, name, policy, mode, columns, pk, wm, types, shape) VALUES ($t, $n, $p, $m, $c, $k, 0, $ty, $sh)",
             ("$t", (long)tid), ("$n", shape.Name), ("$p", policy.ToName()), ("$m", shape.Mode.ToName()),
-            ("$c", JsonSerializer.Serialize(shape.Columns)), ("$k", JsonSerializer.Serialize(shape.PrimaryKey)));
+            ("$c", JsonSerializer.Serialize(shape.Columns)), ("$k", JsonSerializer.Serialize(shape.PrimaryKey)),
+            ("$ty", JsonSerializer.Serialize(shape.Types)), ("$sh", SchemaReader.Signature(db, shape.Name)));
         return info;
     }
+
+    /// <summary>Records a schema change of a synced table (columns, types, version, drift); inside the caller's write transaction.</summary>
+    public static void Update(SqliteConnection db, TableInfo info, string? signature)
+    {
+        Sql.Scalar(db,
+            "UPDATE _edgesync_tables SET columns = $c, types = $ty, sv = $sv, drift = $d, dropped = $dr, width0 = $w, shape = $sh WHERE tid = $t",
+            ("$t", (long)info.Id), ("$c", JsonSerializer.Serialize(info.Columns)), ("$ty", JsonSerializer.Serialize(info.DeclaredTypes)),
+            ("$sv", (long)info.SchemaVersion), ("$d", info.Drift is null ? null : JsonSerializer.Serialize(info.Drift)),
+            ("$dr", JsonSerializer.Serialize(info.DroppedColumns)), ("$w", info.LegacyClockWidth < 0 ? null : (long)info.LegacyClockWidth),
+            ("$sh", signature));
+    }
+
+    /// <summary>The table's definition as last recorded (<see cref="SchemaReader.Signature"/>), or null when never recorded.</summary>
+    public static string? RecordedSignature(SqliteConnection db, int tid) =>
+        Sql.Scalar(db, "SELECT shape FROM _edgesync_tables WHERE tid = $t", ("$t", (long)tid)) as string;
 
     /// <summary>
     /// Queues every row the table holds now as a local insert for the next seal (a table enabled with rows in it);

@@ -25,6 +25,7 @@ internal sealed class TableStore : IDisposable
     private readonly SqliteCommand _findRange;
     private readonly SqliteCommand _insertIfNew;
     private readonly Dictionary<string, SqliteCommand> _updates = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SqliteCommand> _inserts = new(StringComparer.Ordinal);
     private readonly string _where;
 
     public TableStore(SqliteConnection db, SiteRegistry sites, TableInfo info)
@@ -136,7 +137,7 @@ internal sealed class TableStore : IDisposable
                 var blob = (byte[])r.GetValue(1);
                 return cl % 2 == 0
                     ? RowState.Deleted(cl, ClockCodec.Decode(blob, 1, _sites.NameOf)[0])
-                    : RowState.Alive(cl, new object?[ColumnCount], ClockCodec.Decode(blob, ColumnCount, _sites.NameOf));
+                    : RowState.Alive(cl, new object?[ColumnCount], ClockCodec.Decode(blob, ColumnCount, _sites.NameOf, Info.LegacyClockWidth));
             }
         }
 
@@ -199,8 +200,14 @@ internal sealed class TableStore : IDisposable
         _deleteMeta.ExecuteNonQuery();
     }
 
-    public void InsertRow(object?[] values)
+    public void InsertRow(object?[] values, CellClock[]? clocks = null)
     {
+        if (Omitted(clocks) is { } omit)
+        {
+            InsertOmitting(values, omit, orIgnore: false);
+            return;
+        }
+
         for (int i = 0; i < values.Length; i++)
         {
             _insert.Set(i, values[i]);
@@ -210,14 +217,68 @@ internal sealed class TableStore : IDisposable
     }
 
     /// <summary>Inserts the row unless its key exists; true when it was inserted.</summary>
-    public bool TryInsertRow(object?[] values)
+    public bool TryInsertRow(object?[] values, CellClock[]? clocks = null)
     {
+        if (Omitted(clocks) is { } omit)
+        {
+            return InsertOmitting(values, omit, orIgnore: true) == 1;
+        }
+
         for (int i = 0; i < values.Length; i++)
         {
             _insertIfNew.Set(i, values[i]);
         }
 
         return _insertIfNew.ExecuteNonQuery() == 1;
+    }
+
+    /// <summary>
+    /// Columns a new row leaves to their declared default: those whose clock is <see cref="CellClock.Unwritten"/>
+    /// (the sender does not have the column). Null when there are none.
+    /// </summary>
+    private string? Omitted(CellClock[]? clocks)
+    {
+        if (clocks is null)
+        {
+            return null;
+        }
+
+        char[]? sig = null;
+        for (int i = 0; i < clocks.Length; i++)
+        {
+            if (clocks[i].IsUnwritten && !Info.PrimaryKey.Contains(i))
+            {
+                sig ??= new string('0', clocks.Length).ToCharArray();
+                sig[i] = '1';
+            }
+        }
+
+        return sig is null ? null : new string(sig);
+    }
+
+    private int InsertOmitting(object?[] values, string omit, bool orIgnore)
+    {
+        var key = (orIgnore ? "i" : "n") + omit;
+        if (!_inserts.TryGetValue(key, out var cmd))
+        {
+            var kept = Enumerable.Range(0, ColumnCount).Where(i => omit[i] == '0').ToArray();
+            cmd = Sql.Prepare(_db,
+                $"INSERT {(orIgnore ? "OR IGNORE " : "")}INTO {QuotedName}({string.Join(", ", kept.Select(i => Sql.Quote(Info.Columns[i])))}) "
+                + $"VALUES ({string.Join(", ", kept.Select(i => $"$v{i}"))})",
+                [.. kept.Select(i => $"$v{i}")]);
+            _inserts[key] = cmd;
+        }
+
+        int p = 0;
+        for (int i = 0; i < ColumnCount; i++)
+        {
+            if (omit[i] == '0')
+            {
+                cmd.Set(p++, values[i]);
+            }
+        }
+
+        return cmd.ExecuteNonQuery();
     }
 
     public void DeleteRow(ReadOnlySpan<object?> key)
@@ -298,7 +359,7 @@ internal sealed class TableStore : IDisposable
 
     public void Dispose()
     {
-        foreach (var c in _updates.Values)
+        foreach (var c in _updates.Values.Concat(_inserts.Values))
         {
             c.Dispose();
         }

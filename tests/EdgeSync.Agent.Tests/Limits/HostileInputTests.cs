@@ -31,7 +31,7 @@ public sealed class HostileInputTests
     public static TheoryData<string, string> Cases() => new()
     {
         { "unknown table", "which is not synced here" },
-        { "unknown column", "has no column 'colour' here" },
+        { "column named twice", "names column 'name' twice" },
         { "type mismatch", "datatype mismatch" },
         { "far-future clock", "ahead of this replica's clock" },
         { "key that is not the row's", "carries a different value in key column" },
@@ -40,7 +40,7 @@ public sealed class HostileInputTests
     private static ChangeBatch Break(ChangeBatch batch, string what) => what switch
     {
         "unknown table" => Rewrite(batch, t => t.Table == "items" ? new TableChangeSet("gadgets", t.Columns, t.KeyColumns, t.Rows, t.Runs) : t),
-        "unknown column" => Rewrite(batch, t => t.Table == "items" ? new TableChangeSet(t.Table, ["id", "name", "colour", "photo"], t.KeyColumns, t.Rows, t.Runs) : t),
+        "column named twice" => Rewrite(batch, t => t.Table == "items" ? new TableChangeSet(t.Table, ["id", "name", "name", "photo"], t.KeyColumns, t.Rows, t.Runs) : t),
         "type mismatch" => Rewrite(batch, t => t.Table == "readings" ? Rows(t, r => Value(r, 0, "not-a-rowid") with { Key = ["not-a-rowid"] }) : t),
         "far-future clock" => Rewrite(batch, t => Rows(t, r => r with
         {

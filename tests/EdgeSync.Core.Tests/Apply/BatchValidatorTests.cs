@@ -45,11 +45,46 @@ public sealed class BatchValidatorTests
     }
 
     [Fact]
-    public void Validate_UnknownColumn_RefusesNamingIt()
+    public void Validate_ColumnNotHere_IsMappedAside_AndAColumnTheSenderLacksIsLeftOut()
     {
-        var e = Assert.Throws<InvalidBatchException>(() => Validate(Batch(["id", "name", "price"], [7L, "bolt", 3L], Now.ToUnixTimeMilliseconds())));
+        // A sender at another schema version: it has "price", which this replica has not added yet, and lacks "qty".
+        var plan = Assert.Single(Validate(Batch(["id", "name", "price"], [7L, "bolt", 3L], Now.ToUnixTimeMilliseconds())));
 
-        Assert.Contains("'price'", e.Message, StringComparison.Ordinal);
+        Assert.Equal([0, 1, -1], plan.Map);
+    }
+
+    [Fact]
+    public void Validate_ColumnWithAnotherDeclaredType_IsMappedAside()
+    {
+        var typed = Items with { DeclaredTypes = ["INTEGER", "TEXT", "INTEGER"] };
+        var batch = Batch(["id", "name", "qty"], [7L, "bolt", 3L], Now.ToUnixTimeMilliseconds());
+        var set = batch.Tables[0];
+        var withTypes = new TableChangeSet(set.Table, set.Columns, set.KeyColumns, [.. set.Rows]) { ColumnTypes = ["integer", "TEXT", "REAL"] };
+        batch = new ChangeBatch(batch.Sender, batch.SenderVector, batch.Ranges, [withTypes]);
+
+        var plan = Assert.Single(BatchValidator.Validate(batch, _ => typed, [], Now, TimeSpan.FromMinutes(5)));
+
+        Assert.Equal([0, 1, -1], plan.Map); // "integer" is INTEGER (case does not matter); REAL is not
+    }
+
+    [Fact]
+    public void Validate_KeyColumnMissing_Refuses()
+    {
+        var clock = new CellClock(Hlc.From(Now.ToUnixTimeMilliseconds(), 0), "b", 1, Hlc.Zero, "");
+        var set = new TableChangeSet("items", ["code", "name"], ["code"], [new RowChange([7L], RowState.Alive(1, [7L, "bolt"], [clock, clock]))]);
+        var batch = new ChangeBatch("b", VersionVector.Empty.With("b", 1), [new OriginRange("b", 0, 1)], [set]);
+
+        var e = Assert.Throws<InvalidBatchException>(() => Validate(batch));
+
+        Assert.Contains("primary key", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_ColumnNamedTwice_RefusesNamingIt()
+    {
+        var e = Assert.Throws<InvalidBatchException>(() => Validate(Batch(["id", "name", "NAME"], [7L, "bolt", "nut"], Now.ToUnixTimeMilliseconds())));
+
+        Assert.Contains("'NAME' twice", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

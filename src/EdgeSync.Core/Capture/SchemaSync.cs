@@ -1,0 +1,191 @@
+using EdgeSync.Clocks;
+using EdgeSync.Errors;
+using EdgeSync.Internal;
+using EdgeSync.Merge;
+using EdgeSync.Schema;
+using EdgeSync.Storage;
+
+namespace EdgeSync.Capture;
+
+/// <summary>
+/// Finds schema changes of synced tables, whatever process made them, at the start of every seal: one
+/// <c>PRAGMA schema_version</c> read when nothing changed. When the schema moved, each synced table's definition is
+/// compared with the one recorded; what <see cref="SchemaDiff"/> says can be carried is taken at once (columns recorded,
+/// row clocks re-laid out if positions moved, capture triggers installed again, values received earlier for added
+/// columns written), and what cannot stops sync of that table (<see cref="SchemaDrift"/>). Runs inside the caller's
+/// write transaction; the changes found are left in <see cref="SyncStore.SchemaEvents"/> for the caller to report.
+/// </summary>
+internal static class SchemaSync
+{
+    public static void Check(SyncStore store)
+    {
+        long cookie = (long)Sql.Scalar(store.Db, "PRAGMA schema_version")!;
+        if (cookie == store.CheckedSchemaCookie)
+        {
+            return;
+        }
+
+        foreach (var t in store.Tables.ToList())
+        {
+            CheckTable(store, t.Info);
+        }
+
+        store.CheckedSchemaCookie = (long)Sql.Scalar(store.Db, "PRAGMA schema_version")!;
+    }
+
+    private static void CheckTable(SyncStore store, TableInfo recorded)
+    {
+        var db = store.Db;
+        var signature = SchemaReader.Signature(db, recorded.Name);
+        var triggers = SchemaReader.Triggers(db, TriggerInstaller.Prefix(recorded));
+        bool triggersInPlace = TriggerInstaller.IsInstalled(recorded, triggers.Where(tr =>
+            string.Equals(tr.Table, recorded.Name, StringComparison.OrdinalIgnoreCase)).Select(tr => tr.Name));
+        var recordedSignature = TableCatalog.RecordedSignature(db, recorded.Id);
+        if (triggersInPlace && recorded.Drift is null && signature is not null && signature == recordedSignature)
+        {
+            return;
+        }
+
+        SchemaReader.TableShape? live = null;
+        SchemaDiff.Change change;
+        if (signature is not null)
+        {
+            try
+            {
+                live = SchemaReader.Read(db, recorded.Name);
+            }
+            catch (SchemaException e)
+            {
+                change = new SchemaDiff.Change(recorded with
+                {
+                    Drift = new SchemaDrift("key-changed", e.Message, "restore the table's primary key; a row's identity cannot change under sync"),
+                }, [], [], []);
+                Record(store, recorded, change, signature, reinstalled: false, stashApplied: 0);
+                return;
+            }
+        }
+
+        string? renamedTo = live is null ? triggers.Select(tr => tr.Table).FirstOrDefault() : null;
+        change = SchemaDiff.Compare(recorded, live, renamedTo);
+        if (change.Next.Drift is not null)
+        {
+            if (recorded.Drift != change.Next.Drift)
+            {
+                Record(store, recorded, change, signature, reinstalled: false, stashApplied: 0);
+            }
+
+            return;
+        }
+
+        var next = change.Next;
+        if (!SchemaDiff.KeepsPositions(recorded, next))
+        {
+            RowClockLayout.Remap(store, recorded, next);
+        }
+
+        if (change.Added.Count > 0 && SchemaDiff.KeepsPositions(recorded, next))
+        {
+            MarkAddedColumnsWritten(store, next, change.Added);
+        }
+
+        TriggerInstaller.Install(db, next);
+        store.ReplaceTable(next);
+        int applied = 0;
+        foreach (var column in change.Added)
+        {
+            applied += WriteStashed(store, store.Table(next.Id), column);
+        }
+
+        bool meaningful = change.ColumnsChanged || !triggersInPlace || recorded.Drift is not null
+            || !recorded.Columns.SequenceEqual(next.Columns, StringComparer.Ordinal);
+        TableCatalog.Update(db, next, SchemaReader.Signature(db, next.Name));
+        if (meaningful)
+        {
+            store.SchemaEvents.Add(new SchemaEvent(next, change.Added, change.Dropped, change.Retyped, !triggersInPlace, applied));
+        }
+    }
+
+    private static void Record(SyncStore store, TableInfo recorded, SchemaDiff.Change change, string? signature, bool reinstalled, int stashApplied)
+    {
+        TableCatalog.Update(store.Db, change.Next, signature ?? TableCatalog.RecordedSignature(store.Db, recorded.Id));
+        store.ReplaceTable(change.Next);
+        store.SchemaEvents.Add(new SchemaEvent(change.Next, [], [], [], reinstalled, stashApplied));
+    }
+
+    /// <summary>
+    /// Writes the values peers sent for <paramref name="column"/> before this replica had it, where they are newer than
+    /// what the row holds (a column just added holds its default, <see cref="CellClock.Unwritten"/>). A value whose
+    /// sender declared another type stays stashed and is reported (both sides keep their data).
+    /// </summary>
+    private static int WriteStashed(SyncStore store, TableStore t, string column)
+    {
+        int c = IndexOf(t.Info, column);
+        var entries = StashStore.ForColumn(store.Db, t.Info.Id, column);
+        if (entries.Count == 0 || entries.Any(e => !SameType(e.Type, t.Info.DeclaredTypes[c])))
+        {
+            return 0;
+        }
+
+        Sql.Exec(store.Db, "INSERT OR IGNORE INTO _edgesync_ctx(k) VALUES (1)");
+        int written = 0;
+        foreach (var e in entries)
+        {
+            var key = KeyCodec.FromStored(e.StoredKey, t.Info.PrimaryKey.Count);
+            var state = t.LoadState(key, e.StoredKey);
+            if (state is null || state.IsDeleted || e.Clock <= state.Clocks[c])
+            {
+                continue;
+            }
+
+            var values = (object?[])state.Values!.Clone();
+            var clocks = (CellClock[])state.Clocks.Clone();
+            values[c] = e.Value;
+            clocks[c] = e.Clock;
+            var changed = new bool[values.Length];
+            changed[c] = true;
+            t.UpdateRow(values, changed);
+            t.PutMeta(e.StoredKey, RowState.Alive(state.CausalLength, values, clocks));
+            written++;
+        }
+
+        Sql.Exec(store.Db, "DELETE FROM _edgesync_ctx");
+        StashStore.Remove(store.Db, t.Info.Id, column);
+        return written;
+    }
+
+    /// <summary>
+    /// Updates recorded before the capture triggers knew the added columns (the application wrote them between its ALTER
+    /// and this capture) name only the old columns as changed: an added column whose value is no longer its declared
+    /// default is marked changed too, so the write is captured.
+    /// </summary>
+    private static void MarkAddedColumnsWritten(SyncStore store, TableInfo t, IReadOnlyList<string> added)
+    {
+        var where = string.Join(" AND ", t.PrimaryKey.Select((c, i) => $"u.{Sql.Quote(t.Columns[c])} IS p.k{i}"));
+        foreach (var column in added)
+        {
+            int c = IndexOf(t, column);
+            var dflt = Sql.Scalar(store.Db, "SELECT dflt_value FROM pragma_table_xinfo($t) WHERE name = $c COLLATE NOCASE",
+                ("$t", t.Name), ("$c", column)) as string;
+            var bit = 1L << Math.Min(c, 63);
+            Sql.Scalar(store.Db,
+                $"UPDATE _edgesync_pending AS p SET mask = mask | $bit WHERE p.tid = $t AND p.op = {TriggerInstaller.OpUpdate} "
+                + $"AND (SELECT u.{Sql.Quote(column)} FROM {Sql.Quote(t.Name)} AS u WHERE {where}) IS NOT ({dflt ?? "NULL"})",
+                ("$bit", bit), ("$t", (long)t.Id));
+        }
+    }
+
+    internal static bool SameType(string a, string b) => string.Equals(a.Trim(), b.Trim(), StringComparison.OrdinalIgnoreCase);
+
+    private static int IndexOf(TableInfo t, string column)
+    {
+        for (int i = 0; i < t.Columns.Count; i++)
+        {
+            if (string.Equals(t.Columns[i], column, StringComparison.OrdinalIgnoreCase))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+}

@@ -1,0 +1,207 @@
+using System.Security.Cryptography;
+using System.Text;
+using EdgeSync.Capture;
+using EdgeSync.Errors;
+using EdgeSync.Internal;
+using EdgeSync.Schema;
+using EdgeSync.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace EdgeSync;
+
+/// <summary>Schema evolution: what changed, what is carried, migrations run through EdgeSync (docs/schema.md).</summary>
+public sealed partial class SyncDatabase
+{
+    private readonly HashSet<(string Table, string Reason)> _reportedDrift = [];
+
+    /// <summary>
+    /// Takes any schema change of the synced tables made since the last capture, whatever process made it (what every
+    /// capture does first), and returns each synced table's schema as sync sees it. Writes only when something changed.
+    /// </summary>
+    public IReadOnlyList<TableSchemaStatus> CheckSchema(CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            _store.Begin(cancellationToken);
+            try
+            {
+                SchemaSync.Check(_store);
+                _store.Commit();
+            }
+            catch
+            {
+                _store.Rollback();
+                throw;
+            }
+
+            ReportSchemaEvents();
+        }
+
+        return GetSchemaStatus();
+    }
+
+    /// <summary>Each synced table's schema version, drift and columns kept aside, as last checked (no check now).</summary>
+    public IReadOnlyList<TableSchemaStatus> GetSchemaStatus()
+    {
+        List<TableInfo> tables;
+        List<(int Tid, string Column, string Type, long Count)> stash;
+        using (var reader = OpenReader())
+        {
+            tables = TableCatalog.Load(reader);
+            stash = StashStore.Summary(reader);
+        }
+
+        return tables.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => new TableSchemaStatus(
+            t.Name, t.SchemaVersion, t.Columns, t.Drift,
+            stash.Where(s => s.Tid == t.Id).Select(s => new StashedColumn(s.Column, s.Type, t.DeclaredTypeOf(s.Column), s.Count)).ToList())).ToList();
+    }
+
+    /// <summary>
+    /// Runs a schema migration (SQL statements, without BEGIN or COMMIT) in one write transaction with capture, so
+    /// no write is missed and it is never half-applied: every change made before it is captured first, then the SQL runs
+    /// (capture triggers are set aside for statements they would block, such as DROP COLUMN), then the schema change is
+    /// taken and capture installed again before the commit. A migration is recorded by name: the same name and contents
+    /// again is a no-op, the same name with other contents is refused. A failure rolls everything back and throws a
+    /// <see cref="SchemaException"/> (<see cref="ErrorCode.MigrationFailed"/>) saying why.
+    /// </summary>
+    public MigrationResult ApplyMigration(string name, string sql, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentException.ThrowIfNullOrWhiteSpace(sql);
+        var sha = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sql)));
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            _store.Begin(cancellationToken);
+            try
+            {
+                if (MigrationLog.Find(_store.Db, name) is { } applied)
+                {
+                    _store.Rollback();
+                    return applied == sha
+                        ? new MigrationResult(name, true, GetSchemaStatus())
+                        : throw new SchemaException(ErrorCode.MigrationFailed, name,
+                            $"a migration named '{name}' was already applied here with other contents; give a changed migration a new name");
+                }
+
+                Sealer.Seal(_store); // everything written before the migration is captured under the old schema
+                RunMigrationSql(sql);
+                Sealer.Seal(_store); // takes the schema change (triggers back in place) and captures what the migration wrote
+                MigrationLog.Add(_store.Db, name, sha, _options.Time.GetUtcNow().ToUnixTimeMilliseconds());
+                _store.Commit();
+            }
+            catch (SqliteException e) when (!StorageException.IsStorageError(e))
+            {
+                _store.Rollback();
+                throw new SchemaException(ErrorCode.MigrationFailed, name,
+                    $"migration '{name}' failed and was rolled back; nothing of it was applied: {e.Message}");
+            }
+            catch
+            {
+                _store.Rollback();
+                throw;
+            }
+
+            ReportSchemaEvents();
+        }
+
+        return new MigrationResult(name, false, GetSchemaStatus());
+    }
+
+    /// <summary>Runs the migration; when a capture trigger blocks a statement (SQLite refuses to drop a column a trigger names), again without them.</summary>
+    private void RunMigrationSql(string sql)
+    {
+        Sql.Exec(_store.Db, "SAVEPOINT edgesync_migration");
+        try
+        {
+            Sql.Exec(_store.Db, sql);
+        }
+        catch (SqliteException e) when (e.Message.Contains("_edgesync_", StringComparison.Ordinal))
+        {
+            Sql.Exec(_store.Db, "ROLLBACK TO edgesync_migration");
+            foreach (var t in _store.Tables)
+            {
+                TriggerInstaller.Drop(_store.Db, t.Info);
+            }
+
+            Sql.Exec(_store.Db, sql);
+        }
+
+        Sql.Exec(_store.Db, "RELEASE edgesync_migration");
+    }
+
+    /// <summary>The migrations applied here through <see cref="ApplyMigration"/>, oldest first.</summary>
+    public IReadOnlyList<(string Name, string Sha256, DateTimeOffset AppliedAt)> GetMigrations()
+    {
+        using var reader = OpenReader();
+        return MigrationLog.All(reader).Select(m => (m.Name, m.Sha256, DateTimeOffset.FromUnixTimeMilliseconds(m.AtMs))).ToList();
+    }
+
+    /// <summary>Logs and counts the schema changes the last committed transaction took; call under the gate after a commit.</summary>
+    private void ReportSchemaEvents()
+    {
+        if (_store.SchemaEvents.Count == 0 && !_store.StashTouched)
+        {
+            return;
+        }
+
+        foreach (var e in _store.SchemaEvents)
+        {
+            var t = e.Table;
+            if (e.Drift is { } drift)
+            {
+                Log.SchemaDrift(_options.Logger, t.Name, drift.Change, drift.Detail, drift.Remedy);
+                _metrics.SchemaDrift(_name, t.Name, drift.Change, true);
+                _reportedDrift.Add((t.Name, drift.Change));
+                continue;
+            }
+
+            foreach (var reason in _reportedDrift.Where(d => d.Table == t.Name && d.Reason != "type-conflict").ToList())
+            {
+                _metrics.SchemaDrift(_name, t.Name, reason.Reason, false);
+                _reportedDrift.Remove(reason);
+                Log.SchemaDriftResolved(_options.Logger, t.Name, t.SchemaVersion);
+            }
+
+            if (e.Reinstalled)
+            {
+                Log.TriggersReinstalled(_options.Logger, t.Name);
+            }
+
+            if (e.Added.Count > 0 || e.Dropped.Count > 0 || e.Retyped.Count > 0)
+            {
+                Log.SchemaChanged(_options.Logger, t.Name, t.SchemaVersion, string.Join(", ", e.Added), string.Join(", ", e.Dropped), string.Join(", ", e.Retyped));
+                _metrics.SchemaChanged(_name, t.Name);
+            }
+
+            if (e.StashApplied > 0)
+            {
+                Log.StashApplied(_options.Logger, t.Name, e.StashApplied, string.Join(", ", e.Added));
+            }
+        }
+
+        _store.SchemaEvents.Clear();
+        _store.StashTouched = false;
+        ReportTypeConflicts();
+    }
+
+    private void ReportTypeConflicts()
+    {
+        var conflicts = GetSchemaStatus().SelectMany(t => t.Stashed.Where(s => s.TypeConflict).Select(s => (t.Table, s))).ToList();
+        foreach (var (table, s) in conflicts)
+        {
+            if (_reportedDrift.Add((table, "type-conflict")))
+            {
+                Log.TypeConflict(_options.Logger, table, s.Column, s.LocalType!, s.PeerType);
+                _metrics.SchemaDrift(_name, table, "type-conflict", true);
+            }
+        }
+
+        foreach (var gone in _reportedDrift.Where(d => d.Reason == "type-conflict" && !conflicts.Any(c => c.Table == d.Table)).ToList())
+        {
+            _reportedDrift.Remove(gone);
+            _metrics.SchemaDrift(_name, gone.Table, "type-conflict", false);
+        }
+    }
+}

@@ -131,6 +131,41 @@ public sealed partial class SyncDatabase
         Sql.Exec(_store.Db, "RELEASE edgesync_migration");
     }
 
+    /// <summary>
+    /// Disables sync on a table: forgets its sync metadata and removes its capture triggers; the table and its rows stay
+    /// as they are (if it still exists). For a table dropped for good (<see cref="SchemaDrift"/> "dropped"), or one the
+    /// application no longer wants synced. Other replicas keep their copy; enable it again to sync it afresh.
+    /// </summary>
+    public void ForgetTable(string table, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(table);
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            var t = _store.FindTable(table) ?? throw new SchemaException(ErrorCode.NotEnabled, table,
+                $"table '{table}' is not synced here; 'edgesync schema show' lists the synced tables");
+            _store.Begin(cancellationToken);
+            try
+            {
+                TriggerInstaller.Drop(_store.Db, t.Info);
+                TableCatalog.Forget(_store.Db, t.Info.Id);
+                _store.Commit();
+                _store.RemoveTable(t.Info.Id);
+            }
+            catch
+            {
+                _store.Rollback();
+                throw;
+            }
+
+            foreach (var reason in _reportedDrift.Where(d => string.Equals(d.Table, table, StringComparison.OrdinalIgnoreCase)).ToList())
+            {
+                _metrics.SchemaDrift(_name, reason.Table, reason.Reason, false);
+                _reportedDrift.Remove(reason);
+            }
+        }
+    }
+
     /// <summary>The migrations applied here through <see cref="ApplyMigration"/>, oldest first.</summary>
     public IReadOnlyList<(string Name, string Sha256, DateTimeOffset AppliedAt)> GetMigrations()
     {

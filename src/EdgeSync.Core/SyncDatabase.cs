@@ -339,7 +339,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     /// </summary>
     public string Checksum()
     {
-        var tables = Tables;
+        var tables = Tables.Where(t => t.Drift is null).ToList(); // a table whose sync is stopped may not exist any more
         using var c = OpenReader();
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var w = new ByteWriter(64 * 1024);

@@ -20,6 +20,7 @@ internal static class SchemaCommand
         {
             Show(context),
             Apply(context),
+            Forget(context),
         };
         return command;
     }
@@ -54,6 +55,26 @@ internal static class SchemaCommand
             db, file, name, json,
         };
         command.SetAction(parsed => RunApply(context, parsed.GetRequiredValue(db), parsed.GetRequiredValue(file), parsed.GetValue(name), parsed.GetValue(json)));
+        return command;
+    }
+
+    private static Command Forget(CliContext context)
+    {
+        var db = CommonOptions.Database();
+        var table = new Argument<string>("TABLE") { Description = "The synced table to stop syncing here." };
+        var command = new Command("forget", "Stop syncing a table here and forget its sync metadata (for a table dropped for good). "
+            + "The table and its rows, if it still exists, are left as they are; other replicas keep their copy.")
+        {
+            db, table,
+        };
+        command.SetAction(parsed =>
+        {
+            using var database = Databases.OpenInitialised(parsed.GetRequiredValue(db));
+            var name = parsed.GetRequiredValue(table);
+            database.ForgetTable(name);
+            context.Out.WriteLine($"sync of table '{name}' forgotten here; enable it again with 'edgesync init --table {name}=POLICY' to sync it afresh");
+            return ExitCodes.Ok;
+        });
         return command;
     }
 

@@ -93,10 +93,61 @@ internal static class SyncCommand
         remote.RecordPeerVector(local.SiteId, local.Vector);
 
         bool same = local.Vector.Dominates(remote.Vector) && remote.Vector.Dominates(local.Vector);
+        var schema = SchemaDifferences(localPath, local.CheckSchema(), remotePath, remote.CheckSchema());
+        if (schema.Count > 0)
+        {
+            bool stopped = schema.Any(d => d.Stopped);
+            output.WriteLine(stopped
+                ? "NOT in sync: a schema change is not carried (sync of the tables below is stopped or their values are kept aside):"
+                : "synced, but the schemas differ (replicas at different versions keep syncing the columns they share):");
+            foreach (var d in schema)
+            {
+                output.WriteLine("  " + d.Text);
+            }
+
+            return stopped ? ExitCodes.CheckFailed : ExitCodes.Ok;
+        }
+
         output.WriteLine(same
             ? "in sync: both hold the same changes"
             : "not fully in sync: new writes arrived during the round; run sync again");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>What differs between two replicas' synced tables: drift, type conflicts, columns only one side has.</summary>
+    private static List<(bool Stopped, string Text)> SchemaDifferences(string aPath, IReadOnlyList<Schema.TableSchemaStatus> a, string bPath, IReadOnlyList<Schema.TableSchemaStatus> b)
+    {
+        var list = new List<(bool, string)>();
+        foreach (var (path, mine, theirs) in new[] { (aPath, a, b), (bPath, b, a) })
+        {
+            foreach (var t in mine)
+            {
+                if (t.Drift is { } d)
+                {
+                    list.Add((true, $"{path}: table {t.Table}: sync stopped ({d.Change}): {d.Detail}; what to do: {d.Remedy}"));
+                }
+
+                foreach (var s in t.Stashed.Where(s => s.TypeConflict))
+                {
+                    list.Add((true, $"{path}: column {t.Table}.{s.Column} is {s.LocalType} here but {s.PeerType} at the other; its values are kept aside, not applied"));
+                }
+
+                var other = theirs.FirstOrDefault(o => string.Equals(o.Table, t.Table, StringComparison.OrdinalIgnoreCase));
+                if (other is null || t.Drift is not null || other.Drift is not null)
+                {
+                    continue;
+                }
+
+                var only = t.Columns.Where(c => !other.Columns.Contains(c, StringComparer.OrdinalIgnoreCase)).ToList();
+                if (only.Count > 0)
+                {
+                    list.Add((false, $"{path}: table {t.Table} has columns {string.Join(", ", only)} that the other replica does not have "
+                        + "(not added there yet: their values are kept there and written when it adds them; or dropped there)"));
+                }
+            }
+        }
+
+        return list;
     }
 
     private static void Direction(CliContext context, string name, SyncDatabase from, SyncDatabase to, string arrow)

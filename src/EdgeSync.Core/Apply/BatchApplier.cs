@@ -35,6 +35,7 @@ internal sealed class BatchApplier
         {
             _store.Begin(cancellationToken);
             Sealer.Seal(_store); // also takes any schema change first, so the batch is checked against the tables as they are
+            batch = WithoutForgottenTables(batch);
             var plans = BatchValidator.Validate(batch, name => _store.FindTable(name)?.Info,
                     _store.Floor.Select(f => KeyValuePair.Create(_store.Sites.NameOf(f.Key), f.Value)), _time.GetUtcNow(), _maxClockDrift)
                 .Select(p => (Table: _store.Table(p.Table.Id), p.Map))
@@ -78,6 +79,19 @@ internal sealed class BatchApplier
             _store.Rollback();
             throw;
         }
+    }
+
+    /// <summary>Leaves out tables whose sync was forgotten here (the ranges still cover their changes).</summary>
+    private ChangeBatch WithoutForgottenTables(ChangeBatch batch)
+    {
+        if (!batch.Tables.Any(t => _store.FindTable(t.Table) is null))
+        {
+            return batch;
+        }
+
+        var forgotten = TableCatalog.Forgotten(_store.Db);
+        return forgotten.Count == 0 ? batch
+            : new ChangeBatch(batch.Sender, batch.SenderVector, batch.Ranges, batch.Tables.Where(t => !forgotten.Contains(t.Table)).ToList());
     }
 
     private ApplyResult ApplyRows(ChangeBatch batch, List<(TableStore Table, int[] Map)> plans)

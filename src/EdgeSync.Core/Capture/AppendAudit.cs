@@ -23,7 +23,7 @@ internal static class AppendAudit
         {
             using (var cmd = reader.CreateCommand())
             {
-                cmd.CommandText = "SELECT tid, name, rows FROM _edgesync_tables WHERE policy = 'append' AND mode = 'rowid-scan'";
+                cmd.CommandText = "SELECT tid, name, rows FROM _edgesync_tables WHERE policy = 'append' AND mode = 'rowid-scan' AND drift IS NULL";
                 using var r = cmd.ExecuteReader();
                 while (r.Read())
                 {

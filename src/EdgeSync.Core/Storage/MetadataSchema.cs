@@ -42,6 +42,7 @@ internal static class MetadataSchema
             winner_value, winner_hlc INTEGER NOT NULL, winner_site TEXT NOT NULL,
             loser_value, loser_hlc INTEGER NOT NULL, loser_site TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS _edgesync_ctx(k INTEGER PRIMARY KEY);
+        CREATE TABLE IF NOT EXISTS _edgesync_forgotten(name TEXT PRIMARY KEY COLLATE NOCASE) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS _edgesync_migrations(
             name TEXT PRIMARY KEY, sha256 TEXT NOT NULL, applied_at_ms INTEGER NOT NULL) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS _edgesync_rejections(

@@ -179,6 +179,16 @@ internal sealed class SyncStore : IDisposable
         AddTable(info);
     }
 
+    /// <summary>Drops a forgotten table's statements.</summary>
+    internal void RemoveTable(int id)
+    {
+        if (_byId.Remove(id, out var old))
+        {
+            _byName.Remove(old.Info.Name);
+            old.Dispose();
+        }
+    }
+
     internal void AddTable(TableInfo info)
     {
         var store = new TableStore(Db, Sites, info);

@@ -45,6 +45,7 @@ internal static class TableCatalog
     {
         int tid = (int)(long)Sql.Scalar(db, "SELECT coalesce(max(tid), 0) + 1 FROM _edgesync_tables")!;
         var info = new TableInfo(shape.Name, tid, policy, shape.Mode, shape.Columns, shape.PrimaryKey) { DeclaredTypes = shape.Types };
+        Sql.Scalar(db, "DELETE FROM _edgesync_forgotten WHERE name = $n", ("$n", shape.Name));
         Sql.Scalar(db,
             "INSERT INTO _edgesync_tables(tid, name, policy, mode, columns, pk, wm, types, shape) VALUES ($t, $n, $p, $m, $c, $k, 0, $ty, $sh)",
             ("$t", (long)tid), ("$n", shape.Name), ("$p", policy.ToName()), ("$m", shape.Mode.ToName()),
@@ -77,5 +78,35 @@ internal static class TableCatalog
         var slots = string.Join(", ", info.PrimaryKey.Select((_, i) => $"k{i}"));
         var cols = string.Join(", ", info.PrimaryKey.Select(i => Sql.Quote(info.Columns[i])));
         Sql.Exec(db, $"INSERT INTO _edgesync_pending(tid, op, mask, {slots}) SELECT {info.Id}, 1, -1, {cols} FROM {Sql.Quote(info.Name)}");
+    }
+
+    /// <summary>
+    /// Forgets a synced table: its record, row metadata, log entries, runs, pending changes and values kept aside. The
+    /// user table (if it still exists) is left as it is. Inside the caller's write transaction.
+    /// </summary>
+    public static void Forget(SqliteConnection db, int tid)
+    {
+        var name = (string)Sql.Scalar(db, "SELECT name FROM _edgesync_tables WHERE tid = $t", ("$t", (long)tid))!;
+        foreach (var table in new[] { "_edgesync_rows", "_edgesync_log", "_edgesync_runs", "_edgesync_pending", "_edgesync_stash", "_edgesync_tables" })
+        {
+            Sql.Scalar(db, $"DELETE FROM {table} WHERE tid = $t", ("$t", (long)tid));
+        }
+
+        Sql.Scalar(db, "INSERT OR IGNORE INTO _edgesync_forgotten(name) VALUES ($n)", ("$n", name));
+    }
+
+    /// <summary>Tables whose sync was forgotten here: what peers still send of them is ignored.</summary>
+    public static HashSet<string> Forgotten(SqliteConnection db)
+    {
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT name FROM _edgesync_forgotten";
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            names.Add(r.GetString(0));
+        }
+
+        return names;
     }
 }

@@ -49,7 +49,7 @@ internal sealed class BatchApplier
                 AppendScanner.RecordRemoteRows(_store, t, rowids);
             }
 
-            foreach (var (t, _) in plans.Where(p => p.Table.Info.Mode == Schema.CaptureMode.RowidScan && p.Table.Info.Policy == Schema.TablePolicy.Lww))
+            foreach (var (t, _) in plans.Where(p => p.Table.Info is { Mode: Schema.CaptureMode.RowidScan, Policy: Schema.TablePolicy.Lww, Drift: null }))
             {
                 Sql.Scalar(_store.Db, $"UPDATE _edgesync_tables SET wm = max(wm, coalesce((SELECT max(rowid) FROM {t.QuotedName}), 0)) WHERE tid = $t",
                     ("$t", (long)t.Info.Id));

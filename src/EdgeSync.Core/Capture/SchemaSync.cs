@@ -90,6 +90,11 @@ internal static class SchemaSync
 
         TriggerInstaller.Install(db, next);
         store.ReplaceTable(next);
+        if (!triggersInPlace && recorded.Drift is null && recordedSignature is not null)
+        {
+            RebuildScan.QueueMissedWrites(store, store.Table(next.Id));
+        }
+
         int applied = 0;
         foreach (var column in change.Added)
         {

@@ -95,18 +95,30 @@ internal static class SchemaSync
             RebuildScan.QueueMissedWrites(store, store.Table(next.Id));
         }
 
-        int applied = 0;
-        foreach (var column in change.Added)
-        {
-            applied += WriteStashed(store, store.Table(next.Id), column);
-        }
-
         bool meaningful = change.ColumnsChanged || !triggersInPlace || recorded.Drift is not null
             || !recorded.Columns.SequenceEqual(next.Columns, StringComparer.Ordinal);
         TableCatalog.Update(db, next, SchemaReader.Signature(db, next.Name));
         if (meaningful)
         {
-            store.SchemaEvents.Add(new SchemaEvent(next, change.Added, change.Dropped, change.Retyped, !triggersInPlace, applied));
+            store.SchemaEvents.Add(new SchemaEvent(next, change.Added, change.Dropped, change.Retyped, !triggersInPlace, 0));
+        }
+    }
+
+    /// <summary>
+    /// Writes values peers sent for columns just added (see <see cref="WriteStashed"/>). Runs after the seal that
+    /// followed <see cref="Check"/>, so local writes made before the capture have their clocks and are merged with,
+    /// not overwritten.
+    /// </summary>
+    public static void WriteStashedValues(SyncStore store)
+    {
+        for (int i = 0; i < store.SchemaEvents.Count; i++)
+        {
+            var e = store.SchemaEvents[i];
+            if (e.Drift is null && e.Added.Count > 0 && e.StashApplied == 0)
+            {
+                int written = e.Added.Sum(column => WriteStashed(store, store.Table(e.Table.Id), column));
+                store.SchemaEvents[i] = e with { StashApplied = written };
+            }
         }
     }
 
@@ -136,13 +148,14 @@ internal static class SchemaSync
         foreach (var e in entries)
         {
             var key = KeyCodec.FromStored(e.StoredKey, t.Info.PrimaryKey.Count);
-            var state = t.LoadState(key, e.StoredKey);
-            if (state is null || state.IsDeleted || e.Clock <= state.Clocks[c])
+            var state = t.LoadClocks(key, e.StoredKey);
+            var current = state is null || state.IsDeleted ? null : t.SelectRow(key);
+            if (current is null || e.Clock <= state!.Clocks[c])
             {
-                continue;
+                continue; // the row is gone here, or holds a newer value of the column
             }
 
-            var values = (object?[])state.Values!.Clone();
+            var values = current;
             var clocks = (CellClock[])state.Clocks.Clone();
             values[c] = e.Value;
             clocks[c] = e.Clock;

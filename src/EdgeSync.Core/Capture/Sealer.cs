@@ -64,6 +64,11 @@ internal static class Sealer
             }
         }
 
+        if (store.SchemaEvents.Count > 0)
+        {
+            SchemaSync.WriteStashedValues(store); // after the seal: local writes of a new column are clocked first
+        }
+
         return new CaptureResult(rowEvents + rangeRows, rangeRows);
     }
 

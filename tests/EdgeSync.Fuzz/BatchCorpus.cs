@@ -17,7 +17,7 @@ public sealed class BatchCorpus : IDisposable
     {
         _dir = dir;
         Batches = batches;
-        Encoded = batches.Select(BatchCodec.Encode).ToList();
+        Encoded = batches.Select(b => BatchCodec.Encode(b)).ToList();
     }
 
     /// <summary>Site ids of the two source replicas (never the fuzzed replica's).</summary>

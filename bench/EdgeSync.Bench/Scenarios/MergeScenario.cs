@@ -82,7 +82,7 @@ internal static class MergeScenario
         BenchmarkFailedException.Check(rowCount == changes, $"A extracted {rowCount} row changes for B, expected {changes}");
 
         clock.Restart();
-        var wire = batches.Select(BatchCodec.Encode).ToList();
+        var wire = batches.Select(b => BatchCodec.Encode(b)).ToList();
         double encodeMs = clock.Elapsed.TotalMilliseconds;
         clock.Restart();
         var decoded = wire.Select(bytes => BatchCodec.Decode(bytes)).ToList();

@@ -25,6 +25,11 @@ public sealed class MetricRecorder : IDisposable
     /// <summary>The sum for exactly these tags, e.g. <c>SumTags("reason=untrusted,side=server")</c> (sorted by name).</summary>
     public long SumTags(string tags) => Sums().TryGetValue(tags, out long v) ? v : 0;
 
+    /// <summary>For a gauge: the last value recorded with these tags (sorted <c>name=value</c> pairs), or null when none was.</summary>
+    public long? Last(string tags) => _collector.GetMeasurementSnapshot()
+        .Where(m => string.Join(",", m.Tags.Select(t => $"{t.Key}={t.Value}").Order(StringComparer.Ordinal)) == tags)
+        .Select(m => (long?)m.Value).LastOrDefault();
+
     public string Dump() => string.Join("; ", Sums().Select(kv => $"{kv.Key}: {kv.Value}"));
 
     private Dictionary<string, long> Sums()

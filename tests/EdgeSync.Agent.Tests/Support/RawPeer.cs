@@ -78,7 +78,7 @@ public sealed class RawPeer : IDisposable
         return await call.ResponseAsync;
     }
 
-    internal Task<PushReply> PushAsync(params ChangeBatch[] batches) => PushAsync(batches.Select(BatchCodec.Encode));
+    internal Task<PushReply> PushAsync(params ChangeBatch[] batches) => PushAsync(batches.Select(b => BatchCodec.Encode(b)));
 
     /// <summary>
     /// Synthetic batches of new append rows from origin <paramref name="origin"/>: <paramref name="count"/> batches of

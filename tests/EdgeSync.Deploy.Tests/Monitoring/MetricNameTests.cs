@@ -19,8 +19,9 @@ public sealed class MetricNameTests
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         var used = RuleFiles.MetricNames(RuleFiles.AlertExpressions().Concat(RuleFiles.DashboardExpressions()));
         Assert.Contains("edgesync_replication_lag_seconds", used);
-        var onlyAfterAnEvent = new HashSet<string>(["edgesync_peers_refused_total", "edgesync_batches_unauthorized_total"], StringComparer.Ordinal);
-        Assert.Subset(DeclaredCounters(), onlyAfterAnEvent);
+        var onlyAfterAnEvent = new HashSet<string>(
+            ["edgesync_peers_refused_total", "edgesync_batches_unauthorized_total", "edgesync_schema_drift"], StringComparer.Ordinal);
+        Assert.Subset(DeclaredInstruments(), onlyAfterAnEvent);
         used.ExceptWith(onlyAfterAnEvent);
 
         var exported = await Eventually.GetAsync(async () =>
@@ -34,17 +35,24 @@ public sealed class MetricNameTests
         Assert.Superset(used, exported);
     }
 
-    /// <summary>The exported names (<c>name_total</c>) of the counters declared on the EdgeSync meter in this process.</summary>
-    private static HashSet<string> DeclaredCounters()
+    /// <summary>The exported names (<c>name_total</c> for counters, the name for gauges) of the instruments declared on the EdgeSync meter in this process.</summary>
+    private static HashSet<string> DeclaredInstruments()
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         using var listener = new System.Diagnostics.Metrics.MeterListener();
         listener.InstrumentPublished = (instrument, _) =>
         {
-            if (instrument.Meter.Name == EdgeSync.Diagnostics.EdgeSyncMetrics.MeterName
-                && instrument.GetType().IsGenericType && instrument.GetType().GetGenericTypeDefinition() == typeof(System.Diagnostics.Metrics.Counter<>))
+            if (instrument.Meter.Name == EdgeSync.Diagnostics.EdgeSyncMetrics.MeterName && instrument.GetType().IsGenericType)
             {
-                names.Add(instrument.Name + "_total");
+                var kind = instrument.GetType().GetGenericTypeDefinition();
+                if (kind == typeof(System.Diagnostics.Metrics.Counter<>))
+                {
+                    names.Add(instrument.Name + "_total");
+                }
+                else if (kind == typeof(System.Diagnostics.Metrics.Gauge<>))
+                {
+                    names.Add(instrument.Name);
+                }
             }
         };
         listener.Start();

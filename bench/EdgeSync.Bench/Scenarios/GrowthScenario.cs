@@ -105,7 +105,7 @@ internal static class GrowthScenario
     }
 
     /// <summary>All rows in one transaction with one prepared statement (the fast way to build a big table).</summary>
-    private static void InsertOneTransaction(SqliteConnection app, int rows)
+    internal static void InsertOneTransaction(SqliteConnection app, int rows)
     {
         using var ins = app.CreateCommand();
         ins.CommandText = "INSERT INTO t(id, device, ts, value) VALUES ($id, $device, $ts, $value)";

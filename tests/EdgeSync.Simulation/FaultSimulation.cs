@@ -76,6 +76,12 @@ public sealed class FaultSimulation : IDisposable
         switch (roll)
         {
             case < 45:
+                if (_rng.Next(40) == 0 && s.Upgrade())
+                {
+                    _trace.Append($"migrate {i} to {s.SchemaLevel}; "); // replicas at different schema versions for a while
+                    return null;
+                }
+
                 workload.Write(s, i);
                 if (_rng.Next(8) == 0)
                 {
@@ -166,6 +172,10 @@ public sealed class FaultSimulation : IDisposable
         {
             s.Restart();
             _tracker.Observe(s.Db!);
+            while (s.Upgrade())
+            {
+                // every replica reaches the last schema version
+            }
         }
 
         // Quiescence: a star through site 0, twice, reaches every change everywhere.
@@ -179,6 +189,17 @@ public sealed class FaultSimulation : IDisposable
             foreach (var s in _sites.Skip(1))
             {
                 Pull(s, _sites[0]);
+            }
+        }
+
+        foreach (var table in new[] { "readings", "settings", "items", "counters" })
+        {
+            var dumps = _sites.Select(s => s.Dump(table)).ToList();
+            int other = dumps.FindIndex(d => d != dumps[0]);
+            if (other > 0)
+            {
+                return $"every column of {table} compared after all replicas reached the same schema: {_sites[0].Site} and {_sites[other].Site} differ\n"
+                    + $"{_sites[0].Site}:\n{dumps[0]}{_sites[other].Site}:\n{dumps[other]}";
             }
         }
 

@@ -18,13 +18,24 @@ public sealed class FaultWorkload(Random rng)
                 long n = _next.GetValueOrDefault(s.Site) + 1;
                 _next[s.Site] = n;
                 long id = (index + 1) * 1_000_000L + n;
-                s.Exec("INSERT INTO readings(id, device, ts, value) VALUES ($1, $2, $3, $4)", id, "dev-" + rng.Next(5), n, rng.NextDouble());
+                if (s.SchemaLevel >= 2)
+                {
+                    s.Exec("INSERT INTO readings(id, device, ts, value, quality) VALUES ($1, $2, $3, $4, $5)", id, "dev-" + rng.Next(5), n, rng.NextDouble(), (long)rng.Next(1, 4));
+                }
+                else
+                {
+                    s.Exec("INSERT INTO readings(id, device, ts, value) VALUES ($1, $2, $3, $4)", id, "dev-" + rng.Next(5), n, rng.NextDouble());
+                }
+
                 Readings.Add(id);
                 break;
             case 2:
                 s.Exec("INSERT INTO settings(key, value, owner, version) VALUES ($1, $2, $3, 1) "
                     + "ON CONFLICT(key) DO UPDATE SET value = excluded.value, owner = excluded.owner, version = version + 1",
                     Keys[rng.Next(Keys.Length)], "v" + rng.Next(100), s.Site);
+                break;
+            case 3 when s.SchemaLevel >= 1 && rng.Next(2) == 0:
+                s.Exec("UPDATE settings SET unit = $2 WHERE key = $1", Keys[rng.Next(Keys.Length)], "unit" + rng.Next(5));
                 break;
             case 3:
                 s.Exec("UPDATE settings SET value = $2 WHERE key = $1", Keys[rng.Next(Keys.Length)], "u" + rng.Next(100));
@@ -38,6 +49,9 @@ public sealed class FaultWorkload(Random rng)
             case 6:
                 s.Exec("INSERT OR REPLACE INTO items(tenant, code, name, qty) VALUES ($1, $2, $3, $4)",
                     "t" + rng.Next(2), (long)rng.Next(4), "n" + rng.Next(50), (long)rng.Next(10));
+                break;
+            case 7 when s.SchemaLevel >= 3 && rng.Next(2) == 0:
+                s.Exec("UPDATE items SET note = $3 WHERE tenant = $1 AND code = $2", "t" + rng.Next(2), (long)rng.Next(4), "note" + rng.Next(9));
                 break;
             case 7:
                 s.Exec("UPDATE items SET qty = qty + 1 WHERE tenant = $1 AND code = $2", "t" + rng.Next(2), (long)rng.Next(4));

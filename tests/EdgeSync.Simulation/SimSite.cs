@@ -69,6 +69,60 @@ public sealed class SimSite : IDisposable
         _app = null;
     }
 
+    /// <summary>The application's schema migrations, in order: two ADD COLUMNs made with plain SQL, and a rebuild of
+    /// <c>items</c> (new table with one more column, copy, drop, rename) run through EdgeSync so no write is missed.</summary>
+    public static readonly string[] Migrations =
+    [
+        "ALTER TABLE settings ADD COLUMN unit TEXT",
+        "ALTER TABLE readings ADD COLUMN quality INTEGER NOT NULL DEFAULT 0",
+        "CREATE TABLE items_new(tenant TEXT NOT NULL, code INTEGER NOT NULL, name TEXT, qty INTEGER, note TEXT DEFAULT 'none', PRIMARY KEY(tenant, code)) WITHOUT ROWID; "
+            + "INSERT INTO items_new(tenant, code, name, qty) SELECT tenant, code, name, qty FROM items; DROP TABLE items; ALTER TABLE items_new RENAME TO items;",
+    ];
+
+    /// <summary>How many of <see cref="Migrations"/> this site's application has run.</summary>
+    public int SchemaLevel { get; private set; }
+
+    /// <summary>Runs the next migration (the rebuild only while the engine is up: it goes through <see cref="SyncDatabase.ApplyMigration"/>).</summary>
+    public bool Upgrade()
+    {
+        if (SchemaLevel >= Migrations.Length || (SchemaLevel == 2 && Db is null))
+        {
+            return false;
+        }
+
+        if (SchemaLevel == 2)
+        {
+            Db!.ApplyMigration("items-note", Migrations[2]);
+        }
+        else
+        {
+            Exec(Migrations[SchemaLevel]);
+        }
+
+        SchemaLevel++;
+        return true;
+    }
+
+    /// <summary>Every row of <paramref name="table"/>, every column, in key order: what the application reads.</summary>
+    public string Dump(string table)
+    {
+        using var cmd = App.CreateCommand();
+        cmd.CommandText = $"SELECT * FROM {table} ORDER BY 1, 2";
+        using var r = cmd.ExecuteReader();
+        var sb = new System.Text.StringBuilder();
+        while (r.Read())
+        {
+            for (int i = 0; i < r.FieldCount; i++)
+            {
+                sb.Append(r.IsDBNull(i) ? "NULL" : r.GetValue(i) is byte[] b ? Convert.ToHexString(b) : Convert.ToString(r.GetValue(i), System.Globalization.CultureInfo.InvariantCulture)).Append('|');
+            }
+
+            sb.Append('\n');
+        }
+
+        return sb.ToString();
+    }
+
     public void Restart() => Db ??= SyncDatabase.Open(Path, new SyncDatabaseOptions { AppendAuditInterval = TimeSpan.FromDays(1) });
 
     public int Exec(string sql, params object?[] args)

@@ -25,7 +25,16 @@ public sealed class StateTracker
             }
             else if (state.CausalLength == seen.Cl && seen.Clocks is { } clocks && !state.IsDeleted)
             {
-                for (int c = 0; c < clocks.Length; c++)
+                // A replica that has added a column holds more clocks than one that has not (columns are only added here).
+                if (state.Clocks.Length > clocks.Length)
+                {
+                    var wider = new CellClock[state.Clocks.Length];
+                    clocks.CopyTo(wider, 0);
+                    Array.Fill(wider, CellClock.Unwritten, clocks.Length, wider.Length - clocks.Length);
+                    _max[key] = (seen.Cl, clocks = wider);
+                }
+
+                for (int c = 0; c < Math.Min(clocks.Length, state.Clocks.Length); c++)
                 {
                     if (state.Clocks[c] > clocks[c])
                     {
@@ -56,9 +65,12 @@ public sealed class StateTracker
             {
                 for (int c = 0; c < clocks.Length; c++)
                 {
-                    if (state.Clocks[c] < clocks[c])
+                    // A column added after the row was written holds its default with the unwritten clock here, while a
+                    // replica that keeps the row as an insert range reads the range's clock for it: same value (the
+                    // final SELECT * comparison checks every column), and any later write of it beats both.
+                    if (c >= state.Clocks.Length || (state.Clocks[c] < clocks[c] && !state.Clocks[c].IsUnwritten))
                     {
-                        return $"{db.SiteId} lost a write to {key} column {c}: holds {state.Clocks[c]}, {clocks[c]} was committed";
+                        return $"{db.SiteId} lost a write to {key} column {c}: holds {(c < state.Clocks.Length ? state.Clocks[c] : "no such column")}, {clocks[c]} was committed";
                     }
                 }
             }

@@ -150,7 +150,9 @@ internal static class SchemaSync
             var key = KeyCodec.FromStored(e.StoredKey, t.Info.PrimaryKey.Count);
             var state = t.LoadClocks(key, e.StoredKey);
             var current = state is null || state.IsDeleted ? null : t.SelectRow(key);
-            if (current is null || e.Clock <= state!.Clocks[c])
+            // The same clock is the same write: a row captured here by an insert range reads the range's clock for every
+            // column, also for one added since, but the value that write gave the column is the one kept aside.
+            if (current is null || e.Clock < state!.Clocks[c])
             {
                 continue; // the row is gone here, or holds a newer value of the column
             }

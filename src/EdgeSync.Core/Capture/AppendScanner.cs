@@ -11,63 +11,28 @@ namespace EdgeSync.Capture;
 /// locally). Each non-empty gap becomes one insert range. Sites whose ids interleave (site-prefixed or time-ordered
 /// ids) are handled: rows of other sites above the frontier are skipped run by run, never row by row.
 /// Runs only ever join rows of the same origin, so the id space between two other sites' rows, where this site's own
-/// ids may land, is never covered by a run. At most <see cref="MaxGaps"/> gaps are probed per seal. A row inserted
+/// ids may land, is never covered by a run. At most <see cref="AppendRuns.MaxGaps"/> gaps are probed per seal. A row inserted
 /// below the frontier, inside a remote run, or past the probed gaps is found by <see cref="AppendAudit"/>.
 /// </summary>
 internal static class AppendScanner
 {
-    internal const int MaxGaps = 256;
-
     public static int Seal(SyncStore store, TableStore t, Func<Hlc> stamp)
     {
         long tid = t.Info.Id;
-        long frontier = (long)Sql.Scalar(store.Db, "SELECT wm FROM _edgesync_tables WHERE tid = $t", ("$t", tid))!;
-        var runs = new List<(long Lo, long Hi)>();
-        using (var cmd = store.Db.CreateCommand())
-        {
-            cmd.CommandText = $"SELECT lo, hi FROM _edgesync_runs WHERE tid = $t AND hi > $f ORDER BY lo LIMIT {MaxGaps - 1}";
-            cmd.Parameters.AddWithValue("$t", tid);
-            cmd.Parameters.AddWithValue("$f", frontier);
-            using var r = cmd.ExecuteReader();
-            while (r.Read())
-            {
-                runs.Add((r.GetInt64(0), r.GetInt64(1)));
-            }
-        }
-
-        using var probe = Sql.Prepare(store.Db,
-            $"SELECT min(rowid), max(rowid), count(*) FROM {t.QuotedName} WHERE rowid > $a AND rowid < $b", "$a", "$b");
+        long frontier = AppendRuns.Frontier(store.Db, tid);
         int sealedRows = 0;
         long newFrontier = frontier;
-        long gapStart = frontier;
-        foreach (var (lo, hi) in runs.Append((long.MaxValue, long.MaxValue)))
+        foreach (var (first, last, count) in AppendRuns.UnsealedGaps(store.Db, t, frontier).ToList())
         {
-            if (lo > gapStart + 1)
-            {
-                probe.Set(0, gapStart);
-                probe.Set(1, lo);
-                using var r = probe.ExecuteReader();
-                if (r.Read() && !r.IsDBNull(0))
-                {
-                    long first = r.GetInt64(0), last = r.GetInt64(1), count = r.GetInt64(2);
-                    long span = last - first + 1;
-                    long seq = store.AllocateSeq(span);
-                    Sql.Scalar(store.Db,
-                        "INSERT INTO _edgesync_log(site, seq, tid, pk, span, hlc, cnt) VALUES ($s, $q, $t, $pk, $n, $h, $c)",
-                        ("$s", (long)store.SiteIndex), ("$q", seq), ("$t", tid), ("$pk", first), ("$n", span), ("$h", stamp().Value), ("$c", count));
-                    sealedRows += (int)count;
-                    newFrontier = Math.Max(newFrontier, last);
-                }
-            }
-
-            gapStart = Math.Max(gapStart, hi);
+            long span = last - first + 1;
+            AppendRuns.LogRange(store, tid, store.AllocateSeq(span), first, span, stamp().Value, count);
+            sealedRows += (int)count;
+            newFrontier = Math.Max(newFrontier, last);
         }
 
         if (sealedRows > 0)
         {
-            Sql.Scalar(store.Db, "UPDATE _edgesync_tables SET wm = $f, rows = rows + $n WHERE tid = $t",
-                ("$f", newFrontier), ("$n", (long)sealedRows), ("$t", tid));
-            Sql.Scalar(store.Db, "DELETE FROM _edgesync_runs WHERE tid = $t AND hi <= $f", ("$t", tid), ("$f", newFrontier));
+            AppendRuns.Advance(store.Db, tid, newFrontier, sealedRows);
         }
 
         return sealedRows;

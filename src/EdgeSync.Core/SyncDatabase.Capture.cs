@@ -53,7 +53,7 @@ public sealed partial class SyncDatabase
                 string site = _store.SiteId;
                 try
                 {
-                    if (!_store.TryBegin(throwIfBusy: wait && last)) // waited long enough: SQLite's busy error
+                    if (!_store.TryBegin(throwIfBusy: wait && last, Durability.Sealing)) // waited long enough: SQLite's busy error
                     {
                         if (!wait)
                         {

@@ -38,7 +38,7 @@ internal sealed class BatchApplier
 
         try
         {
-            _store.Begin(cancellationToken);
+            _store.Begin(Durability.Sealing, cancellationToken); // FULL only when the seal issues sequence numbers
             Sealer.Seal(_store);
             Sql.Exec(_store.Db, "INSERT OR IGNORE INTO _edgesync_ctx(k) VALUES (1)");
             var result = ApplyRows(batch, plans);

@@ -24,4 +24,23 @@ internal static class CaptureQueue
 
         return t.Info.Policy != TablePolicy.Append || AppendRuns.UnsealedGaps(db, t, wm).Any();
     }
+
+    /// <summary>Queues <paramref name="rowids"/> of table <paramref name="tid"/> as inserts for the next seal.</summary>
+    public static void QueueInserts(SqliteConnection db, long tid, IEnumerable<long> rowids)
+    {
+        using var queue = Sql.Prepare(db, "INSERT INTO _edgesync_pending(tid, op, mask, k0) VALUES ($t, 1, -1, $k)", "$t", "$k");
+        queue.Set(0, tid);
+        foreach (long id in rowids)
+        {
+            queue.Set(1, id);
+            queue.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>Queues as inserts the rows of <paramref name="t"/> between <paramref name="lo"/> and <paramref name="hi"/> that have no row metadata.</summary>
+    public static void QueueRowsWithoutMetadata(SqliteConnection db, TableStore t, long lo, long hi) =>
+        Sql.Scalar(db,
+            $"INSERT INTO _edgesync_pending(tid, op, mask, k0) SELECT $t, 1, -1, u.rowid FROM {t.QuotedName} AS u "
+            + "WHERE u.rowid BETWEEN $lo AND $hi AND NOT EXISTS (SELECT 1 FROM _edgesync_rows m WHERE m.tid = $t AND m.pk = +u.rowid)",
+            ("$t", (long)t.Info.Id), ("$lo", lo), ("$hi", hi));
 }

@@ -63,7 +63,7 @@ public sealed partial class SyncDatabase
                         goto busy;
                     }
 
-                    var result = Sealer.Seal(_store);
+                    var result = _store.SealHasWork ? Sealer.Seal(_store) : default;
                     _store.Commit();
                     LogIfRetired(site);
                     if (result.Changes > 0)

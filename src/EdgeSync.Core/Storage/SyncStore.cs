@@ -304,6 +304,7 @@ internal sealed class SyncStore : IDisposable
     /// </summary>
     public bool TryBegin(bool throwIfBusy = false, Durability durability = Durability.Full)
     {
+        SealHasWork = true;
         if (durability != Durability.Sealing)
         {
             SetSynchronous(durability);
@@ -332,6 +333,7 @@ internal sealed class SyncStore : IDisposable
 
         if (!seals)
         {
+            SealHasWork = false;
             return true;
         }
 
@@ -340,6 +342,12 @@ internal sealed class SyncStore : IDisposable
         SetSynchronous(Durability.Full);
         return TryBeginAt(throwIfBusy);
     }
+
+    /// <summary>
+    /// False when the open transaction began with <see cref="Durability.Sealing"/> and found nothing to seal: a seal in
+    /// it would read and write nothing, so the caller may skip it. True otherwise.
+    /// </summary>
+    public bool SealHasWork { get; private set; } = true;
 
     /// <summary>
     /// Whether a seal now could issue sequence numbers: this session has not claimed the writer mark yet (the claim may

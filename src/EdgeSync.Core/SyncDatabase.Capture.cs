@@ -53,7 +53,7 @@ public sealed partial class SyncDatabase
                 string site = _store.SiteId;
                 try
                 {
-                    if (!_store.TryBegin(throwIfBusy: wait && last)) // waited long enough: SQLite's busy error
+                    if (!_store.TryBegin(throwIfBusy: wait && last, Durability.Sealing)) // waited long enough: SQLite's busy error
                     {
                         if (!wait)
                         {
@@ -63,7 +63,7 @@ public sealed partial class SyncDatabase
                         goto busy;
                     }
 
-                    var result = Sealer.Seal(_store);
+                    var result = _store.SealHasWork ? Sealer.Seal(_store) : default;
                     _store.Commit();
                     ReportSchemaEvents();
                     LogIfRetired(site);

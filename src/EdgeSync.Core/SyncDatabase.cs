@@ -257,7 +257,22 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         {
             ThrowIfDisposed();
             ReincarnateIfPeerIsAhead(vector);
-            PeerVectors.Raise(_store.Db, peer, vector);
+            if (!PeerVectors.Raises(_store.Db, peer, vector))
+            {
+                return; // an idle round writes nothing
+            }
+
+            _store.Begin(Durability.Bookkeeping); // one commit for the whole vector; redone by the next round if lost
+            try
+            {
+                PeerVectors.Raise(_store.Db, peer, vector);
+                _store.Commit();
+            }
+            catch
+            {
+                _store.Rollback();
+                throw;
+            }
         }
     }
 
@@ -383,6 +398,15 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         {
             ThrowIfDisposed();
             action(_store);
+        }
+    }
+
+    /// <summary>Test hook: <paramref name="observer"/> sees every commit of the writer connection (see <see cref="SyncStore.CommitObserver"/>).</summary>
+    internal void ObserveCommits(Action<CommitRecord>? observer)
+    {
+        lock (_gate)
+        {
+            _store.CommitObserver = observer;
         }
     }
 

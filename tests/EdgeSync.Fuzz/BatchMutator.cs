@@ -75,10 +75,10 @@ public static class BatchMutator
                 tables[ti] = new TableChangeSet(t.Table, t.Columns, keys, t.Rows, t.Runs);
                 break;
             case 4 when t is { Rows.Count: > 0 }: // a value of another type
-                MutateRow(t, random, row => row.State.IsDeleted ? row : WithValue(row, random.Next(row.State.Values!.Length), Pick(OddValues, random)));
+                MutateRow(tables, ti, random, row => row.State.IsDeleted ? row : WithValue(row, random.Next(row.State.Values!.Length), Pick(OddValues, random)));
                 break;
             case 5 when t is { Rows.Count: > 0 }: // a key of another type, or that does not match the row's values
-                MutateRow(t, random, row =>
+                MutateRow(tables, ti, random, row =>
                 {
                     var key = (object?[])row.Key.Clone();
                     if (key.Length > 0)
@@ -99,10 +99,10 @@ public static class BatchMutator
                     3 => new Hlc(long.MaxValue),
                     _ => Hlc.From(now + (long)TimeSpan.FromDays(365 * 30).TotalMilliseconds, 0),
                 };
-                MutateRow(t, random, row => WithClocks(row, c => c with { Hlc = hlc }));
+                MutateRow(tables, ti, random, row => WithClocks(row, c => c with { Hlc = hlc }));
                 break;
             case 7 when t is { Rows.Count: > 0 }: // sequence numbers at the edges, odd sites
-                MutateRow(t, random, row => WithClocks(row, c => random.Next(3) switch
+                MutateRow(tables, ti, random, row => WithClocks(row, c => random.Next(3) switch
                 {
                     0 => c with { Seq = random.Next(2) == 0 ? 0 : long.MaxValue },
                     1 => c with { Site = Pick(OddNames, random) },
@@ -110,7 +110,7 @@ public static class BatchMutator
                 }));
                 break;
             case 8 when t is { Rows.Count: > 0 }: // causal length at the edges
-                MutateRow(t, random, row =>
+                MutateRow(tables, ti, random, row =>
                 {
                     long cl = random.Next(3) switch { 0 => long.MaxValue, 1 => long.MaxValue - 1, _ => Math.Min(row.State.CausalLength, long.MaxValue / 2) + 2 * random.Next(1, 1000) };
                     return row with
@@ -122,7 +122,7 @@ public static class BatchMutator
                 });
                 break;
             case 9 when t is { Rows.Count: > 0 }: // the wrong number of values and clocks
-                MutateRow(t, random, row =>
+                MutateRow(tables, ti, random, row =>
                 {
                     if (row.State.IsDeleted)
                     {
@@ -143,7 +143,8 @@ public static class BatchMutator
                 break;
             case 10 when t is { Rows.Count: > 0 }: // the same row twice with other values, or a tombstone and a live state of one key
                 var dup = t.Rows[random.Next(t.Rows.Count)];
-                t.Rows.Add(dup.State.IsDeleted ? dup : WithValue(dup, random.Next(dup.State.Values!.Length), Pick(OddValues, random)));
+                tables[ti] = new TableChangeSet(t.Table, t.Columns, t.KeyColumns,
+                    [.. t.Rows, dup.State.IsDeleted ? dup : WithValue(dup, random.Next(dup.State.Values!.Length), Pick(OddValues, random))], t.Runs);
                 break;
             case 11: // ranges: past the end, huge, reversed
                 string site = random.Next(2) == 0 && ranges.Count > 0 ? ranges[random.Next(ranges.Count)].Site : Pick(OddNames, random);
@@ -168,7 +169,7 @@ public static class BatchMutator
 
                 break;
             case 15 when t is { Rows.Count: > 0 }: // a NULL value where the schema says NOT NULL (and in keys)
-                MutateRow(t, random, row => row.State.IsDeleted ? row : WithValue(row, 0, null));
+                MutateRow(tables, ti, random, row => row.State.IsDeleted ? row : WithValue(row, 0, null));
                 break;
             default: // rows dropped or reordered
                 if (t is { Rows.Count: > 1 })
@@ -184,10 +185,13 @@ public static class BatchMutator
         return new ChangeBatch(sender, VersionVector.From(vector), ranges, tables);
     }
 
-    private static void MutateRow(TableChangeSet t, Random random, Func<RowChange, RowChange> change)
+    private static void MutateRow(List<TableChangeSet> tables, int ti, Random random, Func<RowChange, RowChange> change)
     {
-        int i = random.Next(t.Rows.Count);
-        t.Rows[i] = change(t.Rows[i]);
+        var t = tables[ti];
+        var rows = t.Rows.ToList();
+        int i = random.Next(rows.Count);
+        rows[i] = change(rows[i]);
+        tables[ti] = new TableChangeSet(t.Table, t.Columns, t.KeyColumns, rows, t.Runs);
     }
 
     private static RowChange WithValue(RowChange row, int column, object? value)

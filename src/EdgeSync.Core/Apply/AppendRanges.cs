@@ -1,5 +1,4 @@
 using EdgeSync.Clocks;
-using EdgeSync.Internal;
 using EdgeSync.Merge;
 using EdgeSync.Storage;
 
@@ -47,32 +46,7 @@ internal static class AppendRanges
             rows.Sort((a, b) => a.Rowid.CompareTo(b.Rowid));
         }
 
-        using var count = Sql.Prepare(store.Db, $"SELECT count(*) FROM {t.QuotedName} WHERE rowid BETWEEN $a AND $b", "$a", "$b");
-        using var overlap = Sql.Prepare(store.Db,
-            "SELECT count(*) FROM _edgesync_log WHERE tid = $t AND span > 0 AND ((pk <= $a AND pk + span > $a) OR pk BETWEEN $a AND $b)",
-            "$t", "$a", "$b");
-        using var insert = Sql.Prepare(store.Db,
-            "INSERT OR IGNORE INTO _edgesync_log(site, seq, tid, pk, span, hlc, cnt) VALUES ($s, $q, $t, $pk, $n, $h, $c)",
-            "$s", "$q", "$t", "$pk", "$n", "$h", "$c");
-        overlap.Set(0, (long)t.Info.Id);
-        insert.Set(2, (long)t.Info.Id);
-
-        // Kept as a range only if nothing else lies in its span; otherwise its rows get per-row metadata.
-        bool KeepAsRange(long lo, long hi, int n, CellClock clock)
-        {
-            if (n < 2 || Scalar(count, lo, hi) != n || Scalar(overlap, lo, hi, offset: 1) != 0)
-            {
-                return false;
-            }
-
-            insert.Set(0, (long)store.Sites.GetOrAdd(store.Db, clock.Site));
-            insert.Set(1, clock.Seq);
-            insert.Set(3, lo);
-            insert.Set(4, hi - lo + 1);
-            insert.Set(5, clock.Hlc.Value);
-            insert.Set(6, (long)n);
-            return insert.ExecuteNonQuery() == 1;
-        }
+        using var ranges = new ReceivedRanges(store, t); // a group not kept as a range gets per-row metadata
 
         int start = 0;
         for (int i = 1; i <= rows.Count; i++)
@@ -82,7 +56,7 @@ internal static class AppendRanges
                 continue;
             }
 
-            if (!KeepAsRange(rows[start].Rowid, rows[i - 1].Rowid, i - start, rows[start].Clock))
+            if (!ranges.TryKeep(rows[start].Rowid, rows[i - 1].Rowid, i - start, rows[start].Clock))
             {
                 for (int k = start; k < i; k++)
                 {
@@ -95,7 +69,7 @@ internal static class AppendRanges
 
         foreach (var (run, from) in runs)
         {
-            if (!KeepAsRange(run.Rowids[from], run.Rowids[run.Count - 1], run.Count - from, run.ClockAt(from)))
+            if (!ranges.TryKeep(run.Rowids[from], run.Rowids[run.Count - 1], run.Count - from, run.ClockAt(from)))
             {
                 for (int k = from; k < run.Count; k++)
                 {
@@ -124,11 +98,4 @@ internal static class AppendRanges
         && first.Clock.Hlc == next.Clock.Hlc
         && first.Clock.PrevHlc == next.Clock.PrevHlc
         && next.Clock.Seq - first.Clock.Seq == next.Rowid - first.Rowid;
-
-    private static long Scalar(Microsoft.Data.Sqlite.SqliteCommand cmd, long a, long b, int offset = 0)
-    {
-        cmd.Set(offset, a);
-        cmd.Set(offset + 1, b);
-        return (long)cmd.ExecuteScalar()!;
-    }
 }

@@ -33,7 +33,7 @@ internal sealed class BatchApplier
     {
         try
         {
-            _store.Begin(cancellationToken);
+            _store.Begin(Durability.Sealing, cancellationToken); // FULL only when the seal issues sequence numbers
             Sealer.Seal(_store); // also takes any schema change first, so the batch is checked against the tables as they are
             batch = WithoutForgottenTables(batch);
             var plans = BatchValidator.Validate(batch, name => _store.FindTable(name)?.Info,

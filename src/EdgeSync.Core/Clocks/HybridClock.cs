@@ -5,7 +5,7 @@ namespace EdgeSync.Clocks;
 /// larger of the wall clock and the last persisted value, and merges in every remote timestamp it observes.
 /// Not thread-safe; the owner serialises access (one writer per database).
 /// </summary>
-public sealed class HybridClock
+internal sealed class HybridClock
 {
     private readonly TimeProvider _time;
     private Hlc _last;

@@ -25,7 +25,7 @@ internal static class Compactor
             return default;
         }
 
-        store.Begin(cancellationToken);
+        store.Begin(Durability.Bookkeeping, cancellationToken); // lost in a power cut, it is redone next time
         try
         {
             var floors = new Dictionary<int, long>();

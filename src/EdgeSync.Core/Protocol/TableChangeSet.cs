@@ -7,7 +7,7 @@ namespace EdgeSync.Protocol;
 public sealed class TableChangeSet
 {
     /// <summary>Creates a change set.</summary>
-    public TableChangeSet(string table, IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns, List<RowChange> rows, IReadOnlyList<InsertRun>? runs = null)
+    public TableChangeSet(string table, IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns, IReadOnlyList<RowChange> rows, IReadOnlyList<InsertRun>? runs = null)
     {
         Table = table;
         Columns = columns;
@@ -32,7 +32,7 @@ public sealed class TableChangeSet
     public IReadOnlyList<string> KeyColumns { get; }
 
     /// <summary>The row states (besides <see cref="Runs"/>).</summary>
-    public List<RowChange> Rows { get; }
+    public IReadOnlyList<RowChange> Rows { get; }
 
     /// <summary>Insert runs: rows inserted at their origin by one insert range, unboxed.</summary>
     public IReadOnlyList<InsertRun> Runs { get; }

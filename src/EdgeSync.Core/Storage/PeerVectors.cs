@@ -10,7 +10,8 @@ internal static class PeerVectors
     public static void Raise(SqliteConnection db, string peer, VersionVector vector)
     {
         using var cmd = Sql.Prepare(db,
-            "INSERT INTO _edgesync_peers(peer, site, seq) VALUES ($p, $s, $q) ON CONFLICT(peer, site) DO UPDATE SET seq = max(seq, excluded.seq)",
+            "INSERT INTO _edgesync_peers(peer, site, seq) VALUES ($p, $s, $q) "
+            + "ON CONFLICT(peer, site) DO UPDATE SET seq = excluded.seq WHERE excluded.seq > seq", // unchanged: nothing written
             "$p", "$s", "$q");
         cmd.Set(0, peer);
         foreach (var (site, seq) in vector)
@@ -19,6 +20,24 @@ internal static class PeerVectors
             cmd.Set(2, seq);
             cmd.ExecuteNonQuery();
         }
+    }
+
+    /// <summary>Whether <paramref name="vector"/> holds more of some origin than recorded for <paramref name="peer"/> (reads only).</summary>
+    public static bool Raises(SqliteConnection db, string peer, VersionVector vector)
+    {
+        var known = new Dictionary<string, long>(StringComparer.Ordinal);
+        using (var cmd = db.CreateCommand())
+        {
+            cmd.CommandText = "SELECT site, seq FROM _edgesync_peers WHERE peer = $p";
+            cmd.Parameters.AddWithValue("$p", peer);
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                known[r.GetString(0)] = r.GetInt64(1);
+            }
+        }
+
+        return vector.Any(e => !known.TryGetValue(e.Key, out long seq) || e.Value > seq);
     }
 
     public static Dictionary<string, VersionVector> Load(SqliteConnection db)

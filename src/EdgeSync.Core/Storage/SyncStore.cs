@@ -8,8 +8,10 @@ namespace EdgeSync.Storage;
 
 /// <summary>
 /// The writer side of one database: the single writer connection, the site registry, the clock, the synced tables
-/// and the cached version vector. Callers serialise access and wrap work in <see cref="Begin"/> /
-/// <see cref="Commit"/>; a rollback restores every cached value to what is committed.
+/// and the cached version vector. Callers serialise access and wrap work in <see cref="Begin(Durability, CancellationToken)"/> /
+/// <see cref="Commit"/>; a rollback restores every cached value to what is committed. A transaction commits with
+/// <c>synchronous=FULL</c> only when it issues sequence numbers or changes the site's identity (<see cref="Durability"/>);
+/// the rest, and writes outside a transaction, use NORMAL.
 /// </summary>
 internal sealed class SyncStore : IDisposable
 {
@@ -22,6 +24,8 @@ internal sealed class SyncStore : IDisposable
     private bool _claimUncommitted; // claimed in the open transaction: a rollback undoes the mark, so the claim too
     private bool _sessionShared;    // another EdgeSync session holds the file's writer lock: this one neither claims nor clears the mark
     private FileStream? _writerLock;
+    private Durability _synchronous = Durability.Full; // the connection's synchronous setting: Full or Bookkeeping
+    private bool _issued; // the open transaction allocated sequence numbers
     private Hlc _storedHlc; // the clock value _edgesync_meta holds
 
     private SyncStore(SqliteConnection db, string siteId, HybridClock clock)
@@ -65,8 +69,7 @@ internal sealed class SyncStore : IDisposable
         try
         {
             db.Open();
-            // FULL: a commit that issues sequence numbers is on disk before any reader can ship them; with NORMAL a power
-            // cut could drop the WAL's tail after peers received it, and the next numbers issued would be reused.
+            // FULL while opening (it may write the site id); then NORMAL between transactions (see Durability).
             Sql.Exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF;");
             Sql.Exec(db, "BEGIN IMMEDIATE");
             MetadataSchema.Create(db);
@@ -108,6 +111,7 @@ internal sealed class SyncStore : IDisposable
             store.LoadVector();
             store.LoadTables();
             Sql.Exec(db, "COMMIT");
+            store.SetSynchronous(Durability.Bookkeeping);
             return store;
         }
         catch
@@ -269,15 +273,28 @@ internal sealed class SyncStore : IDisposable
         }
     }
 
-    /// <summary>Allocates <paramref name="count"/> consecutive sequence numbers for this site; returns the first.</summary>
+    /// <summary>
+    /// Allocates <paramref name="count"/> consecutive sequence numbers for this site; returns the first. Only inside a
+    /// transaction that commits with <c>synchronous=FULL</c> (<see cref="Durability.Full"/>, or
+    /// <see cref="Durability.Sealing"/> when there was something to seal): numbers a power cut could take back after a
+    /// peer received them would be issued again with other contents.
+    /// </summary>
     public long AllocateSeq(long count)
     {
+        if (_synchronous != Durability.Full)
+        {
+            throw new InvalidOperationException(
+                "internal error: sequence numbers allocated in a transaction that commits with synchronous=NORMAL "
+                + "(a seal found work that SyncStore.HasUnsealedChanges did not see)");
+        }
+
+        _issued = true;
         long first = Seen(SiteIndex) + 1;
         Vector[SiteIndex] = first + count - 1;
         return first;
     }
 
-    /// <summary>How long <see cref="Begin"/> waits for another connection's write lock before it fails with SQLite's busy error.</summary>
+    /// <summary>How long <see cref="Begin(Durability, CancellationToken)"/> waits for another connection's write lock before it fails with SQLite's busy error.</summary>
     public TimeSpan BusyTimeout { get; private set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Sets <see cref="BusyTimeout"/>, for this store's waits and SQLite's own.</summary>
@@ -292,14 +309,17 @@ internal sealed class SyncStore : IDisposable
     /// (then SQLite's busy error). Between attempts it pauses as SQLite's own busy handler does, and it stops with
     /// <see cref="OperationCanceledException"/> as soon as <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
-    public void Begin(CancellationToken cancellationToken = default)
+    public void Begin(CancellationToken cancellationToken = default) => Begin(Durability.Full, cancellationToken);
+
+    /// <summary>As <see cref="Begin(CancellationToken)"/>, committing as <paramref name="durability"/> says.</summary>
+    public void Begin(Durability durability, CancellationToken cancellationToken = default)
     {
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         for (int attempt = 0; ; attempt++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             bool last = System.Diagnostics.Stopwatch.GetElapsedTime(start) >= BusyTimeout;
-            if (TryBegin(throwIfBusy: last))
+            if (TryBegin(throwIfBusy: last, durability))
             {
                 return;
             }
@@ -309,11 +329,105 @@ internal sealed class SyncStore : IDisposable
     }
 
     /// <summary>
-    /// <see cref="Begin"/> without waiting: false when another connection holds the write lock (or, with
-    /// <paramref name="throwIfBusy"/>, SQLite's busy error). Lets a caller wait for the lock without holding its own
-    /// locks (see <c>SyncDatabase.Capture</c>).
+    /// <see cref="Begin(Durability, CancellationToken)"/> without waiting: false when another connection holds the
+    /// write lock (or, with <paramref name="throwIfBusy"/>, SQLite's busy error). Lets a caller wait for the lock
+    /// without holding its own locks (see <c>SyncDatabase.Capture</c>).
     /// </summary>
-    public bool TryBegin(bool throwIfBusy = false)
+    public bool TryBegin(bool throwIfBusy = false, Durability durability = Durability.Full)
+    {
+        SealHasWork = true;
+        if (durability != Durability.Sealing)
+        {
+            SetSynchronous(durability);
+            return TryBeginAt(throwIfBusy);
+        }
+
+        // SQLite fixes synchronous for a whole transaction, so decide before it begins: begin at NORMAL, look under
+        // the write lock (nothing can be added meanwhile) whether a seal would issue sequence numbers, and if so
+        // begin again at FULL. The empty transaction costs far less than the fsync the usual case no longer pays.
+        SetSynchronous(Durability.Bookkeeping);
+        if (!TryBeginAt(throwIfBusy))
+        {
+            return false;
+        }
+
+        bool seals;
+        try
+        {
+            seals = HasUnsealedChanges();
+        }
+        catch
+        {
+            Rollback();
+            throw;
+        }
+
+        if (!seals)
+        {
+            SealHasWork = false;
+            return true;
+        }
+
+        Sql.Exec(Db, "ROLLBACK"); // nothing was written and no cached value changed
+        _inTransaction = false;
+        SetSynchronous(Durability.Full);
+        return TryBeginAt(throwIfBusy);
+    }
+
+    /// <summary>
+    /// False when the open transaction began with <see cref="Durability.Sealing"/> and found nothing to seal: a seal in
+    /// it would read and write nothing, so the caller may skip it. True otherwise.
+    /// </summary>
+    public bool SealHasWork { get; private set; } = true;
+
+    /// <summary>
+    /// Whether a seal now could issue sequence numbers: this session has not claimed the writer mark yet (the claim may
+    /// continue as a new incarnation), a schema change is to be taken, the trigger queue holds rows (of tables whose sync is not stopped), or a rowid-scan table holds rows past what
+    /// capture accounted for. Reads only; in the caller's transaction.
+    /// </summary>
+    internal bool HasUnsealedChanges()
+    {
+        if (!_sessionClaimed && !_sessionShared)
+        {
+            return true;
+        }
+
+        // A schema change to take first (Capture/SchemaSync): it may queue rows a rebuild left uncaptured, and the
+        // tables below may not be what the cache says (a dropped table cannot be read).
+        if ((long)Sql.Scalar(Db, "PRAGMA schema_version")! != CheckedSchemaCookie)
+        {
+            return true;
+        }
+
+        var stopped = _byId.Values.Where(t => t.Info.Drift is not null).Select(t => t.Info.Id).ToList();
+        if (CaptureQueue.HasRows(Db, stopped))
+        {
+            return true;
+        }
+
+        foreach (var t in _byId.Values)
+        {
+            if (t.Info is { Mode: CaptureMode.RowidScan, Drift: null } && CaptureQueue.HasRowsPastWatermark(Db, t))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Sets <c>PRAGMA synchronous</c> for the next transaction (SQLite refuses to change it inside one).</summary>
+    private void SetSynchronous(Durability durability)
+    {
+        var level = durability == Durability.Full ? Durability.Full : Durability.Bookkeeping;
+        if (level != _synchronous)
+        {
+            Sql.Exec(Db, level == Durability.Full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+            _synchronous = level;
+        }
+    }
+
+    private bool TryBeginAt(bool throwIfBusy)
     {
         var handle = Db.Handle!;
         SQLitePCL.raw.sqlite3_busy_timeout(handle, 0);
@@ -336,6 +450,7 @@ internal sealed class SyncStore : IDisposable
         }
 
         _inTransaction = true;
+        _issued = false;
         _vectorSnapshot = new Dictionary<int, long>(Vector);
         return true;
     }
@@ -387,11 +502,23 @@ internal sealed class SyncStore : IDisposable
             Sql.Scalar(Db, "INSERT OR REPLACE INTO _edgesync_meta(key, value) VALUES ('hlc', $h)", ("$h", hlc.Value));
         }
 
+        if (CommitObserver is { } observe)
+        {
+            observe(new CommitRecord((long)Sql.Scalar(Db, "PRAGMA synchronous")!, _issued));
+        }
+
         Sql.Exec(Db, "COMMIT");
         _inTransaction = false;
         _claimUncommitted = false;
         _storedHlc = hlc;
+        SetSynchronous(Durability.Bookkeeping); // writes outside a transaction (status, peers' vectors) are bookkeeping
     }
+
+    /// <summary>
+    /// Test hook: called in <see cref="Commit"/> just before <c>COMMIT</c> with the connection's own
+    /// <c>PRAGMA synchronous</c> and whether the transaction issued sequence numbers.
+    /// </summary>
+    internal Action<CommitRecord>? CommitObserver { get; set; }
 
     public void Rollback()
     {

@@ -255,8 +255,7 @@ public sealed class BatchAuthorizerTests
             var (row, index) = alive[pick % alive.Count];
             var values = (object?[])row.State.Values!.Clone();
             values[2] = ClusterOf(OtherSites[o]);
-            set.Rows[index] = new RowChange(row.Key, RowState.Alive(row.State.CausalLength, values, row.State.Clocks));
-            var violations = t.Hub.Check(t.Batch);
+            var violations = t.Hub.Check(WithRow(t.Batch, index, new RowChange(row.Key, RowState.Alive(row.State.CausalLength, values, row.State.Clocks))));
             return violations.Count == 1 && violations[0].Rule == AuthorizationRule.Owner && violations[0].Key == $"('k{index}')";
         }, iter: 2_000);
 
@@ -272,8 +271,7 @@ public sealed class BatchAuthorizerTests
             int c = col % clocks.Length;
             clocks[c] = clocks[c] with { Site = OtherSites[o] };
             var state = row.State.IsDeleted ? RowState.Deleted(row.State.CausalLength, clocks[0]) : RowState.Alive(row.State.CausalLength, row.State.Values!, clocks);
-            set.Rows[index] = new RowChange(row.Key, state);
-            var violations = t.Hub.Check(t.Batch);
+            var violations = t.Hub.Check(WithRow(t.Batch, index, new RowChange(row.Key, state)));
             return violations.Count == 1 && violations[0].Rule == AuthorizationRule.Origin && violations[0].Key == $"('k{index}')";
         }, iter: 2_000);
 
@@ -287,6 +285,16 @@ public sealed class BatchAuthorizerTests
             var violations = t.Hub.Check(forged);
             return violations.Count == 1 && violations[0].Rule == AuthorizationRule.Origin && violations[0].Table is null;
         }, iter: 1_000);
+
+    /// <summary>The batch with row <paramref name="index"/> of its first table replaced (change sets are read-only).</summary>
+    private static ChangeBatch WithRow(ChangeBatch batch, int index, RowChange row)
+    {
+        var set = batch.Tables[0];
+        var rows = set.Rows.ToList();
+        rows[index] = row;
+        return new ChangeBatch(batch.Sender, batch.SenderVector, batch.Ranges,
+            [new TableChangeSet(set.Table, set.Columns, set.KeyColumns, rows, set.Runs), .. batch.Tables.Skip(1)]);
+    }
 
     private static string ClusterOf(string site) => EdgeSync.Agent.Sync.DirectionFilter.ClusterOf(site);
 

@@ -25,6 +25,10 @@ public sealed class MetricRecorder : IDisposable
     /// <summary>The sum for exactly these tags, e.g. <c>SumTags("reason=untrusted,side=server")</c> (sorted by name).</summary>
     public long SumTags(string tags) => Sums().TryGetValue(tags, out long v) ? v : 0;
 
+    /// <summary>The sum for measurements carrying every one of <paramref name="pairs"/> (<c>name=value</c>), whatever their other tags.</summary>
+    public long SumWith(params string[] pairs) =>
+        Sums().Where(kv => pairs.All(p => kv.Key.Split(',').Contains(p, StringComparer.Ordinal))).Sum(kv => kv.Value);
+
     public string Dump() => string.Join("; ", Sums().Select(kv => $"{kv.Key}: {kv.Value}"));
 
     private Dictionary<string, long> Sums()

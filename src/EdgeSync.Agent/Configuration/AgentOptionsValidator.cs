@@ -80,6 +80,12 @@ internal sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
         Positive(errors, nameof(options.MaxStreamsPerPeer), options.MaxStreamsPerPeer);
         Positive(errors, nameof(options.MaxRoundsPerPeer), options.MaxRoundsPerPeer);
         Positive(errors, nameof(options.DatabaseScanIntervalMs), options.DatabaseScanIntervalMs);
+        double idleMinutes = Math.Max(options.SyncIntervalMs, options.IdleSyncIntervalMs) / 60_000.0;
+        if (options.ForgetPeersAfterMinutes < 0 || (options.ForgetPeersAfterMinutes > 0 && options.ForgetPeersAfterMinutes < 4 * idleMinutes))
+        {
+            errors.Add($"EdgeSync:ForgetPeersAfterMinutes must be 0 (never) or at least four IdleSyncIntervalMs ({4 * idleMinutes:0.###} minutes): "
+                + $"a connected quiet peer may go unheard that long (got {options.ForgetPeersAfterMinutes})");
+        }
         Positive(errors, nameof(options.MaxIngestBodyBytes), options.MaxIngestBodyBytes);
         if (options.RetryMaxDelayMs < options.RetryBaseDelayMs)
         {

@@ -71,6 +71,7 @@ internal sealed partial class SyncService
                 if (membership || System.Diagnostics.Stopwatch.GetElapsedTime(lastFull) >= refresh)
                 {
                     await responseStream.WriteAsync(ConversationMessages.Full(registry.All), ct).ConfigureAwait(false);
+                    caller.Touch(); // a caller whose conversation stays open is present, however quiet
                     lastFull = System.Diagnostics.Stopwatch.GetTimestamp();
                     refresh = moved || changed.Count > 0 ? active : TimeSpan.FromTicks(Math.Min(refresh.Ticks * 2, idle.Ticks));
                     moved = false;
@@ -114,11 +115,27 @@ internal sealed partial class SyncService
     }
 
     /// <summary>What one caller announced: recorded per database when it grew, so idle announcements write nothing.</summary>
+    /// <remarks><see cref="Touch"/> marks every (database, site) it announced as seen now, for <see cref="PeerForgetting"/>.</remarks>
     private sealed class CallerVectors(ServerCallContext context, string headerSite)
     {
         private readonly Dictionary<string, VersionVector> _recorded = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, (HostedDatabase Hosted, string Site)> _seen = new(StringComparer.Ordinal);
         private readonly HashSet<string> _vouched = new(StringComparer.Ordinal) { headerSite };
         private DatabaseRegistry? _registry;
+
+        public void Touch()
+        {
+            List<(HostedDatabase Hosted, string Site)> seen;
+            lock (_seen)
+            {
+                seen = _seen.Values.ToList();
+            }
+
+            foreach (var (hosted, site) in seen)
+            {
+                hosted.Board.Touch(site);
+            }
+        }
 
         public void Observe(DatabaseRegistry? registry, ConversationMessage message)
         {
@@ -145,6 +162,11 @@ internal sealed partial class SyncService
                 try
                 {
                     string key = hosted.Name + "\n" + site;
+                    lock (_seen)
+                    {
+                        _seen[key] = (hosted, site);
+                    }
+
                     if (!_recorded.TryGetValue(key, out var recorded) || !recorded.Dominates(vector))
                     {
                         hosted.Db.RecordPeerVector(site, vector);

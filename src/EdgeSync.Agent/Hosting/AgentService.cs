@@ -64,6 +64,9 @@ internal sealed class AgentService(
         var peers = new PeerSupervisor(registry, o, security.Tls, syncLogger, time);
         _loops.Add(peers);
         peers.Start();
+        var forgetting = new PeerForgetting(registry, o, syncLogger, time);
+        _loops.Add(forgetting);
+        forgetting.Start();
 
         Log.Started(_logger, string.Join(",", registry.All.Select(d => d.Site).Distinct()), o.EffectiveRole,
             string.Join(",", registry.All.Select(d => d.Name)), string.Join(",", o.StaticPeers), o.PeerDns);

@@ -124,6 +124,9 @@ internal static partial class Log
     [LoggerMessage(2222, LogLevel.Debug, "Conversation with {Url} still failing ({Kind}): {Reason}")]
     public static partial void ConversationFailedAgain(ILogger logger, string url, string kind, string reason);
 
+    [LoggerMessage(2223, LogLevel.Information, "Forgot peer {Peer} of database {Database}: no contact for {Minutes:0.#} minutes (ForgetPeersAfterMinutes)")]
+    public static partial void PeerForgotten(ILogger logger, string peer, string database, double minutes);
+
     // Served directories (--db-dir): 2010–2019.
     [LoggerMessage(2010, LogLevel.Information, "Serving database {Database} ({Path}), found in a served directory")]
     public static partial void DatabaseAdded(ILogger logger, string database, string path);

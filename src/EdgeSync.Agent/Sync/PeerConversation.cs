@@ -168,6 +168,14 @@ internal sealed class PeerConversation : IAsyncDisposable
         _channel.CheckServerIdentity(hello.SiteId);
         PeerSite = hello.SiteId;
         var peerRole = Wire.FromWire(hello.Role);
+        lock (_gate)
+        {
+            foreach (var link in _links.Values)
+            {
+                link.ResetRecorded();
+            }
+        }
+
         OnPeerMessage(first, hello.SiteId, peerRole);
         IsLive = true;
         _failing = null;

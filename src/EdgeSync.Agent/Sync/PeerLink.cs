@@ -100,6 +100,15 @@ internal sealed class PeerLink : IDisposable
         Hosted.Board.Observe(peerSite, vector, success: false);
     }
 
+    /// <summary>A conversation (re)opened: record the peer's next vector even if it did not grow (it may have been forgotten meanwhile).</summary>
+    public void ResetRecorded()
+    {
+        lock (_gate)
+        {
+            _recorded = VersionVector.Empty;
+        }
+    }
+
     /// <summary>True when the vectors say something would move one way or the other.</summary>
     public bool Differs(VersionVector local)
     {

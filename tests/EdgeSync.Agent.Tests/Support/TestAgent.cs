@@ -40,6 +40,9 @@ public sealed class TestAgent : IAsyncDisposable
 
     internal HostedDatabase Hosted => Registry.All[0];
 
+    /// <summary>The agent host's services (its <c>IMeterFactory</c>, for instruments a <see cref="MetricRecorder"/> does not read).</summary>
+    public IServiceProvider Services => _app!.Services;
+
     internal DatabaseRegistry Registry => (DatabaseRegistry)_app!.Services.GetService(typeof(DatabaseRegistry))!;
 
     /// <summary>This agent's gauge <paramref name="name"/> per value of <paramref name="tag"/>, as its <c>/metrics</c> endpoint exports it now.</summary>

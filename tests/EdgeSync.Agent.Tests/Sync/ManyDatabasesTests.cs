@@ -1,4 +1,8 @@
+using System.Diagnostics.Metrics;
 using EdgeSync.Agent.Tests.Support;
+using EdgeSync.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace EdgeSync.Agent.Tests.Sync;
 
@@ -91,7 +95,7 @@ public sealed class ManyDatabasesTests
     }
 
     [Fact]
-    public async Task AWriteIntoOneDatabase_RunsRoundsForThatDatabaseOnly()
+    public async Task AWriteIntoOneDatabase_RunsAnExchangeForThatDatabaseOnly()
     {
         using var dir = new TempDir();
         var (a, b) = await StartPairAsync(dir, 20);
@@ -100,19 +104,20 @@ public sealed class ManyDatabasesTests
         var rounds = a.Metric("edgesync_sync_rounds");
         var names = a.Registry.All.Select(d => d.Name).ToList();
 
-        // The conversation compares every database once when it opens (vectors equal: a round that moved nothing).
-        long RoundsOf(string db) => rounds.SumWith($"database={db}", $"site={a.Site}", "result=ok");
-        await Eventually.TrueAsync(() => names.All(n => RoundsOf(n) >= 1), "a compared every database with b once",
-            diagnostics: rounds.Dump);
+        // The conversation compares every database when it opens (equal vectors: a round that moved nothing).
+        await Eventually.TrueAsync(() => names.All(n => rounds.SumWith($"database={n}", $"site={a.Site}", "result=ok") >= 1),
+            "a compared every database with b once", diagnostics: rounds.Dump);
         await Task.Delay(300, TestContext.Current.CancellationToken);
-        var before = names.ToDictionary(n => n, RoundsOf);
 
+        // From now on, every pull or push a's rounds make is timed, tagged by database.
+        using var exchanges = new MetricCollector<double>(a.Services.GetRequiredService<IMeterFactory>(), EdgeSyncMetrics.MeterName,
+            "edgesync_sync_round_duration_seconds");
         string target = a.Registry.All[7].Db.Path;
         AppDb.Exec(target, "INSERT INTO items(id, name) VALUES ('only-7', 'x')");
         await Eventually.TrueAsync(() => AppDb.Count(b.Registry.All[7].Db.Path, "items", "id = 'only-7'") == 1, "the row reached b's db007");
-        await Task.Delay(300, TestContext.Current.CancellationToken);
+        await Task.Delay(1_000, TestContext.Current.CancellationToken); // room for any stray exchange to show up
 
-        Assert.True(RoundsOf(names[7]) > before[names[7]], "a ran a round for the database written");
-        Assert.All(names.Where((_, i) => i != 7), n => Assert.Equal(before[n], RoundsOf(n)));
+        var databases = exchanges.GetMeasurementSnapshot().Select(m => (string)m.Tags["database"]!).Distinct().ToList();
+        Assert.Equal([names[7]], databases);
     }
 }

@@ -9,6 +9,9 @@ public sealed record AgentLaunchSettings
     /// <summary><c>--db PATH</c> (repeatable).</summary>
     public IReadOnlyList<string> Databases { get; init; } = [];
 
+    /// <summary><c>--db-dir DIR</c> (repeatable): a directory (every <c>*.db</c> in it) or a glob such as <c>/data/*.sqlite</c>.</summary>
+    public IReadOnlyList<string> DatabaseDirectories { get; init; } = [];
+
     /// <summary><c>--site NAME</c>.</summary>
     public string? Site { get; init; }
 
@@ -40,6 +43,11 @@ public sealed record AgentLaunchSettings
         for (int i = 0; i < Databases.Count; i++)
         {
             yield return new($"{S}:Databases:{i}", Databases[i]);
+        }
+
+        for (int i = 0; i < DatabaseDirectories.Count; i++)
+        {
+            yield return new($"{S}:DatabaseDirectories:{i}", DatabaseDirectories[i]);
         }
 
         for (int i = 0; i < Peers.Count; i++)

@@ -58,7 +58,7 @@ public sealed record AgentOptions
     /// </summary>
     public IReadOnlyList<string> HttpListen { get; init; } = [];
 
-    /// <summary>Peer agents to sync with (absolute <c>http://</c> or <c>https://</c> URLs), one independent loop each.</summary>
+    /// <summary>Peer agents to sync with (absolute <c>http://</c> or <c>https://</c> URLs), one conversation each, carrying every database.</summary>
     public IReadOnlyList<string> Peers { get; init; } = [];
 
     /// <summary>
@@ -82,13 +82,16 @@ public sealed record AgentOptions
     /// </summary>
     public int CaptureIntervalMs { get; init; } = 5;
 
-    /// <summary>A sync round runs with each peer at least this often, in milliseconds (and promptly after every local change).</summary>
+    /// <summary>
+    /// After a change, how often a peer re-sends the full list of its databases' vectors, in milliseconds; each
+    /// database whose vectors differ then gets a round (rounds also run promptly after every local change and every
+    /// announcement). A failed round is tried again after this long.
+    /// </summary>
     public int SyncIntervalMs { get; init; } = 1_000;
 
     /// <summary>
-    /// When rounds with a peer find nothing to move and the peer's watch stream is open (it announces the peer's
-    /// changes), the periodic round stretches, doubling from <see cref="SyncIntervalMs"/> up to this, in
-    /// milliseconds; any change or failure brings it back. Not above <see cref="SyncIntervalMs"/>: no stretching.
+    /// While nothing moves, the period of the full list (see <see cref="SyncIntervalMs"/>) stretches, doubling up to
+    /// this, in milliseconds; any change brings it back. Not above <see cref="SyncIntervalMs"/>: no stretching.
     /// </summary>
     public int IdleSyncIntervalMs { get; init; } = 30_000;
 
@@ -115,12 +118,43 @@ public sealed record AgentOptions
 
     /// <summary>
     /// Most gRPC calls (HTTP/2 streams) one peer may have open on this agent at once; more are refused with
-    /// <c>RESOURCE_EXHAUSTED</c> and counted in <c>edgesync_streams_refused_total</c>. A peer keeps two per database it
-    /// syncs (its watch and the call of its current round), so the default leaves room for four databases. Peers are
-    /// told apart by <see cref="Security.PeerIdentityResolver"/> (the claimed site id until mutual TLS vouches for it).
-    /// Kestrel's HTTP/2 streams per connection are capped at twice this value.
+    /// <c>RESOURCE_EXHAUSTED</c> and counted in <c>edgesync_streams_refused_total</c>. An agent peer keeps one
+    /// conversation open plus at most <see cref="MaxRoundsPerPeer"/> pull or push calls, whatever the number of
+    /// databases; the rest of the default leaves room for a one-off <c>edgesync sync --peer</c>. Peers are told apart by
+    /// <see cref="Security.PeerIdentityResolver"/> (the claimed site id until mutual TLS vouches for it). Kestrel's HTTP/2
+    /// streams per connection are capped at twice this value.
     /// </summary>
     public int MaxStreamsPerPeer { get; init; } = 8;
+
+    /// <summary>
+    /// Most sync rounds (each one pull or push call at a time) this agent runs at once with one peer, across all its
+    /// databases; further due rounds wait their turn. Kept below this agent's <see cref="MaxStreamsPerPeer"/> (at most
+    /// one less: the conversation takes one more call), which peers of one fleet share.
+    /// </summary>
+    public int MaxRoundsPerPeer { get; init; } = 4;
+
+    /// <summary>
+    /// Directories whose SQLite files this agent hosts besides <see cref="Databases"/> (<c>--db-dir</c>): a directory
+    /// means every <c>*.db</c> file in it; a path whose last part holds <c>*</c> or <c>?</c> (e.g.
+    /// <c>/data/*.sqlite</c>) means the files matching it. Rescanned every <see cref="DatabaseScanIntervalMs"/>: a new
+    /// file is opened and synced, a removed one is let go. A file that fails to open (not SQLite, corrupt, a configured
+    /// table missing, a name already hosted) is logged and exported as <c>edgesync_database_failed</c>, and tried again
+    /// when it changes; the other databases are not affected.
+    /// </summary>
+    public IReadOnlyList<string> DatabaseDirectories { get; init; } = [];
+
+    /// <summary>How often <see cref="DatabaseDirectories"/> are rescanned for new and removed files, in milliseconds.</summary>
+    public int DatabaseScanIntervalMs { get; init; } = 2_000;
+
+    /// <summary>
+    /// Minutes without any contact after which a peer is forgotten (as <c>edgesync peers forget</c> does): its
+    /// recorded vector, so compaction and retention stop waiting for it, its <c>cluster_sync</c> rows and its gauges.
+    /// Contact is any vector, call or open conversation, and the time since this agent started counts as contact, so
+    /// a restart forgets nobody early. 0 (the default) never forgets; otherwise at least four
+    /// <see cref="IdleSyncIntervalMs"/>, the longest a connected quiet peer goes unheard. A forgotten peer that comes
+    /// back is recorded anew; if compaction passed what it holds meanwhile, it must be re-seeded.
+    /// </summary>
+    public double ForgetPeersAfterMinutes { get; init; }
 
     /// <summary>Largest HTTP ingest request body, in bytes; a larger one is refused with 413 before it is parsed.</summary>
     public int MaxIngestBodyBytes { get; init; } = 32 * 1024 * 1024;

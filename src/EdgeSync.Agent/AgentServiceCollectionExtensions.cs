@@ -44,7 +44,12 @@ public static class AgentServiceCollectionExtensions
         services.AddHostedService<AgentService>();
         services.AddHostedService<Backup.BackupScheduler>();
 
-        services.TryAddSingleton<Limits.PeerStreamLimiter>();
+        services.TryAddSingleton(sp =>
+        {
+            var limiter = new Limits.PeerStreamLimiter();
+            sp.GetRequiredService<Diagnostics.AgentMetrics>().ObserveOpenCalls(limiter.Snapshot);
+            return limiter;
+        });
         services.TryAddSingleton<Limits.ApplyGates>();
         services.TryAddSingleton<Limits.PeerLimitInterceptor>();
         services.AddGrpc(grpc => grpc.Interceptors.Add<Limits.PeerLimitInterceptor>());

@@ -74,6 +74,7 @@ public static class CliApp
             DemoCommand.Create(context),
             K8sCommand.Create(context),
             CertsCommand.Create(context),
+            PeersCommand.Create(context),
         };
         foreach (var help in root.Options.OfType<HelpOption>())
         {

@@ -12,8 +12,8 @@ namespace EdgeSync.Bench.Scenarios;
 /// same N databases (by name) and are each other's peer, as two replicas of a StatefulSet are. Once every database has
 /// synced once (each agent's <c>edgesync_sync_rounds_total{result="ok"}</c> reaches N) and a settling pause of 40 s
 /// has passed (idle rounds stretch to <c>IdleSyncIntervalMs</c> meanwhile), CPU time of each process is read from <c>/proc/&lt;pid&gt;/stat</c> at the start and end of a window of
-/// wall time; RSS is <c>VmRSS</c> at its end. <c>MaxStreamsPerPeer</c> is raised to 2N + 8 (each database keeps a
-/// watch stream and a round per peer open; the default of 8 would refuse most of them above 4 databases).
+/// wall time; RSS is <c>VmRSS</c> at its end. The agents run with their default <c>MaxStreamsPerPeer</c>: one
+/// conversation per peer carries every database (before issue 12 item 2 it had to be raised to 2N + 8).
 /// </summary>
 internal static class IdleScenario
 {
@@ -50,10 +50,7 @@ internal static class IdleScenario
         var pathsA = Prepare(dir, "a", SyncRun.SiteA, databases);
         var pathsB = Prepare(dir, "b", SyncRun.SiteB, databases);
         int grpcA = FreePort(), grpcB = FreePort(), httpA = FreePort(), httpB = FreePort();
-        var environment = new Dictionary<string, string>
-        {
-            ["EdgeSync__MaxStreamsPerPeer"] = (2 * databases + 8).ToString(CultureInfo.InvariantCulture),
-        };
+        var environment = new Dictionary<string, string>();
         using var a = ChildAgent.Start(pathsA, SyncRun.SiteA, [Url(grpcB)], Url(grpcA), Url(httpA), environment);
         using var b = ChildAgent.Start(pathsB, SyncRun.SiteB, [Url(grpcA)], Url(grpcB), Url(httpB), environment);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };

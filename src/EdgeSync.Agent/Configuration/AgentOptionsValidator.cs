@@ -10,9 +10,10 @@ internal sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
     public ValidateOptionsResult Validate(string? name, AgentOptions options)
     {
         var errors = new List<string>();
-        if (options.Databases.Count == 0 || options.Databases.Any(string.IsNullOrWhiteSpace))
+        if ((options.Databases.Count == 0 && options.DatabaseDirectories.Count == 0) || options.Databases.Any(string.IsNullOrWhiteSpace)
+            || options.DatabaseDirectories.Any(string.IsNullOrWhiteSpace))
         {
-            errors.Add("EdgeSync:Databases: give at least one database path (--db PATH)");
+            errors.Add("EdgeSync:Databases: give at least one database path (--db PATH) or directory (--db-dir DIR)");
         }
 
         if (options.BackupIntervalMinutes < 0 || options.BackupRetention < 1)
@@ -77,6 +78,14 @@ internal sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
         Positive(errors, nameof(options.MaxIngestRows), options.MaxIngestRows);
         Positive(errors, nameof(options.MaxMessageBytes), options.MaxMessageBytes);
         Positive(errors, nameof(options.MaxStreamsPerPeer), options.MaxStreamsPerPeer);
+        Positive(errors, nameof(options.MaxRoundsPerPeer), options.MaxRoundsPerPeer);
+        Positive(errors, nameof(options.DatabaseScanIntervalMs), options.DatabaseScanIntervalMs);
+        double idleMinutes = Math.Max(options.SyncIntervalMs, options.IdleSyncIntervalMs) / 60_000.0;
+        if (options.ForgetPeersAfterMinutes < 0 || (options.ForgetPeersAfterMinutes > 0 && options.ForgetPeersAfterMinutes < 4 * idleMinutes))
+        {
+            errors.Add($"EdgeSync:ForgetPeersAfterMinutes must be 0 (never) or at least four IdleSyncIntervalMs ({4 * idleMinutes:0.###} minutes): "
+                + $"a connected quiet peer may go unheard that long (got {options.ForgetPeersAfterMinutes})");
+        }
         Positive(errors, nameof(options.MaxIngestBodyBytes), options.MaxIngestBodyBytes);
         if (options.RetryMaxDelayMs < options.RetryBaseDelayMs)
         {

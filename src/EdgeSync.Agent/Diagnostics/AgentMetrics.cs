@@ -108,7 +108,24 @@ internal sealed class AgentMetrics : IDisposable
         meter.CreateObservableGauge("edgesync_capture_heartbeat_age_seconds",
             () => _boards.Keys.Select(b => new Measurement<double>(b.CaptureHeartbeatAge().TotalSeconds, b.Tags)), "s",
             "Time since the capture loop last checked for commits (grows when it stalls)");
+
+        // Peer conversations (issue 12): calls each peer holds open here, O(1) in the number of databases.
+        meter.CreateObservableGauge("edgesync_peer_calls_open",
+            () => (_openCalls?.Invoke() ?? []).Select(p => new Measurement<int>(p.Value, new KeyValuePair<string, object?>("peer", p.Key))), "{call}",
+            "gRPC calls each peer has open on this agent now (its conversation and the pulls and pushes of its rounds); MaxStreamsPerPeer caps it");
+        meter.CreateObservableGauge("edgesync_database_failed",
+            () => (_failedDatabases?.Invoke() ?? []).Select(f => new Measurement<int>(1, new("database", f.Key), new("reason", f.Value))), "{database}",
+            "1 for each database file of a served directory that failed to open (by reason: not_a_database, corrupt, schema, name_taken, certificate, io); the others are served");
     }
+
+    private Func<IReadOnlyList<KeyValuePair<string, int>>>? _openCalls;
+    private Func<IReadOnlyList<KeyValuePair<string, string>>>? _failedDatabases;
+
+    /// <summary>Where <c>edgesync_database_failed</c> reads the files that failed to open (database name → reason).</summary>
+    public void ObserveFailedDatabases(Func<IReadOnlyList<KeyValuePair<string, string>>> source) => _failedDatabases = source;
+
+    /// <summary>Where <c>edgesync_peer_calls_open</c> reads the calls open per peer (the limiter, once created).</summary>
+    public void ObserveOpenCalls(Func<IReadOnlyList<KeyValuePair<string, int>>> source) => _openCalls = source;
 
     /// <summary>The engine's instruments on the same meter, for <see cref="SyncDatabaseOptions.Metrics"/>.</summary>
     public EdgeSyncMetrics Engine { get; }

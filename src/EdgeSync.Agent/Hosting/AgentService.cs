@@ -8,8 +8,8 @@ using Microsoft.Extensions.Options;
 namespace EdgeSync.Agent.Hosting;
 
 /// <summary>
-/// Starts the agent: opens every database (enabling the configured tables), then starts its capture loop and peer
-/// loops. Stopping cancels every loop at once and waits for all of them together (a batch being applied completes;
+/// Starts the agent: opens every database (enabling the configured tables), then starts its capture loop, and one
+/// conversation per peer (<see cref="PeerSupervisor"/>) for all of them. Stopping cancels every loop at once and waits for all of them together (a batch being applied completes;
 /// nothing is half-applied; a peer being dialled or a retry pause is abandoned), checkpoints each WAL file into its
 /// database and closes the databases; if the host's shutdown timeout runs out first, the databases are closed
 /// anyway (closing waits for an apply in progress).
@@ -22,6 +22,7 @@ internal sealed class AgentService(
     private readonly List<HostedDatabase> _databases = [];
     private readonly List<IAsyncDisposable> _loops = [];
     private readonly WalWatch _walWatch = new();
+    private DatabaseDirectory? _directory;
     private const int CloseParallelism = 8;
     private int _stopped;
 
@@ -32,7 +33,7 @@ internal sealed class AgentService(
         {
             foreach (var path in o.Databases)
             {
-                _databases.Add(HostedDatabase.Open(path, o, loggers, time, registry.Metrics));
+                _databases.Add(HostedDatabase.Open(path, o, loggers, time, registry.Metrics, registry.Feed));
             }
 
             security.CheckOwnSites(_databases.Select(d => (d.Name, d.Site)));
@@ -44,19 +45,31 @@ internal sealed class AgentService(
         }
 
         registry.Set(_databases.ToList());
+        if (o.DatabaseDirectories.Count > 0)
+        {
+            // Served directories: a file that fails to open is reported and skipped, never fatal.
+            _directory = new DatabaseDirectory(o, registry, _walWatch, loggers, time, d => security.CheckOwnSites([(d.Name, d.Site)]));
+            _directory.Start();
+        }
+
         var syncLogger = loggers.CreateLogger("EdgeSync.Agent.Sync");
         foreach (var hosted in _databases)
         {
             var capture = new CaptureLoop(hosted, _walWatch, _logger, time);
             _loops.Add(capture);
             capture.Start();
-            var peers = new PeerSupervisor(hosted, security.Tls, syncLogger, time);
-            _loops.Add(peers);
-            peers.Start();
         }
 
-        Log.Started(_logger, string.Join(",", _databases.Select(d => d.Site).Distinct()), o.EffectiveRole,
-            string.Join(",", _databases.Select(d => d.Name)), string.Join(",", o.StaticPeers), o.PeerDns);
+        // One conversation per peer carries every database.
+        var peers = new PeerSupervisor(registry, o, security.Tls, syncLogger, time);
+        _loops.Add(peers);
+        peers.Start();
+        var forgetting = new PeerForgetting(registry, o, syncLogger, time);
+        _loops.Add(forgetting);
+        forgetting.Start();
+
+        Log.Started(_logger, string.Join(",", registry.All.Select(d => d.Site).Distinct()), o.EffectiveRole,
+            string.Join(",", registry.All.Select(d => d.Name)), string.Join(",", o.StaticPeers), o.PeerDns);
         security.LogMode(o);
         return Task.CompletedTask;
     }
@@ -70,8 +83,9 @@ internal sealed class AgentService(
 
         Log.Stopping(_logger);
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        registry.Set([]);
-        var loops = Task.WhenAll(_loops.Select(l => l.DisposeAsync().AsTask()));
+        registry.Set([], open: false);
+        var found = _directory?.StopAsync() ?? Task.FromResult<IReadOnlyList<HostedDatabase>>([]);
+        var loops = Task.WhenAll(_loops.Select(l => l.DisposeAsync().AsTask()).Append(found));
         try
         {
             await loops.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -82,6 +96,11 @@ internal sealed class AgentService(
         }
 
         _loops.Clear();
+        if (found.IsCompletedSuccessfully)
+        {
+            _databases.AddRange(found.Result); // checkpointed and closed with the others
+        }
+
         _walWatch.Dispose();
         double loopsMs = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         int databases = _databases.Count;

@@ -4,7 +4,10 @@ using Grpc.Core;
 
 namespace EdgeSync.Agent.Hosting;
 
-/// <summary>The databases of a running agent, by name. Filled when the agent starts; emptied when it stops.</summary>
+/// <summary>
+/// The databases of a running agent, by name. Filled when the agent starts; emptied when it stops. Every change of the
+/// set is announced on <see cref="Feed"/>, as is every change of a database's vector (see <see cref="HostedDatabase.Open"/>).
+/// </summary>
 internal sealed class DatabaseRegistry(AgentMetrics metrics)
 {
     private volatile IReadOnlyList<HostedDatabase> _databases = [];
@@ -14,9 +17,48 @@ internal sealed class DatabaseRegistry(AgentMetrics metrics)
     /// <summary>The agent's instruments.</summary>
     public AgentMetrics Metrics => metrics;
 
-    public bool IsOpen => _databases.Count > 0;
+    /// <summary>What the peer conversations listen to: databases whose vector moved, and changes of the set.</summary>
+    public Sync.ChangeFeed Feed { get; } = new();
 
-    public void Set(IReadOnlyList<HostedDatabase> databases) => _databases = databases;
+    private readonly Lock _gate = new();
+    private volatile bool _open;
+
+    /// <summary>True between the agent's start and stop (it may host no database yet when it serves a directory).</summary>
+    public bool IsOpen => _open;
+
+    /// <summary>The databases at start (<paramref name="open"/>: the agent runs), or none at stop.</summary>
+    public void Set(IReadOnlyList<HostedDatabase> databases, bool open = true)
+    {
+        lock (_gate)
+        {
+            _databases = databases;
+            _open = open;
+        }
+
+        Feed.MembershipChanged();
+    }
+
+    /// <summary>A database found while running (<see cref="AgentOptions.DatabaseDirectories"/>).</summary>
+    public void Add(HostedDatabase database)
+    {
+        lock (_gate)
+        {
+            _databases = [.. _databases, database];
+        }
+
+        Feed.MembershipChanged();
+    }
+
+    /// <summary>A database let go while running (its file was removed).</summary>
+    public void Remove(HostedDatabase database)
+    {
+        lock (_gate)
+        {
+            _databases = _databases.Where(d => d != database).ToList();
+        }
+
+        Feed.MembershipChanged();
+    }
 
     /// <summary>The named database; empty name = the only (or first) one. Null when unknown or not started.</summary>
     public HostedDatabase? Find(string? name)

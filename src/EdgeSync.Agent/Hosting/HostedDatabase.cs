@@ -15,7 +15,7 @@ internal sealed class HostedDatabase : IDisposable
     private int _captureRequested;
     private Action? _captureWake;
 
-    private HostedDatabase(string name, SyncDatabase db, AgentOptions options, TimeProvider time, AgentMetrics metrics)
+    private HostedDatabase(string name, SyncDatabase db, AgentOptions options, TimeProvider time, AgentMetrics metrics, ChangeFeed? feed)
     {
         Name = name;
         Db = db;
@@ -23,7 +23,7 @@ internal sealed class HostedDatabase : IDisposable
         Role = options.EffectiveRole;
         Metrics = metrics;
         Board = new PeerBoard(name, db.SiteId, TryVector, time);
-        Changed = new ChangeSignal(() => metrics.SignalCoalesced(Board.Tags));
+        Changed = new ChangeSignal(() => metrics.SignalCoalesced(Board.Tags), feed is null ? null : () => feed.Changed(this));
         metrics.Register(Board);
         Endpoint = new SyncEndpoint(db) { Role = Role, DirectionOf = DirectionOf, Metrics = metrics, Board = Board, Changed = Changed };
     }
@@ -50,7 +50,9 @@ internal sealed class HostedDatabase : IDisposable
 
     public static string NameOf(string path) => System.IO.Path.GetFileNameWithoutExtension(path);
 
-    public static HostedDatabase Open(string path, AgentOptions options, ILoggerFactory loggers, TimeProvider time, AgentMetrics metrics)
+    /// <summary>Opens the database at <paramref name="path"/>; its changes are announced on <paramref name="feed"/> when given.</summary>
+    public static HostedDatabase Open(
+        string path, AgentOptions options, ILoggerFactory loggers, TimeProvider time, AgentMetrics metrics, ChangeFeed? feed = null)
     {
         var db = SyncDatabase.Open(path, new SyncDatabaseOptions
         {
@@ -73,7 +75,7 @@ internal sealed class HostedDatabase : IDisposable
                 }
             }
 
-            return new HostedDatabase(NameOf(path), db, options, time, metrics);
+            return new HostedDatabase(NameOf(path), db, options, time, metrics, feed);
         }
         catch
         {

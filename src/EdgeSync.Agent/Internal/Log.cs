@@ -113,4 +113,30 @@ internal static partial class Log
 
     [LoggerMessage(2700, LogLevel.Warning, "Refused {Call} from {Peer}: it already has {Open} calls open on this agent (MaxStreamsPerPeer)")]
     public static partial void StreamRefused(ILogger logger, string call, string peer, int open);
+
+    // Peer conversations (one per peer, every database): 2220–2229.
+    [LoggerMessage(2220, LogLevel.Information, "Conversation with {Peer} ({Url}) open: {Shared} databases in common")]
+    public static partial void ConversationOpened(ILogger logger, string peer, string url, int shared);
+
+    [LoggerMessage(2221, LogLevel.Warning, "Conversation with {Url} failed ({Kind}): {Reason}")]
+    public static partial void ConversationFailed(ILogger logger, string url, string kind, string reason);
+
+    [LoggerMessage(2222, LogLevel.Debug, "Conversation with {Url} still failing ({Kind}): {Reason}")]
+    public static partial void ConversationFailedAgain(ILogger logger, string url, string kind, string reason);
+
+    [LoggerMessage(2223, LogLevel.Information, "Forgot peer {Peer} of database {Database}: no contact for {Minutes:0.#} minutes (ForgetPeersAfterMinutes)")]
+    public static partial void PeerForgotten(ILogger logger, string peer, string database, double minutes);
+
+    // Served directories (--db-dir): 2010–2019.
+    [LoggerMessage(2010, LogLevel.Information, "Serving database {Database} ({Path}), found in a served directory")]
+    public static partial void DatabaseAdded(ILogger logger, string database, string path);
+
+    [LoggerMessage(2011, LogLevel.Information, "Let go of database {Database}: {Path} was removed")]
+    public static partial void DatabaseRemoved(ILogger logger, string database, string path);
+
+    [LoggerMessage(2012, LogLevel.Warning, "Cannot serve {Path} ({Reason}): {Detail}; the other databases are served, and the file is tried again when it changes")]
+    public static partial void DatabaseFailed(ILogger logger, string path, string reason, string detail);
+
+    [LoggerMessage(2013, LogLevel.Warning, "Cannot scan {Pattern} for databases: {Reason}")]
+    public static partial void DirectoryScanFailed(ILogger logger, string pattern, string reason);
 }

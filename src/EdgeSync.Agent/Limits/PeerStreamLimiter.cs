@@ -50,4 +50,13 @@ internal sealed class PeerStreamLimiter
             return _open.GetValueOrDefault(peer);
         }
     }
+
+    /// <summary>Every peer with calls open now, and how many (for the <c>edgesync_peer_calls_open</c> gauge).</summary>
+    public IReadOnlyList<KeyValuePair<string, int>> Snapshot()
+    {
+        lock (_lock)
+        {
+            return _open.ToList();
+        }
+    }
 }

@@ -5,8 +5,9 @@ namespace EdgeSync.Agent.Sync;
 /// Fan-out of "this replica's vector moved" to every peer loop and watch stream. Each subscriber has a bounded
 /// channel of one pending signal (<see cref="BoundedChannelFullMode.DropWrite"/>): a signal that arrives while one is
 /// pending is dropped (counted in <c>edgesync_sync_signals_coalesced</c>), since the pending round will carry its changes.
+/// <paramref name="onNotify"/> runs on every signal (a hosted database tells the agent's <see cref="ChangeFeed"/>).
 /// </summary>
-internal sealed class ChangeSignal(Action? onCoalesced = null)
+internal sealed class ChangeSignal(Action? onCoalesced = null, Action? onNotify = null)
 {
     private static readonly BoundedChannelOptions Options = new(1)
     {
@@ -21,6 +22,7 @@ internal sealed class ChangeSignal(Action? onCoalesced = null)
     /// <summary>Signals every subscriber.</summary>
     public void Notify()
     {
+        onNotify?.Invoke();
         foreach (var channel in Volatile.Read(ref _subscribers))
         {
             channel.Writer.TryWrite(true);

@@ -45,6 +45,7 @@ internal sealed class PeerBoard
         lock (status)
         {
             status.Vector = status.Vector.Merge(vector);
+            status.LastSeen = now;
             if (success)
             {
                 status.LastSuccess = now;
@@ -81,6 +82,21 @@ internal sealed class PeerBoard
 
     public double LagSeconds(PeerStatus status) =>
         Backlog(status) == 0 ? 0 : (_time.GetUtcNow() - status.CaughtUpAt).TotalSeconds;
+
+    /// <summary>The peer is still there (its conversation is open) though nothing moved.</summary>
+    public void Touch(string peer)
+    {
+        if (_peers.TryGetValue(peer, out var status))
+        {
+            lock (status)
+            {
+                status.LastSeen = _time.GetUtcNow();
+            }
+        }
+    }
+
+    /// <summary>Drops a forgotten peer: its gauges disappear.</summary>
+    public void Forget(string peer) => _peers.TryRemove(peer, out _);
 
     public void CaptureHeartbeat() => Interlocked.Exchange(ref _captureHeartbeatTicks, _time.GetUtcNow().UtcTicks);
 

@@ -5,14 +5,14 @@ using EdgeSync.Agent.Protocol.V1;
 using EdgeSync.Agent.Security;
 using EdgeSync.Clocks;
 using Grpc.Core;
-using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EdgeSync.Agent.Sync;
 
 /// <summary>
-/// The client side of the protocol for one database and one peer URL: a round is a handshake, a pull (each batch
+/// The client side of the protocol for one database and one peer URL: a round is a handshake (or, in an agent, the
+/// peer's vector from its conversation, <see cref="PeerConversation"/>), a pull (each batch
 /// applied as it arrives, so a cut stream loses at most the batch in flight) and a push; either stream is skipped
 /// when the vectors say there is nothing to send. A push the peer refuses under an authorization rule
 /// (<c>PERMISSION_DENIED</c>) is recorded in the database (<see cref="Storage.SyncStatusView.RecordRejection"/>, shown by
@@ -22,56 +22,45 @@ namespace EdgeSync.Agent.Sync;
 internal sealed class PeerClient : IDisposable
 {
     private readonly HostedDatabase _hosted;
-    private readonly GrpcChannel _channel;
-    private readonly Protocol.V1.Sync.SyncClient _client;
-    private readonly TimeSpan _callTimeout;
-    private readonly TimeSpan _streamTimeout;
+    private readonly PeerChannel _channel;
+    private readonly bool _ownsChannel;
     private readonly ILogger _logger;
-    private readonly Security.FleetTls? _tls;
-    private Security.CertificateIdentity? _serverIdentity;
     private long _lastMarked;
     private TimeSpan _pushBackoff;
     private long _pushBlockedUntil;
     private bool? _rejected; // null: not known whether the database holds a refusal by this peer
 
     /// <summary>
-    /// A client for <paramref name="url"/>. With <paramref name="tls"/>, connections present this site's certificate
-    /// and accept only a server certificate from the fleet CA whose identity covers the site the handshake names.
+    /// A client for <paramref name="url"/> with a channel of its own. With <paramref name="tls"/>, connections present
+    /// this site's certificate and accept only a server certificate from the fleet CA whose identity covers the site
+    /// the handshake names.
     /// </summary>
     public PeerClient(HostedDatabase hosted, string url, Security.FleetTls? tls = null, ILogger? logger = null)
+        : this(hosted, new PeerChannel(url, hosted.Options, tls), logger, ownsChannel: true)
     {
-        _tls = tls;
-        _hosted = hosted;
-        _logger = logger ?? NullLogger.Instance;
-        Url = url;
-        var options = hosted.Options;
-        _callTimeout = TimeSpan.FromMilliseconds(options.CallTimeoutMs);
-        _streamTimeout = TimeSpan.FromMilliseconds(options.StreamTimeoutMs);
-        _channel = GrpcChannel.ForAddress(url, new GrpcChannelOptions
-        {
-            HttpHandler = new SocketsHttpHandler
-            {
-                ConnectTimeout = _callTimeout,
-                EnableMultipleHttp2Connections = true,
-                KeepAlivePingDelay = TimeSpan.FromSeconds(20),
-                KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
-                KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
-                PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-                SslOptions = tls?.ForClient(url, identity => Volatile.Write(ref _serverIdentity, identity), r => TlsRefusal = r) ?? new(),
-            },
-            MaxReceiveMessageSize = options.MaxMessageBytes,
-            MaxSendMessageSize = options.MaxMessageBytes,
-        });
-        _client = new Protocol.V1.Sync.SyncClient(_channel);
     }
 
-    public string Url { get; }
+    /// <summary>A client of one database over a channel shared with the other databases' clients (not disposed with it).</summary>
+    public PeerClient(HostedDatabase hosted, PeerChannel channel, ILogger? logger = null)
+        : this(hosted, channel, logger, ownsChannel: false)
+    {
+    }
+
+    private PeerClient(HostedDatabase hosted, PeerChannel channel, ILogger? logger, bool ownsChannel)
+    {
+        _hosted = hosted;
+        _channel = channel;
+        _ownsChannel = ownsChannel;
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    public string Url => _channel.Url;
 
     /// <summary>Called after each batch pulled or pushed with ("pull"|"push", rows so far in that direction).</summary>
     public Action<string, long>? Progress { get; init; }
 
     /// <summary>Why this client last refused the server's certificate (reason: detail), or null.</summary>
-    public string? TlsRefusal { get; private set; }
+    public string? TlsRefusal => _channel.TlsRefusal;
 
     /// <summary>The peer's site id, once a handshake told it.</summary>
     public string? PeerSite { get; private set; }
@@ -89,7 +78,7 @@ internal sealed class PeerClient : IDisposable
             Database = _hosted.Name,
         };
         Wire.CopyTo(local, hello.Vector);
-        var reply = await _client.HandshakeAsync(hello, deadline: Deadline(_callTimeout), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var reply = await _channel.Client.HandshakeAsync(hello, deadline: Deadline(_channel.CallTimeout), cancellationToken: cancellationToken).ConfigureAwait(false);
         if (reply.ProtocolVersion != Wire.ProtocolVersion)
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition,
@@ -102,12 +91,31 @@ internal sealed class PeerClient : IDisposable
         }
 
         string peer = reply.SiteId;
-        _tls?.ServerIdentity(Url, Volatile.Read(ref _serverIdentity), peer);
+        _channel.CheckServerIdentity(peer);
         PeerSite = peer;
-        var peerRole = Wire.FromWire(reply.Role);
         var peerVector = Wire.ToVector(reply.Vector);
-        var tags = _hosted.Board.TagsFor(peer);
         _hosted.Db.RecordPeerVector(peer, peerVector);
+        var (result, _) = await ExchangeAsync(peer, Wire.FromWire(reply.Role), peerVector, start, cancellationToken).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary>
+    /// A round without a handshake, when the peer's vector is known from elsewhere (the conversation): pulls when
+    /// <paramref name="peerVector"/> holds something this replica lacks, pushes when it lacks something this replica
+    /// has. Returns what moved and what the peer is known to hold afterwards.
+    /// </summary>
+    public Task<(RoundResult Result, VersionVector PeerVector)> ExchangeAsync(
+        string peer, AgentRole peerRole, VersionVector peerVector, CancellationToken cancellationToken)
+    {
+        PeerSite = peer;
+        return ExchangeAsync(peer, peerRole, peerVector, Stopwatch.GetTimestamp(), cancellationToken);
+    }
+
+    private async Task<(RoundResult Result, VersionVector PeerVector)> ExchangeAsync(
+        string peer, AgentRole peerRole, VersionVector peerVector, long start, CancellationToken cancellationToken)
+    {
+        var local = _hosted.Db.Vector;
+        var tags = _hosted.Board.TagsFor(peer);
         _hosted.Board.Observe(peer, peerVector, success: false);
 
         long pulled = 0;
@@ -136,14 +144,14 @@ internal sealed class PeerClient : IDisposable
         }
 
         _hosted.Metrics.RoundDuration(Stopwatch.GetElapsedTime(start).TotalSeconds, tags);
-        return new RoundResult(peer, pulled, pushed, IsSelf: false);
+        return (new RoundResult(peer, pulled, pushed, IsSelf: false), peerVector);
     }
 
     private async Task<(long Rows, VersionVector PeerVector)> PullAsync(string peer, AgentRole peerRole, VersionVector peerVector, CancellationToken cancellationToken)
     {
         var request = new PullRequest { SiteId = _hosted.Site, Role = Wire.ToWire(_hosted.Role), Database = _hosted.Name };
         Wire.CopyTo(_hosted.Db.Vector, request.Vector);
-        using var call = _client.Pull(request, deadline: Deadline(_streamTimeout), cancellationToken: cancellationToken);
+        using var call = _channel.Client.Pull(request, deadline: Deadline(_channel.StreamTimeout), cancellationToken: cancellationToken);
         var inbound = new Inbound(_hosted.Endpoint, peer, peerRole, HubAuthorization.CheckFor(_hosted, PeerIdentity.Claimed(peer), _logger), peerVector);
         await foreach (var message in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -164,7 +172,7 @@ internal sealed class PeerClient : IDisposable
             { Wire.DatabaseHeader, _hosted.Name },
             { Wire.ProtocolHeader, Wire.ProtocolVersion.ToString(System.Globalization.CultureInfo.InvariantCulture) },
         };
-        using var call = _client.Push(headers, deadline: Deadline(_streamTimeout), cancellationToken: cancellationToken);
+        using var call = _channel.Client.Push(headers, deadline: Deadline(_channel.StreamTimeout), cancellationToken: cancellationToken);
         try
         {
             return await PushBatchesAsync(call, peer, peerRole, peerVector, cancellationToken).ConfigureAwait(false);
@@ -191,23 +199,6 @@ internal sealed class PeerClient : IDisposable
         var acknowledged = Wire.ToVector(reply.Vector);
         _hosted.Db.RecordPeerVector(peer, acknowledged);
         return (rows, peerVector.Merge(acknowledged));
-    }
-
-    /// <summary>
-    /// Opens a watch on the peer and calls <paramref name="onAhead"/> whenever the peer's vector holds something this
-    /// replica lacks, and <paramref name="onEvent"/> on every event (the stream is live). Returns when the stream ends; throws when it cannot be opened.
-    /// </summary>
-    public async Task WatchAsync(Action onAhead, Action onEvent, CancellationToken cancellationToken)
-    {
-        using var call = _client.Watch(new WatchRequest { SiteId = _hosted.Site, Database = _hosted.Name }, cancellationToken: cancellationToken);
-        await foreach (var ev in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-        {
-            onEvent();
-            if (_hosted.TryVector() is { } local && !local.Dominates(Wire.ToVector(ev.Vector)))
-            {
-                onAhead();
-            }
-        }
     }
 
     /// <summary>The peer's refusal under an authorization rule, whichever way the failed call surfaced it; else null.</summary>
@@ -272,5 +263,11 @@ internal sealed class PeerClient : IDisposable
 
     private static DateTime Deadline(TimeSpan timeout) => DateTime.UtcNow + timeout;
 
-    public void Dispose() => _channel.Dispose();
+    public void Dispose()
+    {
+        if (_ownsChannel)
+        {
+            _channel.Dispose();
+        }
+    }
 }

@@ -11,6 +11,9 @@ internal sealed class PeerStatus(string site)
 
     public DateTimeOffset? LastSuccess { get; set; }
 
+    /// <summary>The last time anything was heard from the peer (a vector, a call, its open conversation).</summary>
+    public DateTimeOffset? LastSeen { get; set; }
+
     /// <summary>The last time the peer was seen holding everything this replica had.</summary>
     public DateTimeOffset CaughtUpAt { get; set; }
 }

@@ -6,33 +6,48 @@ using Microsoft.Extensions.Logging;
 namespace EdgeSync.Agent.Sync;
 
 /// <summary>
-/// Owns the peer loops of one database: one per configured URL (<see cref="AgentOptions.Peers"/>,
-/// <see cref="AgentOptions.Hub"/>) and one per address of <see cref="AgentOptions.PeerDns"/>, re-resolved every
-/// <see cref="AgentOptions.PeerDnsIntervalMs"/>: pods that appear get a loop, pods that vanish lose theirs. A failed
-/// resolution keeps the current set (a DNS hiccup must not drop peers).
+/// Owns the agent's peer conversations (<see cref="PeerConversation"/>, each carrying every hosted database): one per
+/// configured URL (<see cref="AgentOptions.Peers"/>, <see cref="AgentOptions.Hub"/>) and one per address of
+/// <see cref="AgentOptions.PeerDns"/>, re-resolved every <see cref="AgentOptions.PeerDnsIntervalMs"/>: pods that appear
+/// get a conversation, pods that vanish lose theirs. A failed resolution keeps the current set (a DNS hiccup must not
+/// drop peers).
 /// </summary>
 internal sealed class PeerSupervisor : IAsyncDisposable
 {
-    private readonly HostedDatabase _hosted;
+    private readonly DatabaseRegistry _registry;
+    private readonly AgentOptions _options;
     private readonly Security.FleetTls? _tls;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly Dictionary<string, PeerSyncLoop> _loops = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PeerConversation> _loops = new(StringComparer.Ordinal);
     private readonly HashSet<string> _static = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _cts = new();
     private Task _dns = Task.CompletedTask;
     private bool _disposed;
 
-    public PeerSupervisor(HostedDatabase hosted, Security.FleetTls? tls, ILogger logger, TimeProvider time)
+    public PeerSupervisor(DatabaseRegistry registry, AgentOptions options, Security.FleetTls? tls, ILogger logger, TimeProvider time)
     {
-        _hosted = hosted;
+        _registry = registry;
+        _options = options;
         _tls = tls;
         _logger = logger;
         _time = time;
     }
 
-    /// <summary>URLs with a running loop.</summary>
+    /// <summary>The conversations, one per peer URL.</summary>
+    public IReadOnlyList<PeerConversation> Conversations
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _loops.Values.ToList();
+            }
+        }
+    }
+
+    /// <summary>URLs with a running conversation.</summary>
     public IReadOnlyList<string> Urls
     {
         get
@@ -46,13 +61,13 @@ internal sealed class PeerSupervisor : IAsyncDisposable
 
     public void Start()
     {
-        foreach (var url in _hosted.Options.StaticPeers)
+        foreach (var url in _options.StaticPeers)
         {
             _static.Add(url);
             Add(url);
         }
 
-        if (PeerAddress.TryParseDns(_hosted.Options.PeerDns, out var host, out int port))
+        if (PeerAddress.TryParseDns(_options.PeerDns, out var host, out int port))
         {
             _dns = Task.Run(() => ResolveLoopAsync(host, port, _cts.Token));
         }
@@ -60,7 +75,7 @@ internal sealed class PeerSupervisor : IAsyncDisposable
 
     private async Task ResolveLoopAsync(string host, int port, CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(_hosted.Options.PeerDnsIntervalMs), _time);
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(_options.PeerDnsIntervalMs), _time);
         do
         {
             try
@@ -72,7 +87,7 @@ internal sealed class PeerSupervisor : IAsyncDisposable
                     Add(url);
                 }
 
-                List<PeerSyncLoop> gone;
+                List<PeerConversation> gone;
                 lock (_gate)
                 {
                     gone = _loops.Where(l => !desired.Contains(l.Key) && !_static.Contains(l.Key)).Select(l => l.Value).ToList();
@@ -121,7 +136,7 @@ internal sealed class PeerSupervisor : IAsyncDisposable
                 return;
             }
 
-            var loop = new PeerSyncLoop(_hosted, url, _tls, _logger, _time);
+            var loop = new PeerConversation(_registry, _options, url, _tls, _logger, _time);
             _loops.Add(url, loop);
             loop.Start();
         }
@@ -131,7 +146,7 @@ internal sealed class PeerSupervisor : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        List<PeerSyncLoop> loops;
+        List<PeerConversation> loops;
         lock (_gate)
         {
             if (_disposed)

@@ -14,7 +14,13 @@ internal static class ServeCommand
         {
             Description = "A SQLite database to serve (repeatable); it must have been set up with 'edgesync init'.",
             HelpName = "PATH",
-            Required = true,
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var dbDir = new Option<string[]>("--db-dir")
+        {
+            Description = "Serve every *.db file in DIR (repeatable), or the files matching a pattern such as /data/*.sqlite; "
+                + "new files are picked up and removed ones let go while serving, and a file that fails to open is reported and skipped.",
+            HelpName = "DIR",
             Arity = ArgumentArity.OneOrMore,
         };
         var site = new Option<string?>("--site") { Description = "This replica's site id (checked against the database).", HelpName = "NAME" };
@@ -47,12 +53,13 @@ internal static class ServeCommand
             + "serve ingest, /metrics and health checks. Other settings come from appsettings.json and EDGESYNC_* variables "
             + "(e.g. EDGESYNC_CLUSTER_ID, EdgeSync__Tables__readings__Direction=up).")
         {
-            db, site, listen, httpListen, peer, peerDns, hub, role, tls.Certificate, tls.Key, tls.Authority, tokenFile,
+            db, dbDir, site, listen, httpListen, peer, peerDns, hub, role, tls.Certificate, tls.Key, tls.Authority, tokenFile,
         };
         command.SetAction(parsed => Run(context, new AgentLaunchSettings
         {
             Settings = SecuritySettings(tls.Read(parsed), parsed.GetValue(tokenFile)),
-            Databases = parsed.GetRequiredValue(db),
+            Databases = parsed.GetValue(db) ?? [],
+            DatabaseDirectories = parsed.GetValue(dbDir) ?? [],
             Site = parsed.GetValue(site),
             Listen = parsed.GetValue(listen) ?? [],
             HttpListen = parsed.GetValue(httpListen) ?? [],
@@ -85,15 +92,29 @@ internal static class ServeCommand
 
     private static int Run(CliContext context, AgentLaunchSettings settings)
     {
+        if (settings.Databases.Count == 0 && settings.DatabaseDirectories.Count == 0)
+        {
+            throw new CliException(ExitCodes.UsageError, "give a database to serve (--db PATH) or a directory of databases (--db-dir DIR)");
+        }
+
         foreach (var path in settings.Databases)
         {
             Databases.RequireFile(path);
         }
 
+        foreach (var dir in settings.DatabaseDirectories)
+        {
+            string full = Path.GetFullPath(dir);
+            if (!Directory.Exists(full) && !Directory.Exists(Path.GetDirectoryName(full)))
+            {
+                throw new CliException(ExitCodes.UsageError, $"--db-dir {dir}: no such directory");
+            }
+        }
+
         using var app = AgentHost.Create([], settings);
         app.StartAsync(context.CancellationToken).GetAwaiter().GetResult();
         var addresses = AgentHost.Addresses(app);
-        context.Out.WriteLine($"edgesync agent serving {string.Join(", ", settings.Databases)}");
+        context.Out.WriteLine($"edgesync agent serving {string.Join(", ", settings.Databases.Concat(settings.DatabaseDirectories.Select(d => d + " (directory)")))}");
         context.Out.WriteLine($"  sync (gRPC)    {string.Join(", ", addresses.Grpc)}");
         context.Out.WriteLine($"  http           {string.Join(", ", addresses.Http)}  (ingest, /metrics, /healthz/live, /healthz/ready)");
         context.Out.Flush();

@@ -17,6 +17,13 @@ public sealed class SyncStatusView
         "INSERT INTO cluster_sync(sync_id, cluster_id, table_name, last_sync_time, sync_state) VALUES ($id, $p, $t, $now, 'ok') "
         + "ON CONFLICT(sync_id) DO UPDATE SET last_sync_time = excluded.last_sync_time, sync_state = 'ok'";
 
+    private static readonly string[] ForgetStatements =
+    [
+        "DELETE FROM _edgesync_peers WHERE peer = $p",
+        "DELETE FROM cluster_sync WHERE cluster_id = $p",
+        "DELETE FROM _edgesync_rejections WHERE peer = $p",
+    ];
+
     private readonly Func<SqliteConnection> _openReader;
     private readonly Action<Action<SyncStore>> _write;
     private readonly TimeProvider _time;
@@ -85,6 +92,39 @@ public sealed class SyncStatusView
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(peer);
         _write(store => Sql.Scalar(store.Db, "DELETE FROM _edgesync_rejections WHERE peer = $p", ("$p", peer)));
+    }
+
+    /// <summary>
+    /// Forgets <paramref name="peer"/> (a removed replica, a decommissioned factory): its recorded vector, so log and
+    /// tombstone compaction no longer wait for it, its <c>cluster_sync</c> rows and any refusal it recorded, in one
+    /// transaction. Returns false when nothing was known about it. A forgotten peer that syncs again is recorded anew;
+    /// if this replica compacted past what it holds meanwhile, its pull is refused with
+    /// <see cref="Errors.ErrorCode.ResyncRequired"/> (re-seed it from a current replica), never served a partial log.
+    /// </summary>
+    public bool ForgetPeer(string peer)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(peer);
+        long removed = 0;
+        _write(store =>
+        {
+            store.Begin();
+            try
+            {
+                foreach (var sql in ForgetStatements)
+                {
+                    Sql.Scalar(store.Db, sql, ("$p", peer));
+                    removed += (long)Sql.Scalar(store.Db, "SELECT changes()")!;
+                }
+
+                store.Commit();
+            }
+            catch
+            {
+                store.Rollback();
+                throw;
+            }
+        });
+        return removed > 0;
     }
 
     /// <summary>The refusals recorded per peer (see <see cref="RecordRejection"/>), by peer.</summary>

@@ -77,4 +77,51 @@ public sealed class StreamLimitTests
             call.Dispose();
         }
     }
+
+    private static async Task<AsyncDuplexStreamingCall<ConversationMessage, ConversationMessage>> OpenConversationAsync(
+        Protocol.V1.Sync.SyncClient client, string site, CancellationToken ct)
+    {
+        var call = client.Converse(new Metadata
+        {
+            { Wire.SiteHeader, site },
+            { Wire.ProtocolHeader, Wire.ProtocolVersion.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+        }, cancellationToken: ct);
+        await call.RequestStream.WriteAsync(new ConversationMessage
+        {
+            Full = true,
+            Hello = new ConversationHello { SiteId = site, ProtocolVersion = Wire.ProtocolVersion },
+        }, ct);
+        if (!await call.ResponseStream.MoveNext(ct) || call.ResponseStream.Current.Hello is null)
+        {
+            throw new InvalidOperationException("the conversation ended without the agent's hello");
+        }
+
+        return call;
+    }
+
+    [Fact]
+    public async Task ConversationsBeyondMaxStreamsPerPeer_AreResourceExhausted()
+    {
+        using var dir = new TempDir();
+        await using var agent = await TestAgent.StartAsync(dir.Db("agent"), "limit-agent",
+            settings: new Dictionary<string, string?> { ["EdgeSync:MaxStreamsPerPeer"] = "3" });
+        using var channel = GrpcChannel.ForAddress(agent.Url);
+        var client = new Protocol.V1.Sync.SyncClient(channel);
+        var ct = TestContext.Current.CancellationToken;
+        var held = new List<AsyncDuplexStreamingCall<ConversationMessage, ConversationMessage>>();
+        for (int i = 0; i < 3; i++)
+        {
+            var call = await OpenConversationAsync(client, "chatty/0", ct);
+            held.Add(call);
+            Assert.Contains(call.ResponseStream.Current.Databases, d => d.Database == "app" && d.SiteId == "limit-agent");
+        }
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => OpenConversationAsync(client, "chatty/0", ct));
+        Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
+        Assert.Contains("peer 'chatty/0' already has 3 calls open", refused.Status.Detail, StringComparison.Ordinal);
+        foreach (var call in held)
+        {
+            call.Dispose();
+        }
+    }
 }

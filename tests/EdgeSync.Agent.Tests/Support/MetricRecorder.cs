@@ -30,6 +30,10 @@ public sealed class MetricRecorder : IDisposable
         .Where(m => string.Join(",", m.Tags.Select(t => $"{t.Key}={t.Value}").Order(StringComparer.Ordinal)) == tags)
         .Select(m => (long?)m.Value).LastOrDefault();
 
+    /// <summary>The sum for measurements carrying every one of <paramref name="pairs"/> (<c>name=value</c>), whatever their other tags.</summary>
+    public long SumWith(params string[] pairs) =>
+        Sums().Where(kv => pairs.All(p => kv.Key.Split(',').Contains(p, StringComparer.Ordinal))).Sum(kv => kv.Value);
+
     public string Dump() => string.Join("; ", Sums().Select(kv => $"{kv.Key}: {kv.Value}"));
 
     private Dictionary<string, long> Sums()

@@ -38,8 +38,39 @@ public sealed class TestAgent : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    internal HostedDatabase Hosted =>
-        ((DatabaseRegistry)_app!.Services.GetService(typeof(DatabaseRegistry))!).All.Single();
+    internal HostedDatabase Hosted => Registry.All[0];
+
+    /// <summary>The agent host's services (its <c>IMeterFactory</c>, for instruments a <see cref="MetricRecorder"/> does not read).</summary>
+    public IServiceProvider Services => _app!.Services;
+
+    internal DatabaseRegistry Registry => (DatabaseRegistry)_app!.Services.GetService(typeof(DatabaseRegistry))!;
+
+    /// <summary>This agent's gauge <paramref name="name"/> per value of <paramref name="tag"/>, as its <c>/metrics</c> endpoint exports it now.</summary>
+    public async Task<Dictionary<string, double>> GaugeAsync(string name, string tag)
+    {
+        string text = await Http.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        var values = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var line in text.Split('\n'))
+        {
+            if (!line.StartsWith(name + "{", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            int at = line.IndexOf(tag + "=\"", StringComparison.Ordinal);
+            int close = line.LastIndexOf('}');
+            if (at < 0 || close < 0)
+            {
+                continue;
+            }
+
+            int start = at + tag.Length + 2;
+            string key = line[start..line.IndexOf('"', start)];
+            values[key] = double.Parse(line[(close + 1)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return values;
+    }
 
     public SyncDatabase Db => Hosted.Db;
 
@@ -79,9 +110,14 @@ public sealed class TestAgent : IAsyncDisposable
     public static async Task<TestAgent> StartAsync(
         string path, string site, IReadOnlyList<string>? peers = null, string? hub = null, AgentRole? role = null,
         IDictionary<string, string?>? settings = null, string? listen = null, string? httpListen = null, LogCollector? logs = null,
-        IReadOnlyList<string>? record = null)
+        IReadOnlyList<string>? record = null, IReadOnlyList<string>? databases = null)
     {
-        AppDb.Create(path);
+        databases ??= [path];
+        foreach (var db in databases)
+        {
+            AppDb.Create(db);
+        }
+
         var all = DefaultSettings();
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
         {
@@ -90,7 +126,7 @@ public sealed class TestAgent : IAsyncDisposable
 
         var builder = AgentHost.CreateBuilder([], new AgentLaunchSettings
         {
-            Databases = [path],
+            Databases = databases,
             Site = site,
             Listen = [listen ?? "http://127.0.0.1:0"],
             HttpListen = [httpListen ?? "http://127.0.0.1:0"],

@@ -13,7 +13,11 @@ public sealed class AgentProcesses : IDisposable
     /// <summary>
     /// Starts <c>edgesync serve ARGS --listen LISTEN --http-listen HTTPLISTEN</c> and waits for the addresses it prints.
     /// </summary>
-    public (string Grpc, string Http) Serve(string listen, string httpListen, params string[] args)
+    public (string Grpc, string Http) Serve(string listen, string httpListen, params string[] args) =>
+        Serve(new Dictionary<string, string>(), listen, httpListen, args);
+
+    /// <summary>As <see cref="Serve(string, string, string[])"/>, with these environment variables set for the agent.</summary>
+    public (string Grpc, string Http) Serve(IReadOnlyDictionary<string, string> environment, string listen, string httpListen, params string[] args)
     {
         var apphost = Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "edgesync.exe" : "edgesync");
         Assert.SkipUnless(File.Exists(apphost), $"the edgesync executable is not next to the tests ({apphost})");
@@ -22,6 +26,11 @@ public sealed class AgentProcesses : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        foreach (var (name, value) in environment)
+        {
+            psi.Environment[name] = value;
+        }
+
         var p = Process.Start(psi)!;
         _agents.Add(p);
         string? grpc = null, http = null;

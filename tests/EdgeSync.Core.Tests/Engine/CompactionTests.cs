@@ -43,6 +43,37 @@ public sealed class CompactionTests : IDisposable
     }
 
     [Fact]
+    public void ForgettingARemovedPeer_LetsCompactionProceed_AndItsReturnNeedsAReseed()
+    {
+        using var a = New("a");
+        using var b = New("b");
+        using var gone = New("gone");
+        a.Exec("INSERT INTO settings VALUES ('k1', 'v', 'a', 1)");
+        a.Db.Capture(TestContext.Current.CancellationToken);
+        gone.PullFrom(a);
+        a.Db.RecordPeerVector("gone", gone.Db.Vector);
+        a.Exec("INSERT INTO settings VALUES ('k2', 'v', 'a', 1)");
+        a.Db.Capture(TestContext.Current.CancellationToken);
+        b.PullFrom(a);
+        a.Db.RecordPeerVector("b", b.Db.Vector);
+        a.Db.Status.MarkSynced("gone");
+
+        // The removed replica holds the floor at k1: k2's entry stays.
+        a.Db.Compact(cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(1, LogEntries(a));
+
+        Assert.True(a.Db.Status.ForgetPeer("gone"));
+        Assert.False(a.Db.Status.ForgetPeer("gone"));
+        Assert.Equal(0L, a.Scalar("SELECT count(*) FROM cluster_sync WHERE cluster_id = 'gone'"));
+        Assert.Equal(1, a.Db.Compact(cancellationToken: TestContext.Current.CancellationToken).LogEntries);
+        Assert.Equal(0, LogEntries(a));
+
+        // It comes back behind the floor: refused, not served a partial log.
+        var e = Assert.Throws<SyncStateException>(() => a.Db.GetChanges(gone.Db.Vector, TestContext.Current.CancellationToken).ToList());
+        Assert.Equal(ErrorCode.ResyncRequired, e.Code);
+    }
+
+    [Fact]
     public void PeerBehindTheCompactionFloor_MustBeReseeded()
     {
         using var a = New("a");

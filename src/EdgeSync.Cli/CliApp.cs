@@ -67,6 +67,7 @@ public static class CliApp
             StatusCommand.Create(context),
             ConflictsCommand.Create(context),
             SyncCommand.Create(context),
+            VerifyCommand.Create(context),
             ServeCommand.Create(context),
             BackupCommand.Create(context),
             RestoreCommand.Create(context),

@@ -8,14 +8,15 @@ public sealed partial class SyncDatabase
     /// <summary>
     /// The content digest of every synced table (see <see cref="ReplicaDigest"/>), with this replica's vector, from one
     /// read snapshot: captures first, so the vector counts every write sealed before the snapshot. Reads every row once;
-    /// writers are not blocked.
+    /// writers are not blocked. When given, only the tables <paramref name="tableFilter"/> accepts are read and included.
     /// </summary>
-    public ReplicaDigest Digest(int bucketCount = ReplicaDigest.DefaultBucketCount, CancellationToken cancellationToken = default)
+    public ReplicaDigest Digest(int bucketCount = ReplicaDigest.DefaultBucketCount, Func<string, bool>? tableFilter = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(bucketCount, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(bucketCount, ReplicaDigest.MaxBucketCount);
         return InSnapshot((connection, site, vector, tables) => new ReplicaDigest(site, vector, bucketCount,
-            tables.Select(t => ContentDigest.Table(connection, t, bucketCount, cancellationToken)).ToList()), cancellationToken);
+            tables.Where(t => tableFilter?.Invoke(t) ?? true).Select(t => ContentDigest.Table(connection, t, bucketCount, cancellationToken)).ToList()), cancellationToken);
     }
 
     /// <summary>
@@ -44,11 +45,34 @@ public sealed partial class SyncDatabase
         int bucketCount = ReplicaDigest.DefaultBucketCount, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(other);
-        var mine = Digest(bucketCount, cancellationToken);
-        var theirs = other.Digest(bucketCount, cancellationToken);
+        var mine = Digest(bucketCount, tableFilter: null, cancellationToken);
+        var theirs = other.Digest(bucketCount, tableFilter: null, cancellationToken);
         var wanted = DigestComparer.DifferingBuckets(mine, theirs);
         return DigestComparer.Compare(mine, theirs, DigestRows(wanted, bucketCount, cancellationToken),
             other.DigestRows(wanted, bucketCount, cancellationToken), thisName, otherName);
+    }
+
+    /// <summary>
+    /// Records what the last content comparison with <paramref name="peer"/> found (an identical comparison clears the
+    /// record), for <see cref="Divergences"/> and <c>edgesync status</c>.
+    /// </summary>
+    public void RecordDivergence(string peer, DigestComparison comparison)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(peer);
+        ArgumentNullException.ThrowIfNull(comparison);
+        var lines = comparison.Describe().ToList();
+        var now = _options.Time.GetUtcNow();
+        WithWriter(store => Storage.DivergenceRecords.Set(store.Db, peer, now, lines));
+    }
+
+    /// <summary>The divergences the last content comparisons found, per peer (none when every peer last compared identical).</summary>
+    public IReadOnlyList<DivergenceReport> Divergences
+    {
+        get
+        {
+            using var connection = OpenReader();
+            return Storage.DivergenceRecords.Load(connection).Select(d => new DivergenceReport(d.Peer, d.CheckedAt, d.Lines)).ToList();
+        }
     }
 
     private T InSnapshot<T>(Func<SqliteConnection, string, IReadOnlyDictionary<string, long>, IReadOnlyList<string>, T> read, CancellationToken cancellationToken)

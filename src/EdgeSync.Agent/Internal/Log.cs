@@ -113,4 +113,13 @@ internal static partial class Log
 
     [LoggerMessage(2700, LogLevel.Warning, "Refused {Call} from {Peer}: it already has {Open} calls open on this agent (MaxStreamsPerPeer)")]
     public static partial void StreamRefused(ILogger logger, string call, string peer, int open);
+
+    [LoggerMessage(2900, LogLevel.Warning, "Diverged from {Peer} in database {Database}: {Summary}")]
+    public static partial void Diverged(ILogger logger, string database, string peer, string summary);
+
+    [LoggerMessage(2901, LogLevel.Information, "Content of database {Database} agrees with {Peer} again")]
+    public static partial void DivergenceCleared(ILogger logger, string database, string peer);
+
+    [LoggerMessage(2902, LogLevel.Debug, "Content check of database {Database} with {Url} failed: {Reason}")]
+    public static partial void ContentCheckFailed(ILogger logger, string database, string url, string reason);
 }

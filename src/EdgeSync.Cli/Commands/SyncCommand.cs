@@ -93,10 +93,25 @@ internal static class SyncCommand
         remote.RecordPeerVector(local.SiteId, local.Vector);
 
         bool same = local.Vector.Dominates(remote.Vector) && remote.Vector.Dominates(local.Vector);
-        output.WriteLine(same
-            ? "in sync: both hold the same changes"
-            : "not fully in sync: new writes arrived during the round; run sync again");
-        return ExitCodes.Ok;
+        if (!same)
+        {
+            output.WriteLine("not fully in sync: new writes arrived during the round; run sync again");
+            return ExitCodes.Ok;
+        }
+
+        // Equal vectors say both hold the same changes, not that the rows are equal (a write that bypassed capture, a
+        // file put back that reused sequence numbers, a schema change on one side): compare every column of every row.
+        var (a, b) = DivergenceOutput.Names(localPath, remotePath);
+        var comparison = local.CompareContent(remote, a, b, cancellationToken: context.CancellationToken);
+        if (comparison.Identical)
+        {
+            output.WriteLine("in sync: both hold the same changes");
+            return ExitCodes.Ok;
+        }
+
+        DivergenceOutput.Write(output, comparison, maxRows: 20);
+        output.WriteLine("not in sync: both hold the same changes, but the rows above differ (sync cannot repair them; edgesync verify lists them)");
+        return ExitCodes.CheckFailed;
     }
 
     private static void Direction(CliContext context, string name, SyncDatabase from, SyncDatabase to, string arrow)

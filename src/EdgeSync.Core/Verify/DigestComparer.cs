@@ -119,7 +119,7 @@ public static class DigestComparer
             }
         }
 
-        differences.Sort((x, y) => x.Key.AsSpan().SequenceCompareTo(y.Key));
+        differences.Sort((x, y) => CompareKeys(x.Key, y.Key));
         return differences.Select(d => d.Difference).ToList();
     }
 
@@ -144,6 +144,42 @@ public static class DigestComparer
         names.AddRange(hashesB.Keys); // columns only the second side has
         names.Sort(StringComparer.Ordinal);
         return names;
+    }
+
+    /// <summary>Orders encoded keys as SQLite orders values: NULL, then numbers by value, then text, then blobs (bytewise).</summary>
+    private static int CompareKeys(byte[] x, byte[] y)
+    {
+        var rx = new ByteReader(x);
+        var ry = new ByteReader(y);
+        while (!rx.End && !ry.End)
+        {
+            int c = CompareValues(rx.ReadValue(), ry.ReadValue());
+            if (c != 0)
+            {
+                return c;
+            }
+        }
+
+        return rx.End.CompareTo(ry.End) * -1;
+    }
+
+    private static int CompareValues(object? a, object? b)
+    {
+        static int Rank(object? v) => v switch { null => 0, long or double => 1, string => 2, _ => 3 };
+        int ra = Rank(a), rb = Rank(b);
+        if (ra != rb)
+        {
+            return ra.CompareTo(rb);
+        }
+
+        return (a, b) switch
+        {
+            (long l1, long l2) => l1.CompareTo(l2),
+            (long or double, long or double) => Convert.ToDouble(a, CultureInfo.InvariantCulture).CompareTo(Convert.ToDouble(b, CultureInfo.InvariantCulture)),
+            (string s1, string s2) => string.CompareOrdinal(s1, s2),
+            (byte[] b1, byte[] b2) => b1.AsSpan().SequenceCompareTo(b2),
+            _ => 0,
+        };
     }
 
     /// <summary>A key as text: <c>id=3</c>, or <c>(site='a', n=2)</c> for a composite key.</summary>

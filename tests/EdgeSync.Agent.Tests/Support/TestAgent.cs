@@ -43,6 +43,9 @@ public sealed class TestAgent : IAsyncDisposable
 
     public SyncDatabase Db => Hosted.Db;
 
+    /// <summary>The agent host's services (its meter factory, for gauges).</summary>
+    public IServiceProvider Services => _app!.Services;
+
     /// <summary>
     /// This agent's counter <paramref name="instrument"/>: recorded from the start when it was named in
     /// <c>StartAsync(record: …)</c>, else from now on. Disposed with the agent.

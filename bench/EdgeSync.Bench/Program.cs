@@ -2,7 +2,7 @@ using System.CommandLine;
 using EdgeSync.Bench.Internal;
 using EdgeSync.Bench.Scenarios;
 
-// dotnet run -c Release --project bench/EdgeSync.Bench -- <capture|merge|sync|lag|noop|growth|memory|idle> [--json] [--rows N] [--runs K]
+// dotnet run -c Release --project bench/EdgeSync.Bench -- <capture|merge|sync|lag|noop|growth|memory|idle|verify> [--json] [--rows N] [--runs K]
 // (lag and idle take --seconds S instead of --rows; idle takes --databases N, measuring 1, 100 and 500 up to N). Exit codes: 0 measured and verified; 1 a scenario produced a wrong
 // result (message on stderr) or the engine threw.
 
@@ -27,6 +27,9 @@ var root = new RootCommand("EdgeSync benchmarks: each scenario measures against 
         "Seconds of the measured window.", defaultRows: 30, defaultRuns: 1, IdleScenario.Run, rowsName: "--seconds",
         runsDescription: "Runs per size; medians are reported.",
         rate: ("--databases", "Largest number of databases per agent (1, 100 and 500 below it are measured too).", 500)),
+    Scenario("verify", "Compare two N-row replicas' content (edgesync verify --peer: digests, differing buckets, their rows) while they agree and "
+        + "after 10 rows changed behind EdgeSync's back: seconds and bytes from the agent, against a plain read of both files.",
+        "Rows in the table (10000000 for the 10M case).", defaultRows: 1_000_000, defaultRuns: 3, VerifyScenario.Run),
 };
 return root.Parse(args).Invoke();
 

@@ -45,6 +45,12 @@ internal sealed partial class SyncService
                     throw new RpcException(new Status(StatusCode.InvalidArgument, $"malformed bucket request: {e.Message}"));
                 }
 
+                if (wanted.Sum(w => w.Buckets.Count) > RemoteDigest.MaxBucketsPerCall)
+                {
+                    throw new RpcException(new Status(StatusCode.InvalidArgument,
+                        $"at most {RemoteDigest.MaxBucketsPerCall} buckets per call (each is a full read of its table and a share of its rows)"));
+                }
+
                 var filter = ContentCheck.FlowsBothWays(hosted, callerRole);
                 wanted = [.. wanted.Where(w => filter(w.Table))];
                 if (wanted.SelectMany(w => w.Buckets).Any(b => b >= buckets))

@@ -9,6 +9,12 @@ namespace EdgeSync.Agent.Verify;
 /// <summary>The client side of the <c>Digest</c> call for one peer URL: the peer's digest, and the rows of chosen buckets.</summary>
 internal sealed class RemoteDigest : IDisposable
 {
+    /// <summary>
+    /// The most buckets one call may ask the rows of: 16 buckets of a 10M-row table at 1,024 buckets are ~160,000 rows,
+    /// ~9 MB on the wire, well under <see cref="AgentOptions.MaxMessageBytes"/>; a server refuses more.
+    /// </summary>
+    public const int MaxBucketsPerCall = 16;
+
     private readonly GrpcChannel _channel;
     private readonly Protocol.V1.Sync.SyncClient _client;
     private readonly TimeSpan _timeout;
@@ -49,26 +55,28 @@ internal sealed class RemoteDigest : IDisposable
         return (DigestCodec.DecodeDigest(reply.Digest.Span), Wire.FromWire(reply.Role));
     }
 
-    /// <summary>The peer's rows of the <paramref name="wanted"/> buckets.</summary>
+    /// <summary>The peer's rows of the <paramref name="wanted"/> buckets, in calls of at most <see cref="MaxBucketsPerCall"/> buckets.</summary>
     public async Task<IReadOnlyList<BucketRows>> RowsAsync(string site, string database, AgentRole role, int bucketCount,
         IReadOnlyList<BucketRequest> wanted, CancellationToken cancellationToken)
     {
-        if (wanted.Count == 0)
+        var chunks = wanted.SelectMany(w => w.Buckets.Chunk(MaxBucketsPerCall).Select(b => new BucketRequest(w.Table, b))).ToList();
+        var rows = new List<BucketRows>();
+        foreach (var chunk in chunks)
         {
-            return [];
+            var request = new DigestRequest
+            {
+                SiteId = site,
+                Database = database,
+                Role = Wire.ToWire(role),
+                BucketCount = bucketCount,
+                Buckets = UnsafeByteOperations.UnsafeWrap(DigestCodec.Encode([chunk])),
+            };
+            var reply = await _client.DigestAsync(request, deadline: DateTime.UtcNow + _timeout, cancellationToken: cancellationToken).ConfigureAwait(false);
+            BytesReceived += reply.CalculateSize();
+            rows.AddRange(DigestCodec.DecodeRows(reply.Rows.Span));
         }
 
-        var request = new DigestRequest
-        {
-            SiteId = site,
-            Database = database,
-            Role = Wire.ToWire(role),
-            BucketCount = bucketCount,
-            Buckets = UnsafeByteOperations.UnsafeWrap(DigestCodec.Encode(wanted)),
-        };
-        var reply = await _client.DigestAsync(request, deadline: DateTime.UtcNow + _timeout, cancellationToken: cancellationToken).ConfigureAwait(false);
-        BytesReceived += reply.CalculateSize();
-        return DigestCodec.DecodeRows(reply.Rows.Span);
+        return rows;
     }
 
     public void Dispose() => _channel.Dispose();

@@ -1,5 +1,6 @@
 using EdgeSync.Agent.Tests.Support;
 using EdgeSync.Diagnostics;
+using EdgeSync.Verify;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
@@ -44,6 +45,33 @@ public sealed class DivergenceMonitorTests
 
         await Eventually.TrueAsync(() => Rows(divergence, "items") == 0, "edgesync_divergence{table=items} back at 0", diagnostics: () => Dump(divergence));
         await Eventually.TrueAsync(() => a.Db.Divergences.Count == 0, "the recorded divergence to clear");
+    }
+
+    [Fact]
+    public async Task DigestCall_RefusesMalformedAndOversizedBucketRequests_AndServesAValidOne()
+    {
+        using var dir = new TempDir();
+        await using var agent = await TestAgent.StartAsync(dir.Db("agent"), "digest-agent");
+        using var peer = new RawPeer(agent.Url, "digest-peer", dir.Db("peer"));
+        AppDb.Exec(agent.DbPath, "INSERT INTO items(id, name, qty) VALUES ('bolt', 'Bolt M6', 10)");
+        var ct = TestContext.Current.CancellationToken;
+
+        var malformed = await Assert.ThrowsAsync<global::Grpc.Core.RpcException>(() => peer.Client.DigestAsync(new Protocol.V1.DigestRequest
+        {
+            SiteId = peer.Site, Buckets = Google.Protobuf.ByteString.CopyFrom(1, 200, 7),
+        }, cancellationToken: ct).ResponseAsync);
+        var tooMany = await Assert.ThrowsAsync<global::Grpc.Core.RpcException>(() => peer.Client.DigestAsync(new Protocol.V1.DigestRequest
+        {
+            SiteId = peer.Site,
+            Buckets = Google.Protobuf.ByteString.CopyFrom(DigestCodec.Encode([new BucketRequest("items", [.. Enumerable.Range(0, 17)])])),
+        }, cancellationToken: ct).ResponseAsync);
+        var digest = await peer.Client.DigestAsync(new Protocol.V1.DigestRequest { SiteId = peer.Site, BucketCount = 8 }, cancellationToken: ct);
+
+        Assert.Equal(global::Grpc.Core.StatusCode.InvalidArgument, malformed.StatusCode);
+        Assert.Equal(global::Grpc.Core.StatusCode.InvalidArgument, tooMany.StatusCode);
+        var decoded = DigestCodec.DecodeDigest(digest.Digest.Span);
+        Assert.Equal("digest-agent", decoded.SiteId);
+        Assert.Equal(1, decoded.Tables.Single(t => t.Name == "items").RowCount);
     }
 
     /// <summary>The latest value of the gauge for <paramref name="table"/> (-1 when it has none yet).</summary>

@@ -105,6 +105,35 @@ public sealed class VerifyCommandTests : IDisposable
         Assert.StartsWith($"identical: plant.db and {agent.Grpc}", identical.Stdout, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Status_ShowsTheDivergenceTheLastContentCheckRecorded_UntilAnIdenticalCheckClearsIt()
+    {
+        var sqlite3 = Sqlite3();
+        var (a, b) = Pair(sqlite3);
+        Sql(sqlite3, a, "INSERT INTO config VALUES ('mode', 'auto', 'app');");
+        CliRunner.Run("sync", "--db", a, "--with", b);
+        Sql(sqlite3, b, "ALTER TABLE config ADD COLUMN unit TEXT;");
+        using (var dbA = SyncDatabase.Open(a))
+        using (var dbB = SyncDatabase.Open(b))
+        {
+            dbA.RecordDivergence("site-b", dbA.CompareContent(dbB, "site-a", "site-b", cancellationToken: TestContext.Current.CancellationToken));
+        }
+
+        var diverged = CliRunner.Run("status", "--db", a);
+        Sql(sqlite3, a, "ALTER TABLE config ADD COLUMN unit TEXT;");
+        using (var dbA = SyncDatabase.Open(a))
+        using (var dbB = SyncDatabase.Open(b))
+        {
+            dbA.RecordDivergence("site-b", dbA.CompareContent(dbB, "site-a", "site-b", cancellationToken: TestContext.Current.CancellationToken));
+        }
+
+        var cleared = CliRunner.Run("status", "--db", a);
+
+        Assert.Contains(diverged.StdoutLines, l => l.StartsWith("diverged  from site-b", StringComparison.Ordinal));
+        Assert.Contains("table config, 1 row differs (column unit exists only in site-b)", diverged.StdoutLines);
+        Assert.DoesNotContain(cleared.StdoutLines, l => l.StartsWith("diverged", StringComparison.Ordinal));
+    }
+
     private (string A, string B) Pair(string sqlite3)
     {
         string a = _dir.File("a.db"), b = _dir.File("b.db");

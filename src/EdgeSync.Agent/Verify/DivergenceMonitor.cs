@@ -73,13 +73,13 @@ internal sealed class DivergenceMonitor(
         }
 
         var comparison = result.Comparison;
+        hosted.Db.RecordDivergence(result.PeerSite, comparison); // first, so whoever sees the gauge move finds the record too
         foreach (var table in result.ComparedTables)
         {
             long rows = comparison.Tables.FirstOrDefault(t => t.Table == table) is { } d ? Math.Max(d.DifferingRows, d.SchemaDiffers ? 1 : 0) : 0;
             registry.Metrics.Divergence(hosted.Name, hosted.Site, result.PeerSite, table, rows);
         }
 
-        hosted.Db.RecordDivergence(result.PeerSite, comparison);
         string summary = string.Join("; ", comparison.Describe());
         var key = (hosted.Name, result.PeerSite);
         string previous = _state.GetValueOrDefault(key, "");

@@ -2,7 +2,7 @@ using System.CommandLine;
 using EdgeSync.Bench.Internal;
 using EdgeSync.Bench.Scenarios;
 
-// dotnet run -c Release --project bench/EdgeSync.Bench -- <capture|merge|sync|lag|noop|growth|memory|idle|schema> [--json] [--rows N] [--runs K]
+// dotnet run -c Release --project bench/EdgeSync.Bench -- <capture|merge|sync|lag|noop|growth|memory|idle|schema|verify> [--json] [--rows N] [--runs K]
 // (lag and idle take --seconds S instead of --rows; idle takes --databases N, measuring 1, 100 and 500 up to N). Exit codes: 0 measured and verified; 1 a scenario produced a wrong
 // result (message on stderr) or the engine threw.
 
@@ -30,6 +30,9 @@ var root = new RootCommand("EdgeSync benchmarks: each scenario measures against 
     Scenario("schema", "ADD COLUMN on a large synced table (metadata added, first new value at the peer) and a rebuild migration of a tenth of it (capture resumed, rows re-sent).",
         "Rows of the table a column is added to (the rebuilt table has a tenth).", defaultRows: 10_000_000, defaultRuns: 3, SchemaScenario.Run,
         runsDescription: "Columns added and rebuilds made; medians are reported."),
+    Scenario("verify", "Compare two N-row replicas' content (edgesync verify --peer: digests, differing buckets, their rows) while they agree and "
+        + "after 10 rows changed behind EdgeSync's back: seconds and bytes from the agent, against a plain read of both files.",
+        "Rows in the table (10000000 for the 10M case).", defaultRows: 1_000_000, defaultRuns: 3, VerifyScenario.Run),
 };
 return root.Parse(args).Invoke();
 

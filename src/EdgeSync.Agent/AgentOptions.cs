@@ -165,6 +165,13 @@ public sealed record AgentOptions
     /// <summary>Minutes between scheduled online backups of every database (fractions allowed); 0 turns scheduled backups off.</summary>
     public double BackupIntervalMinutes { get; init; }
 
+    /// <summary>
+    /// Minutes between content checks with each static peer (<see cref="Peers"/>, <see cref="Hub"/>): when both replicas
+    /// hold the same changes, their content digests are compared and <c>edgesync_divergence</c> is set (fractions
+    /// allowed); 0 turns the checks off. A check reads every row of the database once on each side.
+    /// </summary>
+    public double DivergenceCheckMinutes { get; init; } = 10;
+
     /// <summary>Scheduled backups kept per database; older ones are deleted after each successful backup.</summary>
     public int BackupRetention { get; init; } = 24;
 

@@ -68,6 +68,7 @@ public static class CliApp
             ConflictsCommand.Create(context),
             SchemaCommand.Create(context),
             SyncCommand.Create(context),
+            VerifyCommand.Create(context),
             ServeCommand.Create(context),
             BackupCommand.Create(context),
             RestoreCommand.Create(context),

@@ -6,7 +6,7 @@ public static class ExitCodes
     /// <summary>The command did what it was asked.</summary>
     public const int Ok = 0;
 
-    /// <summary>A check failed: the demo fleet did not converge in time.</summary>
+    /// <summary>A check failed: the demo fleet did not converge in time, or <c>verify</c>/<c>sync</c> found replicas whose rows differ.</summary>
     public const int CheckFailed = 1;
 
     /// <summary>The command line is wrong: unknown command or option, missing or malformed value.</summary>
@@ -28,7 +28,7 @@ public static class ExitCodes
     internal static IReadOnlyList<(int Code, string Meaning)> Described { get; } =
     [
         (Ok, "ok"),
-        (CheckFailed, "check failed (the demo fleet did not converge in time)"),
+        (CheckFailed, "check failed (the demo fleet did not converge in time, or verify/sync found rows that differ)"),
         (UsageError, "usage error (unknown command or option, missing or malformed value)"),
         (EdgeSyncError, "EdgeSync refused (table it cannot sync, database not set up, bad batch, wrong site id)"),
         (IoError, "I/O or SQLite error (file missing, locked, read-only or corrupt)"),

@@ -25,6 +25,11 @@ internal sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
             errors.Add("EdgeSync:BackupDirectory: scheduled backups are on (BackupIntervalMinutes > 0) but no directory is set");
         }
 
+        if (options.DivergenceCheckMinutes < 0)
+        {
+            errors.Add("EdgeSync:DivergenceCheckMinutes must be 0 (off) or more");
+        }
+
         var names = options.Databases.Where(p => !string.IsNullOrWhiteSpace(p)).GroupBy(p => Path.GetFileNameWithoutExtension(p), StringComparer.Ordinal);
         foreach (var dup in names.Where(g => g.Count() > 1))
         {

@@ -19,6 +19,7 @@ internal sealed class AgentMetrics : IDisposable
     private readonly Meter? _ownMeter;
     private readonly ConcurrentDictionary<PeerBoard, byte> _boards = new();
     private readonly ConcurrentDictionary<PeerBoard, double> _lastBackup = new();
+    private readonly ConcurrentDictionary<(string Database, string Site, string Peer, string Table), long> _divergence = new();
     private readonly Counter<long> _changesSent;
     private readonly Counter<long> _changesReceived;
     private readonly Counter<long> _changesWithheld;
@@ -116,6 +117,11 @@ internal sealed class AgentMetrics : IDisposable
         meter.CreateObservableGauge("edgesync_database_failed",
             () => (_failedDatabases?.Invoke() ?? []).Select(f => new Measurement<int>(1, new("database", f.Key), new("reason", f.Value))), "{database}",
             "1 for each database file of a served directory that failed to open (by reason: not_a_database, corrupt, schema, name_taken, certificate, io); the others are served");
+        meter.CreateObservableGauge("edgesync_divergence",
+            () => _divergence.Select(e => new Measurement<long>(e.Value,
+                new KeyValuePair<string, object?>("database", e.Key.Database), new KeyValuePair<string, object?>("site", e.Key.Site),
+                new KeyValuePair<string, object?>("peer", e.Key.Peer), new KeyValuePair<string, object?>("table", e.Key.Table))), "{row}",
+            "Rows of a table whose content differs from the peer's at the last periodic content check while both held the same changes (0 = identical)");
     }
 
     private Func<IReadOnlyList<KeyValuePair<string, int>>>? _openCalls;
@@ -204,6 +210,9 @@ internal sealed class AgentMetrics : IDisposable
             }
         }
     }
+
+    /// <summary>The rows of <paramref name="table"/> that differ from <paramref name="peer"/>'s at the last content check.</summary>
+    public void Divergence(string database, string site, string peer, string table, long rows) => _divergence[(database, site, peer, table)] = rows;
 
     /// <summary>Disposes the private meters of the parameterless constructor; with a factory, the factory owns the meter.</summary>
     public void Dispose()

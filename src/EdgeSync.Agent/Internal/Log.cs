@@ -139,4 +139,12 @@ internal static partial class Log
 
     [LoggerMessage(2013, LogLevel.Warning, "Cannot scan {Pattern} for databases: {Reason}")]
     public static partial void DirectoryScanFailed(ILogger logger, string pattern, string reason);
+    [LoggerMessage(2900, LogLevel.Warning, "Diverged from {Peer} in database {Database}: {Summary}")]
+    public static partial void Diverged(ILogger logger, string database, string peer, string summary);
+
+    [LoggerMessage(2901, LogLevel.Information, "Content of database {Database} agrees with {Peer} again")]
+    public static partial void DivergenceCleared(ILogger logger, string database, string peer);
+
+    [LoggerMessage(2902, LogLevel.Debug, "Content check of database {Database} with {Url} failed: {Reason}")]
+    public static partial void ContentCheckFailed(ILogger logger, string database, string url, string reason);
 }

@@ -61,6 +61,16 @@ internal static class StatusCommand
             Format.Table(output, "  ", lines);
         }
 
+        foreach (var d in db.Divergences)
+        {
+            output.WriteLine($"diverged  from {d.Peer} at the content check of {Format.Iso(d.CheckedAt.ToUnixTimeMilliseconds())} "
+                + "(rows differ although both hold the same changes; edgesync verify names them)");
+            foreach (var line in d.Tables)
+            {
+                output.WriteLine($"  {line}");
+            }
+        }
+
         if (peers.Count == 0)
         {
             output.WriteLine("peers     (no sync yet)");
@@ -170,6 +180,23 @@ internal static class StatusCommand
         w.WriteStartObject();
         SchemaCommand.WriteTables(w, schema);
         w.WriteEndObject();
+        w.WriteStartArray("divergences");
+        foreach (var d in db.Divergences)
+        {
+            w.WriteStartObject();
+            w.WriteString("peer", d.Peer);
+            w.WriteString("checkedAt", Format.Iso(d.CheckedAt.ToUnixTimeMilliseconds()));
+            w.WriteStartArray("tables");
+            foreach (var line in d.Tables)
+            {
+                w.WriteStringValue(line);
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
         w.WriteEndObject();
     }
 }

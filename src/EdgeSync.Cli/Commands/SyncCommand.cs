@@ -93,25 +93,45 @@ internal static class SyncCommand
         remote.RecordPeerVector(local.SiteId, local.Vector);
 
         bool same = local.Vector.Dominates(remote.Vector) && remote.Vector.Dominates(local.Vector);
+        if (!same)
+        {
+            output.WriteLine("not fully in sync: new writes arrived during the round; run sync again");
+            return ExitCodes.Ok;
+        }
+
         var schema = SchemaDifferences(localPath, local.CheckSchema(), remotePath, remote.CheckSchema());
         if (schema.Count > 0)
         {
             bool stopped = schema.Any(d => d.Stopped);
             output.WriteLine(stopped
                 ? "NOT in sync: a schema change is not carried (sync of the tables below is stopped or their values are kept aside):"
-                : "synced, but the schemas differ (replicas at different versions keep syncing the columns they share):");
+                : "the schemas differ (replicas at different versions keep syncing the columns they share):");
             foreach (var d in schema)
             {
                 output.WriteLine("  " + d.Text);
             }
 
-            return stopped ? ExitCodes.CheckFailed : ExitCodes.Ok;
+            if (stopped)
+            {
+                return ExitCodes.CheckFailed;
+            }
         }
 
-        output.WriteLine(same
-            ? "in sync: both hold the same changes"
-            : "not fully in sync: new writes arrived during the round; run sync again");
-        return ExitCodes.Ok;
+        // Equal vectors say both hold the same changes, not that the rows are equal (a write that bypassed capture, a
+        // file put back that reused sequence numbers, a schema change on one side): compare every column of every row.
+        var (a, b) = DivergenceOutput.Names(localPath, remotePath);
+        var comparison = local.CompareContent(remote, a, b, cancellationToken: context.CancellationToken);
+        if (comparison.Identical)
+        {
+            output.WriteLine("in sync: both hold the same changes");
+            return ExitCodes.Ok;
+        }
+
+        DivergenceOutput.Write(output, comparison, maxRows: 20);
+        output.WriteLine(schema.Count > 0
+            ? "not in sync yet: the rows above differ where the schemas differ; they converge once both replicas have the same columns (edgesync schema show)"
+            : "not in sync: both hold the same changes, but the rows above differ (sync cannot repair them; edgesync verify lists them)");
+        return ExitCodes.CheckFailed;
     }
 
     /// <summary>What differs between two replicas' synced tables: drift, type conflicts, columns only one side has.</summary>

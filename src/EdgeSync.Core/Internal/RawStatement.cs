@@ -80,6 +80,13 @@ internal sealed class RawStatement : IDisposable
     /// <summary>The bytes of a text (UTF-8) or blob result column, valid until the next step.</summary>
     public ReadOnlySpan<byte> ColumnBytes(int index) => raw.sqlite3_column_blob(_stmt, index);
 
+    /// <summary>The UTF-8 bytes of a text result column whatever the database's encoding, valid until the next step.</summary>
+    public ReadOnlySpan<byte> ColumnUtf8(int index)
+    {
+        _ = raw.sqlite3_column_text(_stmt, index); // converts a UTF-16 value to UTF-8 in place, so the bytes below are UTF-8
+        return raw.sqlite3_column_blob(_stmt, index);
+    }
+
     private void Check(int rc)
     {
         if (rc != raw.SQLITE_OK)

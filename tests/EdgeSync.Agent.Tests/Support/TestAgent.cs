@@ -74,6 +74,7 @@ public sealed class TestAgent : IAsyncDisposable
 
     public SyncDatabase Db => Hosted.Db;
 
+
     /// <summary>
     /// This agent's counter <paramref name="instrument"/>: recorded from the start when it was named in
     /// <c>StartAsync(record: …)</c>, else from now on. Disposed with the agent.

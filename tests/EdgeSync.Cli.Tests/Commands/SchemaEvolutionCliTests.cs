@@ -49,8 +49,9 @@ public sealed class SchemaEvolutionCliTests : IDisposable
         // The application on A upgrades first: a new column, written at once (before any capture ran).
         Sql(_a, "ALTER TABLE settings ADD COLUMN unit TEXT; UPDATE settings SET unit = 'kg' WHERE k = 'rate'; INSERT INTO settings VALUES ('max', '9', 't');");
         var round = Sync();
-        Assert.Equal(0, round.ExitCode);
+        Assert.Equal(ExitCodes.CheckFailed, round.ExitCode);
         Assert.DoesNotContain("in sync: both hold the same changes", round.Stdout, StringComparison.Ordinal);
+        Assert.Contains("not in sync yet", round.Stdout, StringComparison.Ordinal);
         Assert.Contains("has columns unit that the other replica does not have", round.Stdout, StringComparison.Ordinal);
         Assert.Equal("max|9\nrate|5", Sql(_b, "SELECT * FROM settings ORDER BY k;")); // the common columns synced
 

@@ -25,6 +25,7 @@ internal static class FolderRule
         ["Apply"] = ["Capture", "Protocol", "Storage", "Schema", "Merge", "Clocks", "Internal", "Errors", "Diagnostics"],
         ["Compaction"] = ["Storage", "Clocks", "Internal", "Errors", "Diagnostics"],
         ["Backup"] = ["Storage", "Internal", "Errors"],
+        ["Verify"] = ["Internal", "Errors"],
     };
 
     /// <summary>Every use in <paramref name="graph"/> (namespace → namespaces it uses) that the rule forbids, as "A → B".</summary>

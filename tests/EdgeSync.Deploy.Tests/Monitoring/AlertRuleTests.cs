@@ -10,6 +10,7 @@ public sealed class AlertRuleTests
         "EdgeSyncReplicationLagHigh", "EdgeSyncPeerUnreachable", "EdgeSyncErrors", "EdgeSyncConflictRateSpike",
         "EdgeSyncBackupStale", "EdgeSyncBackupMissing", "EdgeSyncDiskAlmostFull", "EdgeSyncAgentDown",
         "EdgeSyncPeerRefused", "EdgeSyncBatchesUnauthorized", "EdgeSyncSchemaDrift",
+        "EdgeSyncDivergence",
     ];
 
     [Fact]

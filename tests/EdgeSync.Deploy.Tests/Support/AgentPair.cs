@@ -125,6 +125,7 @@ public sealed class AgentPair : IAsyncDisposable
             ["EdgeSync:CallTimeoutMs"] = "2000",
             ["EdgeSync:BackupDirectory"] = pair._dir.File(site.Replace('/', '-') + "-backups"),
             ["EdgeSync:BackupIntervalMinutes"] = "0.01",
+            ["EdgeSync:DivergenceCheckMinutes"] = "0.01", // edgesync_divergence is exported once a content check ran
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Error",
             ["Logging:LogLevel:Grpc"] = "Error",

@@ -43,6 +43,12 @@ public static class AgentServiceCollectionExtensions
         services.TryAddSingleton<Security.AgentSecurity>();
         services.AddHostedService<AgentService>();
         services.AddHostedService<Backup.BackupScheduler>();
+        services.TryAddSingleton<Lifecycle.IFreeSpaceProbe, Lifecycle.VolumeFreeSpace>();
+        services.TryAddSingleton<Lifecycle.LifecycleMetrics>();
+        services.TryAddSingleton<Lifecycle.DiskGuard>();
+        services.TryAddSingleton<Ingest.IngestAck>();
+        services.TryAddSingleton<Lifecycle.LifecycleService>();
+        services.AddHostedService(sp => sp.GetRequiredService<Lifecycle.LifecycleService>());
 
         services.TryAddSingleton<Limits.PeerStreamLimiter>();
         services.TryAddSingleton<Limits.ApplyGates>();

@@ -231,6 +231,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
                 _metrics.Applied(_name, result.Applied, result.Skipped, result.Conflicts);
 
                 Log.BatchApplied(_options.Logger, peer, result.Applied, result.Skipped, result.Conflicts);
+                PeersMoved(); // apply recorded the sender's vector
                 return result;
             }
             catch (EdgeSyncException e)
@@ -258,6 +259,8 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             ReincarnateIfPeerIsAhead(vector);
             PeerVectors.Raise(_store.Db, peer, vector);
         }
+
+        PeersMoved();
     }
 
     /// <summary>

@@ -113,4 +113,13 @@ internal static partial class Log
 
     [LoggerMessage(2700, LogLevel.Warning, "Refused {Call} from {Peer}: it already has {Open} calls open on this agent (MaxStreamsPerPeer)")]
     public static partial void StreamRefused(ILogger logger, string call, string peer, int open);
+
+    [LoggerMessage(2900, LogLevel.Debug, "Retention pruned {Rows} rows of {Database}.{Table}")]
+    public static partial void Pruned(ILogger logger, string database, string table, int rows);
+
+    [LoggerMessage(2901, LogLevel.Warning, "Retention of {Database}.{Table} failed, retrying next pass: {Reason}")]
+    public static partial void PruneFailed(ILogger logger, string database, string table, string reason);
+
+    [LoggerMessage(2902, LogLevel.Warning, "Refused ingest into {Database}: {Free} bytes free on its volume, below EdgeSync:MinFreeBytes {Min}")]
+    public static partial void VolumeLow(ILogger logger, string database, long free, long min);
 }

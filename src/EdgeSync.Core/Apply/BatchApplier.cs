@@ -21,6 +21,7 @@ internal sealed class BatchApplier
     private readonly TimeProvider _time;
     private readonly TimeSpan _maxClockDrift;
     private readonly Dictionary<TableStore, Dictionary<string, List<long>>> _appended = [];
+    private readonly Dictionary<(int Table, string Site), long> _pruned = [];
 
     public BatchApplier(SyncStore store, TimeProvider time, TimeSpan maxClockDrift)
     {
@@ -152,7 +153,7 @@ internal sealed class BatchApplier
         using var occupied = new RawStatement(_store.Db, $"SELECT EXISTS (SELECT 1 FROM {t.QuotedName} WHERE rowid BETWEEN ?1 AND ?2)");
         foreach (var run in runs)
         {
-            long seen = _store.Sites.TryGetIndex(run.Site, out int site) ? _store.Seen(site) : 0;
+            long seen = Math.Max(_store.Sites.TryGetIndex(run.Site, out int site) ? _store.Seen(site) : 0, Pruned(t, run.Site));
             if (run.LastSeq <= seen)
             {
                 counts.Skipped += run.Count;
@@ -221,7 +222,7 @@ internal sealed class BatchApplier
         SqliteCommand log, SqliteCommand audit, Counts counts)
     {
         var incoming = Remap(row.State, map);
-        if (Covered(incoming))
+        if (Covered(incoming) || (t.Info.Policy == Schema.TablePolicy.Append && incoming.Clocks.All(c => c.Seq <= Pruned(t, c.Site))))
         {
             counts.Skipped++;
             return;
@@ -333,6 +334,17 @@ internal sealed class BatchApplier
     }
 
     /// <summary>True when every change in the state is one this replica already has (or has superseded).</summary>
+    /// <summary>Retention's watermark: this table's rows of <paramref name="site"/> up to it were held here and pruned.</summary>
+    private long Pruned(TableStore t, string site)
+    {
+        if (!_pruned.TryGetValue((t.Info.Id, site), out long seq))
+        {
+            _pruned[(t.Info.Id, site)] = seq = RetentionRecords.Watermark(_store.Db, t.Info.Id, site);
+        }
+
+        return seq;
+    }
+
     private bool Covered(RowState s)
     {
         foreach (var c in s.Clocks)

@@ -33,7 +33,7 @@ public sealed partial class SyncDatabase
                     $"retention needs an append table keyed by its rowid; '{t.Info.Name}' is {t.Info.Policy.ToName()} ({t.Info.Mode.ToName()})");
             }
 
-            return Pruner.PruneBatch(_store, t, policy, held, maxRows, _options.Time.GetUtcNow(), cancellationToken);
+            return Pruner.PruneBatch(_store, t.Info.Id, policy, held, maxRows, _options.Time.GetUtcNow(), cancellationToken);
         }
     }
 

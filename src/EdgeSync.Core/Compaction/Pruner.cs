@@ -16,10 +16,11 @@ namespace EdgeSync.Compaction;
 /// </summary>
 internal static class Pruner
 {
-    public static PruneResult PruneBatch(SyncStore store, TableStore t, RetentionPolicy policy, VersionVector held, int budget,
+    public static PruneResult PruneBatch(SyncStore store, int tid, RetentionPolicy policy, VersionVector held, int budget,
         DateTimeOffset now, CancellationToken cancellationToken)
     {
-        int tid = t.Info.Id;
+        var t = store.Table(tid);
+        int columns = t.ColumnCount;
         store.Begin(cancellationToken);
         try
         {
@@ -56,7 +57,7 @@ internal static class Pruner
             {
                 foreach (var (rowid, blob) in RetentionRecords.MetadataRows(store.Db, tid, budget * 4))
                 {
-                    var clocks = ClockCodec.Decode(blob, t.ColumnCount, store.Sites.NameOf);
+                    var clocks = ClockCodec.Decode(blob, columns, store.Sites.NameOf);
                     bool old = clocks.Max(c => c.Hlc.Milliseconds) < cutoff;
                     if ((!old && excess <= 0) || !clocks.All(c => c.Seq <= held[c.Site]))
                     {

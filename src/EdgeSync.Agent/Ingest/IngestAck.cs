@@ -46,16 +46,33 @@ internal sealed class IngestAck(DiskGuard guard, LifecycleMetrics metrics)
         return null;
     }
 
-    public async Task<IResult> WaitAsync(HostedDatabase hosted, IngestOutcome written, AckLevel level, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Captures the committed rows and waits for <paramref name="level"/> (a hub agent holds <c>hub</c> at commit);
+    /// records the wait. Transport-independent: HTTP and gRPC ingest both call it.
+    /// </summary>
+    public async Task<AckResult> WaitCoreAsync(HostedDatabase hosted, AckLevel level, TimeSpan timeout, CancellationToken cancellationToken)
     {
         long start = Stopwatch.GetTimestamp();
+        var ticket = hosted.Db.CaptureForAck(cancellationToken);
+        var result = hosted.Role == AgentRole.Hub && level.Kind == AckLevelKind.Hub
+            ? hosted.Db.CheckAck(ticket, level) with { Reached = true, HubHolds = true }
+            : await hosted.Db.WaitForAckAsync(ticket, level, timeout, cancellationToken).ConfigureAwait(false);
+        metrics.AckWaited(hosted.Name, level.ToString(), result.Reached, Stopwatch.GetElapsedTime(start).TotalSeconds);
+        return result;
+    }
+
+    /// <summary>What a caller is told when the level was not reached in time.</summary>
+    public static string NotReached(HostedDatabase hosted, IngestOutcome written, AckResult result) =>
+        $"{written.Rows} rows committed in '{hosted.Name}' as changes up to {result.Ticket.Origin}:{result.Ticket.Sequence}; "
+        + $"{result.ReplicasHolding} other replica(s) are known to hold them ({(result.PeersHolding.Count == 0 ? "none" : string.Join(", ", result.PeersHolding))}), "
+        + $"a hub {(result.HubHolds ? "does" : "does not yet")}. They stay written and keep syncing; do not write them again.";
+
+    public async Task<IResult> WaitAsync(HostedDatabase hosted, IngestOutcome written, AckLevel level, TimeSpan timeout, CancellationToken cancellationToken)
+    {
         AckResult result;
         try
         {
-            var ticket = hosted.Db.CaptureForAck(cancellationToken);
-            result = hosted.Role == AgentRole.Hub && level.Kind == AckLevelKind.Hub
-                ? hosted.Db.CheckAck(ticket, level) with { Reached = true, HubHolds = true }
-                : await hosted.Db.WaitForAckAsync(ticket, level, timeout, cancellationToken).ConfigureAwait(false);
+            result = await WaitCoreAsync(hosted, level, timeout, cancellationToken).ConfigureAwait(false);
         }
         catch (EdgeSync.Errors.EdgeSyncException e)
         {
@@ -64,7 +81,6 @@ internal sealed class IngestAck(DiskGuard guard, LifecycleMetrics metrics)
                 extensions: new Dictionary<string, object?> { ["rows"] = written.Rows, ["ack"] = level.ToString() });
         }
 
-        metrics.AckWaited(hosted.Name, level.ToString(), result.Reached, Stopwatch.GetElapsedTime(start).TotalSeconds);
         if (result.Reached)
         {
             return Results.Ok(new IngestResponse(written.Table, written.Rows) { Ack = level.ToString(), HeldBy = result.PeersHolding });
@@ -72,9 +88,7 @@ internal sealed class IngestAck(DiskGuard guard, LifecycleMetrics metrics)
 
         return Results.Problem(statusCode: StatusCodes.Status504GatewayTimeout,
             title: $"The rows are written but were not acknowledged at level '{level}' in time",
-            detail: $"{written.Rows} rows committed in '{hosted.Name}' as changes up to {result.Ticket.Origin}:{result.Ticket.Sequence}; "
-                + $"{result.ReplicasHolding} other replica(s) are known to hold them ({(result.PeersHolding.Count == 0 ? "none" : string.Join(", ", result.PeersHolding))}), "
-                + $"a hub {(result.HubHolds ? "does" : "does not yet")}. They stay written and keep syncing; do not write them again.",
+            detail: NotReached(hosted, written, result),
             extensions: new Dictionary<string, object?>
             {
                 ["rows"] = written.Rows,

@@ -77,6 +77,40 @@ public sealed class AckLevelTests
         Assert.Equal(10L, AppDb.Count(f.DbPath, "readings"));
     }
 
+    [Fact]
+    public async Task GrpcIngest_AckReplicas1_RepliesOncePeerHoldsTheRows_AndDeadlineExceededWhileItIsDown()
+    {
+        using var dir = new TempDir();
+        var ct = TestContext.Current.CancellationToken;
+        var b = await TestAgent.StartAsync(dir.Db("b"), "f1/edge-1");
+        await using var a = await TestAgent.StartAsync(dir.Db("a"), "f1/edge-0", peers: [b.Url]);
+        using var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress(a.Url);
+        var client = new EdgeSync.Agent.Protocol.V1.Sync.SyncClient(channel);
+        const string Rows = """[{"id": 1, "device": "d", "ts": 1}, {"id": 2, "device": "d", "ts": 2}]""";
+        try
+        {
+            var reply = await client.IngestAsync(
+                new EdgeSync.Agent.Protocol.V1.IngestRequest { Table = "readings", RowsJson = Rows, Ack = "replicas:1" }, cancellationToken: ct);
+            Assert.Equal(2, reply.Rows);
+            Assert.Equal(["f1/edge-1"], reply.HeldBy);
+            Assert.Equal(2L, AppDb.Count(b.DbPath, "readings"));
+        }
+        finally
+        {
+            await b.DisposeAsync();
+        }
+
+        var late = await Assert.ThrowsAsync<global::Grpc.Core.RpcException>(async () => await client.IngestAsync(
+            new EdgeSync.Agent.Protocol.V1.IngestRequest
+            {
+                Table = "readings", RowsJson = """[{"id": 3, "device": "d", "ts": 3}]""", Ack = "replicas:1", AckTimeoutMs = 800,
+            },
+            cancellationToken: ct));
+        Assert.Equal(global::Grpc.Core.StatusCode.DeadlineExceeded, late.StatusCode);
+        Assert.Contains("stay written", late.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(3L, AppDb.Count(a.DbPath, "readings"));
+    }
+
     [Theory]
     [InlineData("exported", "not available")]
     [InlineData("replicas:0", "replicas:N")]

@@ -2,8 +2,8 @@ using System.CommandLine;
 using EdgeSync.Bench.Internal;
 using EdgeSync.Bench.Scenarios;
 
-// dotnet run -c Release --project bench/EdgeSync.Bench -- <capture|merge|sync|lag|noop|growth|memory|idle> [--json] [--rows N] [--runs K]
-// (lag and idle take --seconds S instead of --rows; idle takes --databases N, measuring 1, 100 and 500 up to N). Exit codes: 0 measured and verified; 1 a scenario produced a wrong
+// dotnet run -c Release --project bench/EdgeSync.Bench -- <capture|merge|sync|lag|noop|growth|memory|idle|retention> [--json] [--rows N] [--runs K]
+// (lag, idle and retention take --seconds S instead of --rows; idle takes --databases N, measuring 1, 100 and 500 up to N). Exit codes: 0 measured and verified; 1 a scenario produced a wrong
 // result (message on stderr) or the engine threw.
 
 var root = new RootCommand("EdgeSync benchmarks: each scenario measures against raw SQLite or a stated target on this machine.")
@@ -27,6 +27,8 @@ var root = new RootCommand("EdgeSync benchmarks: each scenario measures against 
         "Seconds of the measured window.", defaultRows: 30, defaultRuns: 1, IdleScenario.Run, rowsName: "--seconds",
         runsDescription: "Runs per size; medians are reported.",
         rate: ("--databases", "Largest number of databases per agent (1, 100 and 500 below it are measured too).", 500)),
+    Scenario("retention", "Insert rate into an append table while retention prunes it (batches of 2,000 rows, a hub holding everything), as a ratio to the rate without pruning.",
+        "Seconds of inserting per run.", defaultRows: 10, defaultRuns: 3, RetentionScenario.Run, rowsName: "--seconds"),
 };
 return root.Parse(args).Invoke();
 

@@ -25,7 +25,7 @@ internal static class Pruner
         try
         {
             Sql.Exec(store.Db, "INSERT OR IGNORE INTO _edgesync_ctx(k) VALUES (1)"); // the append table's delete guard lets us through
-            long excess = policy.MaxRows is { } max ? RetentionRecords.Count(store.Db, t.QuotedName) - max : 0;
+            long excess = policy.MaxRows is { } max ? RetentionRecords.Accounted(store.Db, tid) - max : 0;
             long cutoff = policy.MaxAge is { } age ? (now - age).ToUnixTimeMilliseconds() : long.MinValue;
             int deleted = 0;
             long slots = 0;

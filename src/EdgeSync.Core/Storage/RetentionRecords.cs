@@ -86,8 +86,11 @@ internal static class RetentionRecords
         }
     }
 
-    /// <summary>Rows in the user table (for a row limit).</summary>
-    public static long Count(SqliteConnection db, string quotedTable) => (long)Sql.Scalar(db, $"SELECT count(*) FROM {quotedTable}")!;
+    /// <summary>
+    /// Rows of the table capture has accounted for (<c>_edgesync_tables.rows</c>), for a row limit: no <c>count(*)</c>
+    /// scan per batch; rows not captured yet are not counted, so a limit errs on the side of keeping rows.
+    /// </summary>
+    public static long Accounted(SqliteConnection db, int tid) => (long)Sql.Scalar(db, "SELECT rows FROM _edgesync_tables WHERE tid = $t", ("$t", (long)tid))!;
 
     /// <summary>The capture audit compares <c>count(*)</c> with the rows accounted: pruned rows leave both.</summary>
     public static void Unaccount(SqliteConnection db, int tid, long rows) =>

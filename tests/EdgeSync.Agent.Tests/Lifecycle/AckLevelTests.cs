@@ -62,6 +62,9 @@ public sealed class AckLevelTests
             using var held = await f.Http.PostAsync("/v1/tables/readings/rows?ack=hub", Readings(1, 5), ct);
             Assert.Equal(HttpStatusCode.OK, held.StatusCode);
             Assert.Equal(5L, AppDb.Count(hq.DbPath, "readings"));
+            await Eventually.TrueAsync(async () => System.Text.RegularExpressions.Regex.IsMatch(await f.Http.GetStringAsync("/metrics", ct),
+                    "edgesync_ack_lag_changes\\{[^}]*level=\"hub\"[^}]*\\} 0\\b"),
+                "the hub level's lag gauge shows 0 once the hub holds everything");
         }
         finally
         {
@@ -75,6 +78,9 @@ public sealed class AckLevelTests
         Assert.False(problem.RootElement.GetProperty("hubHolds").GetBoolean());
         Assert.Equal(5, problem.RootElement.GetProperty("rows").GetInt32());
         Assert.Equal(10L, AppDb.Count(f.DbPath, "readings"));
+        await Eventually.TrueAsync(async () => System.Text.RegularExpressions.Regex.IsMatch(await f.Http.GetStringAsync("/metrics", ct),
+                "edgesync_ack_lag_changes\\{[^}]*level=\"hub\"[^}]*\\} 5\\b"),
+            "the hub level's lag gauge shows the 5 changes the hub lacks");
     }
 
     [Fact]

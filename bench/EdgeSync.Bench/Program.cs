@@ -2,8 +2,8 @@ using System.CommandLine;
 using EdgeSync.Bench.Internal;
 using EdgeSync.Bench.Scenarios;
 
-// dotnet run -c Release --project bench/EdgeSync.Bench -- <capture|merge|sync|lag|noop|growth|memory|idle|schema|verify> [--json] [--rows N] [--runs K]
-// (lag and idle take --seconds S instead of --rows; idle takes --databases N, measuring 1, 100 and 500 up to N). Exit codes: 0 measured and verified; 1 a scenario produced a wrong
+// dotnet run -c Release --project bench/EdgeSync.Bench -- <capture|merge|sync|lag|noop|growth|memory|idle|schema|verify|retention> [--json] [--rows N] [--runs K]
+// (lag, idle and retention take --seconds S instead of --rows; idle takes --databases N, measuring 1, 100 and 500 up to N). Exit codes: 0 measured and verified; 1 a scenario produced a wrong
 // result (message on stderr) or the engine threw.
 
 var root = new RootCommand("EdgeSync benchmarks: each scenario measures against raw SQLite or a stated target on this machine.")
@@ -33,6 +33,8 @@ var root = new RootCommand("EdgeSync benchmarks: each scenario measures against 
     Scenario("verify", "Compare two N-row replicas' content (edgesync verify --peer: digests, differing buckets, their rows) while they agree and "
         + "after 10 rows changed behind EdgeSync's back: seconds and bytes from the agent, against a plain read of both files.",
         "Rows in the table (10000000 for the 10M case).", defaultRows: 1_000_000, defaultRuns: 3, VerifyScenario.Run),
+    Scenario("retention", "Insert rate into an append table while retention prunes it (batches of 2,000 rows, a hub holding everything), as a ratio to the rate without pruning.",
+        "Seconds of inserting per run.", defaultRows: 10, defaultRuns: 3, RetentionScenario.Run, rowsName: "--seconds"),
 };
 return root.Parse(args).Invoke();
 

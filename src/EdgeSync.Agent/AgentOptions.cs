@@ -185,6 +185,28 @@ public sealed record AgentOptions
     /// <summary>Authentication of ingest and admin endpoints (<c>EdgeSync:Auth:TokenFile</c>). See <see cref="AgentAuthOptions"/>.</summary>
     public AgentAuthOptions Auth { get; init; } = new();
 
+    /// <summary>
+    /// How long an ingest request with <c>ack=replicas:N</c> or <c>ack=hub</c> waits for that level before it answers
+    /// 504 with how far the rows got (they stay written), in milliseconds; a request may ask for less with
+    /// <c>ackTimeoutMs</c>.
+    /// </summary>
+    public int AckTimeoutMs { get; init; } = 10_000;
+
+    /// <summary>
+    /// Free bytes the volume of a database must keep: below it, ingest into that database is refused with 507 and
+    /// <c>Retry-After</c> until space is freed (sync and retention go on). 0 turns the guard off.
+    /// </summary>
+    public long MinFreeBytes { get; init; } = 256L * 1024 * 1024;
+
+    /// <summary>The <c>Retry-After</c> of a 507 answer, in seconds.</summary>
+    public int FreeSpaceRetryAfterSeconds { get; init; } = 30;
+
+    /// <summary>How often retention runs over the tables that have a <see cref="TableSyncOptions.Retention"/>, in milliseconds.</summary>
+    public int RetentionIntervalMs { get; init; } = 10_000;
+
+    /// <summary>Most rows one pruning transaction deletes; writers get the lock between batches.</summary>
+    public int RetentionBatchRows { get; init; } = 2_000;
+
     /// <summary>The role in effect (see <see cref="Role"/>).</summary>
     public AgentRole EffectiveRole => Role ?? (string.IsNullOrWhiteSpace(Hub) ? AgentRole.Peer : AgentRole.Factory);
 

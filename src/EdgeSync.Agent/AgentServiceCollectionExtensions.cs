@@ -44,6 +44,12 @@ public static class AgentServiceCollectionExtensions
         services.AddHostedService<AgentService>();
         services.AddHostedService<Backup.BackupScheduler>();
         services.AddHostedService<Verify.DivergenceMonitor>();
+        services.TryAddSingleton<Lifecycle.IFreeSpaceProbe, Lifecycle.VolumeFreeSpace>();
+        services.TryAddSingleton<Lifecycle.LifecycleMetrics>();
+        services.TryAddSingleton<Lifecycle.DiskGuard>();
+        services.TryAddSingleton<Ingest.IngestAck>();
+        services.TryAddSingleton<Lifecycle.LifecycleService>();
+        services.AddHostedService(sp => sp.GetRequiredService<Lifecycle.LifecycleService>());
 
         services.TryAddSingleton(sp =>
         {

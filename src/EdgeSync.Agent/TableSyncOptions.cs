@@ -17,4 +17,7 @@ public sealed record TableSyncOptions
     /// delete of a row it holds with another owner. The column must exist in the table (checked at start).
     /// </summary>
     public string? OwnerColumn { get; init; }
+
+    /// <summary>Retention of an <c>append</c> table (see <see cref="TableRetentionOptions"/>); null keeps every row.</summary>
+    public TableRetentionOptions? Retention { get; init; }
 }

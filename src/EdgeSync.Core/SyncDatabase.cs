@@ -232,6 +232,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
                 _metrics.Applied(_name, result.Applied, result.Skipped, result.Conflicts);
 
                 Log.BatchApplied(_options.Logger, peer, result.Applied, result.Skipped, result.Conflicts);
+                PeersMoved(); // apply recorded the sender's vector
                 return result;
             }
             catch (EdgeSyncException e)
@@ -274,6 +275,8 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
                 throw;
             }
         }
+
+        PeersMoved();
     }
 
     /// <summary>

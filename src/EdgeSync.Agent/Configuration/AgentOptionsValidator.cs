@@ -53,6 +53,7 @@ internal sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
         }
 
         ValidateSecurity(errors, options);
+        ValidateLifecycle(errors, options);
 
         if (options.PeerDns is not null && !PeerAddress.TryParseDns(options.PeerDns, out _, out _))
         {
@@ -165,6 +166,49 @@ internal sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
         if (value <= 0)
         {
             errors.Add($"EdgeSync:{key} must be positive (got {value})");
+        }
+    }
+
+    private static void ValidateLifecycle(List<string> errors, AgentOptions options)
+    {
+        if (options.AckTimeoutMs < 1 || options.MinFreeBytes < 0 || options.FreeSpaceRetryAfterSeconds < 1
+            || options.RetentionIntervalMs < 1 || options.RetentionBatchRows < 1)
+        {
+            errors.Add("EdgeSync:AckTimeoutMs, FreeSpaceRetryAfterSeconds, RetentionIntervalMs and RetentionBatchRows must be at least 1, MinFreeBytes 0 (off) or more");
+        }
+
+        foreach (var (table, t) in options.Tables)
+        {
+            if (t.Retention is not { } r)
+            {
+                continue;
+            }
+
+            string key = $"EdgeSync:Tables:{table}:Retention";
+            if (t.Policy != EdgeSync.Schema.TablePolicy.Append)
+            {
+                errors.Add($"{key}: retention deletes rows, so it is only for append tables (rows never change); '{table}' is {t.Policy.ToString().ToLowerInvariant()}");
+            }
+
+            if (r.MaxAge is null && r.MaxRows is null)
+            {
+                errors.Add($"{key}: set MaxAge (e.g. 3.00:00:00) and/or MaxRows");
+            }
+
+            if (r.MaxAge is { } age && age <= TimeSpan.Zero || r.MaxRows is < 0)
+            {
+                errors.Add($"{key}: MaxAge must be positive and MaxRows 0 or more");
+            }
+
+            if (!string.Equals(r.Level, "hub", StringComparison.OrdinalIgnoreCase))
+            {
+                errors.Add($"{key}:Level is '{r.Level}'; only 'hub' is available (a row is deleted only once a hub holds it; 'exported' comes with the NATS export)");
+            }
+
+            if (options.EffectiveRole == AgentRole.Hub)
+            {
+                errors.Add($"{key}: this agent is the hub, and a hub may prune only rows that are exported, which is not available yet; remove the retention here");
+            }
         }
     }
 }

@@ -4,6 +4,7 @@ using EdgeSync.Agent.Protocol.V1;
 using EdgeSync.Agent.Security;
 using EdgeSync.Agent.Sync;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -160,12 +161,21 @@ internal sealed partial class SyncService(DatabaseRegistry registry, IHostApplic
         return rpc;
     }
 
-    public override Task<IngestReply> Ingest(IngestRequest request, ServerCallContext context)
+    public override async Task<IngestReply> Ingest(IngestRequest request, ServerCallContext context)
     {
         if (RequestAuthentication.Check(context.GetHttpContext()) is { } unauthenticated)
         {
             throw new RpcException(new Status(StatusCode.Unauthenticated,
                 $"ingest needs a client certificate from the fleet CA or 'authorization: Bearer <token>' ({unauthenticated})"));
+        }
+
+        var ack = context.GetHttpContext().RequestServices.GetRequiredService<EdgeSync.Agent.Ingest.IngestAck>();
+        var agentOptions = context.GetHttpContext().RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<AgentOptions>>().Value;
+        if (EdgeSync.Agent.Ingest.IngestAck.ParseRequest(request.Ack, request.AckTimeoutMs > 0 ? request.AckTimeoutMs.ToString(System.Globalization.CultureInfo.InvariantCulture) : null,
+            agentOptions, out var level, out var timeout) is not null)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument,
+                $"ack '{request.Ack}' / ack_timeout_ms {request.AckTimeoutMs}: use local, replicas:N or hub (exported is not available yet), and a timeout from 1 to {agentOptions.AckTimeoutMs} ms"));
         }
 
         System.Text.Json.JsonDocument document;
@@ -181,10 +191,24 @@ internal sealed partial class SyncService(DatabaseRegistry registry, IHostApplic
         using (document)
         {
             var outcome = EdgeSync.Agent.Ingest.IngestProcessor.Ingest(registry, string.IsNullOrEmpty(request.Database) ? null : request.Database,
-                request.Table, document.RootElement, logger);
+                request.Table, document.RootElement, logger, ack.Guard);
             if (outcome.Ok)
             {
-                return Task.FromResult(new IngestReply { Table = outcome.Table, Rows = outcome.Rows });
+                var reply = new IngestReply { Table = outcome.Table, Rows = outcome.Rows };
+                if (level.Kind != AckLevelKind.Local)
+                {
+                    var hosted = registry.Get(string.IsNullOrEmpty(request.Database) ? null : request.Database);
+                    var result = await ack.WaitCoreAsync(hosted, level, timeout, context.CancellationToken).ConfigureAwait(false);
+                    if (!result.Reached)
+                    {
+                        throw new RpcException(new Status(StatusCode.DeadlineExceeded,
+                            $"not acknowledged at level '{level}' in time: " + EdgeSync.Agent.Ingest.IngestAck.NotReached(hosted, outcome, result)));
+                    }
+
+                    reply.HeldBy.AddRange(result.PeersHolding);
+                }
+
+                return reply;
             }
 
             var code = outcome.Status switch
@@ -192,6 +216,7 @@ internal sealed partial class SyncService(DatabaseRegistry registry, IHostApplic
                 400 => StatusCode.InvalidArgument,
                 404 => StatusCode.NotFound,
                 409 => StatusCode.AlreadyExists,
+                507 => StatusCode.ResourceExhausted,
                 _ => StatusCode.Unavailable,
             };
             var detail = outcome.Problems is { } problems

@@ -21,16 +21,23 @@ internal static class IngestEndpoints
     public static void Map(IEndpointRouteBuilder endpoints)
     {
         endpoints.MapPost("/v1/tables/{table}/rows",
-            (string table, HttpRequest request, DatabaseRegistry registry, IOptions<AgentOptions> options, ILoggerFactory loggers, CancellationToken ct) =>
-                HandleAsync(null, table, request, registry, options.Value, loggers, ct)).RequireEdgeSyncAuthentication();
+            (string table, HttpRequest request, DatabaseRegistry registry, IOptions<AgentOptions> options, ILoggerFactory loggers, IngestAck ack, CancellationToken ct) =>
+                HandleAsync(null, table, request, registry, options.Value, loggers, ack, ct)).RequireEdgeSyncAuthentication();
         endpoints.MapPost("/v1/databases/{database}/tables/{table}/rows",
-            (string database, string table, HttpRequest request, DatabaseRegistry registry, IOptions<AgentOptions> options, ILoggerFactory loggers, CancellationToken ct) =>
-                HandleAsync(database, table, request, registry, options.Value, loggers, ct)).RequireEdgeSyncAuthentication();
+            (string database, string table, HttpRequest request, DatabaseRegistry registry, IOptions<AgentOptions> options, ILoggerFactory loggers, IngestAck ack,
+                CancellationToken ct) => HandleAsync(database, table, request, registry, options.Value, loggers, ack, ct)).RequireEdgeSyncAuthentication();
     }
 
     private static async Task<IResult> HandleAsync(
-        string? database, string table, HttpRequest request, DatabaseRegistry registry, AgentOptions options, ILoggerFactory loggers, CancellationToken ct)
+        string? database, string table, HttpRequest request, DatabaseRegistry registry, AgentOptions options, ILoggerFactory loggers, IngestAck ack,
+        CancellationToken ct)
     {
+        if (IngestAck.ParseRequest(request.Query["ack"], request.Query["ackTimeoutMs"], options, out var level, out var timeout) is { } badAck)
+        {
+            registry.Metrics.IngestRejected("invalid_ack");
+            return badAck;
+        }
+
         // Kestrel enforces the body limit while the body is read (chunked bodies too); a declared length over it is
         // refused before reading anything.
         int limit = options.MaxIngestBodyBytes;
@@ -61,9 +68,15 @@ internal static class IngestEndpoints
 
         using (document)
         {
-            var outcome = IngestProcessor.Ingest(registry, database, table, document.RootElement, loggers.CreateLogger("EdgeSync.Agent.Ingest"));
+            var outcome = IngestProcessor.Ingest(registry, database, table, document.RootElement, loggers.CreateLogger("EdgeSync.Agent.Ingest"), ack.Guard);
+            if (outcome.RetryAfter is { } retry)
+            {
+                request.HttpContext.Response.Headers.RetryAfter = retry.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
             return outcome switch
             {
+                { Ok: true } when level.Kind != AckLevelKind.Local => await ack.WaitAsync(registry.Find(database)!, outcome, level, timeout, ct).ConfigureAwait(false),
                 { Ok: true } => Results.Ok(new IngestResponse(outcome.Table, outcome.Rows)),
                 { Problems: { } problems } => Results.ValidationProblem(problems, title: outcome.Title,
                     type: "https://tools.ietf.org/html/rfc9110#section-15.5.1"),

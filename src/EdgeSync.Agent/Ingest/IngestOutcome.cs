@@ -12,6 +12,9 @@ internal sealed record IngestOutcome(
     string? Detail = null,
     IReadOnlyDictionary<string, string[]>? Problems = null)
 {
+    /// <summary>Seconds a refused client should wait before retrying (the <c>Retry-After</c> of a 507), or null.</summary>
+    public int? RetryAfter { get; init; }
+
     public bool Ok => Status == 200;
 
     public static IngestOutcome Written(string table, int rows) => new(table, rows, 200);

@@ -12,7 +12,8 @@ namespace EdgeSync.Agent.Ingest;
 /// </summary>
 internal static class IngestProcessor
 {
-    public static IngestOutcome Ingest(DatabaseRegistry registry, string? database, string table, JsonElement rowsJson, ILogger logger)
+    public static IngestOutcome Ingest(DatabaseRegistry registry, string? database, string table, JsonElement rowsJson, ILogger logger,
+        Lifecycle.DiskGuard? guard = null)
     {
         if (!registry.IsOpen)
         {
@@ -23,6 +24,15 @@ internal static class IngestProcessor
         {
             return Refuse(registry, "unknown_database", IngestOutcome.Refused(table, 404, "Unknown database",
                 $"this agent hosts no database named '{database}' (it hosts {string.Join(", ", registry.All.Select(d => d.Name))})"));
+        }
+
+        if (guard is not null && guard.IsLow(hosted.Name, hosted.Db.Path, out long free))
+        {
+            Log.VolumeLow(logger, hosted.Name, free, guard.MinFreeBytes);
+            return Refuse(registry, "insufficient_storage", IngestOutcome.Refused(table, 507,
+                "The database's volume is nearly full; nothing was written, retry later",
+                $"{free} bytes free on the volume of '{hosted.Name}', below EdgeSync:MinFreeBytes ({guard.MinFreeBytes}); "
+                + "ingest resumes by itself once retention or an operator frees space") with { RetryAfter = guard.RetryAfterSeconds });
         }
 
         var info = hosted.Db.Tables.FirstOrDefault(t => string.Equals(t.Name, table, StringComparison.OrdinalIgnoreCase));

@@ -147,4 +147,13 @@ internal static partial class Log
 
     [LoggerMessage(2902, LogLevel.Debug, "Content check of database {Database} with {Url} failed: {Reason}")]
     public static partial void ContentCheckFailed(ILogger logger, string database, string url, string reason);
+
+    [LoggerMessage(2910, LogLevel.Debug, "Retention pruned {Rows} rows of {Database}.{Table}")]
+    public static partial void Pruned(ILogger logger, string database, string table, int rows);
+
+    [LoggerMessage(2911, LogLevel.Warning, "Retention of {Database}.{Table} failed, retrying next pass: {Reason}")]
+    public static partial void PruneFailed(ILogger logger, string database, string table, string reason);
+
+    [LoggerMessage(2912, LogLevel.Warning, "Refused ingest into {Database}: {Free} bytes free on its volume, below EdgeSync:MinFreeBytes {Min}")]
+    public static partial void VolumeLow(ILogger logger, string database, long free, long min);
 }

@@ -21,6 +21,7 @@ internal sealed class BatchApplier
     private readonly TimeProvider _time;
     private readonly TimeSpan _maxClockDrift;
     private readonly Dictionary<TableStore, Dictionary<string, List<long>>> _appended = [];
+    private readonly Dictionary<(int Table, string Site), long> _pruned = [];
 
     public BatchApplier(SyncStore store, TimeProvider time, TimeSpan maxClockDrift)
     {
@@ -182,7 +183,7 @@ internal sealed class BatchApplier
         using var occupied = new RawStatement(_store.Db, $"SELECT EXISTS (SELECT 1 FROM {t.QuotedName} WHERE rowid BETWEEN ?1 AND ?2)");
         foreach (var run in runs)
         {
-            long seen = _store.Sites.TryGetIndex(run.Site, out int site) ? _store.Seen(site) : 0;
+            long seen = Math.Max(_store.Sites.TryGetIndex(run.Site, out int site) ? _store.Seen(site) : 0, Pruned(t, run.Site));
             if (run.LastSeq <= seen)
             {
                 counts.Skipped += run.Count;
@@ -250,7 +251,7 @@ internal sealed class BatchApplier
     private void ApplyRow(TableStore t, ColumnPlan plan, RowChange row, List<(long Rowid, CellClock Clock)>? fast,
         SqliteCommand log, SqliteCommand audit, Counts counts)
     {
-        if (Covered(row.State))
+        if (Covered(row.State) || (t.Info.Policy == Schema.TablePolicy.Append && row.State.Clocks.All(c => c.Seq <= Pruned(t, c.Site))))
         {
             counts.Skipped++;
             return;
@@ -366,6 +367,17 @@ internal sealed class BatchApplier
         log.Set(3, stored);
         log.Set(4, c.Hlc.Value);
         log.ExecuteNonQuery();
+    }
+
+    /// <summary>Retention's watermark: this table's rows of <paramref name="site"/> up to it were held here and pruned.</summary>
+    private long Pruned(TableStore t, string site)
+    {
+        if (!_pruned.TryGetValue((t.Info.Id, site), out long seq))
+        {
+            _pruned[(t.Info.Id, site)] = seq = RetentionRecords.Watermark(_store.Db, t.Info.Id, site);
+        }
+
+        return seq;
     }
 
     /// <summary>True when every change in the state is one this replica already has (or has superseded).</summary>

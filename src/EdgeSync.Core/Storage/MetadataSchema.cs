@@ -49,6 +49,8 @@ internal static class MetadataSchema
             peer TEXT PRIMARY KEY, rule TEXT NOT NULL, detail TEXT NOT NULL, at_ms INTEGER NOT NULL) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS cluster_sync(
             sync_id TEXT PRIMARY KEY, cluster_id TEXT, table_name TEXT, last_sync_time INTEGER, sync_state TEXT);
+        CREATE TABLE IF NOT EXISTS _edgesync_pruned(
+            tid INTEGER NOT NULL, site TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(tid, site)) WITHOUT ROWID;
         """;
 
     /// <summary>Columns <c>_edgesync_tables</c> gained after version 1 (added to files made before them).</summary>

@@ -74,7 +74,6 @@ public sealed class TestAgent : IAsyncDisposable
 
     public SyncDatabase Db => Hosted.Db;
 
-
     /// <summary>
     /// This agent's counter <paramref name="instrument"/>: recorded from the start when it was named in
     /// <c>StartAsync(record: …)</c>, else from now on. Disposed with the agent.
@@ -111,7 +110,7 @@ public sealed class TestAgent : IAsyncDisposable
     public static async Task<TestAgent> StartAsync(
         string path, string site, IReadOnlyList<string>? peers = null, string? hub = null, AgentRole? role = null,
         IDictionary<string, string?>? settings = null, string? listen = null, string? httpListen = null, LogCollector? logs = null,
-        IReadOnlyList<string>? record = null, IReadOnlyList<string>? databases = null)
+        IReadOnlyList<string>? record = null, IReadOnlyList<string>? databases = null, Action<IServiceCollection>? services = null)
     {
         databases ??= [path];
         foreach (var db in databases)
@@ -141,12 +140,17 @@ public sealed class TestAgent : IAsyncDisposable
             builder.Logging.AddProvider(logs);
         }
 
+        services?.Invoke(builder.Services);
         var app = AgentHost.Build(builder);
         var meters = app.Services.GetRequiredService<IMeterFactory>();
         var recorders = (record ?? []).ToDictionary(i => i, i => new MetricRecorder(meters, i), StringComparer.Ordinal);
         await app.StartAsync(TestContext.Current.CancellationToken);
         return new TestAgent(path, site, app, AgentHost.Addresses(app), recorders);
     }
+
+    /// <summary>A service of this agent's host.</summary>
+    internal T Service<T>()
+        where T : notnull => _app!.Services.GetRequiredService<T>();
 
     /// <summary>A URL nothing listens on (a dead peer).</summary>
     public static string DeadUrl()

@@ -10,7 +10,7 @@ public sealed class AlertRuleTests
         "EdgeSyncReplicationLagHigh", "EdgeSyncPeerUnreachable", "EdgeSyncErrors", "EdgeSyncConflictRateSpike",
         "EdgeSyncBackupStale", "EdgeSyncBackupMissing", "EdgeSyncDiskAlmostFull", "EdgeSyncAgentDown",
         "EdgeSyncPeerRefused", "EdgeSyncBatchesUnauthorized", "EdgeSyncSchemaDrift",
-        "EdgeSyncDivergence",
+        "EdgeSyncDivergence", "EdgeSyncIngestRefusedLowSpace",
     ];
 
     [Fact]

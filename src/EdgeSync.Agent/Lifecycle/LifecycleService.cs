@@ -1,0 +1,113 @@
+using EdgeSync.Agent.Hosting;
+using EdgeSync.Agent.Internal;
+using EdgeSync.Compaction;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace EdgeSync.Agent.Lifecycle;
+
+/// <summary>
+/// Once a second: probes each database's free space and publishes how far this site's changes lag at each
+/// acknowledgement level. Every <see cref="AgentOptions.RetentionIntervalMs"/>: prunes the tables that have a
+/// retention policy, in batches of <see cref="AgentOptions.RetentionBatchRows"/> rows, each its own short write
+/// transaction with a pause after it, deleting only rows a hub is known to hold.
+/// </summary>
+internal sealed class LifecycleService(
+    DatabaseRegistry registry, IOptions<AgentOptions> options, DiskGuard guard, LifecycleMetrics metrics, TimeProvider time, ILogger<LifecycleService> logger)
+    : BackgroundService
+{
+    private static readonly AckLevel[] LagLevels = [AckLevel.Replicas(1), AckLevel.Hub];
+    private long _passes;
+
+    /// <summary>Retention passes completed (every configured table of every database looked at once).</summary>
+    public long Passes => Interlocked.Read(ref _passes);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!registry.IsOpen)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50), time, stoppingToken).ConfigureAwait(false);
+        }
+
+        var o = options.Value;
+        var interval = TimeSpan.FromMilliseconds(o.RetentionIntervalMs);
+        var nextRetention = time.GetUtcNow();
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Min(1_000, o.RetentionIntervalMs)), time);
+        do
+        {
+            foreach (var db in registry.All)
+            {
+                try
+                {
+                    guard.Probe(db.Name, db.Db.Path);
+                    PublishLag(db);
+                }
+                catch (ObjectDisposedException)
+                {
+                    return; // stopping
+                }
+            }
+
+            if (time.GetUtcNow() >= nextRetention)
+            {
+                foreach (var db in registry.All)
+                {
+                    await PruneAsync(db, o, stoppingToken).ConfigureAwait(false);
+                }
+
+                Interlocked.Increment(ref _passes);
+                nextRetention = time.GetUtcNow() + interval;
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    private void PublishLag(HostedDatabase db)
+    {
+        string site = db.Db.SiteId;
+        long own = db.Db.Vector[site];
+        foreach (var level in LagLevels)
+        {
+            long held = db.Role == AgentRole.Hub && level.Kind == AckLevelKind.Hub ? own : db.Db.HeldAt(level)[site];
+            metrics.AckLag(db.Name, level.ToString(), own - held);
+        }
+    }
+
+    private async Task PruneAsync(HostedDatabase db, AgentOptions o, CancellationToken cancellationToken)
+    {
+        foreach (var (table, t) in o.Tables)
+        {
+            if (t.Retention is not { } r)
+            {
+                continue;
+            }
+
+            var policy = new RetentionPolicy { MaxAge = r.MaxAge, MaxRows = r.MaxRows };
+            try
+            {
+                var held = db.Db.HeldAt(AckLevel.Hub); // the hub's vector: what it is known to hold, never ahead of this replica
+                while (!cancellationToken.IsCancellationRequested)
+                {
+                    var result = db.Db.Prune(table, policy, held, o.RetentionBatchRows, cancellationToken);
+                    if (result.Rows > 0)
+                    {
+                        metrics.Pruned(db.Name, table, result.Rows);
+                        Log.Pruned(logger, db.Name, table, result.Rows);
+                    }
+
+                    if (!result.More)
+                    {
+                        break;
+                    }
+
+                    await Task.Delay(TimeSpan.FromMilliseconds(5), time, cancellationToken).ConfigureAwait(false); // writers take the lock meanwhile
+                }
+            }
+            catch (Exception e) when (e is EdgeSync.Errors.EdgeSyncException or Microsoft.Data.Sqlite.SqliteException)
+            {
+                Log.PruneFailed(logger, db.Name, table, e.Message);
+            }
+        }
+    }
+}

@@ -134,6 +134,13 @@ public sealed record AgentOptions
     public int MaxRoundsPerPeer { get; init; } = 4;
 
     /// <summary>
+    /// The highest sync protocol this agent speaks: 3 (the default: batches carry column types) or 2 (the previous
+    /// release's). Two agents use the lower of theirs, so a fleet upgrades one agent at a time; 2 keeps an upgraded agent
+    /// speaking only what the previous release understands.
+    /// </summary>
+    public int ProtocolVersion { get; init; } = Internal.Wire.ProtocolVersion;
+
+    /// <summary>
     /// Directories whose SQLite files this agent hosts besides <see cref="Databases"/> (<c>--db-dir</c>): a directory
     /// means every <c>*.db</c> file in it; a path whose last part holds <c>*</c> or <c>?</c> (e.g.
     /// <c>/data/*.sqlite</c>) means the files matching it. Rescanned every <see cref="DatabaseScanIntervalMs"/>: a new

@@ -85,6 +85,10 @@ internal sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
         Positive(errors, nameof(options.MaxMessageBytes), options.MaxMessageBytes);
         Positive(errors, nameof(options.MaxStreamsPerPeer), options.MaxStreamsPerPeer);
         Positive(errors, nameof(options.MaxRoundsPerPeer), options.MaxRoundsPerPeer);
+        if (options.ProtocolVersion is < Internal.Wire.PreviousProtocolVersion or > Internal.Wire.ProtocolVersion)
+        {
+            errors.Add($"EdgeSync:ProtocolVersion must be {Internal.Wire.PreviousProtocolVersion} or {Internal.Wire.ProtocolVersion} (was {options.ProtocolVersion})");
+        }
         Positive(errors, nameof(options.DatabaseScanIntervalMs), options.DatabaseScanIntervalMs);
         double idleMinutes = Math.Max(options.SyncIntervalMs, options.IdleSyncIntervalMs) / 60_000.0;
         if (options.ForgetPeersAfterMinutes < 0 || (options.ForgetPeersAfterMinutes > 0 && options.ForgetPeersAfterMinutes < 4 * idleMinutes))

@@ -34,7 +34,7 @@ internal sealed partial class SyncService(DatabaseRegistry registry, IHostApplic
             var reply = new HandshakeReply
             {
                 SiteId = hosted.Site,
-                ProtocolVersion = Wire.ProtocolVersion,
+                ProtocolVersion = hosted.Options.ProtocolVersion,
                 Role = Wire.ToWire(hosted.Role),
                 ClusterId = hosted.Options.ClusterId ?? "",
             };
@@ -58,7 +58,7 @@ internal sealed partial class SyncService(DatabaseRegistry registry, IHostApplic
             var peerRole = Wire.FromWire(request.Role);
             var vector = Wire.ToVector(request.Vector);
             hosted.Board.Observe(request.SiteId, vector, success: false);
-            await new Outbound(hosted.Endpoint, request.SiteId, peerRole)
+            await new Outbound(hosted.Endpoint, request.SiteId, peerRole, Wire.FromHeader(context.RequestHeaders))
                 .SendAsync(vector, (batch, token) => new(responseStream.WriteAsync(Wire.ToMessage(batch), token)), ct).ConfigureAwait(false);
 
             hosted.Board.Observe(request.SiteId, vector, success: true);

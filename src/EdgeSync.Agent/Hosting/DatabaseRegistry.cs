@@ -84,13 +84,17 @@ internal sealed class DatabaseRegistry(AgentMetrics metrics)
             $"this agent hosts no database named '{name}' (it hosts {string.Join(", ", _databases.Select(d => d.Name))})"));
     }
 
-    /// <summary>The protocol version a caller announced must match ours.</summary>
+    /// <summary>
+    /// The protocol version a caller announced must be one this agent speaks or a newer one (the two then use the lower,
+    /// <see cref="Wire.Negotiate"/>); anything older than <see cref="Wire.PreviousProtocolVersion"/> is refused.
+    /// </summary>
     public static void CheckProtocol(int version)
     {
-        if (version != Wire.ProtocolVersion)
+        if (version < Wire.PreviousProtocolVersion)
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition,
-                $"protocol version {version} is not supported by this agent (it speaks {Wire.ProtocolVersion}); run the same EdgeSync version on both sides"));
+                $"protocol version {version} is not supported by this agent (it speaks {Wire.PreviousProtocolVersion} to {Wire.ProtocolVersion}); "
+                + "upgrade that agent to the previous EdgeSync release or later"));
         }
     }
 }

@@ -25,7 +25,10 @@ internal sealed class HostedDatabase : IDisposable
         Board = new PeerBoard(name, db.SiteId, TryVector, time);
         Changed = new ChangeSignal(() => metrics.SignalCoalesced(Board.Tags), feed is null ? null : () => feed.Changed(this));
         metrics.Register(Board);
-        Endpoint = new SyncEndpoint(db) { Role = Role, DirectionOf = DirectionOf, Metrics = metrics, Board = Board, Changed = Changed };
+        Endpoint = new SyncEndpoint(db)
+        {
+            Role = Role, DirectionOf = DirectionOf, Metrics = metrics, Board = Board, Changed = Changed, ProtocolVersion = options.ProtocolVersion,
+        };
     }
 
     public string Name { get; }

@@ -1,4 +1,5 @@
 using EdgeSync.Clocks;
+using EdgeSync.Protocol;
 using Google.Protobuf.Collections;
 using ProtoRole = EdgeSync.Agent.Protocol.V1.Role;
 
@@ -7,8 +8,18 @@ namespace EdgeSync.Agent.Internal;
 /// <summary>Conversions between engine types and wire messages, and the protocol's constants.</summary>
 internal static class Wire
 {
-    /// <summary>Bumped on any incompatible change of the protocol or of the batch encoding.</summary>
-    public const int ProtocolVersion = 2;
+    /// <summary>Bumped on any incompatible change of the protocol or of the batch encoding (3: column types in batches).</summary>
+    public const int ProtocolVersion = BatchCodec.ProtocolVersion;
+
+    /// <summary>The oldest protocol this agent still speaks, so a fleet upgrades one agent at a time.</summary>
+    public const int PreviousProtocolVersion = BatchCodec.PreviousProtocolVersion;
+
+    /// <summary>The protocol two agents use: the lower of the two they speak.</summary>
+    public static int Negotiate(int ours, int theirs) => Math.Min(ours, theirs);
+
+    /// <summary>The protocol a caller announced in the <see cref="ProtocolHeader"/> header (the previous one when absent).</summary>
+    public static int FromHeader(global::Grpc.Core.Metadata headers) =>
+        int.TryParse(headers.GetValue(ProtocolHeader), out int v) ? v : PreviousProtocolVersion;
 
     public const string SiteHeader = "edgesync-site";
     public const string RoleHeader = "edgesync-role";

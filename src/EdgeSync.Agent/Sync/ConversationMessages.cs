@@ -12,7 +12,7 @@ internal static class ConversationMessages
     {
         SiteId = SiteOf(registry, options),
         ClusterId = options.ClusterId ?? "",
-        ProtocolVersion = Wire.ProtocolVersion,
+        ProtocolVersion = options.ProtocolVersion,
         Role = Wire.ToWire(options.EffectiveRole),
     };
 

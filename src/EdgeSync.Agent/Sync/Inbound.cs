@@ -1,5 +1,6 @@
 using EdgeSync.Apply;
 using EdgeSync.Clocks;
+using EdgeSync.Errors;
 using EdgeSync.Protocol;
 
 namespace EdgeSync.Agent.Sync;
@@ -28,6 +29,12 @@ internal sealed class Inbound(
         var metrics = local.Metrics;
         var tags = local.TagsFor(peer);
         metrics?.BatchReceived(payload.Length, tags);
+
+        if (BatchCodec.ProtocolOf(payload) > local.ProtocolVersion)
+        {
+            throw new InvalidBatchException(
+                $"batch from '{peer}' is encoded in protocol {BatchCodec.ProtocolOf(payload)}, but this agent speaks at most {local.ProtocolVersion} (EdgeSync:ProtocolVersion)");
+        }
 
         var batch = BatchCodec.Decode(payload, local.Limits);
         var filtered = local.Filter(batch, peerRole, local.Role, out int withheld);

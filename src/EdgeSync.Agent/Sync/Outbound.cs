@@ -10,8 +10,11 @@ namespace EdgeSync.Agent.Sync;
 /// caller's writer and count it once written. SQLite is synchronous: batches are extracted on the calling thread,
 /// one at a time, so an awaited writer (HTTP/2 flow control) paces extraction.
 /// </summary>
-internal sealed class Outbound(SyncEndpoint local, string peer, AgentRole peerRole)
+/// <remarks><paramref name="peerProtocol"/>: the protocol the peer speaks, when known; batches are encoded in the lower of it and the endpoint's.</remarks>
+internal sealed class Outbound(SyncEndpoint local, string peer, AgentRole peerRole, int? peerProtocol = null)
 {
+    private readonly int _protocol = Math.Min(local.ProtocolVersion, peerProtocol ?? local.ProtocolVersion);
+
     /// <summary>Rows handed to the writer so far.</summary>
     public long Rows { get; private set; }
 
@@ -53,7 +56,7 @@ internal sealed class Outbound(SyncEndpoint local, string peer, AgentRole peerRo
                 local.Metrics?.ChangesWithheld(withheld, local.TagsFor(peer));
             }
 
-            yield return new OutboundBatch(BatchCodec.Encode(filtered), filtered.RowCount);
+            yield return new OutboundBatch(BatchCodec.Encode(filtered, _protocol), filtered.RowCount);
         }
     }
 

@@ -41,6 +41,9 @@ internal sealed class PeerChannel : IDisposable
 
     public string Url { get; }
 
+    /// <summary>The protocol both sides speak, once a conversation's hello or a handshake told the peer's (null before).</summary>
+    public int? PeerProtocol { get; set; }
+
     public Protocol.V1.Sync.SyncClient Client { get; }
 
     /// <summary>Deadline of a unary call (handshake).</summary>

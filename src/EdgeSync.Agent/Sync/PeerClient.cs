@@ -73,17 +73,19 @@ internal sealed class PeerClient : IDisposable
         {
             SiteId = _hosted.Site,
             ClusterId = _hosted.Options.ClusterId ?? "",
-            ProtocolVersion = Wire.ProtocolVersion,
+            ProtocolVersion = _hosted.Options.ProtocolVersion,
             Role = Wire.ToWire(_hosted.Role),
             Database = _hosted.Name,
         };
         Wire.CopyTo(local, hello.Vector);
         var reply = await _channel.Client.HandshakeAsync(hello, deadline: Deadline(_channel.CallTimeout), cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (reply.ProtocolVersion != Wire.ProtocolVersion)
+        if (reply.ProtocolVersion < Wire.PreviousProtocolVersion)
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition,
-                $"peer speaks protocol {reply.ProtocolVersion}, this agent {Wire.ProtocolVersion}; run the same EdgeSync version on both sides"));
+                $"peer speaks protocol {reply.ProtocolVersion}, this agent {Wire.PreviousProtocolVersion} to {Wire.ProtocolVersion}; upgrade that agent"));
         }
+
+        _channel.PeerProtocol = Wire.Negotiate(_hosted.Options.ProtocolVersion, reply.ProtocolVersion);
 
         if (reply.SiteId == _hosted.Site)
         {
@@ -151,7 +153,8 @@ internal sealed class PeerClient : IDisposable
     {
         var request = new PullRequest { SiteId = _hosted.Site, Role = Wire.ToWire(_hosted.Role), Database = _hosted.Name };
         Wire.CopyTo(_hosted.Db.Vector, request.Vector);
-        using var call = _channel.Client.Pull(request, deadline: Deadline(_channel.StreamTimeout), cancellationToken: cancellationToken);
+        var headers = new Metadata { { Wire.ProtocolHeader, _hosted.Options.ProtocolVersion.ToString(System.Globalization.CultureInfo.InvariantCulture) } };
+        using var call = _channel.Client.Pull(request, headers, deadline: Deadline(_channel.StreamTimeout), cancellationToken: cancellationToken);
         var inbound = new Inbound(_hosted.Endpoint, peer, peerRole, HubAuthorization.CheckFor(_hosted, PeerIdentity.Claimed(peer), _logger), peerVector);
         await foreach (var message in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -170,7 +173,7 @@ internal sealed class PeerClient : IDisposable
             { Wire.SiteHeader, _hosted.Site },
             { Wire.RoleHeader, _hosted.Role.ToString() },
             { Wire.DatabaseHeader, _hosted.Name },
-            { Wire.ProtocolHeader, Wire.ProtocolVersion.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            { Wire.ProtocolHeader, _hosted.Options.ProtocolVersion.ToString(System.Globalization.CultureInfo.InvariantCulture) },
         };
         using var call = _channel.Client.Push(headers, deadline: Deadline(_channel.StreamTimeout), cancellationToken: cancellationToken);
         try
@@ -187,7 +190,7 @@ internal sealed class PeerClient : IDisposable
     private async Task<(long Rows, VersionVector PeerVector)> PushBatchesAsync(AsyncClientStreamingCall<BatchMessage, PushReply> call,
         string peer, AgentRole peerRole, VersionVector peerVector, CancellationToken cancellationToken)
     {
-        var outbound = new Outbound(_hosted.Endpoint, peer, peerRole);
+        var outbound = new Outbound(_hosted.Endpoint, peer, peerRole, _channel.PeerProtocol);
         long rows = await outbound.SendAsync(peerVector, async (batch, token) =>
         {
             await call.RequestStream.WriteAsync(Wire.ToMessage(batch), token).ConfigureAwait(false);

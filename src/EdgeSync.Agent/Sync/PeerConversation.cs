@@ -144,7 +144,7 @@ internal sealed class PeerConversation : IAsyncDisposable
         {
             { Wire.SiteHeader, site },
             { Wire.RoleHeader, _options.EffectiveRole.ToString() },
-            { Wire.ProtocolHeader, Wire.ProtocolVersion.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            { Wire.ProtocolHeader, _options.ProtocolVersion.ToString(System.Globalization.CultureInfo.InvariantCulture) },
         };
         using var call = _channel.Client.Converse(headers, cancellationToken: ct);
         using var feed = _registry.Feed.Subscribe(); // before the first list, so no change falls between the two
@@ -152,11 +152,13 @@ internal sealed class PeerConversation : IAsyncDisposable
 
         var first = await FirstAsync(call, ct).ConfigureAwait(false);
         var hello = first.Hello ?? throw new RpcException(new Status(StatusCode.Internal, $"{Url} opened the conversation without a hello"));
-        if (hello.ProtocolVersion != Wire.ProtocolVersion)
+        if (hello.ProtocolVersion < Wire.PreviousProtocolVersion)
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition,
-                $"peer speaks protocol {hello.ProtocolVersion}, this agent {Wire.ProtocolVersion}; run the same EdgeSync version on both sides"));
+                $"peer speaks protocol {hello.ProtocolVersion}, this agent {Wire.PreviousProtocolVersion} to {Wire.ProtocolVersion}; upgrade that agent"));
         }
+
+        _channel.PeerProtocol = Wire.Negotiate(_options.ProtocolVersion, hello.ProtocolVersion);
 
         if (hello.SiteId.Length > 0 && (hello.SiteId == site || _registry.All.Any(d => d.Site == hello.SiteId)))
         {

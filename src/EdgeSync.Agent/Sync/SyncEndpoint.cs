@@ -29,6 +29,9 @@ internal sealed record SyncEndpoint(SyncDatabase Db)
     /// <summary>The bounds a received batch is decoded under.</summary>
     public BatchLimits Limits { get; init; } = BatchLimits.Default;
 
+    /// <summary>The highest protocol this endpoint speaks (<see cref="AgentOptions.ProtocolVersion"/>): batches it sends are encoded at most at it, and batches in a newer encoding are refused.</summary>
+    public int ProtocolVersion { get; init; } = BatchCodec.ProtocolVersion;
+
     public string Site => Db.SiteId;
 
     /// <summary>The tags of measurements about <paramref name="peer"/>.</summary>

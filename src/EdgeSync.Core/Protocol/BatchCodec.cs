@@ -267,6 +267,13 @@ public static class BatchCodec
         return n + LZ4Codec.Encode(body, destination[n..], LZ4Level.L00_FAST);
     }
 
+    /// <summary>
+    /// The protocol an encoded batch needs from its reader: 3 when it carries column types, else 2 (also for input that
+    /// is not a batch at all: <see cref="Decode"/> says what is wrong with it).
+    /// </summary>
+    public static int ProtocolOf(ReadOnlySpan<byte> data) =>
+        data.Length >= 5 && data[..4].SequenceEqual(Magic) && (data[4] & FlagColumnTypes) != 0 ? 3 : PreviousProtocolVersion;
+
     /// <summary>Decodes a batch, enforcing <paramref name="limits"/>.</summary>
     public static ChangeBatch Decode(ReadOnlySpan<byte> data, BatchLimits? limits = null)
     {

@@ -23,7 +23,7 @@ public sealed class StatusCommandTests : IDisposable
         Assert.Equal(ExitCodes.Ok, result.ExitCode);
         Assert.Contains("site      factory-001/sqlite-edge-0", result.StdoutLines);
         Assert.Contains("vector    factory-001/sqlite-edge-0:2", result.StdoutLines);
-        Assert.Contains("tables    config (lww, trigger), telemetry (append, rowid-scan)", result.StdoutLines);
+        Assert.Contains("tables    config (lww, trigger, schema v1), telemetry (append, rowid-scan, schema v1)", result.StdoutLines);
     }
 
     [Fact]

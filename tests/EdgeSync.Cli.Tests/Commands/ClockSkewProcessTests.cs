@@ -95,8 +95,5 @@ public sealed class ClockSkewProcessTests : IDisposable
         return result;
     }
 
-    private static string? OnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, name))
-            .FirstOrDefault(File.Exists);
+    private static string? OnPath(string name) => Sqlite3Shell.OnPath(name);
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using EdgeSync.Cli.Tests.Support;
 
 namespace EdgeSync.Cli.Tests.Commands;
@@ -11,13 +10,11 @@ namespace EdgeSync.Cli.Tests.Commands;
 public sealed class SchemaEvolutionCliTests : IDisposable
 {
     private readonly TempDir _dir = new();
-    private readonly string _sqlite3;
     private readonly string _a;
     private readonly string _b;
 
     public SchemaEvolutionCliTests()
     {
-        _sqlite3 = OnPath("sqlite3")!;
         _a = _dir.File("a.db");
         _b = _dir.File("b.db");
     }
@@ -26,7 +23,7 @@ public sealed class SchemaEvolutionCliTests : IDisposable
 
     private void Setup(string schema, params string[] tables)
     {
-        Assert.SkipWhen(_sqlite3 is null, "needs the sqlite3 shell: apt-get install sqlite3");
+        Sqlite3Shell.Require();
         foreach (var (path, site) in new[] { (_a, "f1/edge-0"), (_b, "f1/edge-1") })
         {
             Sql(path, "PRAGMA journal_mode = WAL;" + schema);
@@ -216,23 +213,5 @@ public sealed class SchemaEvolutionCliTests : IDisposable
         Assert.Equal(Sql(_a, columns), Sql(_b, columns));
     }
 
-    /// <summary>The sqlite3 shell as the application: waits up to 10 s for a write lock, as an application would.</summary>
-    private string Sql(string db, string sql)
-    {
-        var psi = new ProcessStartInfo(_sqlite3) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "-cmd", ".timeout 10000", db, sql })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"sqlite3 failed: {stderr}");
-        return stdout.Result.Trim();
-    }
-
-    private static string? OnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
+    private static string Sql(string db, string sql) => Sqlite3Shell.Sql(db, sql);
 }

@@ -148,22 +148,7 @@ public sealed class VerifyCommandTests : IDisposable
         Assert.Equal(ExitCodes.Ok, CliRunner.Run("init", "--db", path, "--site", site, "--table", "telemetry=append", "--table", "config=lww").ExitCode);
     }
 
-    private static string Sqlite3()
-    {
-        var path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, "sqlite3")).FirstOrDefault(File.Exists);
-        Assert.SkipWhen(path is null, "needs the sqlite3 shell as the application: apt-get install sqlite3");
-        return path!;
-    }
+    private static string Sqlite3() => Sqlite3Shell.Require();
 
-    private static string Sql(string sqlite3, string db, string sql)
-    {
-        var psi = new ProcessStartInfo(sqlite3, ["-cmd", ".timeout 10000", db, sql]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var stderr = p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        Assert.True(p.WaitForExit(TimeSpan.FromSeconds(60)), "sqlite3 did not finish within 60 s");
-        Assert.True(p.ExitCode == 0, $"sqlite3 failed: {stderr.Result}");
-        return stdout.Result.Trim();
-    }
+    private static string Sql(string sqlite3, string db, string sql) => Sqlite3Shell.Sql(db, sql);
 }

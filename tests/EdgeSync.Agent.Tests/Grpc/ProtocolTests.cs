@@ -10,7 +10,7 @@ namespace EdgeSync.Agent.Tests.Grpc;
 public sealed class ProtocolTests
 {
     [Fact]
-    public async Task Handshake_WithAnotherProtocolVersion_IsRefusedWithFailedPrecondition()
+    public async Task Handshake_WithAProtocolOlderThanThePrevious_IsRefusedWithFailedPrecondition()
     {
         using var dir = new TempDir();
         await using var a = await TestAgent.StartAsync(dir.Db("a"), "proto-a");
@@ -18,7 +18,7 @@ public sealed class ProtocolTests
         var client = new Protocol.V1.Sync.SyncClient(channel);
 
         var e = await Assert.ThrowsAsync<RpcException>(async () => await client.HandshakeAsync(
-            new HandshakeRequest { SiteId = "other", ProtocolVersion = Wire.ProtocolVersion + 1 },
+            new HandshakeRequest { SiteId = "other", ProtocolVersion = Wire.PreviousProtocolVersion - 1 },
             deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);

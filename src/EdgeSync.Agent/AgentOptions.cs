@@ -140,6 +140,9 @@ public sealed record AgentOptions
     /// </summary>
     public int ProtocolVersion { get; init; } = Internal.Wire.ProtocolVersion;
 
+    /// <summary>How often the fleet's published migrations are checked against the application's gate and run (ms; 0: never).</summary>
+    public int MigrationCheckMs { get; init; } = 2_000;
+
     /// <summary>
     /// Directories whose SQLite files this agent hosts besides <see cref="Databases"/> (<c>--db-dir</c>): a directory
     /// means every <c>*.db</c> file in it; a path whose last part holds <c>*</c> or <c>?</c> (e.g.
@@ -219,7 +222,12 @@ public sealed record AgentOptions
 
     /// <summary>The configured direction of <paramref name="table"/>; <see cref="SyncDirection.Both"/> when not configured.</summary>
     public SyncDirection DirectionOf(string table) =>
-        Tables.TryGetValue(table, out var t) ? t.Direction : SyncDirection.Both;
+        Tables.TryGetValue(table, out var t) ? t.Direction
+        : string.Equals(table, MigrationLogTable, StringComparison.OrdinalIgnoreCase) ? SyncDirection.Down // HQ publishes, factories run
+        : SyncDirection.Both;
+
+    /// <summary>The fleet's migration log (docs/schema.md): synced down from HQ unless configured otherwise.</summary>
+    internal const string MigrationLogTable = "edgesync_migrations";
 
     /// <summary>Static peer URLs: <see cref="Peers"/> plus <see cref="Hub"/>, without duplicates.</summary>
     public IReadOnlyList<string> StaticPeers =>

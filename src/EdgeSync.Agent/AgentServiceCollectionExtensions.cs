@@ -43,6 +43,7 @@ public static class AgentServiceCollectionExtensions
         services.TryAddSingleton<Security.AgentSecurity>();
         services.AddHostedService<AgentService>();
         services.AddHostedService<Backup.BackupScheduler>();
+        services.AddHostedService<Hosting.MigrationRunner>();
         services.AddHostedService<Verify.DivergenceMonitor>();
         services.TryAddSingleton<Lifecycle.IFreeSpaceProbe, Lifecycle.VolumeFreeSpace>();
         services.TryAddSingleton<Lifecycle.LifecycleMetrics>();

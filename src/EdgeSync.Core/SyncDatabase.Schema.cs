@@ -13,6 +13,7 @@ namespace EdgeSync;
 public sealed partial class SyncDatabase
 {
     private readonly HashSet<(string Table, string Reason)> _reportedDrift = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _migrationErrors = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Takes any schema change of the synced tables made since the last capture, whatever process made it (what every
@@ -164,6 +165,99 @@ public sealed partial class SyncDatabase
                 _reportedDrift.Remove(reason);
             }
         }
+    }
+
+    /// <summary>
+    /// Creates the fleet's migration log (<c>edgesync_migrations</c>, synced <c>lww</c>: HQ publishes, it flows down like
+    /// configuration) and the application's gate (<c>edgesync_schema_gate</c>, local) when missing. Idempotent.
+    /// </summary>
+    public void EnableMigrationLog(CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            _store.Begin(cancellationToken);
+            try
+            {
+                PublishedMigrations.Create(_store.Db);
+                _store.Commit();
+            }
+            catch
+            {
+                _store.Rollback();
+                throw;
+            }
+        }
+
+        EnableTable(PublishedMigrations.LogTable, TablePolicy.Lww, cancellationToken);
+    }
+
+    /// <summary>Publishes a migration to the fleet's log (at HQ): every replica runs it once its application's gate reaches <paramref name="gate"/>.</summary>
+    public void PublishMigration(string name, string sql, long gate = 0, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentException.ThrowIfNullOrWhiteSpace(sql);
+        ArgumentOutOfRangeException.ThrowIfNegative(gate);
+        EnableMigrationLog(cancellationToken);
+        WithWriter(store => PublishedMigrations.Publish(store.Db, name, sql, gate, _options.Time.GetUtcNow().ToUnixTimeMilliseconds()));
+    }
+
+    /// <summary>Sets the application's gate: published migrations up to <paramref name="allow"/> may run here.</summary>
+    public void SetSchemaGate(long allow, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(allow);
+        EnableMigrationLog(cancellationToken);
+        WithWriter(store => PublishedMigrations.SetGate(store.Db, allow));
+    }
+
+    /// <summary>
+    /// Runs every published migration the gate allows that has not run here, in order (gate, then name), each with
+    /// <see cref="ApplyMigration"/> (all or nothing). A failure stops the ones after it and is returned (also by
+    /// <see cref="GetPublishedMigrations"/>); it is tried again when its contents change or at the next call.
+    /// </summary>
+    public IReadOnlyList<PublishedMigration> ApplyPublishedMigrations(CancellationToken cancellationToken = default)
+    {
+        List<(string Name, string Sql, long Gate)> published;
+        long allow;
+        using (var reader = OpenReader())
+        {
+            published = PublishedMigrations.All(reader);
+            allow = PublishedMigrations.Gate(reader);
+        }
+
+        var applied = GetMigrations().Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var m in published.Where(m => m.Gate <= allow && !applied.Contains(m.Name)))
+        {
+            try
+            {
+                ApplyMigration(m.Name, m.Sql, cancellationToken);
+                _migrationErrors.TryRemove(m.Name, out _);
+            }
+            catch (SchemaException e)
+            {
+                _migrationErrors[m.Name] = e.Message;
+                break; // later migrations may depend on this one
+            }
+        }
+
+        return GetPublishedMigrations();
+    }
+
+    /// <summary>The fleet's published migrations and where each stands here.</summary>
+    public IReadOnlyList<PublishedMigration> GetPublishedMigrations()
+    {
+        List<(string Name, string Sql, long Gate)> published;
+        long allow;
+        using (var reader = OpenReader())
+        {
+            published = PublishedMigrations.All(reader);
+            allow = PublishedMigrations.Gate(reader);
+        }
+
+        var applied = GetMigrations().Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
+        return published.Select(m => new PublishedMigration(m.Name, m.Gate,
+            applied.Contains(m.Name) ? "applied" : _migrationErrors.ContainsKey(m.Name) ? "failed" : m.Gate > allow ? "waiting" : "pending",
+            _migrationErrors.GetValueOrDefault(m.Name))).ToList();
     }
 
     /// <summary>The migrations applied here through <see cref="ApplyMigration"/>, oldest first.</summary>

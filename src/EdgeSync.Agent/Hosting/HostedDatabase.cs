@@ -78,6 +78,7 @@ internal sealed class HostedDatabase : IDisposable
                 }
             }
 
+            db.EnableMigrationLog(); // the fleet's migration log flows down from HQ; the application's gate stays local
             return new HostedDatabase(NameOf(path), db, options, time, metrics, feed);
         }
         catch
@@ -91,7 +92,8 @@ internal sealed class HostedDatabase : IDisposable
 
     /// <summary>What a hub allows a factory to do with <paramref name="table"/> (its direction and owner column).</summary>
     public Security.TableRule RuleOf(string table) =>
-        Options.Tables.TryGetValue(table, out var t) ? new Security.TableRule(t.Direction, t.OwnerColumn) : Security.TableRule.Open;
+        Options.Tables.TryGetValue(table, out var t) ? new Security.TableRule(t.Direction, t.OwnerColumn)
+        : Options.DirectionOf(table) == SyncDirection.Down ? new Security.TableRule(SyncDirection.Down, null) : Security.TableRule.Open;
 
     /// <summary>The vector, or null once the database is closed (gauges read it from other threads).</summary>
     public VersionVector? TryVector()

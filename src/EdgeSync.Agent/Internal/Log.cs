@@ -156,4 +156,14 @@ internal static partial class Log
 
     [LoggerMessage(2912, LogLevel.Warning, "Refused ingest into {Database}: {Free} bytes free on its volume, below EdgeSync:MinFreeBytes {Min}")]
     public static partial void VolumeLow(ILogger logger, string database, long free, long min);
+
+    // Fleet-managed migrations: 2920–2929.
+    [LoggerMessage(2920, LogLevel.Error, "Published migration {Migration} failed on database {Database} and was rolled back (nothing of it applied; later ones wait): {Error}")]
+    public static partial void MigrationFailed(ILogger logger, string database, string migration, string error);
+
+    [LoggerMessage(2921, LogLevel.Information, "Published migration {Migration} applied on database {Database} after failing before")]
+    public static partial void MigrationRecovered(ILogger logger, string database, string migration);
+
+    [LoggerMessage(2922, LogLevel.Warning, "Could not check the published migrations of database {Database}: {Reason}")]
+    public static partial void MigrationPassFailed(ILogger logger, string database, string reason);
 }

@@ -21,6 +21,8 @@ internal static class SchemaCommand
             Show(context),
             Apply(context),
             Forget(context),
+            Publish(context),
+            Allow(context),
         };
         return command;
     }
@@ -55,6 +57,53 @@ internal static class SchemaCommand
             db, file, name, json,
         };
         command.SetAction(parsed => RunApply(context, parsed.GetRequiredValue(db), parsed.GetRequiredValue(file), parsed.GetValue(name), parsed.GetValue(json)));
+        return command;
+    }
+
+    private static Command Publish(CliContext context)
+    {
+        var db = CommonOptions.Database("The hub's database (HQ): the migration flows down from it to every replica.");
+        var file = new Argument<FileInfo>("FILE") { Description = "A file of SQL statements (no BEGIN or COMMIT): the migration." };
+        var name = new Option<string?>("--name") { Description = "Its name in the fleet's log (default: the file name).", HelpName = "NAME" };
+        var gate = CommonOptions.Integer("--gate", "Run it on a replica only once its application's gate reaches this (edgesync schema allow).", "N", 0, min: 0, max: int.MaxValue);
+        var command = new Command("publish", "Publish a migration to the fleet's migration log: it flows down like configuration and each replica's "
+            + "agent runs it (all or nothing) once that replica's application allows its gate.")
+        {
+            db, file, name, gate,
+        };
+        command.SetAction(parsed =>
+        {
+            var f = parsed.GetRequiredValue(file);
+            if (!f.Exists)
+            {
+                throw new CliException(ExitCodes.UsageError, $"migration file '{f.FullName}' does not exist");
+            }
+
+            using var database = Databases.OpenInitialised(parsed.GetRequiredValue(db));
+            var migration = parsed.GetValue(name) ?? f.Name;
+            database.PublishMigration(migration, File.ReadAllText(f.FullName), parsed.GetValue(gate));
+            context.Out.WriteLine($"published migration '{migration}' (gate {parsed.GetValue(gate)}); replicas run it once their gate allows");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Allow(CliContext context)
+    {
+        var db = CommonOptions.Database();
+        var gate = new Argument<int>("GATE") { Description = "The highest gate of published migrations this replica's application is ready for." };
+        var command = new Command("allow", "Set this replica's gate (what the application does when it is ready for a schema version; "
+            + "it may also write edgesync_schema_gate.allow itself): published migrations up to it run at the agent's next check.")
+        {
+            db, gate,
+        };
+        command.SetAction(parsed =>
+        {
+            using var database = Databases.OpenInitialised(parsed.GetRequiredValue(db));
+            database.SetSchemaGate(parsed.GetRequiredValue(gate));
+            context.Out.WriteLine($"gate set to {parsed.GetRequiredValue(gate)}");
+            return ExitCodes.Ok;
+        });
         return command;
     }
 
@@ -107,6 +156,11 @@ internal static class SchemaCommand
         else
         {
             WriteText(context.Out, tables);
+            foreach (var m in db.GetPublishedMigrations())
+            {
+                context.Out.WriteLine($"published   {m.Name} (gate {m.Gate}): {m.State}{(m.Error is null ? "" : ": " + m.Error)}");
+            }
+
             context.Out.WriteLine(migrations.Count == 0
                 ? "migrations  (none applied through edgesync schema apply)"
                 : $"migrations  {string.Join(", ", migrations.Select(m => m.Name))}");

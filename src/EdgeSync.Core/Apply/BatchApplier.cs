@@ -82,7 +82,7 @@ internal sealed class BatchApplier
         }
     }
 
-    /// <summary>Leaves out tables whose sync was forgotten here (the ranges still cover their changes).</summary>
+    /// <summary>Leaves out tables whose sync was forgotten here, and the fleet's migration log where it is not enabled (the ranges still cover their changes).</summary>
     private ChangeBatch WithoutForgottenTables(ChangeBatch batch)
     {
         if (!batch.Tables.Any(t => _store.FindTable(t.Table) is null))
@@ -91,6 +91,11 @@ internal sealed class BatchApplier
         }
 
         var forgotten = TableCatalog.Forgotten(_store.Db);
+        if (_store.FindTable(PublishedMigrations.LogTable) is null)
+        {
+            forgotten.Add(PublishedMigrations.LogTable); // a replica that does not run fleet migrations (no agent) ignores their log
+        }
+
         return forgotten.Count == 0 ? batch
             : new ChangeBatch(batch.Sender, batch.SenderVector, batch.Ranges, batch.Tables.Where(t => !forgotten.Contains(t.Table)).ToList());
     }

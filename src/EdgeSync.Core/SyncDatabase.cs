@@ -357,7 +357,8 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     /// </summary>
     public string Checksum()
     {
-        var tables = Tables.Where(t => t.Drift is null).ToList(); // a table whose sync is stopped may not exist any more
+        // A table whose sync is stopped may not exist any more; the fleet's migration log is EdgeSync's, not the application's.
+        var tables = Tables.Where(t => t.Drift is null && !string.Equals(t.Name, PublishedMigrations.LogTable, StringComparison.OrdinalIgnoreCase)).ToList();
         using var c = OpenReader();
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var w = new ByteWriter(64 * 1024);

@@ -51,14 +51,16 @@ public sealed class AgentPair : IAsyncDisposable
 
         string grpcA = $"http://127.0.0.1:{ClosedPort()}";
         string grpcB = $"http://127.0.0.1:{ClosedPort()}";
+        // Both write the same row before either agent starts (captured when sync is enabled at start), so the writes are
+        // concurrent whatever the timing of the first exchange.
+        Write(a, "from-a");
+        Write(b, "from-b");
         pair._a = Create(pair, a, pair.SiteA, grpcA, peer: grpcB);
         await pair._a.StartAsync(cancellationToken);
-        Write(a, "from-a");
         pair.HttpA = AgentHost.Addresses(pair._a).Http[0];
         // B also has a peer that never answers (a closed loopback port), so the error counters move too.
         pair._b = Create(pair, b, pair.SiteB, grpcB, peer: grpcA, deadPeer: $"http://127.0.0.1:{ClosedPort()}");
         await pair._b.StartAsync(cancellationToken);
-        Write(b, "from-b");
         pair.HttpB = AgentHost.Addresses(pair._b).Http[0];
         return pair;
     }

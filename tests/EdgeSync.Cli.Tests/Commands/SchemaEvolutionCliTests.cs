@@ -203,6 +203,22 @@ public sealed class SchemaEvolutionCliTests : IDisposable
         Assert.Contains("\"typeConflict\": true", show.Stdout, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void StrictTable_WithAGeneratedColumn_AddColumnOnBothSides_SyncsEveryStoredColumn()
+    {
+        Setup("CREATE TABLE gauges(id TEXT PRIMARY KEY, raw INTEGER NOT NULL, scaled REAL GENERATED ALWAYS AS (raw / 10.0) VIRTUAL) STRICT; "
+            + "INSERT INTO gauges(id, raw) VALUES ('g1', 125);", "gauges=lww");
+        Sync();
+
+        Sql(_a, "ALTER TABLE gauges ADD COLUMN unit TEXT NOT NULL DEFAULT 'bar'; UPDATE gauges SET unit = 'psi', raw = 130 WHERE id = 'g1';");
+        Sql(_b, "ALTER TABLE gauges ADD COLUMN unit TEXT NOT NULL DEFAULT 'bar'; INSERT INTO gauges(id, raw) VALUES ('g2', 7);");
+        var round = Sync();
+
+        Assert.Contains("in sync: both hold the same changes", round.Stdout, StringComparison.Ordinal);
+        Assert.Equal("g1|130|13.0|psi\ng2|7|0.7|bar", Sql(_b, "SELECT id, raw, scaled, unit FROM gauges ORDER BY id;"));
+        AssertSameRows("gauges");
+    }
+
     private CliResult Sync() => CliRunner.Run("sync", "--db", _a, "--with", _b);
 
     private void AssertSameRows(string table)

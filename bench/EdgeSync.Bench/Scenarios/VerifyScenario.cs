@@ -82,28 +82,7 @@ internal static class VerifyScenario
     }
 
     /// <summary>Every row, in one transaction: the same content on both replicas whatever their site.</summary>
-    private static void Fill(SqliteConnection app, int rows)
-    {
-        using var tx = app.BeginTransaction();
-        using var ins = app.CreateCommand();
-        ins.Transaction = tx;
-        ins.CommandText = "INSERT INTO t(id, device, ts, value) VALUES ($id, $device, $ts, $value)";
-        var id = ins.Parameters.Add("$id", SqliteType.Integer);
-        var device = ins.Parameters.Add("$device", SqliteType.Text);
-        var ts = ins.Parameters.Add("$ts", SqliteType.Integer);
-        var value = ins.Parameters.Add("$value", SqliteType.Real);
-        ins.Prepare();
-        for (long next = 1; next <= rows; next++)
-        {
-            id.Value = next;
-            device.Value = "dev-" + (next % 100).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            ts.Value = next * 1000;
-            value.Value = next * 0.5;
-            ins.ExecuteNonQuery();
-        }
-
-        tx.Commit();
-    }
+    private static void Fill(SqliteConnection app, int rows) => GrowthScenario.InsertOneTransaction(app, rows);
 
     /// <summary>Changes <see cref="ChangedRows"/> rows of B with its capture triggers out of the way (so no sync repairs them).</summary>
     private static List<long> ChangeBehindEdgeSyncsBack(string path, int rows)

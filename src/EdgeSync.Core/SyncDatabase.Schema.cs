@@ -14,6 +14,8 @@ public sealed partial class SyncDatabase
 {
     private readonly HashSet<(string Table, string Reason)> _reportedDrift = [];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _migrationErrors = new(StringComparer.Ordinal);
+    private (long DataVersion, string Vector) _migrationInputs = (-1, "");
+    private IReadOnlyList<PublishedMigration> _lastPublished = [];
 
     /// <summary>
     /// Takes any schema change of the synced tables made since the last capture, whatever process made it (what every
@@ -200,6 +202,7 @@ public sealed partial class SyncDatabase
         ArgumentOutOfRangeException.ThrowIfNegative(gate);
         EnableMigrationLog(cancellationToken);
         WithWriter(store => PublishedMigrations.Publish(store.Db, name, sql, gate, _options.Time.GetUtcNow().ToUnixTimeMilliseconds()));
+        _migrationInputs = (-1, ""); // a write on this connection does not move its own data_version
     }
 
     /// <summary>Sets the application's gate: published migrations up to <paramref name="allow"/> may run here.</summary>
@@ -208,6 +211,7 @@ public sealed partial class SyncDatabase
         ArgumentOutOfRangeException.ThrowIfNegative(allow);
         EnableMigrationLog(cancellationToken);
         WithWriter(store => PublishedMigrations.SetGate(store.Db, allow));
+        _migrationInputs = (-1, "");
     }
 
     /// <summary>
@@ -217,6 +221,15 @@ public sealed partial class SyncDatabase
     /// </summary>
     public IReadOnlyList<PublishedMigration> ApplyPublishedMigrations(CancellationToken cancellationToken = default)
     {
+        // The agent calls this every couple of seconds for every database: when no other process committed (the gate is
+        // the application's write) and no batch arrived (the log comes by sync), nothing can be due, and a reader is not
+        // opened. A failed migration is tried again at every call.
+        var seen = MigrationInputs();
+        if (seen == _migrationInputs && _migrationErrors.IsEmpty)
+        {
+            return _lastPublished;
+        }
+
         List<(string Name, string Sql, long Gate)> published;
         long allow;
         using (var reader = OpenReader())
@@ -240,7 +253,19 @@ public sealed partial class SyncDatabase
             }
         }
 
-        return GetPublishedMigrations();
+        _lastPublished = GetPublishedMigrations();
+        _migrationInputs = MigrationInputs();
+        return _lastPublished;
+    }
+
+    /// <summary>What published migrations depend on, cheaply: other connections' commits (<c>PRAGMA data_version</c> on the writer) and the vector.</summary>
+    private (long DataVersion, string Vector) MigrationInputs()
+    {
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            return ((long)Sql.Scalar(_store.Db, "PRAGMA data_version")!, _store.VectorAsVersionVector().ToString());
+        }
     }
 
     /// <summary>The fleet's published migrations and where each stands here.</summary>

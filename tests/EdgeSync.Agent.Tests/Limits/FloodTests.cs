@@ -13,11 +13,11 @@ namespace EdgeSync.Agent.Tests.Limits;
 public sealed class FloodTests
 {
     /// <summary>
-    /// The bound on one change's trip between the factory and the hub while the flood runs. Unloaded it is about
-    /// 0.3 s (the sync interval); measured under this flood on a 2-core machine: see docs/guarantees.md. Generous for
-    /// a noisy CI machine, but a starved peer (no turn until the flood ends) fails it.
+    /// How long a probe may take before it counts as starved. Not a latency bound (unloaded a trip takes about 0.3 s,
+    /// the sync interval, and the measured figures under the flood are printed): the flood keeps going until every
+    /// probe has arrived or given up, so a peer that gets no turn while the flood runs never arrives.
     /// </summary>
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(8);
+    private static readonly TimeSpan Starved = TimeSpan.FromSeconds(60);
 
     private static readonly TimeSpan FloodFor = TimeSpan.FromSeconds(12);
 
@@ -100,7 +100,7 @@ public sealed class FloodTests
         TestContext.Current.TestOutputHelper?.WriteLine(summary);
         Assert.True(Interlocked.Read(ref pushes) >= streams, "the flood ran: " + summary);
         Assert.True(Interlocked.Read(ref refusedPushes) > 0, "streams past MaxStreamsPerPeer were refused: " + summary);
-        Assert.True(worst.Latency < Bound, $"a change took longer than {Bound.TotalSeconds} s between factory and hub: {summary}");
+        Assert.True(worst.Latency < Starved, $"a change never made the trip between factory and hub while the flood ran: {summary}");
         // The flood's batches arrived out of order and some never arrived (the flood stopped mid-stream): the hub's
         // vector may stop at a gap, but every change it claims must be there — it is what peers rely on never to
         // send again. (Before the extraction fix, relaying to the factory with readings withheld made a range cover
@@ -121,7 +121,7 @@ public sealed class FloodTests
         var clock = Stopwatch.StartNew();
         while (AppDb.Count(to, "items", $"id = '{id}'") == 0)
         {
-            if (clock.Elapsed > TimeSpan.FromSeconds(60))
+            if (clock.Elapsed > Starved)
             {
                 break;
             }

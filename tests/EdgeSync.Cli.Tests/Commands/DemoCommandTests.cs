@@ -101,7 +101,7 @@ public sealed class DemoCommandTests : IDisposable
 
         Assert.Equal(ExitCodes.Cancelled, result.ExitCode);
         Assert.Equal("edgesync: cancelled", result.Stderr.Trim());
-        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(10));
+        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(30)); // a hang guard (cancelled at 2 s), not a latency bound
     }
 
     [Theory]

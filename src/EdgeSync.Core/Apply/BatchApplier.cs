@@ -90,7 +90,7 @@ internal sealed class BatchApplier
             return batch;
         }
 
-        var forgotten = TableCatalog.Forgotten(_store.Db);
+        var forgotten = TableCatalog.Forgotten(_store);
         if (_store.FindTable(PublishedMigrations.LogTable) is null)
         {
             forgotten.Add(PublishedMigrations.LogTable); // a replica that does not run fleet migrations (no agent) ignores their log

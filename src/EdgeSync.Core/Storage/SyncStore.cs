@@ -209,6 +209,9 @@ internal sealed class SyncStore : IDisposable
 
     public long Seen(int siteIdx) => Vector.GetValueOrDefault(siteIdx);
 
+    /// <summary>The local index of <paramref name="site"/>, registering it (in the caller's transaction) when new.</summary>
+    public int SiteIndexOf(string site) => Sites.GetOrAdd(Db, site);
+
     /// <summary>Continues as <paramref name="site"/> (a new incarnation); inside the caller's transaction.</summary>
     internal void SwitchSite(string site)
     {
@@ -407,7 +410,7 @@ internal sealed class SyncStore : IDisposable
 
         foreach (var t in _byId.Values)
         {
-            if (t.Info is { Mode: CaptureMode.RowidScan, Drift: null } && CaptureQueue.HasRowsPastWatermark(Db, t))
+            if (t.Info is { Mode: CaptureMode.RowidScan, Drift: null } && CaptureQueue.HasRowsPastWatermark(this, t))
             {
                 return true;
             }

@@ -96,10 +96,10 @@ internal static class TableCatalog
     }
 
     /// <summary>Tables whose sync was forgotten here: what peers still send of them is ignored.</summary>
-    public static HashSet<string> Forgotten(SqliteConnection db)
+    public static HashSet<string> Forgotten(SyncStore store)
     {
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        using var cmd = db.CreateCommand();
+        using var cmd = store.Db.CreateCommand();
         cmd.CommandText = "SELECT name FROM _edgesync_forgotten";
         using var r = cmd.ExecuteReader();
         while (r.Read())
@@ -109,4 +109,19 @@ internal static class TableCatalog
 
         return names;
     }
+
+    /// <summary>An SQL expression for table <paramref name="tid"/>'s watermark (the highest rowid capture sealed), for a capture trigger's WHEN clause.</summary>
+    public static string WatermarkOf(int tid) => $"(SELECT wm FROM _edgesync_tables WHERE tid = {tid})";
+
+    /// <summary>Table <paramref name="tid"/>'s watermark: the highest rowid capture sealed (for <c>append</c> tables, the frontier of <see cref="AppendRuns"/>).</summary>
+    public static long Watermark(SyncStore store, long tid) => AppendRuns.Frontier(store.Db, tid);
+
+    /// <summary>Sets table <paramref name="tid"/>'s watermark; in the caller's write transaction.</summary>
+    public static void SetWatermark(SyncStore store, long tid, long watermark) =>
+        Sql.Scalar(store.Db, "UPDATE _edgesync_tables SET wm = $m WHERE tid = $t", ("$m", watermark), ("$t", tid));
+
+    /// <summary>Raises <paramref name="t"/>'s watermark to its highest rowid (rows apply inserted are not local inserts to seal); in the caller's write transaction.</summary>
+    public static void RaiseWatermarkToLastRow(SyncStore store, TableStore t) =>
+        Sql.Scalar(store.Db, $"UPDATE _edgesync_tables SET wm = max(wm, coalesce((SELECT max(rowid) FROM {t.QuotedName}), 0)) WHERE tid = $t",
+            ("$t", (long)t.Info.Id));
 }

@@ -258,7 +258,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         {
             ThrowIfDisposed();
             ReincarnateIfPeerIsAhead(vector);
-            if (!PeerVectors.Raises(_store.Db, peer, vector))
+            if (!PeerVectors.Raises(_store, peer, vector))
             {
                 return; // an idle round writes nothing
             }
@@ -266,7 +266,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             _store.Begin(Durability.Bookkeeping); // one commit for the whole vector; redone by the next round if lost
             try
             {
-                PeerVectors.Raise(_store.Db, peer, vector);
+                PeerVectors.Raise(_store, peer, vector);
                 _store.Commit();
             }
             catch

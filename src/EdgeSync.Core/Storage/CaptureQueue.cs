@@ -37,6 +37,13 @@ internal static class CaptureQueue
     /// <summary>Ends <see cref="MuteTriggers"/>.</summary>
     public static void UnmuteTriggers(SyncStore store) => Sql.Exec(store.Db, "DELETE FROM _edgesync_ctx");
 
+    /// <summary>
+    /// Ends <see cref="MuteTriggers"/> and empties the queue, for a transaction that sealed first and then wrote only
+    /// what it applied: the insert trigger of an <c>lww</c> rowid-scan table does not check the mute, so what it queued
+    /// are the transaction's own inserts.
+    /// </summary>
+    public static void UnmuteTriggersAndDropQueued(SyncStore store) => Sql.Exec(store.Db, "DELETE FROM _edgesync_ctx; DELETE FROM _edgesync_pending");
+
     /// <summary>True when the trigger queue holds rows of a table not in <paramref name="stopped"/> (tables whose sync a schema drift stopped: their rows wait).</summary>
     public static bool HasRows(SqliteConnection db, IReadOnlyCollection<int> stopped) =>
         Sql.Scalar(db, stopped.Count == 0

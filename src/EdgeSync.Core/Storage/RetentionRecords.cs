@@ -101,8 +101,8 @@ internal static class RetentionRecords
             ("$t", (long)tid), ("$s", site), ("$q", seq));
 
     /// <summary>The highest sequence of <paramref name="site"/> pruned from the table here (0: none).</summary>
-    public static long Watermark(SqliteConnection db, int tid, string site) =>
-        Sql.Scalar(db, "SELECT seq FROM _edgesync_pruned WHERE tid = $t AND site = $s", ("$t", (long)tid), ("$s", site)) is long seq ? seq : 0;
+    public static long Watermark(SyncStore store, int tid, string site) =>
+        Sql.Scalar(store.Db, "SELECT seq FROM _edgesync_pruned WHERE tid = $t AND site = $s", ("$t", (long)tid), ("$s", site)) is long seq ? seq : 0;
 
     /// <summary>Every watermark of a table (site id → sequence), for status.</summary>
     public static Dictionary<string, long> Watermarks(SqliteConnection db, int tid)

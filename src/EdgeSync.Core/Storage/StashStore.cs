@@ -23,8 +23,8 @@ internal static class StashStore
         """;
 
     /// <summary>A prepared upsert for <see cref="Put"/>; dispose it after the batch.</summary>
-    public static SqliteCommand PrepareUpsert(SqliteConnection db) =>
-        Sql.Prepare(db, Upsert, "$t", "$pk", "$c", "$ty", "$v", "$h", "$s", "$q", "$ph", "$ps");
+    public static SqliteCommand PrepareUpsert(SyncStore store) =>
+        Sql.Prepare(store.Db, Upsert, "$t", "$pk", "$c", "$ty", "$v", "$h", "$s", "$q", "$ph", "$ps");
 
     /// <summary>Keeps <paramref name="value"/> unless the stash holds a newer value for that row and column; true when kept.</summary>
     public static bool Put(SqliteCommand upsert, int tid, object storedKey, string column, string type, object? value, CellClock clock)

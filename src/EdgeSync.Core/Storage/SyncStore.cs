@@ -38,6 +38,9 @@ internal sealed class SyncStore : IDisposable
 
     public SqliteConnection Db { get; }
 
+    /// <summary>The database file (for messages).</summary>
+    public string DataSource => Db.DataSource;
+
     public SiteRegistry Sites { get; } = new();
 
     public HybridClock Clock { get; }

@@ -346,6 +346,17 @@ internal sealed class TableStore : IDisposable
         cmd.ExecuteNonQuery();
     }
 
+    /// <summary>
+    /// A raw statement inserting one row unless its key is taken, binding the columns <paramref name="map"/> names
+    /// (local column indexes, in the order the caller binds them); columns not named take their declared default.
+    /// </summary>
+    public RawStatement PrepareInsertIfNew(int[] map) =>
+        new(_db, $"INSERT OR IGNORE INTO {QuotedName}({string.Join(", ", map.Select(c => Sql.Quote(Info.Columns[c])))}) "
+            + $"VALUES ({string.Join(", ", Enumerable.Range(1, map.Length).Select(n => "?" + n))})");
+
+    /// <summary>A raw statement returning 1 when the table holds a row with a rowid between parameters 1 and 2, else 0.</summary>
+    public RawStatement PrepareAnyRowBetween() => new(_db, $"SELECT EXISTS (SELECT 1 FROM {QuotedName} WHERE rowid BETWEEN ?1 AND ?2)");
+
     /// <summary>The table's highest rowid, 0 when it is empty.</summary>
     public long MaxRowid() => Sql.Scalar(_db, $"SELECT max(rowid) FROM {QuotedName}") is long max ? max : 0;
 

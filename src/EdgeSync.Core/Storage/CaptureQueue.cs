@@ -87,6 +87,31 @@ internal static class CaptureQueue
         }
     }
 
+    /// <summary>
+    /// The keys in the trigger queue, from any connection (a reader's snapshot): table id and key, as many key values as
+    /// <paramref name="keyWidth"/> gives for the table (NULL where the row gave none).
+    /// </summary>
+    public static List<(int Tid, object?[] Key)> QueuedKeys(SqliteConnection reader, Func<int, int> keyWidth)
+    {
+        var keys = new List<(int, object?[])>();
+        using var cmd = reader.CreateCommand();
+        cmd.CommandText = "SELECT tid, k0, k1, k2, k3 FROM _edgesync_pending";
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            int tid = (int)r.GetInt64(0);
+            var key = new object?[keyWidth(tid)];
+            for (int i = 0; i < key.Length; i++)
+            {
+                key[i] = r.IsDBNull(1 + i) ? null : r.GetValue(1 + i);
+            }
+
+            keys.Add((tid, key));
+        }
+
+        return keys;
+    }
+
     /// <summary>Removes the queue's rows up to <paramref name="maxId"/> except those of the tables in <paramref name="stopped"/> (their sync is stopped: the rows wait for it to resume).</summary>
     public static void RemoveSealed(SyncStore store, long maxId, IReadOnlyCollection<int> stopped) =>
         Sql.Scalar(store.Db, stopped.Count == 0

@@ -136,26 +136,11 @@ internal sealed class SyncStore : IDisposable
 
     private void LoadVector()
     {
-        Vector = [];
-        using (var cmd = Db.CreateCommand())
-        {
-            cmd.CommandText = "SELECT site, seq FROM _edgesync_vector";
-            using var r = cmd.ExecuteReader();
-            while (r.Read())
-            {
-                Vector[(int)r.GetInt64(0)] = r.GetInt64(1);
-            }
-        }
-
+        Vector = VectorRecords.ReadVector(Db);
         Floor.Clear();
-        using (var cmd = Db.CreateCommand())
+        foreach (var (site, seq) in VectorRecords.ReadFloor(Db))
         {
-            cmd.CommandText = "SELECT site, seq FROM _edgesync_floor";
-            using var r = cmd.ExecuteReader();
-            while (r.Read())
-            {
-                Floor[(int)r.GetInt64(0)] = r.GetInt64(1);
-            }
+            Floor[site] = seq;
         }
     }
 

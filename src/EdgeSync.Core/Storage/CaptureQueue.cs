@@ -112,6 +112,20 @@ internal static class CaptureQueue
         return keys;
     }
 
+    /// <summary>
+    /// Marks <paramref name="column"/> (bit <paramref name="bit"/> of the mask) changed in the queued updates of
+    /// <paramref name="t"/> whose row holds another value there than <paramref name="defaultSql"/> (the column's declared
+    /// default as SQL, or NULL): the triggers that queued them did not know the column yet.
+    /// </summary>
+    public static void MarkColumnWritten(SyncStore store, TableInfo t, string column, long bit, string defaultSql)
+    {
+        var where = string.Join(" AND ", t.PrimaryKey.Select((c, i) => $"u.{Sql.Quote(t.Columns[c])} IS p.k{i}"));
+        Sql.Scalar(store.Db,
+            $"UPDATE _edgesync_pending AS p SET mask = mask | $bit WHERE p.tid = $t AND p.op = {OpUpdate} "
+            + $"AND (SELECT u.{Sql.Quote(column)} FROM {Sql.Quote(t.Name)} AS u WHERE {where}) IS NOT ({defaultSql})",
+            ("$bit", bit), ("$t", (long)t.Id));
+    }
+
     /// <summary>Removes the queue's rows up to <paramref name="maxId"/> except those of the tables in <paramref name="stopped"/> (their sync is stopped: the rows wait for it to resume).</summary>
     public static void RemoveSealed(SyncStore store, long maxId, IReadOnlyCollection<int> stopped) =>
         Sql.Scalar(store.Db, stopped.Count == 0

@@ -76,9 +76,9 @@ internal static class StashStore
         Sql.Prepare(db, "SELECT pk, col, type, value, hlc, site, seq, prev_hlc, prev_site FROM _edgesync_stash WHERE tid = $t AND pk = $pk", "$t", "$pk");
 
     /// <summary>Every stashed value of <paramref name="column"/> in table <paramref name="tid"/>.</summary>
-    public static List<Entry> ForColumn(SqliteConnection db, int tid, string column)
+    public static List<Entry> ForColumn(SyncStore store, int tid, string column)
     {
-        using var cmd = Sql.Prepare(db,
+        using var cmd = Sql.Prepare(store.Db,
             "SELECT pk, col, type, value, hlc, site, seq, prev_hlc, prev_site FROM _edgesync_stash WHERE tid = $t AND col = $c", "$t", "$c");
         cmd.Set(0, (long)tid);
         cmd.Set(1, column);
@@ -86,8 +86,8 @@ internal static class StashStore
     }
 
     /// <summary>Forgets the stashed values of <paramref name="column"/> (written into the table, or refused for good).</summary>
-    public static void Remove(SqliteConnection db, int tid, string column) =>
-        Sql.Scalar(db, "DELETE FROM _edgesync_stash WHERE tid = $t AND col = $c", ("$t", (long)tid), ("$c", column));
+    public static void Remove(SyncStore store, int tid, string column) =>
+        Sql.Scalar(store.Db, "DELETE FROM _edgesync_stash WHERE tid = $t AND col = $c", ("$t", (long)tid), ("$c", column));
 
     /// <summary>Forgets everything stashed for a table (sync on it was forgotten).</summary>
     public static void RemoveTable(SqliteConnection db, int tid) =>

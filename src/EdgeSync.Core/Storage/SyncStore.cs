@@ -55,6 +55,9 @@ internal sealed class SyncStore : IDisposable
     /// <summary>Local site index → compaction floor (log entries at or below it are gone).</summary>
     public Dictionary<int, long> Floor { get; } = [];
 
+    /// <summary>The database's <c>PRAGMA schema_version</c> now: it moves with every schema change, by any process.</summary>
+    internal long SchemaCookie() => (long)Sql.Scalar(Db, "PRAGMA schema_version")!;
+
     /// <summary><c>PRAGMA schema_version</c> when the synced tables' shapes were last checked (-1: not yet).</summary>
     internal long CheckedSchemaCookie { get; set; } = -1;
 
@@ -385,7 +388,7 @@ internal sealed class SyncStore : IDisposable
 
         // A schema change to take first (Capture/SchemaSync): it may queue rows a rebuild left uncaptured, and the
         // tables below may not be what the cache says (a dropped table cannot be read).
-        if ((long)Sql.Scalar(Db, "PRAGMA schema_version")! != CheckedSchemaCookie)
+        if (SchemaCookie() != CheckedSchemaCookie)
         {
             return true;
         }

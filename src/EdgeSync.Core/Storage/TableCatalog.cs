@@ -55,9 +55,9 @@ internal static class TableCatalog
     }
 
     /// <summary>Records a schema change of a synced table (columns, types, version, drift); inside the caller's write transaction.</summary>
-    public static void Update(SqliteConnection db, TableInfo info, string? signature)
+    public static void Update(SyncStore store, TableInfo info, string? signature)
     {
-        Sql.Scalar(db,
+        Sql.Scalar(store.Db,
             "UPDATE _edgesync_tables SET columns = $c, types = $ty, sv = $sv, drift = $d, dropped = $dr, width0 = $w, shape = $sh WHERE tid = $t",
             ("$t", (long)info.Id), ("$c", JsonSerializer.Serialize(info.Columns)), ("$ty", JsonSerializer.Serialize(info.DeclaredTypes)),
             ("$sv", (long)info.SchemaVersion), ("$d", info.Drift is null ? null : JsonSerializer.Serialize(info.Drift)),
@@ -66,8 +66,8 @@ internal static class TableCatalog
     }
 
     /// <summary>The table's definition as last recorded (<see cref="SchemaReader.Signature"/>), or null when never recorded.</summary>
-    public static string? RecordedSignature(SqliteConnection db, int tid) =>
-        Sql.Scalar(db, "SELECT shape FROM _edgesync_tables WHERE tid = $t", ("$t", (long)tid)) as string;
+    public static string? RecordedSignature(SyncStore store, int tid) =>
+        Sql.Scalar(store.Db, "SELECT shape FROM _edgesync_tables WHERE tid = $t", ("$t", (long)tid)) as string;
 
     /// <summary>
     /// Queues every row the table holds now as a local insert for the next seal (a table enabled with rows in it);

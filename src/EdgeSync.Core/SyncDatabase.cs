@@ -148,11 +148,11 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             _store.Begin(cancellationToken);
             try
             {
-                var info = TableCatalog.Add(_store.Db, SchemaReader.Read(_store.Db, table), policy);
+                var info = TableCatalog.Add(_store, SchemaReader.Read(_store.Db, table), policy);
                 TriggerInstaller.Install(_store.Db, info);
                 if (info.Mode == CaptureMode.Trigger)
                 {
-                    TableCatalog.QueueExistingRows(_store.Db, info);
+                    TableCatalog.QueueExistingRows(_store, info);
                 }
 
                 _store.Commit();

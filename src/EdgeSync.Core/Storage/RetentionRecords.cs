@@ -105,10 +105,10 @@ internal static class RetentionRecords
         Sql.Scalar(store.Db, "SELECT seq FROM _edgesync_pruned WHERE tid = $t AND site = $s", ("$t", (long)tid), ("$s", site)) is long seq ? seq : 0;
 
     /// <summary>Every watermark of a table (site id → sequence), for status.</summary>
-    public static Dictionary<string, long> Watermarks(SqliteConnection db, int tid)
+    public static Dictionary<string, long> Watermarks(SyncStore store, int tid)
     {
         var marks = new Dictionary<string, long>(StringComparer.Ordinal);
-        using var cmd = db.CreateCommand();
+        using var cmd = store.Db.CreateCommand();
         cmd.CommandText = "SELECT site, seq FROM _edgesync_pruned WHERE tid = $t";
         cmd.Parameters.AddWithValue("$t", tid);
         using var r = cmd.ExecuteReader();

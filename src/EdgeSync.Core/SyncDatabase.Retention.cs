@@ -47,7 +47,7 @@ public sealed partial class SyncDatabase
         lock (_gate)
         {
             ThrowIfDisposed();
-            return _store.FindTable(table) is { } t ? RetentionRecords.Watermarks(_store.Db, t.Info.Id) : new Dictionary<string, long>();
+            return _store.FindTable(table) is { } t ? RetentionRecords.Watermarks(_store, t.Info.Id) : new Dictionary<string, long>();
         }
     }
 }

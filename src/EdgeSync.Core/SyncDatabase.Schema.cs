@@ -79,7 +79,7 @@ public sealed partial class SyncDatabase
             _store.Begin(cancellationToken);
             try
             {
-                if (MigrationLog.Find(_store.Db, name) is { } applied)
+                if (MigrationLog.Find(_store, name) is { } applied)
                 {
                     _store.Rollback();
                     return applied == sha
@@ -91,7 +91,7 @@ public sealed partial class SyncDatabase
                 Sealer.Seal(_store); // everything written before the migration is captured under the old schema
                 RunMigrationSql(sql);
                 Sealer.Seal(_store); // takes the schema change (triggers back in place) and captures what the migration wrote
-                MigrationLog.Add(_store.Db, name, sha, _options.Time.GetUtcNow().ToUnixTimeMilliseconds());
+                MigrationLog.Add(_store, name, sha, _options.Time.GetUtcNow().ToUnixTimeMilliseconds());
                 _store.Commit();
             }
             catch (SqliteException e) when (!StorageException.IsStorageError(e))
@@ -151,7 +151,7 @@ public sealed partial class SyncDatabase
             try
             {
                 TriggerInstaller.Drop(_store.Db, t.Info);
-                TableCatalog.Forget(_store.Db, t.Info.Id);
+                TableCatalog.Forget(_store, t.Info.Id);
                 _store.Commit();
                 _store.RemoveTable(t.Info.Id);
             }
@@ -181,7 +181,7 @@ public sealed partial class SyncDatabase
             _store.Begin(cancellationToken);
             try
             {
-                PublishedMigrations.Create(_store.Db);
+                PublishedMigrations.Create(_store);
                 _store.Commit();
             }
             catch
@@ -201,7 +201,7 @@ public sealed partial class SyncDatabase
         ArgumentException.ThrowIfNullOrWhiteSpace(sql);
         ArgumentOutOfRangeException.ThrowIfNegative(gate);
         EnableMigrationLog(cancellationToken);
-        WithWriter(store => PublishedMigrations.Publish(store.Db, name, sql, gate, _options.Time.GetUtcNow().ToUnixTimeMilliseconds()));
+        WithWriter(store => PublishedMigrations.Publish(store, name, sql, gate, _options.Time.GetUtcNow().ToUnixTimeMilliseconds()));
         _migrationInputs = (-1, ""); // a write on this connection does not move its own data_version
     }
 
@@ -210,7 +210,7 @@ public sealed partial class SyncDatabase
     {
         ArgumentOutOfRangeException.ThrowIfNegative(allow);
         EnableMigrationLog(cancellationToken);
-        WithWriter(store => PublishedMigrations.SetGate(store.Db, allow));
+        WithWriter(store => PublishedMigrations.SetGate(store, allow));
         _migrationInputs = (-1, "");
     }
 

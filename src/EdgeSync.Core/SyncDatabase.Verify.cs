@@ -62,7 +62,7 @@ public sealed partial class SyncDatabase
         ArgumentNullException.ThrowIfNull(comparison);
         var lines = comparison.Describe().ToList();
         var now = _options.Time.GetUtcNow();
-        WithWriter(store => Storage.DivergenceRecords.Set(store.Db, peer, now, lines));
+        WithWriter(store => Storage.DivergenceRecords.Set(store, peer, now, lines));
     }
 
     /// <summary>The divergences the last content comparisons found, per peer (none when every peer last compared identical).</summary>

@@ -148,11 +148,11 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             _store.Begin(cancellationToken);
             try
             {
-                var info = TableCatalog.Add(_store.Db, SchemaReader.Read(_store.Db, table), policy);
+                var info = TableCatalog.Add(_store, SchemaReader.Read(_store.Db, table), policy);
                 TriggerInstaller.Install(_store.Db, info);
                 if (info.Mode == CaptureMode.Trigger)
                 {
-                    TableCatalog.QueueExistingRows(_store.Db, info);
+                    TableCatalog.QueueExistingRows(_store, info);
                 }
 
                 _store.Commit();
@@ -258,7 +258,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         {
             ThrowIfDisposed();
             ReincarnateIfPeerIsAhead(vector);
-            if (!PeerVectors.Raises(_store.Db, peer, vector))
+            if (!PeerVectors.Raises(_store, peer, vector))
             {
                 return; // an idle round writes nothing
             }
@@ -266,7 +266,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             _store.Begin(Durability.Bookkeeping); // one commit for the whole vector; redone by the next round if lost
             try
             {
-                PeerVectors.Raise(_store.Db, peer, vector);
+                PeerVectors.Raise(_store, peer, vector);
                 _store.Commit();
             }
             catch

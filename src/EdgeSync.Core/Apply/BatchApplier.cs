@@ -41,7 +41,7 @@ internal sealed class BatchApplier
                     _store.Floor.Select(f => KeyValuePair.Create(_store.Sites.NameOf(f.Key), f.Value)), _time.GetUtcNow(), _maxClockDrift)
                 .Select(p => (Table: _store.Table(p.Table.Id), p.Map))
                 .ToList();
-            Sql.Exec(_store.Db, "INSERT OR IGNORE INTO _edgesync_ctx(k) VALUES (1)");
+            CaptureQueue.MuteTriggers(_store);
             var result = ApplyRows(batch, plans);
             AdvanceVector(batch);
             RecordPeer(peer, batch);
@@ -52,18 +52,17 @@ internal sealed class BatchApplier
 
             foreach (var (t, _) in plans.Where(p => p.Table.Info is { Mode: Schema.CaptureMode.RowidScan, Policy: Schema.TablePolicy.Lww, Drift: null }))
             {
-                Sql.Scalar(_store.Db, $"UPDATE _edgesync_tables SET wm = max(wm, coalesce((SELECT max(rowid) FROM {t.QuotedName}), 0)) WHERE tid = $t",
-                    ("$t", (long)t.Info.Id));
+                TableCatalog.RaiseWatermarkToLastRow(_store, t);
             }
 
-            Sql.Exec(_store.Db, "DELETE FROM _edgesync_ctx; DELETE FROM _edgesync_pending"); // only this transaction's own inserts
+            CaptureQueue.UnmuteTriggersAndDropQueued(_store); // the queue holds only this transaction's own inserts
             _store.Commit();
             return result;
         }
         catch (SqliteException e) when (StorageException.IsStorageError(e))
         {
             _store.Rollback();
-            throw new StorageException(_store.Db.DataSource, e);
+            throw new StorageException(_store.DataSource, e);
         }
         catch (EdgeSyncException)
         {
@@ -90,7 +89,7 @@ internal sealed class BatchApplier
             return batch;
         }
 
-        var forgotten = TableCatalog.Forgotten(_store.Db);
+        var forgotten = TableCatalog.Forgotten(_store);
         if (_store.FindTable(PublishedMigrations.LogTable) is null)
         {
             forgotten.Add(PublishedMigrations.LogTable); // a replica that does not run fleet migrations (no agent) ignores their log
@@ -103,14 +102,9 @@ internal sealed class BatchApplier
     private ApplyResult ApplyRows(ChangeBatch batch, List<(TableStore Table, int[] Map)> plans)
     {
         var counts = new Counts();
-        using var log = Sql.Prepare(_store.Db,
-            "INSERT OR IGNORE INTO _edgesync_log(site, seq, tid, pk, span, hlc) VALUES ($s, $q, $t, $pk, 0, $h)",
-            "$s", "$q", "$t", "$pk", "$h");
-        using var audit = Sql.Prepare(_store.Db,
-            "INSERT INTO _edgesync_conflicts(at_ms, table_name, pk, column_name, rule, winner_value, winner_hlc, winner_site, loser_value, loser_hlc, loser_site) "
-            + "VALUES ($at, $tb, $pk, $col, $rule, $wv, $wh, $ws, $lv, $lh, $ls)",
-            "$at", "$tb", "$pk", "$col", "$rule", "$wv", "$wh", "$ws", "$lv", "$lh", "$ls");
-        using var stash = StashStore.PrepareUpsert(_store.Db);
+        using var log = ChangeLog.PrepareRowEvents(_store, replace: false);
+        using var audit = new ConflictAudit(_store);
+        using var stash = StashStore.PrepareUpsert(_store);
         for (int i = 0; i < batch.Tables.Count; i++)
         {
             var (t, map) = plans[i];
@@ -164,7 +158,7 @@ internal sealed class BatchApplier
     /// Into any other table every row goes through the merge.
     /// </summary>
     private void ApplyRuns(TableStore t, ColumnPlan plan, IReadOnlyList<InsertRun> runs, List<(long Rowid, CellClock Clock)>? fast,
-        List<AppendRanges.InsertedRun> freshRuns, SqliteCommand log, SqliteCommand audit, Counts counts)
+        List<AppendRanges.InsertedRun> freshRuns, ChangeLog.RowEvents log, ConflictAudit audit, Counts counts)
     {
         var map = plan.Map;
         if (fast is null || plan.HasUnknown)
@@ -182,10 +176,8 @@ internal sealed class BatchApplier
         }
 
         // The run's columns in its own order; columns only this replica has take their declared default.
-        using var insert = new RawStatement(_store.Db,
-            $"INSERT OR IGNORE INTO {t.QuotedName}({string.Join(", ", map.Select(c => Sql.Quote(t.Info.Columns[c])))}) "
-            + $"VALUES ({string.Join(", ", Enumerable.Range(1, map.Length).Select(n => "?" + n))})");
-        using var occupied = new RawStatement(_store.Db, $"SELECT EXISTS (SELECT 1 FROM {t.QuotedName} WHERE rowid BETWEEN ?1 AND ?2)");
+        using var insert = t.PrepareInsertIfNew(map);
+        using var occupied = t.PrepareAnyRowBetween();
         foreach (var run in runs)
         {
             long seen = Math.Max(_store.Sites.TryGetIndex(run.Site, out int site) ? _store.Seen(site) : 0, Pruned(t, run.Site));
@@ -254,7 +246,7 @@ internal sealed class BatchApplier
     }
 
     private void ApplyRow(TableStore t, ColumnPlan plan, RowChange row, List<(long Rowid, CellClock Clock)>? fast,
-        SqliteCommand log, SqliteCommand audit, Counts counts)
+        ChangeLog.RowEvents log, ConflictAudit audit, Counts counts)
     {
         if (Covered(row.State) || (t.Info.Policy == Schema.TablePolicy.Append && row.State.Clocks.All(c => c.Seq <= Pruned(t, c.Site))))
         {
@@ -358,20 +350,15 @@ internal sealed class BatchApplier
         return mask;
     }
 
-    internal void LogEvent(SqliteCommand log, TableStore t, object stored, CellClock c)
+    internal void LogEvent(ChangeLog.RowEvents log, TableStore t, object stored, CellClock c)
     {
-        int site = _store.Sites.GetOrAdd(_store.Db, c.Site);
+        int site = _store.SiteIndexOf(c.Site);
         if (c.IsUnwritten || c.Seq <= _store.Seen(site))
         {
             return;
         }
 
-        log.Set(0, (long)site);
-        log.Set(1, c.Seq);
-        log.Set(2, (long)t.Info.Id);
-        log.Set(3, stored);
-        log.Set(4, c.Hlc.Value);
-        log.ExecuteNonQuery();
+        log.Add(site, c.Seq, t.Info.Id, stored, c.Hlc.Value);
     }
 
     /// <summary>Retention's watermark: this table's rows of <paramref name="site"/> up to it were held here and pruned.</summary>
@@ -379,7 +366,7 @@ internal sealed class BatchApplier
     {
         if (!_pruned.TryGetValue((t.Info.Id, site), out long seq))
         {
-            _pruned[(t.Info.Id, site)] = seq = RetentionRecords.Watermark(_store.Db, t.Info.Id, site);
+            _pruned[(t.Info.Id, site)] = seq = RetentionRecords.Watermark(_store, t.Info.Id, site);
         }
 
         return seq;
@@ -399,7 +386,7 @@ internal sealed class BatchApplier
         return true;
     }
 
-    private void LogEvents(SqliteCommand log, TableStore t, object stored, RowState state)
+    private void LogEvents(ChangeLog.RowEvents log, TableStore t, object stored, RowState state)
     {
         CellClock? last = null;
         foreach (var c in state.Clocks)
@@ -414,34 +401,16 @@ internal sealed class BatchApplier
         }
     }
 
-    private void Audit(SqliteCommand audit, TableStore t, object?[] key, MergeConflict c)
+    private void Audit(ConflictAudit audit, TableStore t, object?[] key, MergeConflict c)
     {
-        audit.Set(0, _time.GetUtcNow().ToUnixTimeMilliseconds());
-        audit.Set(1, t.Info.Name);
-        audit.Set(2, TableStore.KeyText(key));
-        audit.Set(3, c.Column >= 0 ? t.Info.Columns[c.Column] : null);
-        audit.Set(4, RuleName(c.Rule));
-        audit.Set(5, c.WinnerValue);
-        audit.Set(6, c.Winner.Hlc.Value);
-        audit.Set(7, c.Winner.Site);
-        audit.Set(8, c.LoserValue);
-        audit.Set(9, c.Loser.Hlc.Value);
-        audit.Set(10, c.Loser.Site);
-        audit.ExecuteNonQuery();
+        audit.Add(_time.GetUtcNow().ToUnixTimeMilliseconds(), t.Info.Name, TableStore.KeyText(key), c.Column >= 0 ? t.Info.Columns[c.Column] : null, c);
     }
-
-    internal static string RuleName(ConflictRule rule) => rule switch
-    {
-        ConflictRule.LastWriterWins => "lww",
-        ConflictRule.DeleteWins => "delete-wins",
-        _ => "newer-incarnation-wins",
-    };
 
     private void AdvanceVector(ChangeBatch batch)
     {
         foreach (var r in batch.Ranges)
         {
-            int site = _store.Sites.GetOrAdd(_store.Db, r.Site);
+            int site = _store.SiteIndexOf(r.Site);
             if (site != _store.SiteIndex && r.From <= _store.Seen(site) && r.To > _store.Seen(site))
             {
                 _store.Vector[site] = r.To;
@@ -451,7 +420,7 @@ internal sealed class BatchApplier
 
     private void RecordPeer(string peer, ChangeBatch batch)
     {
-        PeerVectors.Raise(_store.Db, peer, batch.SenderVector);
-        SyncStatusView.MarkSynced(_store.Db, peer, batch.Tables.Select(t => t.Table), _time.GetUtcNow().ToUnixTimeMilliseconds());
+        PeerVectors.Raise(_store, peer, batch.SenderVector);
+        SyncStatusView.MarkSynced(_store, peer, batch.Tables.Select(t => t.Table), _time.GetUtcNow().ToUnixTimeMilliseconds());
     }
 }

@@ -18,10 +18,10 @@ internal sealed class ColumnPlan
     private readonly TableStore _table;
     private readonly TableChangeSet _set;
     private readonly SqliteCommand _stash;
-    private readonly SqliteCommand _log;
+    private readonly ChangeLog.RowEvents _log;
     private readonly bool _identity;
 
-    public ColumnPlan(TableStore table, TableChangeSet set, int[] map, SqliteCommand stash, SqliteCommand log)
+    public ColumnPlan(TableStore table, TableChangeSet set, int[] map, SqliteCommand stash, ChangeLog.RowEvents log)
     {
         _table = table;
         _set = set;

@@ -28,7 +28,7 @@ internal static class AppendAudit
         }
 
         var orphans = new List<long>();
-        foreach (long id in AppendRuns.RowsWithoutMetadata(store.Db, t))
+        foreach (long id in AppendRuns.RowsWithoutMetadata(store, t))
         {
             var lo = t.RangeStart(id);
             if (lo is null)
@@ -41,20 +41,20 @@ internal static class AppendAudit
             }
         }
 
-        CaptureQueue.QueueInserts(store.Db, tid, orphans);
+        CaptureQueue.QueueInserts(store, tid, orphans);
         int regained = 0;
         foreach (var (lo, (hi, count, actual)) in ranges.Where(r => r.Value.Actual > r.Value.Count))
         {
             // Which rows of the range are new is unknown: every row in it is re-sealed with a fresh clock. Peers that
             // already hold a row see the same values with a newer clock, which changes nothing but the clock.
-            CaptureQueue.QueueRowsWithoutMetadata(store.Db, t, lo, hi);
-            AppendRuns.SetRangeCount(store.Db, tid, lo, actual);
+            CaptureQueue.QueueRowsWithoutMetadata(store, t, lo, hi);
+            AppendRuns.SetRangeCount(store, tid, lo, actual);
             regained += (int)(actual - count);
         }
 
         if (regained > 0)
         {
-            AppendRuns.AddAccounted(store.Db, tid, regained);
+            AppendRuns.AddAccounted(store, tid, regained);
         }
 
         return orphans.Count + regained;

@@ -18,10 +18,10 @@ internal static class AppendScanner
     public static int Seal(SyncStore store, TableStore t, Func<Hlc> stamp)
     {
         long tid = t.Info.Id;
-        long frontier = AppendRuns.Frontier(store.Db, tid);
+        long frontier = TableCatalog.Watermark(store, tid);
         int sealedRows = 0;
         long newFrontier = frontier;
-        foreach (var (first, last, count) in AppendRuns.UnsealedGaps(store.Db, t, frontier).ToList())
+        foreach (var (first, last, count) in AppendRuns.UnsealedGaps(store, t, frontier).ToList())
         {
             long span = last - first + 1;
             AppendRuns.LogRange(store, tid, store.AllocateSeq(span), first, span, stamp().Value, count);
@@ -31,7 +31,7 @@ internal static class AppendScanner
 
         if (sealedRows > 0)
         {
-            AppendRuns.Advance(store.Db, tid, newFrontier, sealedRows);
+            AppendRuns.Advance(store, tid, newFrontier, sealedRows);
         }
 
         return sealedRows;
@@ -42,7 +42,7 @@ internal static class AppendScanner
     {
         foreach (var (origin, rowids) in rowidsByOrigin)
         {
-            AppendRuns.RecordRemote(store, t, store.Sites.GetOrAdd(store.Db, origin), rowids);
+            AppendRuns.RecordRemote(store, t, store.SiteIndexOf(origin), rowids);
         }
     }
 }

@@ -19,7 +19,7 @@ internal static class SchemaSync
 {
     public static void Check(SyncStore store)
     {
-        long cookie = (long)Sql.Scalar(store.Db, "PRAGMA schema_version")!;
+        long cookie = store.SchemaCookie();
         if (cookie == store.CheckedSchemaCookie)
         {
             return;
@@ -30,7 +30,7 @@ internal static class SchemaSync
             CheckTable(store, t.Info);
         }
 
-        store.CheckedSchemaCookie = (long)Sql.Scalar(store.Db, "PRAGMA schema_version")!;
+        store.CheckedSchemaCookie = store.SchemaCookie();
     }
 
     private static void CheckTable(SyncStore store, TableInfo recorded)
@@ -40,7 +40,7 @@ internal static class SchemaSync
         var triggers = SchemaReader.Triggers(db, TriggerInstaller.Prefix(recorded));
         bool triggersInPlace = TriggerInstaller.IsInstalled(recorded, triggers.Where(tr =>
             string.Equals(tr.Table, recorded.Name, StringComparison.OrdinalIgnoreCase)).Select(tr => tr.Name));
-        var recordedSignature = TableCatalog.RecordedSignature(db, recorded.Id);
+        var recordedSignature = TableCatalog.RecordedSignature(store, recorded.Id);
         if (triggersInPlace && recorded.Drift is null && signature is not null && signature == recordedSignature)
         {
             return;
@@ -97,7 +97,7 @@ internal static class SchemaSync
 
         bool meaningful = change.ColumnsChanged || !triggersInPlace || recorded.Drift is not null
             || !recorded.Columns.SequenceEqual(next.Columns, StringComparer.Ordinal);
-        TableCatalog.Update(db, next, SchemaReader.Signature(db, next.Name));
+        TableCatalog.Update(store, next, SchemaReader.Signature(db, next.Name));
         if (meaningful)
         {
             store.SchemaEvents.Add(new SchemaEvent(next, change.Added, change.Dropped, change.Retyped, !triggersInPlace, 0));
@@ -124,7 +124,7 @@ internal static class SchemaSync
 
     private static void Record(SyncStore store, TableInfo recorded, SchemaDiff.Change change, string? signature, bool reinstalled, int stashApplied)
     {
-        TableCatalog.Update(store.Db, change.Next, signature ?? TableCatalog.RecordedSignature(store.Db, recorded.Id));
+        TableCatalog.Update(store, change.Next, signature ?? TableCatalog.RecordedSignature(store, recorded.Id));
         store.ReplaceTable(change.Next);
         store.SchemaEvents.Add(new SchemaEvent(change.Next, [], [], [], reinstalled, stashApplied));
     }
@@ -137,13 +137,13 @@ internal static class SchemaSync
     private static int WriteStashed(SyncStore store, TableStore t, string column)
     {
         int c = IndexOf(t.Info, column);
-        var entries = StashStore.ForColumn(store.Db, t.Info.Id, column);
+        var entries = StashStore.ForColumn(store, t.Info.Id, column);
         if (entries.Count == 0 || entries.Any(e => !SameType(e.Type, t.Info.DeclaredTypes[c])))
         {
             return 0;
         }
 
-        Sql.Exec(store.Db, "INSERT OR IGNORE INTO _edgesync_ctx(k) VALUES (1)");
+        CaptureQueue.MuteTriggers(store);
         int written = 0;
         foreach (var e in entries)
         {
@@ -168,8 +168,8 @@ internal static class SchemaSync
             written++;
         }
 
-        Sql.Exec(store.Db, "DELETE FROM _edgesync_ctx");
-        StashStore.Remove(store.Db, t.Info.Id, column);
+        CaptureQueue.UnmuteTriggers(store);
+        StashStore.Remove(store, t.Info.Id, column);
         return written;
     }
 
@@ -180,17 +180,12 @@ internal static class SchemaSync
     /// </summary>
     private static void MarkAddedColumnsWritten(SyncStore store, TableInfo t, IReadOnlyList<string> added)
     {
-        var where = string.Join(" AND ", t.PrimaryKey.Select((c, i) => $"u.{Sql.Quote(t.Columns[c])} IS p.k{i}"));
         foreach (var column in added)
         {
             int c = IndexOf(t, column);
             var dflt = Sql.Scalar(store.Db, "SELECT dflt_value FROM pragma_table_xinfo($t) WHERE name = $c COLLATE NOCASE",
                 ("$t", t.Name), ("$c", column)) as string;
-            var bit = 1L << Math.Min(c, 63);
-            Sql.Scalar(store.Db,
-                $"UPDATE _edgesync_pending AS p SET mask = mask | $bit WHERE p.tid = $t AND p.op = {TriggerInstaller.OpUpdate} "
-                + $"AND (SELECT u.{Sql.Quote(column)} FROM {Sql.Quote(t.Name)} AS u WHERE {where}) IS NOT ({dflt ?? "NULL"})",
-                ("$bit", bit), ("$t", (long)t.Id));
+            CaptureQueue.MarkColumnWritten(store, t, column, 1L << Math.Min(c, 63), dflt ?? "NULL");
         }
     }
 

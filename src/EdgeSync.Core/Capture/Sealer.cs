@@ -3,7 +3,6 @@ using EdgeSync.Internal;
 using EdgeSync.Merge;
 using EdgeSync.Schema;
 using EdgeSync.Storage;
-using Microsoft.Data.Sqlite;
 
 namespace EdgeSync.Capture;
 
@@ -44,17 +43,12 @@ internal static class Sealer
         if (maxPending > 0)
         {
             // What was recorded for a table whose sync is stopped (schema drift) stays until the drift is resolved.
-            var stopped = string.Join(", ", store.Tables.Where(t => t.Info.Drift is not null).Select(t => t.Info.Id));
-            Sql.Scalar(store.Db, stopped.Length == 0
-                ? "DELETE FROM _edgesync_pending WHERE id <= $m"
-                : $"DELETE FROM _edgesync_pending WHERE id <= $m AND tid NOT IN ({stopped})", ("$m", maxPending));
+            CaptureQueue.RemoveSealed(store, maxPending, store.Tables.Where(t => t.Info.Drift is not null).Select(t => t.Info.Id).ToList());
         }
 
         if (touched.Count > 0)
         {
-            using var log = Sql.Prepare(store.Db,
-                "INSERT OR REPLACE INTO _edgesync_log(site, seq, tid, pk, span, hlc) VALUES ($s, $q, $t, $pk, 0, $h)",
-                "$s", "$q", "$t", "$pk", "$h");
+            using var log = ChangeLog.PrepareRowEvents(store, replace: true);
             foreach (var ((tid, storedKey), (key, mask)) in touched)
             {
                 if (SealRow(store, store.Table(tid), key, storedKey, mask, Stamp, log))
@@ -76,9 +70,8 @@ internal static class Sealer
         SyncStore store, TableStore t, Func<Hlc> stamp,
         Dictionary<(int, object), (object?[], long)> touched, Dictionary<int, (long, long)> newRanges)
     {
-        long wm = (long)Sql.Scalar(store.Db, "SELECT wm FROM _edgesync_tables WHERE tid = $t", ("$t", (long)t.Info.Id))!;
-        var maxObj = Sql.Scalar(store.Db, $"SELECT max(rowid) FROM {t.QuotedName}");
-        long max = maxObj is long m ? m : 0;
+        long wm = TableCatalog.Watermark(store, t.Info.Id);
+        long max = t.MaxRowid();
         if (max <= wm)
         {
             return 0;
@@ -86,22 +79,7 @@ internal static class Sealer
 
         // Rows past the watermark that already have metadata (a tombstone applied from a peer, then re-inserted
         // here) are sealed one by one so their causal length continues; everything else becomes ranges.
-        var known = new List<long>();
-        using (var cmd = store.Db.CreateCommand())
-        {
-            cmd.CommandText = "SELECT pk FROM _edgesync_rows WHERE tid = $t AND pk > $lo AND pk <= $hi ORDER BY pk";
-            cmd.Parameters.AddWithValue("$t", t.Info.Id);
-            cmd.Parameters.AddWithValue("$lo", wm);
-            cmd.Parameters.AddWithValue("$hi", max);
-            using var r = cmd.ExecuteReader();
-            while (r.Read())
-            {
-                if (r.GetValue(0) is long k)
-                {
-                    known.Add(k);
-                }
-            }
-        }
+        var known = t.RowidsWithMetadata(wm, max);
 
         int rows = 0;
         long lo = wm + 1;
@@ -111,11 +89,8 @@ internal static class Sealer
             {
                 long span = k - lo;
                 long seq = store.AllocateSeq(span);
-                Sql.Scalar(store.Db,
-                    "INSERT INTO _edgesync_log(site, seq, tid, pk, span, hlc) VALUES ($s, $q, $t, $pk, $n, $h)",
-                    ("$s", (long)store.SiteIndex), ("$q", seq), ("$t", (long)t.Info.Id), ("$pk", lo), ("$n", span), ("$h", stamp().Value));
-                rows += (int)Math.Min(int.MaxValue, (long)Sql.Scalar(store.Db,
-                    $"SELECT count(*) FROM {t.QuotedName} WHERE rowid BETWEEN $a AND $b", ("$a", lo), ("$b", k - 1))!);
+                ChangeLog.AddRange(store, t.Info.Id, seq, lo, span, stamp().Value);
+                rows += (int)Math.Min(int.MaxValue, t.CountRows(lo, k - 1));
             }
 
             if (k <= max)
@@ -126,7 +101,7 @@ internal static class Sealer
             lo = k + 1;
         }
 
-        Sql.Scalar(store.Db, "UPDATE _edgesync_tables SET wm = $m WHERE tid = $t", ("$m", max), ("$t", (long)t.Info.Id));
+        TableCatalog.SetWatermark(store, t.Info.Id, max);
         newRanges[t.Info.Id] = (wm + 1, max);
         return rows;
     }
@@ -135,39 +110,29 @@ internal static class Sealer
     {
         long maxId = 0;
         var scratch = new ByteWriter();
-        using var cmd = store.Db.CreateCommand();
-        cmd.CommandText = "SELECT id, tid, op, mask, k0, k1, k2, k3 FROM _edgesync_pending ORDER BY id";
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
+        foreach (var q in CaptureQueue.ReadQueued(store))
         {
-            maxId = r.GetInt64(0);
-            int tid = (int)r.GetInt64(1);
-            var t = store.Table(tid);
-            if (t.Info.Drift is not null)
+            maxId = q.Id;
+            int tid = q.Tid;
+            if (store.Table(tid).Info.Drift is not null)
             {
                 continue;
             }
 
-            int n = t.Info.PrimaryKey.Count;
-            var key = new object?[n];
-            for (int i = 0; i < n; i++)
-            {
-                key[i] = r.IsDBNull(4 + i) ? null : r.GetValue(4 + i);
-            }
-
+            var key = q.Key;
             if (key.Any(k => k is null))
             {
                 continue; // SQLite allows NULL in non-integer keys of rowid tables; such rows cannot be identified
             }
 
-            if (n == 1 && key[0] is long rowid && newRanges.TryGetValue(tid, out var range)
+            if (key.Length == 1 && key[0] is long rowid && newRanges.TryGetValue(tid, out var range)
                 && rowid >= range.From && rowid <= range.To && !touched.ContainsKey((tid, rowid)))
             {
                 continue; // inserted since the last seal: the new range carries its current values
             }
 
             var stored = KeyCodec.ToStored(key, scratch);
-            long mask = r.GetInt64(2) == TriggerInstaller.OpDelete ? 0 : r.GetInt64(3);
+            long mask = q.IsDelete ? 0 : q.Mask;
             touched[(tid, stored)] = touched.TryGetValue((tid, stored), out var prior)
                 ? (key, prior.Mask | mask)
                 : (key, mask);
@@ -176,7 +141,7 @@ internal static class Sealer
         return maxId;
     }
 
-    private static bool SealRow(SyncStore store, TableStore t, object?[] key, object storedKey, long mask, Func<Hlc> stamp, SqliteCommand log)
+    private static bool SealRow(SyncStore store, TableStore t, object?[] key, object storedKey, long mask, Func<Hlc> stamp, ChangeLog.RowEvents log)
     {
         var prior = t.LoadClocks(key, storedKey);
         var current = t.SelectRow(key);
@@ -224,16 +189,11 @@ internal static class Sealer
         t.PutMeta(storedKey, next);
         if (t.Info.Policy == TablePolicy.Append && prior is null)
         {
-            Sql.Scalar(store.Db, "UPDATE _edgesync_tables SET rows = rows + 1 WHERE tid = $t", ("$t", (long)t.Info.Id));
+            AppendRuns.AddAccounted(store, t.Info.Id, 1);
         }
 
         var ev = next.Newest;
-        log.Set(0, (long)store.SiteIndex);
-        log.Set(1, ev.Seq);
-        log.Set(2, (long)t.Info.Id);
-        log.Set(3, storedKey);
-        log.Set(4, ev.Hlc.Value);
-        log.ExecuteNonQuery();
+        log.Add(store.SiteIndex, ev.Seq, t.Info.Id, storedKey, ev.Hlc.Value);
         return true;
     }
 

@@ -1,6 +1,7 @@
 using System.Text;
 using EdgeSync.Internal;
 using EdgeSync.Schema;
+using EdgeSync.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace EdgeSync.Capture;
@@ -14,10 +15,10 @@ namespace EdgeSync.Capture;
 /// </summary>
 internal static class TriggerInstaller
 {
-    internal const int OpInsert = 1;
-    internal const int OpUpdate = 2;
-    internal const int OpDelete = 3;
-    private const string NotApplying = "NOT EXISTS (SELECT 1 FROM _edgesync_ctx)";
+    internal const int OpInsert = CaptureQueue.OpInsert;
+    internal const int OpUpdate = CaptureQueue.OpUpdate;
+    internal const int OpDelete = CaptureQueue.OpDelete;
+    private const string NotApplying = CaptureQueue.TriggersNotMuted;
 
     public static void Install(SqliteConnection db, TableInfo t)
     {
@@ -36,12 +37,12 @@ internal static class TriggerInstaller
         {
             var mask = MaskExpression(t);
             sb.Append($"CREATE TRIGGER {TriggerName(t, "upd")} AFTER UPDATE ON {name} WHEN {NotApplying} BEGIN "
-                + $"INSERT INTO _edgesync_pending(tid, op, mask, {KeySlots(t)}) VALUES ({t.Id}, {OpUpdate}, {mask}, {KeyValues(t, "NEW")}); END;\n");
+                + $"{CaptureQueue.TriggerQueueInsert(t.Id, OpUpdate, mask, KeySlots(t), KeyValues(t, "NEW"))}; END;\n");
             var keyChanged = string.Join(" OR ", t.PrimaryKey.Select(i => $"OLD.{Sql.Quote(t.Columns[i])} IS NOT NEW.{Sql.Quote(t.Columns[i])}"));
             sb.Append($"CREATE TRIGGER {TriggerName(t, "key")} AFTER UPDATE ON {name} WHEN ({keyChanged}) AND {NotApplying} BEGIN "
-                + $"INSERT INTO _edgesync_pending(tid, op, mask, {KeySlots(t)}) VALUES ({t.Id}, {OpDelete}, 0, {KeyValues(t, "OLD")}); END;\n");
+                + $"{CaptureQueue.TriggerQueueInsert(t.Id, OpDelete, "0", KeySlots(t), KeyValues(t, "OLD"))}; END;\n");
             sb.Append($"CREATE TRIGGER {TriggerName(t, "del")} AFTER DELETE ON {name} WHEN {NotApplying} BEGIN "
-                + $"INSERT INTO _edgesync_pending(tid, op, mask, {KeySlots(t)}) VALUES ({t.Id}, {OpDelete}, 0, {KeyValues(t, "OLD")}); END;\n");
+                + $"{CaptureQueue.TriggerQueueInsert(t.Id, OpDelete, "0", KeySlots(t), KeyValues(t, "OLD"))}; END;\n");
         }
 
         // Rowid-scan tables: new rows are found by scanning (see Sealer / AppendScanner). An append table needs no
@@ -52,13 +53,13 @@ internal static class TriggerInstaller
             (CaptureMode.Trigger, _) => NotApplying,
             // No "not applying" check here: it costs every in-order insert a second lookup. Inserts the applier
             // makes at or below the watermark are logged, and the applier deletes those entries before it commits.
-            (CaptureMode.RowidScan, TablePolicy.Lww) => $"NEW.rowid <= (SELECT wm FROM _edgesync_tables WHERE tid = {t.Id})",
+            (CaptureMode.RowidScan, TablePolicy.Lww) => $"NEW.rowid <= {TableCatalog.WatermarkOf(t.Id)}",
             _ => null,
         };
         if (insertWhen is not null)
         {
             sb.Append($"CREATE TRIGGER {TriggerName(t, "ins")} AFTER INSERT ON {name} WHEN {insertWhen} BEGIN "
-                + $"INSERT INTO _edgesync_pending(tid, op, mask, {KeySlots(t)}) VALUES ({t.Id}, {OpInsert}, -1, {KeyValues(t, "NEW")}); END;\n");
+                + $"{CaptureQueue.TriggerQueueInsert(t.Id, OpInsert, "-1", KeySlots(t), KeyValues(t, "NEW"))}; END;\n");
         }
 
         Sql.Exec(db, sb.ToString());

@@ -1,5 +1,4 @@
 using EdgeSync.Clocks;
-using EdgeSync.Internal;
 using EdgeSync.Storage;
 
 namespace EdgeSync.Compaction;
@@ -24,7 +23,7 @@ internal static class Pruner
         store.Begin(cancellationToken);
         try
         {
-            Sql.Exec(store.Db, "INSERT OR IGNORE INTO _edgesync_ctx(k) VALUES (1)"); // the append table's delete guard lets us through
+            CaptureQueue.MuteTriggers(store); // the append table's delete guard lets us through
             long excess = policy.MaxRows is { } max ? RetentionRecords.Accounted(store.Db, tid) - max : 0;
             long cutoff = policy.MaxAge is { } age ? (now - age).ToUnixTimeMilliseconds() : long.MinValue;
             int deleted = 0;
@@ -85,7 +84,7 @@ internal static class Pruner
                 RetentionRecords.Unaccount(store.Db, tid, deleted);
             }
 
-            Sql.Exec(store.Db, "DELETE FROM _edgesync_ctx");
+            CaptureQueue.UnmuteTriggers(store);
             store.Commit();
             return new PruneResult(deleted, slots >= budget);
         }

@@ -22,13 +22,12 @@ internal sealed class ChangeExtractor : IDisposable
     private readonly Dictionary<int, TableInfo> _tables = [];
     private readonly Dictionary<int, TableInfo> _outTables = []; // as sent: with the columns kept aside here (stash) after the table's own
     private readonly Dictionary<int, List<(string Column, string Type)>> _stashed = [];
-    private SqliteCommand? _stashRow;
     private readonly Dictionary<int, long> _vector = [];
     private readonly Dictionary<int, long> _floor = [];
     private readonly HashSet<(int, object)> _dirty = new(KeyComparer.Instance);
     private readonly Dictionary<int, SqliteCommand> _selects = [];
     private readonly Dictionary<int, long[]> _dirtyRowids = [];
-    private SqliteCommand? _firstMeta;
+    private readonly LogReader _log;
     private readonly RunReader _runs;
     private readonly int _maxRows;
     private readonly Func<string, bool>? _tableFilter;
@@ -42,16 +41,14 @@ internal sealed class ChangeExtractor : IDisposable
         _maxRows = maxRows;
         _maxBytes = maxBytes;
         _runs = new RunReader(readConnection);
+        _log = new LogReader(readConnection);
     }
 
     /// <summary>Releases the prepared statements (also done when an extraction ends).</summary>
     public void Dispose()
     {
         _runs.Dispose();
-        _firstMeta?.Dispose();
-        _firstMeta = null;
-        _stashRow?.Dispose();
-        _stashRow = null;
+        _log.Dispose();
     }
 
     public IEnumerable<ChangeBatch> Extract(VersionVector peer)
@@ -80,20 +77,19 @@ internal sealed class ChangeExtractor : IDisposable
 
     private void LoadSnapshot()
     {
-        _self = MetaTable.SiteId(_db);
-        using (var cmd = _db.CreateCommand())
+        var snapshot = _log.LoadSnapshot();
+        _self = snapshot.SiteId;
+        foreach (var (idx, site) in snapshot.Sites)
         {
-            cmd.CommandText = "SELECT idx, site FROM _edgesync_sites";
-            using var r = cmd.ExecuteReader();
-            while (r.Read())
-            {
-                _sites[(int)r.GetInt64(0)] = r.GetString(1);
-            }
+            _sites[idx] = site;
         }
 
-        _sites[0] = "";
-        ReadPairs("SELECT site, seq FROM _edgesync_vector", _vector);
-        foreach (var t in TableCatalog.Load(_db))
+        foreach (var (site, seq) in snapshot.Vector)
+        {
+            _vector[site] = seq;
+        }
+
+        foreach (var t in snapshot.Tables)
         {
             _tables[t.Id] = t;
             _outTables[t.Id] = t;
@@ -101,7 +97,7 @@ internal sealed class ChangeExtractor : IDisposable
 
         // Values received for columns a table here does not have travel on with their rows (a relay at an older
         // schema version loses nothing); a column the table has with another declared type is not relayed.
-        foreach (var (tid, columns) in StashStore.Columns(_db))
+        foreach (var (tid, columns) in snapshot.StashedColumns)
         {
             if (_tables.TryGetValue(tid, out var t) && columns.Where(c => t.DeclaredTypeOf(c.Column) is null).ToList() is { Count: > 0 } extra)
             {
@@ -114,27 +110,19 @@ internal sealed class ChangeExtractor : IDisposable
             }
         }
 
-        LoadDirty();
-        ReadPairs("SELECT site, seq FROM _edgesync_floor", _floor);
+        LoadDirty(snapshot.Queued);
+        foreach (var (site, seq) in snapshot.Floor)
+        {
+            _floor[site] = seq;
+        }
     }
 
     /// <summary>Rows changed locally since the last seal: their stored state is not final yet.</summary>
-    private void LoadDirty()
+    private void LoadDirty(List<(int Tid, object?[] Key)> queued)
     {
         var scratch = new ByteWriter();
-        using var cmd = _db.CreateCommand();
-        cmd.CommandText = "SELECT tid, k0, k1, k2, k3 FROM _edgesync_pending";
-        using var p = cmd.ExecuteReader();
-        while (p.Read())
+        foreach (var (tid, key) in queued)
         {
-            int tid = (int)p.GetInt64(0);
-            int n = _tables.TryGetValue(tid, out var table) ? table.PrimaryKey.Count : 1;
-            var key = new object?[n];
-            for (int i = 0; i < n; i++)
-            {
-                key[i] = p.IsDBNull(1 + i) ? null : p.GetValue(1 + i);
-            }
-
             if (key.All(k => k is not null))
             {
                 _dirty.Add((tid, KeyCodec.ToStored(key, scratch)));
@@ -156,15 +144,7 @@ internal sealed class ChangeExtractor : IDisposable
     /// </summary>
     private long FirstSpecial(int tid, long lo, long hi)
     {
-        if (_firstMeta is null)
-        {
-            _firstMeta = Sql.Prepare(_db, "SELECT min(pk) FROM _edgesync_rows WHERE tid = $t AND pk BETWEEN $lo AND $hi", "$t", "$lo", "$hi");
-        }
-
-        _firstMeta.Set(0, (long)tid);
-        _firstMeta.Set(1, lo);
-        _firstMeta.Set(2, hi);
-        long barrier = _firstMeta.ExecuteScalar() is long meta ? meta : hi + 1;
+        long barrier = _log.FirstRowidWithMetadata(tid, lo, hi) ?? hi + 1;
         if (_dirtyRowids.TryGetValue(tid, out var dirty))
         {
             int i = Array.BinarySearch(dirty, lo);
@@ -176,17 +156,6 @@ internal sealed class ChangeExtractor : IDisposable
         }
 
         return barrier;
-    }
-
-    private void ReadPairs(string sql, Dictionary<int, long> into)
-    {
-        using var cmd = _db.CreateCommand();
-        cmd.CommandText = sql;
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
-        {
-            into[(int)r.GetInt64(0)] = r.GetInt64(1);
-        }
     }
 
     private IEnumerable<ChangeBatch> ExtractCore(VersionVector peer)
@@ -212,7 +181,7 @@ internal sealed class ChangeExtractor : IDisposable
             long from = peer[name];
             bool blocked = false;
             builder.StartOrigin(name, from);
-            foreach (var (seq, tid, pk, span) in LogEntries(site, from))
+            foreach (var (seq, tid, pk, span) in _log.Entries(site, from))
             {
                 // Entries past this replica's vector were received out of order, after a gap it does not hold yet:
                 // a range must never promise the gap, or the peer would skip it for good. They follow once it is filled.
@@ -330,54 +299,16 @@ internal sealed class ChangeExtractor : IDisposable
 
     private bool IsDirty(int tid, object storedKey) => _dirty.Count > 0 && _dirty.Contains((tid, storedKey));
 
-    private IEnumerable<(long Seq, int Tid, object Pk, long Span)> LogEntries(int site, long after)
-    {
-        // A range that starts at or before the cursor may still have rows past it.
-        using (var cmd = _db.CreateCommand())
-        {
-            cmd.CommandText = "SELECT seq, tid, pk, span FROM _edgesync_log WHERE site = $s AND seq <= $a AND span > 0 ORDER BY seq DESC LIMIT 1";
-            cmd.Parameters.AddWithValue("$s", site);
-            cmd.Parameters.AddWithValue("$a", after);
-            using var r = cmd.ExecuteReader();
-            if (r.Read() && r.GetInt64(0) + r.GetInt64(3) - 1 > after)
-            {
-                var entry = (r.GetInt64(0), (int)r.GetInt64(1), r.GetValue(2), r.GetInt64(3));
-                r.Close();
-                yield return entry;
-            }
-        }
-
-        using var all = _db.CreateCommand();
-        all.CommandText = "SELECT seq, tid, pk, span FROM _edgesync_log WHERE site = $s AND seq > $a ORDER BY seq";
-        all.Parameters.AddWithValue("$s", site);
-        all.Parameters.AddWithValue("$a", after);
-        using var rr = all.ExecuteReader();
-        while (rr.Read())
-        {
-            yield return (rr.GetInt64(0), (int)rr.GetInt64(1), rr.GetValue(2), rr.GetInt64(3));
-        }
-    }
-
     private (object?[] Key, RowState State)? LoadRow(int tid, object pk)
     {
         var t = _tables[tid];
         var key = KeyCodec.FromStored(pk, t.PrimaryKey.Count);
-        using var cmd = _db.CreateCommand();
-        cmd.CommandText = "SELECT cl, clocks FROM _edgesync_rows WHERE tid = $t AND pk = $pk";
-        cmd.Parameters.AddWithValue("$t", tid);
-        cmd.Parameters.AddWithValue("$pk", pk);
-        long cl;
-        byte[] blob;
-        using (var r = cmd.ExecuteReader())
+        if (_log.RowClocks(tid, pk) is not { } meta)
         {
-            if (!r.Read())
-            {
-                return null; // compacted tombstone, or a row that only ever existed between two seals
-            }
-
-            cl = r.GetInt64(0);
-            blob = (byte[])r.GetValue(1);
+            return null; // compacted tombstone, or a row that only ever existed between two seals
         }
+
+        var (cl, blob) = meta;
 
         if (cl % 2 == 0)
         {
@@ -402,8 +333,7 @@ internal sealed class ChangeExtractor : IDisposable
         state.Values.CopyTo(values, 0);
         state.Clocks.CopyTo(clocks, 0);
         Array.Fill(clocks, CellClock.Unwritten, n, extra.Count);
-        _stashRow ??= StashStore.PrepareForRow(_db);
-        foreach (var e in StashStore.ForRow(_stashRow, tid, pk))
+        foreach (var e in _log.StashedForRow(tid, pk))
         {
             int i = extra.FindIndex(c => string.Equals(c.Column, e.Column, StringComparison.OrdinalIgnoreCase));
             if (i >= 0)
@@ -442,28 +372,16 @@ internal sealed class ChangeExtractor : IDisposable
     {
         var t = _tables[tid];
         int n = t.Columns.Count;
-        using var cmd = _db.CreateCommand();
-        // "+u.rowid" strips the INTEGER affinity so the comparison uses _edgesync_rows' primary-key index.
-        cmd.CommandText = $"SELECT u.rowid, m.cl, m.clocks, {string.Join(", ", t.Columns.Select(c => "u." + Sql.Quote(c)))} "
-            + $"FROM {Sql.Quote(t.Name)} AS u LEFT JOIN _edgesync_rows AS m ON m.tid = $t AND m.pk = +u.rowid "
-            + "WHERE u.rowid BETWEEN $lo AND $hi ORDER BY u.rowid LIMIT $n";
-        cmd.Parameters.AddWithValue("$t", tid);
-        cmd.Parameters.AddWithValue("$lo", lo);
-        cmd.Parameters.AddWithValue("$hi", hi);
-        cmd.Parameters.AddWithValue("$n", limit);
-        using var r = cmd.ExecuteReader();
         var siteName = _sites.GetValueOrDefault(SiteOfRange(tid, rangeLo)) ?? _self;
-        while (r.Read())
+        foreach (var (rowid, causalLength, blob, values) in _log.RowsWithMetadata(t, lo, hi, limit))
         {
-            long rowid = r.GetInt64(0);
-            var values = ReadValues(r, 3, n);
             var key = new object?[] { rowid };
             CellClock[] clocks;
             long cl = 1;
-            if (!r.IsDBNull(1))
+            if (causalLength is { } length)
             {
-                cl = r.GetInt64(1);
-                clocks = ClockCodec.Decode((byte[])r.GetValue(2), n, SiteName, t.LegacyClockWidth);
+                cl = length;
+                clocks = ClockCodec.Decode(blob!, n, SiteName, t.LegacyClockWidth);
             }
             else
             {
@@ -481,13 +399,7 @@ internal sealed class ChangeExtractor : IDisposable
     {
         if (!_rangeInfo.TryGetValue((tid, lo), out var info))
         {
-            using var cmd = _db.CreateCommand();
-            cmd.CommandText = "SELECT site, hlc FROM _edgesync_log WHERE tid = $t AND pk = $lo AND span > 0";
-            cmd.Parameters.AddWithValue("$t", tid);
-            cmd.Parameters.AddWithValue("$lo", lo);
-            using var r = cmd.ExecuteReader();
-            r.Read();
-            info = ((int)r.GetInt64(0), r.GetInt64(1));
+            info = _log.RangeOrigin(tid, lo);
             _rangeInfo[(tid, lo)] = info;
         }
 

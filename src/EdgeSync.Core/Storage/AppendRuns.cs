@@ -21,10 +21,10 @@ internal static class AppendRuns
     /// The non-empty gaps between remote runs above <paramref name="frontier"/> (at most <see cref="MaxGaps"/> probed),
     /// lowest first: each the first and last rowid in it and how many rows it holds. Reads only.
     /// </summary>
-    public static IEnumerable<(long First, long Last, long Count)> UnsealedGaps(SqliteConnection db, TableStore t, long frontier)
+    public static IEnumerable<(long First, long Last, long Count)> UnsealedGaps(SyncStore store, TableStore t, long frontier)
     {
         var runs = new List<(long Lo, long Hi)>();
-        using (var cmd = db.CreateCommand())
+        using (var cmd = store.Db.CreateCommand())
         {
             cmd.CommandText = $"SELECT lo, hi FROM _edgesync_runs WHERE tid = $t AND hi > $f ORDER BY lo LIMIT {MaxGaps - 1}";
             cmd.Parameters.AddWithValue("$t", (long)t.Info.Id);
@@ -36,7 +36,7 @@ internal static class AppendRuns
             }
         }
 
-        using var probe = Sql.Prepare(db,
+        using var probe = Sql.Prepare(store.Db,
             $"SELECT min(rowid), max(rowid), count(*) FROM {t.QuotedName} WHERE rowid > $a AND rowid < $b", "$a", "$b");
         long gapStart = frontier;
         foreach (var (lo, hi) in runs.Append((long.MaxValue, long.MaxValue)))
@@ -71,10 +71,10 @@ internal static class AppendRuns
             ("$s", (long)store.SiteIndex), ("$q", seq), ("$t", tid), ("$pk", first), ("$n", span), ("$h", hlc), ("$c", count));
 
     /// <summary>Moves the frontier to <paramref name="frontier"/> after <paramref name="sealedRows"/> rows were sealed; drops the runs below it.</summary>
-    public static void Advance(SqliteConnection db, long tid, long frontier, long sealedRows)
+    public static void Advance(SyncStore store, long tid, long frontier, long sealedRows)
     {
-        Sql.Scalar(db, "UPDATE _edgesync_tables SET wm = $f, rows = rows + $n WHERE tid = $t", ("$f", frontier), ("$n", sealedRows), ("$t", tid));
-        Sql.Scalar(db, "DELETE FROM _edgesync_runs WHERE tid = $t AND hi <= $f", ("$t", tid), ("$f", frontier));
+        Sql.Scalar(store.Db, "UPDATE _edgesync_tables SET wm = $f, rows = rows + $n WHERE tid = $t", ("$f", frontier), ("$n", sealedRows), ("$t", tid));
+        Sql.Scalar(store.Db, "DELETE FROM _edgesync_runs WHERE tid = $t AND hi <= $f", ("$t", tid), ("$f", frontier));
     }
 
     private static bool StrictlyAscending(List<long> sorted)
@@ -247,10 +247,10 @@ internal static class AppendRuns
     }
 
     /// <summary>Rowids of <paramref name="t"/> with no row metadata (inside a range, or not captured), ascending.</summary>
-    public static List<long> RowsWithoutMetadata(SqliteConnection db, TableStore t)
+    public static List<long> RowsWithoutMetadata(SyncStore store, TableStore t)
     {
         var rowids = new List<long>();
-        using var cmd = db.CreateCommand();
+        using var cmd = store.Db.CreateCommand();
         cmd.CommandText = $"SELECT u.rowid FROM {t.QuotedName} AS u LEFT JOIN _edgesync_rows AS m ON m.tid = $t AND m.pk = +u.rowid "
             + "WHERE m.pk IS NULL ORDER BY u.rowid";
         cmd.Parameters.AddWithValue("$t", (long)t.Info.Id);
@@ -264,10 +264,10 @@ internal static class AppendRuns
     }
 
     /// <summary>Sets the row count recorded for the insert range starting at <paramref name="lo"/>.</summary>
-    public static void SetRangeCount(SqliteConnection db, long tid, long lo, long count) =>
-        Sql.Scalar(db, "UPDATE _edgesync_log SET cnt = $a WHERE tid = $t AND pk = $lo AND span > 0", ("$a", count), ("$t", tid), ("$lo", lo));
+    public static void SetRangeCount(SyncStore store, long tid, long lo, long count) =>
+        Sql.Scalar(store.Db, "UPDATE _edgesync_log SET cnt = $a WHERE tid = $t AND pk = $lo AND span > 0", ("$a", count), ("$t", tid), ("$lo", lo));
 
     /// <summary>Adds <paramref name="rows"/> to the rows capture accounted for in table <paramref name="tid"/>.</summary>
-    public static void AddAccounted(SqliteConnection db, long tid, long rows) =>
-        Sql.Scalar(db, "UPDATE _edgesync_tables SET rows = rows + $n WHERE tid = $t", ("$n", rows), ("$t", tid));
+    public static void AddAccounted(SyncStore store, long tid, long rows) =>
+        Sql.Scalar(store.Db, "UPDATE _edgesync_tables SET rows = rows + $n WHERE tid = $t", ("$n", rows), ("$t", tid));
 }

@@ -12,15 +12,15 @@ internal static class DivergenceRecords
     private const string Prefix = "divergence:";
 
     /// <summary>Records the finding for <paramref name="peer"/>; no lines clears it.</summary>
-    public static void Set(SqliteConnection db, string peer, DateTimeOffset checkedAt, IReadOnlyList<string> lines)
+    public static void Set(SyncStore store, string peer, DateTimeOffset checkedAt, IReadOnlyList<string> lines)
     {
         if (lines.Count == 0)
         {
-            Sql.Scalar(db, "DELETE FROM _edgesync_meta WHERE key = $k", ("$k", Prefix + peer));
+            Sql.Scalar(store.Db, "DELETE FROM _edgesync_meta WHERE key = $k", ("$k", Prefix + peer));
             return;
         }
 
-        Sql.Scalar(db, "INSERT OR REPLACE INTO _edgesync_meta(key, value) VALUES ($k, $v)",
+        Sql.Scalar(store.Db, "INSERT OR REPLACE INTO _edgesync_meta(key, value) VALUES ($k, $v)",
             ("$k", Prefix + peer), ("$v", checkedAt.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture) + "\n" + string.Join("\n", lines)));
     }
 

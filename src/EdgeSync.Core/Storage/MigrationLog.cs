@@ -7,11 +7,11 @@ namespace EdgeSync.Storage;
 internal static class MigrationLog
 {
     /// <summary>The SHA-256 (hex) a migration of that name was applied with, or null.</summary>
-    public static string? Find(SqliteConnection db, string name) =>
-        Sql.Scalar(db, "SELECT sha256 FROM _edgesync_migrations WHERE name = $n", ("$n", name)) as string;
+    public static string? Find(SyncStore store, string name) =>
+        Sql.Scalar(store.Db, "SELECT sha256 FROM _edgesync_migrations WHERE name = $n", ("$n", name)) as string;
 
-    public static void Add(SqliteConnection db, string name, string sha256, long atMs) =>
-        Sql.Scalar(db, "INSERT INTO _edgesync_migrations(name, sha256, applied_at_ms) VALUES ($n, $h, $t)",
+    public static void Add(SyncStore store, string name, string sha256, long atMs) =>
+        Sql.Scalar(store.Db, "INSERT INTO _edgesync_migrations(name, sha256, applied_at_ms) VALUES ($n, $h, $t)",
             ("$n", name), ("$h", sha256), ("$t", atMs));
 
     /// <summary>Every migration applied here, oldest first.</summary>

@@ -7,9 +7,9 @@ namespace EdgeSync.Storage;
 /// <summary>What this replica knows each peer has (<c>_edgesync_peers</c>); compaction never passes the slowest peer.</summary>
 internal static class PeerVectors
 {
-    public static void Raise(SqliteConnection db, string peer, VersionVector vector)
+    public static void Raise(SyncStore store, string peer, VersionVector vector)
     {
-        using var cmd = Sql.Prepare(db,
+        using var cmd = Sql.Prepare(store.Db,
             "INSERT INTO _edgesync_peers(peer, site, seq) VALUES ($p, $s, $q) "
             + "ON CONFLICT(peer, site) DO UPDATE SET seq = excluded.seq WHERE excluded.seq > seq", // unchanged: nothing written
             "$p", "$s", "$q");
@@ -23,10 +23,10 @@ internal static class PeerVectors
     }
 
     /// <summary>Whether <paramref name="vector"/> holds more of some origin than recorded for <paramref name="peer"/> (reads only).</summary>
-    public static bool Raises(SqliteConnection db, string peer, VersionVector vector)
+    public static bool Raises(SyncStore store, string peer, VersionVector vector)
     {
         var known = new Dictionary<string, long>(StringComparer.Ordinal);
-        using (var cmd = db.CreateCommand())
+        using (var cmd = store.Db.CreateCommand())
         {
             cmd.CommandText = "SELECT site, seq FROM _edgesync_peers WHERE peer = $p";
             cmd.Parameters.AddWithValue("$p", peer);

@@ -21,15 +21,15 @@ internal static class PublishedMigrations
         INSERT OR IGNORE INTO edgesync_schema_gate(id, allow) VALUES (1, 0);
         """;
 
-    public static void Create(SqliteConnection db) => Sql.Exec(db, Ddl);
+    public static void Create(SyncStore store) => Sql.Exec(store.Db, Ddl);
 
-    public static void Publish(SqliteConnection db, string name, string sql, long gate, long atMs) =>
-        Sql.Scalar(db, "INSERT INTO edgesync_migrations(name, sql, gate, published_at_ms) VALUES ($n, $s, $g, $t) "
+    public static void Publish(SyncStore store, string name, string sql, long gate, long atMs) =>
+        Sql.Scalar(store.Db, "INSERT INTO edgesync_migrations(name, sql, gate, published_at_ms) VALUES ($n, $s, $g, $t) "
             + "ON CONFLICT(name) DO UPDATE SET sql = excluded.sql, gate = excluded.gate, published_at_ms = excluded.published_at_ms",
             ("$n", name), ("$s", sql), ("$g", gate), ("$t", atMs));
 
-    public static void SetGate(SqliteConnection db, long allow) =>
-        Sql.Scalar(db, "UPDATE edgesync_schema_gate SET allow = $a WHERE id = 1", ("$a", allow));
+    public static void SetGate(SyncStore store, long allow) =>
+        Sql.Scalar(store.Db, "UPDATE edgesync_schema_gate SET allow = $a WHERE id = 1", ("$a", allow));
 
     /// <summary>The gate the application set (0 when the tables do not exist yet).</summary>
     public static long Gate(SqliteConnection db) =>

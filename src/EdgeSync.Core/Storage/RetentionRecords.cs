@@ -101,14 +101,14 @@ internal static class RetentionRecords
             ("$t", (long)tid), ("$s", site), ("$q", seq));
 
     /// <summary>The highest sequence of <paramref name="site"/> pruned from the table here (0: none).</summary>
-    public static long Watermark(SqliteConnection db, int tid, string site) =>
-        Sql.Scalar(db, "SELECT seq FROM _edgesync_pruned WHERE tid = $t AND site = $s", ("$t", (long)tid), ("$s", site)) is long seq ? seq : 0;
+    public static long Watermark(SyncStore store, int tid, string site) =>
+        Sql.Scalar(store.Db, "SELECT seq FROM _edgesync_pruned WHERE tid = $t AND site = $s", ("$t", (long)tid), ("$s", site)) is long seq ? seq : 0;
 
     /// <summary>Every watermark of a table (site id → sequence), for status.</summary>
-    public static Dictionary<string, long> Watermarks(SqliteConnection db, int tid)
+    public static Dictionary<string, long> Watermarks(SyncStore store, int tid)
     {
         var marks = new Dictionary<string, long>(StringComparer.Ordinal);
-        using var cmd = db.CreateCommand();
+        using var cmd = store.Db.CreateCommand();
         cmd.CommandText = "SELECT site, seq FROM _edgesync_pruned WHERE tid = $t";
         cmd.Parameters.AddWithValue("$t", tid);
         using var r = cmd.ExecuteReader();

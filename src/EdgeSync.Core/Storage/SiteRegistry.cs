@@ -13,13 +13,25 @@ internal sealed class SiteRegistry
 
     public void Load(SqliteConnection connection)
     {
+        foreach (var (idx, site) in ReadAll(connection))
+        {
+            Add(idx, site);
+        }
+    }
+
+    /// <summary>Every registered site with its local index, in index order, as <paramref name="connection"/> sees them.</summary>
+    public static List<(int Index, string Site)> ReadAll(SqliteConnection connection)
+    {
+        var sites = new List<(int, string)>();
         using var cmd = connection.CreateCommand();
         cmd.CommandText = "SELECT idx, site FROM _edgesync_sites ORDER BY idx";
         using var r = cmd.ExecuteReader();
         while (r.Read())
         {
-            Add((int)r.GetInt64(0), r.GetString(1));
+            sites.Add(((int)r.GetInt64(0), r.GetString(1)));
         }
+
+        return sites;
     }
 
     private void Add(int idx, string site)

@@ -23,8 +23,8 @@ internal static class StashStore
         """;
 
     /// <summary>A prepared upsert for <see cref="Put"/>; dispose it after the batch.</summary>
-    public static SqliteCommand PrepareUpsert(SqliteConnection db) =>
-        Sql.Prepare(db, Upsert, "$t", "$pk", "$c", "$ty", "$v", "$h", "$s", "$q", "$ph", "$ps");
+    public static SqliteCommand PrepareUpsert(SyncStore store) =>
+        Sql.Prepare(store.Db, Upsert, "$t", "$pk", "$c", "$ty", "$v", "$h", "$s", "$q", "$ph", "$ps");
 
     /// <summary>Keeps <paramref name="value"/> unless the stash holds a newer value for that row and column; true when kept.</summary>
     public static bool Put(SqliteCommand upsert, int tid, object storedKey, string column, string type, object? value, CellClock clock)
@@ -76,9 +76,9 @@ internal static class StashStore
         Sql.Prepare(db, "SELECT pk, col, type, value, hlc, site, seq, prev_hlc, prev_site FROM _edgesync_stash WHERE tid = $t AND pk = $pk", "$t", "$pk");
 
     /// <summary>Every stashed value of <paramref name="column"/> in table <paramref name="tid"/>.</summary>
-    public static List<Entry> ForColumn(SqliteConnection db, int tid, string column)
+    public static List<Entry> ForColumn(SyncStore store, int tid, string column)
     {
-        using var cmd = Sql.Prepare(db,
+        using var cmd = Sql.Prepare(store.Db,
             "SELECT pk, col, type, value, hlc, site, seq, prev_hlc, prev_site FROM _edgesync_stash WHERE tid = $t AND col = $c", "$t", "$c");
         cmd.Set(0, (long)tid);
         cmd.Set(1, column);
@@ -86,8 +86,8 @@ internal static class StashStore
     }
 
     /// <summary>Forgets the stashed values of <paramref name="column"/> (written into the table, or refused for good).</summary>
-    public static void Remove(SqliteConnection db, int tid, string column) =>
-        Sql.Scalar(db, "DELETE FROM _edgesync_stash WHERE tid = $t AND col = $c", ("$t", (long)tid), ("$c", column));
+    public static void Remove(SyncStore store, int tid, string column) =>
+        Sql.Scalar(store.Db, "DELETE FROM _edgesync_stash WHERE tid = $t AND col = $c", ("$t", (long)tid), ("$c", column));
 
     /// <summary>Forgets everything stashed for a table (sync on it was forgotten).</summary>
     public static void RemoveTable(SqliteConnection db, int tid) =>

@@ -62,7 +62,7 @@ public sealed class SyncStatusView
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(peer);
         long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        _write(store => MarkSynced(store.Db, peer, store.Tables.Select(t => t.Info.Name), now));
+        _write(store => MarkSynced(store, peer, store.Tables.Select(t => t.Info.Name), now));
     }
 
     /// <summary>Sets <c>cluster_sync.sync_state</c> for a peer and table (for example to the last error).</summary>
@@ -217,9 +217,9 @@ public sealed class SyncStatusView
     }
 
     /// <summary>Marks <c>cluster_sync</c> ok at <paramref name="nowMs"/> for <paramref name="peer"/> and each of <paramref name="tables"/>; inside the caller's lock.</summary>
-    internal static void MarkSynced(SqliteConnection db, string peer, IEnumerable<string> tables, long nowMs)
+    internal static void MarkSynced(SyncStore store, string peer, IEnumerable<string> tables, long nowMs)
     {
-        using var cs = Sql.Prepare(db, UpsertOk, "$id", "$p", "$t", "$now");
+        using var cs = Sql.Prepare(store.Db, UpsertOk, "$id", "$p", "$t", "$now");
         cs.Set(1, peer);
         cs.Set(3, nowMs);
         foreach (var table in tables)

@@ -38,6 +38,9 @@ internal sealed class SyncStore : IDisposable
 
     public SqliteConnection Db { get; }
 
+    /// <summary>The database file (for messages).</summary>
+    public string DataSource => Db.DataSource;
+
     public SiteRegistry Sites { get; } = new();
 
     public HybridClock Clock { get; }
@@ -51,6 +54,9 @@ internal sealed class SyncStore : IDisposable
 
     /// <summary>Local site index → compaction floor (log entries at or below it are gone).</summary>
     public Dictionary<int, long> Floor { get; } = [];
+
+    /// <summary>The database's <c>PRAGMA schema_version</c> now: it moves with every schema change, by any process.</summary>
+    internal long SchemaCookie() => (long)Sql.Scalar(Db, "PRAGMA schema_version")!;
 
     /// <summary><c>PRAGMA schema_version</c> when the synced tables' shapes were last checked (-1: not yet).</summary>
     internal long CheckedSchemaCookie { get; set; } = -1;
@@ -133,26 +139,11 @@ internal sealed class SyncStore : IDisposable
 
     private void LoadVector()
     {
-        Vector = [];
-        using (var cmd = Db.CreateCommand())
-        {
-            cmd.CommandText = "SELECT site, seq FROM _edgesync_vector";
-            using var r = cmd.ExecuteReader();
-            while (r.Read())
-            {
-                Vector[(int)r.GetInt64(0)] = r.GetInt64(1);
-            }
-        }
-
+        Vector = VectorRecords.ReadVector(Db);
         Floor.Clear();
-        using (var cmd = Db.CreateCommand())
+        foreach (var (site, seq) in VectorRecords.ReadFloor(Db))
         {
-            cmd.CommandText = "SELECT site, seq FROM _edgesync_floor";
-            using var r = cmd.ExecuteReader();
-            while (r.Read())
-            {
-                Floor[(int)r.GetInt64(0)] = r.GetInt64(1);
-            }
+            Floor[site] = seq;
         }
     }
 
@@ -208,6 +199,9 @@ internal sealed class SyncStore : IDisposable
         VersionVector.From(Vector.Select(e => new KeyValuePair<string, long>(Sites.NameOf(e.Key), e.Value)));
 
     public long Seen(int siteIdx) => Vector.GetValueOrDefault(siteIdx);
+
+    /// <summary>The local index of <paramref name="site"/>, registering it (in the caller's transaction) when new.</summary>
+    public int SiteIndexOf(string site) => Sites.GetOrAdd(Db, site);
 
     /// <summary>Continues as <paramref name="site"/> (a new incarnation); inside the caller's transaction.</summary>
     internal void SwitchSite(string site)
@@ -394,7 +388,7 @@ internal sealed class SyncStore : IDisposable
 
         // A schema change to take first (Capture/SchemaSync): it may queue rows a rebuild left uncaptured, and the
         // tables below may not be what the cache says (a dropped table cannot be read).
-        if ((long)Sql.Scalar(Db, "PRAGMA schema_version")! != CheckedSchemaCookie)
+        if (SchemaCookie() != CheckedSchemaCookie)
         {
             return true;
         }
@@ -407,7 +401,7 @@ internal sealed class SyncStore : IDisposable
 
         foreach (var t in _byId.Values)
         {
-            if (t.Info is { Mode: CaptureMode.RowidScan, Drift: null } && CaptureQueue.HasRowsPastWatermark(Db, t))
+            if (t.Info is { Mode: CaptureMode.RowidScan, Drift: null } && CaptureQueue.HasRowsPastWatermark(this, t))
             {
                 return true;
             }

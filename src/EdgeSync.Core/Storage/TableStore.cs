@@ -346,6 +346,45 @@ internal sealed class TableStore : IDisposable
         cmd.ExecuteNonQuery();
     }
 
+    /// <summary>
+    /// A raw statement inserting one row unless its key is taken, binding the columns <paramref name="map"/> names
+    /// (local column indexes, in the order the caller binds them); columns not named take their declared default.
+    /// </summary>
+    public RawStatement PrepareInsertIfNew(int[] map) =>
+        new(_db, $"INSERT OR IGNORE INTO {QuotedName}({string.Join(", ", map.Select(c => Sql.Quote(Info.Columns[c])))}) "
+            + $"VALUES ({string.Join(", ", Enumerable.Range(1, map.Length).Select(n => "?" + n))})");
+
+    /// <summary>A raw statement returning 1 when the table holds a row with a rowid between parameters 1 and 2, else 0.</summary>
+    public RawStatement PrepareAnyRowBetween() => new(_db, $"SELECT EXISTS (SELECT 1 FROM {QuotedName} WHERE rowid BETWEEN ?1 AND ?2)");
+
+    /// <summary>The table's highest rowid, 0 when it is empty.</summary>
+    public long MaxRowid() => Sql.Scalar(_db, $"SELECT max(rowid) FROM {QuotedName}") is long max ? max : 0;
+
+    /// <summary>How many rows the table holds with a rowid from <paramref name="lo"/> to <paramref name="hi"/>.</summary>
+    public long CountRows(long lo, long hi) =>
+        (long)Sql.Scalar(_db, $"SELECT count(*) FROM {QuotedName} WHERE rowid BETWEEN $a AND $b", ("$a", lo), ("$b", hi))!;
+
+    /// <summary>Rowids above <paramref name="after"/> and up to <paramref name="upTo"/> that have row metadata, ascending.</summary>
+    public List<long> RowidsWithMetadata(long after, long upTo)
+    {
+        var rowids = new List<long>();
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "SELECT pk FROM _edgesync_rows WHERE tid = $t AND pk > $lo AND pk <= $hi ORDER BY pk";
+        cmd.Parameters.AddWithValue("$t", Info.Id);
+        cmd.Parameters.AddWithValue("$lo", after);
+        cmd.Parameters.AddWithValue("$hi", upTo);
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            if (r.GetValue(0) is long k)
+            {
+                rowids.Add(k);
+            }
+        }
+
+        return rowids;
+    }
+
     public static string KeyText(ReadOnlySpan<object?> key)
     {
         var parts = new string[key.Length];

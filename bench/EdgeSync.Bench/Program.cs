@@ -2,8 +2,9 @@ using System.CommandLine;
 using EdgeSync.Bench.Internal;
 using EdgeSync.Bench.Scenarios;
 
-// dotnet run -c Release --project bench/EdgeSync.Bench -- <capture|merge|sync|lag|noop|growth|memory|idle|schema|verify|retention> [--json] [--rows N] [--runs K]
-// (lag, idle and retention take --seconds S instead of --rows; idle takes --databases N, measuring 1, 100 and 500 up to N). Exit codes: 0 measured and verified; 1 a scenario produced a wrong
+// dotnet run -c Release --project bench/EdgeSync.Bench -- <capture|merge|sync|lag|noop|growth|memory|idle|schema|verify|retention|manydb|fanout|lagshare|catchup> [--json] [--rows N] [--runs K]
+// (lag, idle, lagshare and retention take --seconds S instead of --rows; idle takes --databases N, measuring 1, 100 and 500 up to N;
+// manydb takes --databases N and fanout --replicas N, each measuring the one-database/one-replica case first). Exit codes: 0 measured and verified; 1 a scenario produced a wrong
 // result (message on stderr) or the engine threw.
 
 var root = new RootCommand("EdgeSync benchmarks: each scenario measures against raw SQLite or a stated target on this machine.")
@@ -35,6 +36,16 @@ var root = new RootCommand("EdgeSync benchmarks: each scenario measures against 
         "Rows in the table (10000000 for the 10M case).", defaultRows: 1_000_000, defaultRuns: 3, VerifyScenario.Run),
     Scenario("retention", "Insert rate into an append table while retention prunes it (batches of 2,000 rows, a hub holding everything), as a ratio to the rate without pruning.",
         "Seconds of inserting per run.", defaultRows: 10, defaultRuns: 3, RetentionScenario.Run, rowsName: "--seconds"),
+    ScenarioWithRate("manydb", "Two 'edgesync serve' processes hosting the same N databases: one row committed into each of 20 of them on A, time until each is in B's file (p50/p99), next to the one-database case.",
+        "Databases per agent (the one-database case runs first).", defaultRows: 500, defaultRuns: 5, ManyDbScenario.Run, rowsName: "--databases",
+        runsDescription: "Rounds of 20 writes per size; percentiles are over all of them."),
+    ScenarioWithRate("fanout", "A change committed at a hub agent, time until each of N replica agents (in this process, the hub their only peer) holds it: p50/p99, next to the one-replica case.",
+        "Replica agents (the one-replica case runs first).", defaultRows: 150, defaultRuns: 5, FanoutScenario.Run, rowsName: "--replicas",
+        runsDescription: "Changes made at the hub, 2 s apart; percentiles are over every replica of every change."),
+    ScenarioWithRate("lagshare", "The raw insert rate of this machine, then the lag scenario at 10, 30 and 50 % of it (p50/p99 from commit on A to visible on B).",
+        "Seconds of ingest per lag run.", defaultRows: 10, defaultRuns: 3, LagShareScenario.Run, rowsName: "--seconds"),
+    ScenarioWithRate("catchup", "A returning replica catches up on a backlog (N append rows and N/84 lww rows) from an 'edgesync serve' peer: seconds and peak RSS of both processes, next to a raw insert of the same rows.",
+        "Append rows in the backlog (4200000: an hour at 1,200 rows/s).", defaultRows: 4_200_000, defaultRuns: 3, CatchupScenario.Run),
 };
 return root.Parse(args).Invoke();
 

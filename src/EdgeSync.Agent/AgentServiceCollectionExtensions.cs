@@ -41,6 +41,7 @@ public static class AgentServiceCollectionExtensions
         services.TryAddSingleton(sp => new Diagnostics.AgentMetrics(meters.Factory = sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton<DatabaseRegistry>();
         services.TryAddSingleton<Security.AgentSecurity>();
+        services.TryAddSingleton(_ => new Capture.WalWatch());
         services.AddHostedService<AgentService>();
         services.AddHostedService<Backup.BackupScheduler>();
         services.AddHostedService<Hosting.MigrationRunner>();

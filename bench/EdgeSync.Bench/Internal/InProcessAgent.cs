@@ -24,7 +24,9 @@ internal sealed class InProcessAgent : IAsyncDisposable
     public static async Task<InProcessAgent> StartAsync(
         string path, string site, IReadOnlyList<string> peers, IReadOnlyDictionary<string, string?>? settings = null, RoundLog? rounds = null)
     {
-        var builder = AgentHost.CreateBuilder([], new AgentLaunchSettings
+        // No watching of appsettings files: each watcher is an inotify instance, and a user has 128 on a default
+        // Linux host, shared with every process they run (the fanout scenario starts 100+ agents in this process).
+        var builder = AgentHost.CreateBuilder(["--hostBuilder:reloadConfigOnChange=false"], new AgentLaunchSettings
         {
             Databases = [path],
             Site = site,

@@ -1,9 +1,5 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using EdgeSync.Bench.Internal;
-using EdgeSync.Schema;
 
 namespace EdgeSync.Bench.Scenarios;
 
@@ -47,99 +43,20 @@ internal static class IdleScenario
     private static async Task<IdleSize> RunOnceAsync(int databases, TimeSpan window)
     {
         using var dir = new TempDirectory("idle");
-        var pathsA = Prepare(dir, "a", SyncRun.SiteA, databases);
-        var pathsB = Prepare(dir, "b", SyncRun.SiteB, databases);
-        int grpcA = FreePort(), grpcB = FreePort(), httpA = FreePort(), httpB = FreePort();
-        var environment = new Dictionary<string, string>();
-        using var a = ChildAgent.Start(pathsA, SyncRun.SiteA, [Url(grpcB)], Url(grpcA), Url(httpA), environment);
-        using var b = ChildAgent.Start(pathsB, SyncRun.SiteB, [Url(grpcA)], Url(grpcB), Url(httpB), environment);
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-
-        var warm = Stopwatch.StartNew();
-        var limit = TimeSpan.FromSeconds(60 + databases / 2);
-        while (true)
-        {
-            BenchmarkFailedException.Check(!a.HasExited && !b.HasExited, $"an agent exited:\n{a.Tail()}\n{b.Tail()}");
-            var (roundsA, _) = await MetricsAsync(http, httpA).ConfigureAwait(false);
-            var (roundsB, _) = await MetricsAsync(http, httpB).ConfigureAwait(false);
-            if (roundsA >= databases && roundsB >= databases)
-            {
-                break;
-            }
-
-            BenchmarkFailedException.Check(warm.Elapsed < limit,
-                $"after {limit.TotalSeconds:N0} s A has run {roundsA} and B {roundsB} rounds, fewer than {databases} databases:\n{a.Tail()}\n{b.Tail()}");
-            await Task.Delay(500).ConfigureAwait(false);
-        }
-
+        using var pair = await ChildPair.StartAsync(dir, databases).ConfigureAwait(false);
+        var (a, b) = (pair.A, pair.B);
         await Task.Delay(Settle).ConfigureAwait(false);
-        var (rounds0, refusedA0) = await MetricsAsync(http, httpA).ConfigureAwait(false);
-        var (_, refusedB0) = await MetricsAsync(http, httpB).ConfigureAwait(false);
+        var (rounds0, refusedA0) = await pair.MetricsAsync(pair.HttpA).ConfigureAwait(false);
+        var (_, refusedB0) = await pair.MetricsAsync(pair.HttpB).ConfigureAwait(false);
         double cpuA0 = a.CpuSeconds(), cpuB0 = b.CpuSeconds();
         var clock = Stopwatch.StartNew();
         await Task.Delay(window).ConfigureAwait(false);
         double cpuA = a.CpuSeconds() - cpuA0, cpuB = b.CpuSeconds() - cpuB0;
         double wall = clock.Elapsed.TotalSeconds;
-        var (rounds1, refusedA1) = await MetricsAsync(http, httpA).ConfigureAwait(false);
-        var (_, refusedB1) = await MetricsAsync(http, httpB).ConfigureAwait(false);
+        var (rounds1, refusedA1) = await pair.MetricsAsync(pair.HttpA).ConfigureAwait(false);
+        var (_, refusedB1) = await pair.MetricsAsync(pair.HttpB).ConfigureAwait(false);
         BenchmarkFailedException.Check(!a.HasExited && !b.HasExited, $"an agent exited during the window:\n{a.Tail()}\n{b.Tail()}");
         return new IdleSize(databases, 100 * cpuA / wall, 100 * cpuB / wall, a.StatusMiB("VmRSS"), b.StatusMiB("VmRSS"),
             (rounds1 - rounds0) / wall, refusedA1 - refusedA0 + refusedB1 - refusedB0);
     }
-
-    /// <summary>N databases named <c>db-000.db</c>… under <c>{dir}/{side}</c>: one prepared, the rest copies of it.</summary>
-    private static List<string> Prepare(TempDirectory dir, string side, string site, int databases)
-    {
-        string template = dir.Database(side + "-template");
-        Replica.Create(template, site, TablePolicy.Lww);
-        string folder = Path.Combine(dir.Path, side);
-        Directory.CreateDirectory(folder);
-        var paths = new List<string>();
-        for (int i = 0; i < databases; i++)
-        {
-            string path = Path.Combine(folder, $"db-{i:D3}.db");
-            File.Copy(template, path);
-            paths.Add(path);
-        }
-
-        return paths;
-    }
-
-    /// <summary>Successful rounds this agent ran, and calls it refused for the stream limit, from its /metrics.</summary>
-    private static async Task<(long Rounds, long Refused)> MetricsAsync(HttpClient http, int port)
-    {
-        string text;
-        try
-        {
-            text = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics")).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-        {
-            return (0, 0); // not listening yet, or too busy to answer within the client's timeout
-        }
-
-        long rounds = 0, refused = 0;
-        foreach (var line in text.Split('\n'))
-        {
-            if (line.StartsWith("edgesync_sync_rounds_total{", StringComparison.Ordinal) && line.Contains("result=\"ok\"", StringComparison.Ordinal))
-            {
-                rounds += (long)double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
-            }
-            else if (line.StartsWith("edgesync_streams_refused_total", StringComparison.Ordinal))
-            {
-                refused += (long)double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
-            }
-        }
-
-        return (rounds, refused);
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
-
-    private static string Url(int port) => $"http://127.0.0.1:{port}";
 }

@@ -15,13 +15,13 @@ namespace EdgeSync.Agent.Hosting;
 /// anyway (closing waits for an apply in progress).
 /// </summary>
 internal sealed class AgentService(
-    IOptions<AgentOptions> options, DatabaseRegistry registry, Security.AgentSecurity security, ILoggerFactory loggers, TimeProvider time)
+    IOptions<AgentOptions> options, DatabaseRegistry registry, Security.AgentSecurity security, WalWatch walWatch, ILoggerFactory loggers, TimeProvider time)
     : IHostedService, IAsyncDisposable
 {
     private readonly ILogger _logger = loggers.CreateLogger("EdgeSync.Agent");
     private readonly List<HostedDatabase> _databases = [];
     private readonly List<IAsyncDisposable> _loops = [];
-    private readonly WalWatch _walWatch = new();
+    private readonly WalWatch _walWatch = walWatch;
     private DatabaseDirectory? _directory;
     private const int CloseParallelism = 8;
     private int _stopped;

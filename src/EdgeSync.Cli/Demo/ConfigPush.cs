@@ -12,6 +12,7 @@ internal sealed class ConfigPush(DemoFleet fleet, DemoOptions options, IngestCli
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(10);
 
+    private readonly List<TimeSpan> _arrivals = [];
     private long _pushedAt = -1;
     private long _propagatedAt = -1;
     private int _reached;
@@ -25,6 +26,24 @@ internal sealed class ConfigPush(DemoFleet fleet, DemoOptions options, IngestCli
 
     /// <summary>Factory replicas holding the change so far.</summary>
     public int Reached => Volatile.Read(ref _reached);
+
+    /// <summary>
+    /// The <paramref name="percentile"/> (0–100, nearest rank) of the times the change took to reach each factory replica
+    /// that holds it; null before any does.
+    /// </summary>
+    public TimeSpan? Arrival(double percentile)
+    {
+        lock (_arrivals)
+        {
+            if (_arrivals.Count == 0)
+            {
+                return null;
+            }
+
+            var sorted = _arrivals.Order().ToList();
+            return sorted[Math.Clamp((int)Math.Ceiling(percentile / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
+        }
+    }
 
     /// <summary>Pushes at the set time after <paramref name="start"/>, then waits until every factory replica holds the change (or cancelled).</summary>
     public async Task RunAsync(long start, CancellationToken cancellationToken)
@@ -66,8 +85,15 @@ internal sealed class ConfigPush(DemoFleet fleet, DemoOptions options, IngestCli
 
             while (waiting.Count > 0)
             {
-                foreach (var connection in waiting.Where(c => SiteDatabase.ConfigValue(c, key) == value).ToList())
+                var arrived = waiting.Where(c => SiteDatabase.ConfigValue(c, key) == value).ToList();
+                var at = TimeSpan.FromTicks(Stopwatch.GetElapsedTime(start).Ticks - Interlocked.Read(ref _pushedAt));
+                foreach (var connection in arrived)
                 {
+                    lock (_arrivals)
+                    {
+                        _arrivals.Add(at);
+                    }
+
                     waiting.Remove(connection);
                     connection.Dispose();
                     Interlocked.Increment(ref _reached);

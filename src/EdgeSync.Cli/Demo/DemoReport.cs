@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using EdgeSync.Cli.Internal;
 
 namespace EdgeSync.Cli.Demo;
@@ -6,6 +7,10 @@ namespace EdgeSync.Cli.Demo;
 internal sealed class DemoReport(DemoOptions options, DemoFleet fleet, TextWriter output)
 {
     private const int MaxProblemsShown = 5;
+
+    // Taken when the fleet has started (the report is made then): what the agents cost from the first write to the summary.
+    private readonly TimeSpan _cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
+    private readonly long _startedAt = Stopwatch.GetTimestamp();
 
     public void PrintIntro(TimeSpan startup)
     {
@@ -50,6 +55,12 @@ internal sealed class DemoReport(DemoOptions options, DemoFleet fleet, TextWrite
         output.WriteLine(config.Propagation is { } propagation
             ? $"  config propagation  {propagation.TotalSeconds:0.000} s (HQ's change reached all {options.FactoryReplicas} factory replicas)"
             : $"  config propagation  not complete: {config.Reached} of {options.FactoryReplicas} factory replicas have HQ's change");
+        if (config.Arrival(50) is { } p50 && config.Arrival(99) is { } p99)
+        {
+            output.WriteLine($"  config per replica  p50 {p50.TotalSeconds:0.000} s, p99 {p99.TotalSeconds:0.000} s ({config.Reached} factory replicas)");
+        }
+
+        PrintResources();
         output.WriteLine("  checksums");
         int width = snapshots.Max(s => s.Site.Site.Length);
         foreach (var s in snapshots)
@@ -74,6 +85,18 @@ internal sealed class DemoReport(DemoOptions options, DemoFleet fleet, TextWrite
         error.WriteLine($"edgesync: the fleet did not converge within {options.ConvergeTimeout.TotalSeconds:0} s after the writes stopped: "
             + string.Join("; ", shown) + more);
         return ExitCodes.CheckFailed;
+    }
+
+    /// <summary>CPU and memory of this process (every agent of the fleet) since the fleet started, in total and per agent.</summary>
+    private void PrintResources()
+    {
+        using var self = Process.GetCurrentProcess();
+        double wall = Stopwatch.GetElapsedTime(_startedAt).TotalSeconds;
+        double cores = (self.TotalProcessorTime - _cpuAtStart).TotalSeconds / wall;
+        double rssMiB = self.WorkingSet64 / (1024.0 * 1024.0);
+        int agents = fleet.All.Count;
+        output.WriteLine($"  resources           {100 * cores:0} % of a core and {rssMiB:0} MiB resident for all {agents} agents over {wall:0} s "
+            + $"({100 * cores / agents:0.00} % and {rssMiB / agents:0.0} MiB per agent; {Environment.ProcessorCount} cores here)");
     }
 
     private static string Plural(int n, string one, string many) => n == 1 ? one : many;

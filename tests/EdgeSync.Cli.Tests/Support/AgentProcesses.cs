@@ -7,6 +7,9 @@ public sealed class AgentProcesses : IDisposable
 {
     private readonly List<Process> _agents = [];
 
+    /// <summary>How long <see cref="Serve(string, string, string[])"/> waits for the agent to print its addresses (it opens its databases first).</summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The processes started so far, in order.</summary>
     public IReadOnlyList<Process> Started => _agents;
 
@@ -34,7 +37,7 @@ public sealed class AgentProcesses : IDisposable
         var p = Process.Start(psi)!;
         _agents.Add(p);
         string? grpc = null, http = null;
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow + StartTimeout;
         while ((grpc is null || http is null) && DateTime.UtcNow < deadline)
         {
             var line = p.StandardOutput.ReadLine() ?? throw new InvalidOperationException("agent exited: " + p.StandardError.ReadToEnd());
@@ -48,7 +51,7 @@ public sealed class AgentProcesses : IDisposable
             }
         }
 
-        Assert.True(grpc is not null && http is not null, "the agent did not print its addresses within 30 s");
+        Assert.True(grpc is not null && http is not null, $"the agent did not print its addresses within {StartTimeout.TotalSeconds:0} s");
         _ = p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken); // keep draining so the agent never blocks on a full pipe
         _ = p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
         return (grpc!, http!);

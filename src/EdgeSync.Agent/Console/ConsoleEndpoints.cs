@@ -19,7 +19,6 @@ internal static class ConsoleEndpoints
     public static void Map(IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/ui", Page);
-        endpoints.MapGet("/ui/", Page);
         endpoints.MapGet("/ui/{asset}", (HttpContext http, string asset) =>
             Authenticated(http, () => ConsoleAssets.Find(asset) is { } a && asset != "index.html" ? Serve(http, a) : Results.NotFound()));
         endpoints.MapGet("/v1/fleet", (HttpContext http, FleetSnapshotCache cache) =>

@@ -23,7 +23,7 @@ internal static class FleetProblems
         {
             foreach (var r in c.Replicas.Where(r => r.State == "cut"))
             {
-                list.Add(Problem("critical", "EdgeSyncPeerUnreachable", $"{r.Site} is cut off: no open conversation ({r.LastError ?? "no error recorded"})",
+                list.Add(Problem("critical", "EdgeSyncPeerUnreachable", $"{r.Site} is cut off: {r.LastError ?? "no open conversation"}",
                     c.Id, r.Site, null, null));
             }
         }

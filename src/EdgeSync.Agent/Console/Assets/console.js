@@ -49,18 +49,24 @@
     const parts = (path || "/").split("/").filter(Boolean).map(decodeURIComponent);
     return { view: parts[0] || "fleet", arg: parts[1] || null, q: new URLSearchParams(query || "") };
   }
-  function filters() { return { cluster: $("f-cluster").value, table: $("f-table").value, state: $("f-state").value, text: $("f-text").value.trim().toLowerCase() }; }
+  // The URL is the truth (deep links); the controls show it and write it.
+  const FILTERS = { cluster: "f-cluster", table: "f-table", state: "f-state", text: "f-text" };
+  function filters() {
+    const q = route().q, f = {};
+    for (const k in FILTERS) f[k] = (q.get(k) || "").trim();
+    f.text = f.text.toLowerCase();
+    return f;
+  }
   function writeFilters() {
-    const r = route(), f = filters(), q = new URLSearchParams();
-    for (const k of ["cluster", "table", "state", "text"]) if (f[k]) q.set(k, f[k]);
+    const r = route(), q = new URLSearchParams();
+    for (const k in FILTERS) { const v = $(FILTERS[k]).value.trim(); if (v) q.set(k, v); }
     const base = r.view === "fleet" ? "#/" : "#/" + r.view + "/" + encodeURIComponent(r.arg || "");
     history.replaceState(null, "", base + (q.toString() ? "?" + q : ""));
     render();
   }
   function readFilters() {
     const q = route().q;
-    $("f-cluster").value = q.get("cluster") || ""; $("f-table").value = q.get("table") || "";
-    $("f-state").value = q.get("state") || ""; $("f-text").value = q.get("text") || "";
+    for (const k in FILTERS) { const e = $(FILTERS[k]), v = q.get(k) || ""; if (e.value !== v && document.activeElement !== e) e.value = v; }
   }
   const stateOk = (s, f) => !f.state || (f.state === "problem" ? s !== "ok" && s !== "self" : s === f.state);
   const textOk = (f, ...xs) => !f.text || xs.some((x) => x && String(x).toLowerCase().includes(f.text));
@@ -97,6 +103,7 @@
     set($("agent"), d.agent.site + " · " + d.agent.role + " of " + d.agent.cluster);
     options($("f-cluster"), d.clusters.map((c) => c.id));
     options($("f-table"), [...new Set(d.databases.flatMap((db) => db.tables.map((t) => t.name)))].sort());
+    readFilters(); // after the options exist, so a deep link's choice sticks
     renderProblems(d, f);
     const detail = r.view === "cluster";
     $("overview").hidden = detail || r.view === "runbook";
@@ -108,10 +115,8 @@
   function options(select, values) {
     const have = [...select.options].slice(1).map((o) => o.value);
     if (have.join("\n") === values.join("\n")) return;
-    const keep = select.value;
     while (select.options.length > 1) select.remove(1);
     for (const v of values) select.add(new Option(v, v));
-    select.value = values.includes(keep) ? keep : "";
   }
   function renderProblems(d, f) {
     const list = d.problems.filter((p) => (!f.cluster || p.cluster === f.cluster) && (!f.table || !p.table || p.table === f.table)

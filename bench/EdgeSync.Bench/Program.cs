@@ -2,7 +2,7 @@ using System.CommandLine;
 using EdgeSync.Bench.Internal;
 using EdgeSync.Bench.Scenarios;
 
-// dotnet run -c Release --project bench/EdgeSync.Bench -- <capture|merge|sync|lag|noop|growth|memory|idle|schema|verify|retention> [--json] [--rows N] [--runs K]
+// dotnet run -c Release --project bench/EdgeSync.Bench -- <capture|merge|sync|lag|noop|growth|memory|idle|schema|verify|retention|console> [--json] [--rows N] [--runs K]
 // (lag, idle and retention take --seconds S instead of --rows; idle takes --databases N, measuring 1, 100 and 500 up to N). Exit codes: 0 measured and verified; 1 a scenario produced a wrong
 // result (message on stderr) or the engine threw.
 
@@ -35,6 +35,9 @@ var root = new RootCommand("EdgeSync benchmarks: each scenario measures against 
         "Rows in the table (10000000 for the 10M case).", defaultRows: 1_000_000, defaultRuns: 3, VerifyScenario.Run),
     Scenario("retention", "Insert rate into an append table while retention prunes it (batches of 2,000 rows, a hub holding everything), as a ratio to the rate without pruning.",
         "Seconds of inserting per run.", defaultRows: 10, defaultRuns: 3, RetentionScenario.Run, rowsName: "--seconds"),
+    Scenario("console", "The fleet console at a hub that sees 50 factories x 10 replicas on 20 databases (synthetic peer state, the agent's own builder and endpoints): "
+        + "p50/p99 of /v1/fleet, a 304, /v1/fleet/{cluster} and /ui, against /healthz/live on the same server.",
+        "Requests of each kind per run.", defaultRows: 200, defaultRuns: 3, ConsoleScenario.Run, rowsName: "--requests"),
 };
 return root.Parse(args).Invoke();
 

@@ -6,11 +6,16 @@ namespace EdgeSync.Agent.Console;
 /// <param name="CaptureHeartbeatAgeSeconds">Seconds since the capture loop last checked for commits.</param>
 /// <param name="LastBackup">When the last backup was taken (null: never).</param>
 /// <param name="Tables">Synced tables: direction, schema, drift, recent conflicts.</param>
-/// <param name="Peers">Each peer known for it: what it lacks, when it last synced, refused pushes.</param>
+/// <param name="PeerCount">Peers known for it.</param>
+/// <param name="PeersBehind">Of those, how many lack changes.</param>
+/// <param name="Peers">
+/// Each peer known for it: what it lacks, when it last synced, refused pushes. The whole fleet's view lists only the
+/// peers that are not fine (lacking changes, failing, refusing); a cluster's view lists all of that cluster's.
+/// </param>
 /// <param name="Divergences">Rows found to differ from a peer's by the periodic content check (anti-entropy).</param>
 internal sealed record FleetDatabase(
     string Name, string Site, long CaptureHeartbeatAgeSeconds, DateTimeOffset? LastBackup, IReadOnlyList<FleetTable> Tables,
-    IReadOnlyList<FleetPeer> Peers, IReadOnlyList<FleetDivergence> Divergences);
+    int PeerCount, int PeersBehind, IReadOnlyList<FleetPeer> Peers, IReadOnlyList<FleetDivergence> Divergences);
 
 /// <summary>
 /// A synced table: policy, direction, schema version, drift (a schema change sync does not carry; null when none) and
@@ -30,7 +35,12 @@ internal sealed record FleetConflict(
 /// </summary>
 internal sealed record FleetPeer(
     string Site, string Cluster, long Backlog, long LagSeconds, DateTimeOffset? LastSuccess, string? LastError, string? RefusedRule,
-    string? RefusedDetail);
+    string? RefusedDetail)
+{
+    /// <summary>Holds everything, no error, nothing refused: left out of the whole fleet's view.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsFine => Backlog == 0 && LastError is null && RefusedRule is null;
+}
 
 /// <summary>The last content check against <c>Peer</c> found rows that differ (<c>Tables</c>: per table, what differs).</summary>
 internal sealed record FleetDivergence(string Peer, DateTimeOffset CheckedAt, IReadOnlyList<string> Tables);

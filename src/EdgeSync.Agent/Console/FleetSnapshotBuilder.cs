@@ -1,6 +1,7 @@
 using EdgeSync.Agent.Hosting;
 using EdgeSync.Agent.Limits;
 using EdgeSync.Agent.Sync;
+using EdgeSync.Clocks;
 using EdgeSync.Schema;
 using Microsoft.Extensions.Options;
 
@@ -21,6 +22,11 @@ internal sealed class FleetSnapshotBuilder(DatabaseRegistry registry, PeerStream
 
     /// <summary>Newest conflict decisions listed per table.</summary>
     public const int ConflictsListed = 5;
+
+    /// <summary>How long what a database records is reused while its vector does not move (see <see cref="Records"/>).</summary>
+    public static readonly TimeSpan RecordsMaxAge = TimeSpan.FromSeconds(1);
+
+    private readonly Dictionary<HostedDatabase, (VersionVector Vector, long ReadAt, DatabaseRecords Records)> _records = [];
 
     /// <summary>A connected replica that has lacked changes for this long shows as <c>behind</c> (changes in flight are not).</summary>
     public const long BehindAfterSeconds = 10;
@@ -112,19 +118,17 @@ internal sealed class FleetSnapshotBuilder(DatabaseRegistry registry, PeerStream
         return r;
     }
 
-    private static FleetDatabase Database(HostedDatabase hosted, Dictionary<string, ReplicaAccumulator> replicas)
+    private FleetDatabase Database(HostedDatabase hosted, Dictionary<string, ReplicaAccumulator> replicas)
     {
         var db = hosted.Db;
         var board = hosted.Board;
-        var states = db.Status.GetSyncStatus();
-        var rejections = db.Status.GetRejections();
+        var (errors, rejections, conflicts, schema, divergences, lastBackup) = Records(hosted);
         var peers = new List<FleetPeer>();
         foreach (var status in board.Snapshot().OrderBy(p => p.Site, StringComparer.Ordinal))
         {
             long backlog = (long)board.Backlog(status);
             long lag = (long)board.LagSeconds(status);
-            string? error = states.Where(s => s.ClusterId == status.Site && s.State.StartsWith("error", StringComparison.Ordinal))
-                .Select(s => s.State).FirstOrDefault();
+            string? error = errors.GetValueOrDefault(status.Site);
             var refused = rejections.FirstOrDefault(r => r.Peer == status.Site);
             DateTimeOffset? lastSuccess, lastSeen;
             lock (status)
@@ -140,8 +144,6 @@ internal sealed class FleetSnapshotBuilder(DatabaseRegistry registry, PeerStream
             r.LastSuccess = Max(r.LastSuccess, Second(lastSuccess));
         }
 
-        var conflicts = db.Status.GetConflicts(ConflictWindow);
-        var schema = db.GetSchemaStatus().ToDictionary(s => s.Table, StringComparer.Ordinal);
         var tables = db.Tables.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t =>
         {
             var mine = conflicts.Where(c => string.Equals(c.Table, t.Name, StringComparison.Ordinal)).ToList();
@@ -151,9 +153,50 @@ internal sealed class FleetSnapshotBuilder(DatabaseRegistry registry, PeerStream
                 mine.Take(ConflictsListed).Select(c => new FleetConflict(Second(c.At)!.Value, c.Key, c.Column, c.Rule, Show(c.WinnerValue), c.WinnerSite,
                     Show(c.LoserValue), c.LoserSite)).ToList());
         }).ToList();
-        var divergences = db.Divergences.Select(d => new FleetDivergence(d.Peer, Second(d.CheckedAt)!.Value, d.Tables)).ToList();
-        return new FleetDatabase(hosted.Name, hosted.Site, (long)board.CaptureHeartbeatAge().TotalSeconds, Second(db.Status.LastBackupAt), tables, peers,
-            divergences);
+        return new FleetDatabase(hosted.Name, hosted.Site, (long)board.CaptureHeartbeatAge().TotalSeconds, lastBackup, tables,
+            peers.Count, peers.Count(p => p.Backlog > 0), peers, divergences);
+    }
+
+    /// <summary>
+    /// What the database itself records (<c>cluster_sync</c> errors, refused pushes, the conflict audit, schema, divergence,
+    /// last backup): read again when its vector moved (a conflict comes with the change that caused it) or after
+    /// <see cref="RecordsMaxAge"/>, so a hub with many databases does not read each of them on every snapshot.
+    /// </summary>
+    private DatabaseRecords Records(HostedDatabase hosted)
+    {
+        var vector = hosted.TryVector() ?? throw new ObjectDisposedException(hosted.Name);
+        lock (_records)
+        {
+            if (_records.TryGetValue(hosted, out var cached) && cached.Vector.Dominates(vector) && vector.Dominates(cached.Vector) && time.GetElapsedTime(cached.ReadAt) < RecordsMaxAge)
+            {
+                return cached.Records;
+            }
+        }
+
+        var db = hosted.Db;
+        var errors = new Dictionary<string, string>(StringComparer.Ordinal); // per peer, its last error state
+        foreach (var entry in db.Status.GetSyncStatus())
+        {
+            if (entry.State.StartsWith("error", StringComparison.Ordinal))
+            {
+                errors.TryAdd(entry.ClusterId, entry.State);
+            }
+        }
+
+        var records = new DatabaseRecords(errors, db.Status.GetRejections(), db.Status.GetConflicts(ConflictWindow),
+            db.GetSchemaStatus().ToDictionary(s => s.Table, StringComparer.Ordinal),
+            db.Divergences.Select(d => new FleetDivergence(d.Peer, Second(d.CheckedAt)!.Value, d.Tables)).ToList(), Second(db.Status.LastBackupAt));
+        lock (_records)
+        {
+            foreach (var gone in _records.Keys.Where(k => !registry.All.Contains(k)).ToList())
+            {
+                _records.Remove(gone);
+            }
+
+            _records[hosted] = (vector, time.GetTimestamp(), records);
+        }
+
+        return records;
     }
 
     private static string? Show(object? value) => value switch
@@ -169,6 +212,10 @@ internal sealed class FleetSnapshotBuilder(DatabaseRegistry registry, PeerStream
         t is { } v ? new DateTimeOffset(v.UtcTicks - (v.UtcTicks % TimeSpan.TicksPerSecond), TimeSpan.Zero) : null;
 
     private static DateTimeOffset? Max(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
+
+    private sealed record DatabaseRecords(
+        Dictionary<string, string> Errors, IReadOnlyList<Storage.SyncRejection> Rejections, IReadOnlyList<Merge.ConflictRecord> Conflicts,
+        Dictionary<string, TableSchemaStatus> Schema, List<FleetDivergence> Divergences, DateTimeOffset? LastBackup);
 
     /// <summary>What is known of one replica, gathered over the databases and links.</summary>
     private sealed class ReplicaAccumulator(string site)

@@ -27,7 +27,7 @@ internal sealed class FleetSnapshotCache(IFleetSnapshotSource source, TimeProvid
             }
 
             var snapshot = source.Build();
-            _current = Serialize(snapshot, time.GetTimestamp());
+            _current = Serialize(snapshot, time.GetTimestamp(), Summary(snapshot));
             return _current;
         }
     }
@@ -42,18 +42,25 @@ internal sealed class FleetSnapshotCache(IFleetSnapshotSource source, TimeProvid
         }
 
         bool own = c.Id == all.Agent.Cluster;
-        var databases = all.Databases.Select(d => d with
+        var databases = all.Databases.Select(d => d.Peers.Where(p => p.Cluster == cluster).ToList() is var peers ? d with
         {
-            Peers = d.Peers.Where(p => p.Cluster == cluster).ToList(),
+            PeerCount = peers.Count,
+            PeersBehind = peers.Count(p => p.Backlog > 0),
+            Peers = peers,
             Divergences = d.Divergences.Where(v => own || FleetSnapshotBuilder.ClusterOf(v.Peer) == cluster).ToList(),
-        }).ToList();
+        } : d).ToList();
         var problems = all.Problems.Where(p => p.Cluster == cluster || (own && p.Cluster is null)).ToList();
         return all with { Problems = problems, Clusters = [c], Databases = databases };
     }
 
-    public static Entry Serialize(FleetSnapshot snapshot, long builtAt)
+    /// <summary>The whole fleet's view: each database lists only its peers that are not fine (counts say how many there are).</summary>
+    public static FleetSnapshot Summary(FleetSnapshot all) =>
+        all with { Databases = all.Databases.Select(d => d with { Peers = d.Peers.Where(p => !p.IsFine).ToList() }).ToList() };
+
+    /// <summary><paramref name="served"/> (default: <paramref name="snapshot"/>) as JSON with its ETag; <paramref name="snapshot"/> is kept to cut cluster views from.</summary>
+    public static Entry Serialize(FleetSnapshot snapshot, long builtAt, FleetSnapshot? served = null)
     {
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(snapshot, FleetJson.Default.FleetSnapshot);
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(served ?? snapshot, FleetJson.Default.FleetSnapshot);
         string etag = $"\"{XxHash64.HashToUInt64(json):x16}\"";
         return new Entry(snapshot, json, etag, builtAt);
     }

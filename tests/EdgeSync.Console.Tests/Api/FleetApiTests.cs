@@ -46,8 +46,9 @@ public sealed class FleetApiTests
         Assert.Equal("app", db.GetProperty("name").GetString());
         Assert.True(db.GetProperty("captureHeartbeatAgeSeconds").GetInt64() >= 0);
         Assert.Equal(JsonValueKind.Null, db.GetProperty("lastBackup").ValueKind); // no backups configured
-        Assert.Equal(3, db.GetProperty("peers").GetArrayLength());
-        Assert.All(db.GetProperty("peers").EnumerateArray(), p => Assert.StartsWith(p.GetProperty("cluster").GetString()!, p.GetProperty("site").GetString()!));
+        Assert.Equal(3, db.GetProperty("peerCount").GetInt32());
+        Assert.All(db.GetProperty("peers").EnumerateArray(), p => Assert.False(p.GetProperty("backlog").GetInt64() == 0
+            && p.GetProperty("lastError").ValueKind == JsonValueKind.Null)); // the whole fleet lists only peers that are not fine
         Assert.Empty(root.GetProperty("problems").EnumerateArray());
     }
 
@@ -64,6 +65,7 @@ public sealed class FleetApiTests
 
         Assert.Equal("factory-001", Assert.Single(view.GetProperty("clusters").EnumerateArray()).GetProperty("id").GetString());
         Assert.All(view.GetProperty("databases")[0].GetProperty("peers").EnumerateArray(), p => Assert.Equal("factory-001", p.GetProperty("cluster").GetString()));
+        Assert.Equal(2, view.GetProperty("databases")[0].GetProperty("peerCount").GetInt32());
 
         using var missing = await fleet.Hub.Http.GetAsync("/v1/fleet/factory-999", Ct);
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);

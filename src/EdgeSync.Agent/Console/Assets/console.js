@@ -165,9 +165,9 @@
   function renderDatabases(d, f) {
     const dbs = d.databases.filter((db) => textOk(f, db.name, db.site, ...db.tables.map((t) => t.name)));
     sync($("database-rows"), dbs, (db) => db.name, () => cells(6), (tr, db) => {
-      const c = tr._c, behind = db.peers.filter((p) => p.backlog > 0).length;
+      const c = tr._c;
       set(c[0], db.name); set(c[1], db.site); set(c[2], secs(db.captureHeartbeatAgeSeconds) + " ago"); set(c[3], ago(db.lastBackup));
-      set(c[4], behind + " of " + db.peers.length);
+      set(c[4], num(db.peersBehind) + " of " + num(db.peerCount));
       set(c[5], db.divergences.length ? db.divergences.map((v) => v.peer + ": " + v.tables.join("; ")).join(" · ") : "none found");
     });
     const tables = dbs.flatMap((db) => db.tables.map((t) => ({ db: db.name, t }))).filter((x) => !f.table || x.t.name === f.table);

@@ -2,9 +2,9 @@ using System.CommandLine;
 using EdgeSync.Bench.Internal;
 using EdgeSync.Bench.Scenarios;
 
-// dotnet run -c Release --project bench/EdgeSync.Bench -- <capture|merge|sync|lag|noop|growth|memory|idle|schema|verify|retention|manydb|fanout|lagshare|catchup> [--json] [--rows N] [--runs K]
+// dotnet run -c Release --project bench/EdgeSync.Bench -- <capture|merge|sync|lag|noop|growth|memory|idle|schema|verify|retention|manydb|fanout|lagshare|catchup|console> [--json] [--rows N] [--runs K]
 // (lag, idle, lagshare and retention take --seconds S instead of --rows; idle takes --databases N, measuring 1, 100 and 500 up to N;
-// manydb takes --databases N and fanout --replicas N, each measuring the one-database/one-replica case first). Exit codes: 0 measured and verified; 1 a scenario produced a wrong
+// manydb takes --databases N and fanout --replicas N, each measuring the one-database/one-replica case first; console takes --requests N). Exit codes: 0 measured and verified; 1 a scenario produced a wrong
 // result (message on stderr) or the engine threw.
 
 var root = new RootCommand("EdgeSync benchmarks: each scenario measures against raw SQLite or a stated target on this machine.")
@@ -46,6 +46,9 @@ var root = new RootCommand("EdgeSync benchmarks: each scenario measures against 
         "Seconds of ingest per lag run.", defaultRows: 10, defaultRuns: 3, LagShareScenario.Run, rowsName: "--seconds"),
     ScenarioWithRate("catchup", "A returning replica catches up on a backlog (N append rows and N/84 lww rows) from an 'edgesync serve' peer: seconds and peak RSS of both processes, next to a raw insert of the same rows.",
         "Append rows in the backlog (4200000: an hour at 1,200 rows/s).", defaultRows: 4_200_000, defaultRuns: 3, CatchupScenario.Run),
+    Scenario("console", "The fleet console at a hub that sees 50 factories x 10 replicas on 20 databases (synthetic peer state, the agent's own builder and endpoints): "
+        + "p50/p99 of /v1/fleet, a 304, /v1/fleet/{cluster} and /ui, against /healthz/live on the same server.",
+        "Requests of each kind per run.", defaultRows: 200, defaultRuns: 3, ConsoleScenario.Run, rowsName: "--requests"),
 };
 return root.Parse(args).Invoke();
 

@@ -59,6 +59,8 @@ public static class AgentServiceCollectionExtensions
             sp.GetRequiredService<Diagnostics.AgentMetrics>().ObserveOpenCalls(limiter.Snapshot);
             return limiter;
         });
+        services.TryAddSingleton<Console.IFleetSnapshotSource, Console.FleetSnapshotBuilder>(); // the fleet console's model
+        services.TryAddSingleton<Console.FleetSnapshotCache>();
         services.TryAddSingleton<Limits.ApplyGates>();
         services.TryAddSingleton<Limits.PeerLimitInterceptor>();
         services.AddGrpc(grpc => grpc.Interceptors.Add<Limits.PeerLimitInterceptor>());

@@ -64,6 +64,7 @@ internal sealed class AgentService(
         var peers = new PeerSupervisor(registry, o, security.Tls, syncLogger, time);
         _loops.Add(peers);
         peers.Start();
+        registry.Peers = peers;
         var forgetting = new PeerForgetting(registry, o, syncLogger, time);
         _loops.Add(forgetting);
         forgetting.Start();

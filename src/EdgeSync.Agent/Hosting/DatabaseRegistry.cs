@@ -23,6 +23,9 @@ internal sealed class DatabaseRegistry(AgentMetrics metrics)
     private readonly Lock _gate = new();
     private volatile bool _open;
 
+    /// <summary>The agent's outgoing peer conversations while it runs (what the fleet console shows of its links).</summary>
+    public Sync.PeerSupervisor? Peers { get; set; }
+
     /// <summary>True between the agent's start and stop (it may host no database yet when it serves a directory).</summary>
     public bool IsOpen => _open;
 

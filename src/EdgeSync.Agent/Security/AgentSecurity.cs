@@ -71,6 +71,7 @@ internal sealed class AgentSecurity
         if (IsOpen)
         {
             Log.IngestOpen(Logger, string.Join(", ", options.HttpListen.Concat(options.Listen).DefaultIfEmpty("the HTTP endpoint")));
+            Log.ConsoleOpen(Logger, string.Join(", ", options.HttpListen.Concat(options.Listen).DefaultIfEmpty("the HTTP endpoint")));
         }
     }
 }

@@ -53,6 +53,9 @@ internal sealed class PeerConversation : IAsyncDisposable
     /// <summary>True while the conversation is open.</summary>
     public bool IsLive { get; private set; }
 
+    /// <summary>The kind of failure the conversation is retrying after (null once it is open again).</summary>
+    public string? Failing => _failing;
+
     /// <summary>Databases both sides host, as of the last message.</summary>
     public int SharedDatabases
     {

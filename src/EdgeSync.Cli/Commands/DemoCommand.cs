@@ -24,16 +24,20 @@ internal static class DemoCommand
             Description = "Sync over mutual TLS: a development CA and a certificate per cluster (DIR/certs), peers checked against it, "
                 + "ingest with a bearer token.",
         };
+        var keep = new Option<bool>("--keep")
+        {
+            Description = "After the verdict, keep the fleet running until Ctrl-C, so its fleet console (the hub's /ui, URL printed at start) stays open.",
+        };
         var command = new Command("demo", "Run a local demo fleet on 127.0.0.1, no setup: an HQ hub and factories of replicas, every site a real "
             + "agent syncing over gRPC. The factories ingest telemetry (flowing up to HQ only) and set machine states on several replicas at "
             + "once (conflicts); HQ pushes a config change (flowing down only). Live progress each second; then the writes stop and the demo "
             + "checks that every site converged (exit 0 when it did, 1 when not).")
         {
-            factories, replicas, seconds, rate, dir, tls,
+            factories, replicas, seconds, rate, dir, tls, keep,
         };
         command.SetAction(parsed => new DemoRun(
             new DemoOptions(parsed.GetValue(factories), parsed.GetValue(replicas), TimeSpan.FromSeconds(parsed.GetValue(seconds)),
-                parsed.GetValue(rate), parsed.GetValue(dir), parsed.GetValue(tls)),
+                parsed.GetValue(rate), parsed.GetValue(dir), parsed.GetValue(tls), parsed.GetValue(keep)),
             context).Execute());
         return command;
     }

@@ -15,13 +15,37 @@ internal static class StatusCommand
     public static Command Create(CliContext context)
     {
         var db = CommonOptions.Database();
+        db.Required = false; // not with --fleet
         var json = CommonOptions.Json();
-        var command = new Command("status", "Show a database's site id, version vector, synced tables, the last sync with each peer "
-            + "per table (the cluster_sync table), and pushes a peer refused under an authorization rule.")
+        var fleet = new Option<bool>("--fleet")
         {
-            db, json,
+            Description = "Show the fleet as a running agent sees it (its /v1/fleet, what its /ui console shows): problems first, then clusters, "
+                + "replicas that are not ok, tables with conflicts. Needs --peer. Exit 1 when a problem is listed.",
         };
-        command.SetAction(parsed => Run(context, parsed.GetRequiredValue(db), parsed.GetValue(json)));
+        var peer = new Option<string?>("--peer") { Description = "With --fleet: the agent's HTTP URL (e.g. http://hq:8080).", HelpName = "URL" };
+        var token = new Option<string?>("--token") { Description = "With --fleet: the agent's bearer token (EdgeSync:Auth:TokenFile), when it requires one.", HelpName = "TOKEN" };
+        var cluster = new Option<string?>("--cluster") { Description = "With --fleet: only this cluster (a factory's detail).", HelpName = "ID" };
+        var command = new Command("status", "Show a database's site id, version vector, synced tables, the last sync with each peer "
+            + "per table (the cluster_sync table), and pushes a peer refused under an authorization rule; or, with --fleet --peer URL, "
+            + "the whole fleet as that agent sees it.")
+        {
+            db, json, fleet, peer, token, cluster,
+        };
+        command.Validators.Add(result =>
+        {
+            bool isFleet = result.GetValue(fleet);
+            if (isFleet && result.GetValue(peer) is null)
+            {
+                result.AddError("--fleet needs --peer URL (the agent's HTTP endpoint)");
+            }
+            else if (!isFleet && result.GetValue(db) is null)
+            {
+                result.AddError("Option '--db' is required (or --fleet --peer URL).");
+            }
+        });
+        command.SetAction(parsed => parsed.GetValue(fleet)
+            ? FleetStatus.Run(context, parsed.GetValue(peer)!, parsed.GetValue(token), parsed.GetValue(cluster), parsed.GetValue(json))
+            : Run(context, parsed.GetValue(db)!, parsed.GetValue(json)));
         return command;
     }
 

@@ -7,7 +7,8 @@ namespace EdgeSync.Cli.Demo;
 /// <param name="RowsPerSecond">Telemetry rows per second, summed over every factory replica.</param>
 /// <param name="Directory">Where the databases go; null for a temporary directory deleted at the end.</param>
 /// <param name="Tls">Agents sync over mutual TLS with certificates from a temporary development CA, and ingest with a token.</param>
-internal sealed record DemoOptions(int Factories, int Replicas, TimeSpan Duration, int RowsPerSecond, string? Directory, bool Tls = false)
+/// <param name="Keep">After the verdict, the fleet keeps running (its console open) until Ctrl-C.</param>
+internal sealed record DemoOptions(int Factories, int Replicas, TimeSpan Duration, int RowsPerSecond, string? Directory, bool Tls = false, bool Keep = false)
 {
     /// <summary>
     /// How often each factory's replicas set the same machine's state at the same moment (so conflicts happen): every

@@ -56,6 +56,9 @@ internal sealed class DemoRun(DemoOptions options, CliContext context)
             await fleet.StartAsync(certificates, _cancellationToken);
             var report = new DemoReport(options, fleet, _out);
             report.PrintIntro(startup.Elapsed);
+            string console = $"{fleet.Hub.HttpUrl}/ui" + (certificates is null ? "" : $"?token={certificates.Token}");
+            _out.WriteLine($"Fleet console: {console}  (the whole fleet as HQ sees it, live in a browser; edgesync status --fleet --peer {fleet.Hub.HttpUrl})");
+            _out.WriteLine();
 
             using var client = new IngestClient(certificates?.Token);
             var telemetry = new TelemetryFeed(fleet, options, client);
@@ -71,7 +74,13 @@ internal sealed class DemoRun(DemoOptions options, CliContext context)
             configStop.CancelAfter(ConfigGrace);
             await IgnoreCancellation(configTask);
             _cancellationToken.ThrowIfCancellationRequested();
-            return report.PrintSummary(result, telemetry, machines, config, directory, temporary, context.Error);
+            int verdict = report.PrintSummary(result, telemetry, machines, config, directory, temporary, context.Error);
+            if (options.Keep)
+            {
+                await KeepRunningAsync(console);
+            }
+
+            return verdict;
         }
         finally
         {
@@ -122,6 +131,20 @@ internal sealed class DemoRun(DemoOptions options, CliContext context)
         }
 
         await writes;
+    }
+
+    /// <summary><c>--keep</c>: the fleet stays up, its console open, until Ctrl-C.</summary>
+    private async Task KeepRunningAsync(string console)
+    {
+        _out.WriteLine($"The fleet keeps running: open {console} (Ctrl-C stops it).");
+        try
+        {
+            await Task.Delay(Timeout.Infinite, _cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            _out.WriteLine("Stopping the fleet.");
+        }
     }
 
     /// <summary>A feed that fails stops the others at once, so the failure surfaces without waiting out the demo.</summary>

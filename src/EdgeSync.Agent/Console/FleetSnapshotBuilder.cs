@@ -1,0 +1,250 @@
+using EdgeSync.Agent.Hosting;
+using EdgeSync.Agent.Limits;
+using EdgeSync.Agent.Sync;
+using EdgeSync.Clocks;
+using EdgeSync.Schema;
+using Microsoft.Extensions.Options;
+
+namespace EdgeSync.Agent.Console;
+
+/// <summary>
+/// Builds the <see cref="FleetSnapshot"/> from the agent's own state: the peer board of each database (vectors, backlog,
+/// lag, last success, capture heartbeat), the outgoing conversations (<see cref="PeerSupervisor"/>: open, or the kind of
+/// failure), the calls peers hold open here (<see cref="PeerStreamLimiter"/>: a factory's conversation with the hub), and
+/// what the database records (<c>cluster_sync</c> states, refused pushes, the conflict audit, schema drift, divergence,
+/// last backup). A peer's cluster is the part of its site id before the first <c>/</c> (<c>factory-001/sqlite-edge-0</c>).
+/// </summary>
+internal sealed class FleetSnapshotBuilder(DatabaseRegistry registry, PeerStreamLimiter limiter, IOptions<AgentOptions> options, TimeProvider time)
+    : IFleetSnapshotSource
+{
+    /// <summary>How many of a database's newest conflict decisions are read (counted per table; the newest few listed).</summary>
+    public const int ConflictWindow = 200;
+
+    /// <summary>Newest conflict decisions listed per table.</summary>
+    public const int ConflictsListed = 5;
+
+    /// <summary>How long what a database records is reused while its vector does not move (see <see cref="Records"/>).</summary>
+    public static readonly TimeSpan RecordsMaxAge = TimeSpan.FromSeconds(1);
+
+    private readonly Dictionary<HostedDatabase, (VersionVector Vector, long ReadAt, DatabaseRecords Records)> _records = [];
+
+    /// <summary>A connected replica that has lacked changes for this long shows as <c>behind</c> (changes in flight are not).</summary>
+    public const long BehindAfterSeconds = 10;
+
+    public FleetSnapshot Build()
+    {
+        var o = options.Value;
+        var databases = registry.All;
+        string self = ConversationMessages.SiteOf(registry, o);
+        string cluster = string.IsNullOrWhiteSpace(o.ClusterId) ? ClusterOf(self) : o.ClusterId;
+        var views = new List<FleetDatabase>(databases.Count);
+        var replicas = new Dictionary<string, ReplicaAccumulator>(StringComparer.Ordinal);
+        foreach (var hosted in databases)
+        {
+            try
+            {
+                views.Add(Database(hosted, replicas));
+            }
+            catch (ObjectDisposedException)
+            {
+                // Let go of (stopping, or its file removed) while this was read: the next snapshot leaves it out.
+            }
+        }
+
+        var hubUrl = o.Hub;
+        var hubSites = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var conversation in registry.Peers?.Conversations ?? [])
+        {
+            string site = conversation.PeerSite ?? conversation.Url;
+            var r = Replica(replicas, site);
+            r.Url = conversation.Url;
+            r.Out = conversation.IsLive;
+            r.Dialled = true;
+            r.Error = conversation.IsLive ? null : conversation.Failing ?? "connecting";
+            if (hubUrl is not null && string.Equals(conversation.Url.TrimEnd('/'), hubUrl.TrimEnd('/'), StringComparison.OrdinalIgnoreCase))
+            {
+                hubSites.Add(ClusterOf(site));
+            }
+        }
+
+        foreach (var (site, open) in limiter.Snapshot())
+        {
+            if (open > 0 && site != self)
+            {
+                Replica(replicas, site).In = true;
+            }
+        }
+
+        string role = Role(o.EffectiveRole);
+        var clusters = replicas.Values
+            .GroupBy(r => ClusterOf(r.Site), StringComparer.Ordinal)
+            .Select(g => Cluster(g.Key, hubSites.Contains(g.Key) ? "hub" : o.EffectiveRole == AgentRole.Hub ? "factory" : g.Key == cluster ? role : "peer",
+                g.Select(r => r.ToReplica())))
+            .ToList();
+        var own = clusters.FirstOrDefault(c => c.Id == cluster);
+        var selfReplica = new FleetReplica(self, "self", "self", null, null, null, null, 0, 0);
+        clusters.Remove(own!);
+        own = Cluster(cluster, role, [selfReplica, .. own?.Replicas ?? []]);
+        clusters.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
+        clusters.Insert(0, own);
+
+        var agent = new FleetAgent(self, cluster, role);
+        return new FleetSnapshot(agent, FleetProblems.Find(clusters, views, time.GetUtcNow()), clusters, views);
+    }
+
+    /// <summary>The cluster of a site id: what comes before its first <c>/</c>, or the whole id.</summary>
+    public static string ClusterOf(string site)
+    {
+        int slash = site.IndexOf('/', StringComparison.Ordinal);
+        return slash > 0 ? site[..slash] : site;
+    }
+
+    private static string Role(AgentRole role) => role switch { AgentRole.Hub => "hub", AgentRole.Factory => "factory", _ => "peer" };
+
+    private static FleetCluster Cluster(string id, string role, IEnumerable<FleetReplica> replicas)
+    {
+        var list = replicas.OrderBy(r => r.State == "self" ? 0 : 1).ThenBy(r => r.Site, StringComparer.Ordinal).ToList();
+        string state = list.Any(r => r.State == "cut") ? "cut" : list.Any(r => r.State == "behind") ? "behind" : "ok";
+        return new FleetCluster(id, role, state, list);
+    }
+
+    private static ReplicaAccumulator Replica(Dictionary<string, ReplicaAccumulator> replicas, string site)
+    {
+        if (!replicas.TryGetValue(site, out var r))
+        {
+            replicas[site] = r = new ReplicaAccumulator(site);
+        }
+
+        return r;
+    }
+
+    private FleetDatabase Database(HostedDatabase hosted, Dictionary<string, ReplicaAccumulator> replicas)
+    {
+        var db = hosted.Db;
+        var board = hosted.Board;
+        var (errors, rejections, conflicts, schema, divergences, lastBackup) = Records(hosted);
+        var peers = new List<FleetPeer>();
+        foreach (var status in board.Snapshot().OrderBy(p => p.Site, StringComparer.Ordinal))
+        {
+            long backlog = (long)board.Backlog(status);
+            long lag = (long)board.LagSeconds(status);
+            string? error = errors.GetValueOrDefault(status.Site);
+            var refused = rejections.FirstOrDefault(r => r.Peer == status.Site);
+            DateTimeOffset? lastSuccess, lastSeen;
+            lock (status)
+            {
+                (lastSuccess, lastSeen) = (status.LastSuccess, status.LastSeen);
+            }
+
+            peers.Add(new FleetPeer(status.Site, ClusterOf(status.Site), backlog, lag, Second(lastSuccess), error, refused?.Rule, refused?.Detail));
+            var r = Replica(replicas, status.Site);
+            r.Backlog += backlog;
+            r.Lag = Math.Max(r.Lag, lag);
+            r.LastSeen = Max(r.LastSeen, Second(lastSeen));
+            r.LastSuccess = Max(r.LastSuccess, Second(lastSuccess));
+        }
+
+        var tables = db.Tables.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t =>
+        {
+            var mine = conflicts.Where(c => string.Equals(c.Table, t.Name, StringComparison.Ordinal)).ToList();
+            var drift = schema.GetValueOrDefault(t.Name)?.Drift;
+            return new FleetTable(t.Name, t.Policy.ToName(), hosted.DirectionOf(t.Name).ToString().ToLowerInvariant(), t.SchemaVersion,
+                drift is null ? null : $"{drift.Change}: {drift.Detail}", mine.Count,
+                mine.Take(ConflictsListed).Select(c => new FleetConflict(Second(c.At)!.Value, c.Key, c.Column, c.Rule, Show(c.WinnerValue), c.WinnerSite,
+                    Show(c.LoserValue), c.LoserSite)).ToList());
+        }).ToList();
+        return new FleetDatabase(hosted.Name, hosted.Site, (long)board.CaptureHeartbeatAge().TotalSeconds, lastBackup, tables,
+            peers.Count, peers.Count(p => p.Backlog > 0), peers, divergences);
+    }
+
+    /// <summary>
+    /// What the database itself records (<c>cluster_sync</c> errors, refused pushes, the conflict audit, schema, divergence,
+    /// last backup): read again when its vector moved (a conflict comes with the change that caused it) or after
+    /// <see cref="RecordsMaxAge"/>, so a hub with many databases does not read each of them on every snapshot.
+    /// </summary>
+    private DatabaseRecords Records(HostedDatabase hosted)
+    {
+        var vector = hosted.TryVector() ?? throw new ObjectDisposedException(hosted.Name);
+        lock (_records)
+        {
+            if (_records.TryGetValue(hosted, out var cached) && cached.Vector.Dominates(vector) && vector.Dominates(cached.Vector) && time.GetElapsedTime(cached.ReadAt) < RecordsMaxAge)
+            {
+                return cached.Records;
+            }
+        }
+
+        var db = hosted.Db;
+        var errors = new Dictionary<string, string>(StringComparer.Ordinal); // per peer, its last error state
+        foreach (var entry in db.Status.GetSyncStatus())
+        {
+            if (entry.State.StartsWith("error", StringComparison.Ordinal))
+            {
+                errors.TryAdd(entry.ClusterId, entry.State);
+            }
+        }
+
+        var records = new DatabaseRecords(errors, db.Status.GetRejections(), db.Status.GetConflicts(ConflictWindow),
+            db.GetSchemaStatus().ToDictionary(s => s.Table, StringComparer.Ordinal),
+            db.Divergences.Select(d => new FleetDivergence(d.Peer, Second(d.CheckedAt)!.Value, d.Tables)).ToList(), Second(db.Status.LastBackupAt));
+        lock (_records)
+        {
+            foreach (var gone in _records.Keys.Where(k => !registry.All.Contains(k)).ToList())
+            {
+                _records.Remove(gone);
+            }
+
+            _records[hosted] = (vector, time.GetTimestamp(), records);
+        }
+
+        return records;
+    }
+
+    private static string? Show(object? value) => value switch
+    {
+        null => null,
+        byte[] bytes => $"({bytes.Length} bytes)",
+        IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+        _ => value.ToString(),
+    };
+
+    /// <summary>Times to the second: the snapshot (and its ETag) changes when something happened, not with every millisecond.</summary>
+    private static DateTimeOffset? Second(DateTimeOffset? t) =>
+        t is { } v ? new DateTimeOffset(v.UtcTicks - (v.UtcTicks % TimeSpan.TicksPerSecond), TimeSpan.Zero) : null;
+
+    private static DateTimeOffset? Max(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
+
+    private sealed record DatabaseRecords(
+        Dictionary<string, string> Errors, IReadOnlyList<Storage.SyncRejection> Rejections, IReadOnlyList<Merge.ConflictRecord> Conflicts,
+        Dictionary<string, TableSchemaStatus> Schema, List<FleetDivergence> Divergences, DateTimeOffset? LastBackup);
+
+    /// <summary>What is known of one replica, gathered over the databases and links.</summary>
+    private sealed class ReplicaAccumulator(string site)
+    {
+        public string Site { get; } = site;
+
+        public string? Url { get; set; }
+
+        public bool Dialled { get; set; }
+
+        public bool Out { get; set; }
+
+        public bool In { get; set; }
+
+        public string? Error { get; set; }
+
+        public long Backlog { get; set; }
+
+        public long Lag { get; set; }
+
+        public DateTimeOffset? LastSeen { get; set; }
+
+        public DateTimeOffset? LastSuccess { get; set; }
+
+        public FleetReplica ToReplica()
+        {
+            string link = Out && In ? "both" : Out ? "out" : In ? "in" : "none";
+            string state = !Out && !In ? "cut" : Lag >= BehindAfterSeconds ? "behind" : "ok";
+            return new FleetReplica(Site, state, link, Url, Out || In ? null : Error ?? "no open conversation", LastSeen, LastSuccess, Backlog, Lag);
+        }
+    }
+}

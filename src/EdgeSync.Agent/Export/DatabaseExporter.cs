@@ -83,6 +83,7 @@ internal sealed class DatabaseExporter(
                 Raise(r.Table, r.Site, r.Sequence);
             }
 
+            PublishExportedVector();
             int rows = published.Sum();
             Log.ExportPublished(logger, db.Name, rows, chains.Sum(c => c.Count));
             progressed |= reached.Count > 0;
@@ -161,6 +162,7 @@ internal sealed class DatabaseExporter(
         }
 
         db.Db.RecordExported(raised, cancellationToken);
+        PublishExportedVector();
         Log.ExportReconciled(logger, db.Name, _subjectSeq.Count, ahead);
     }
 
@@ -176,6 +178,21 @@ internal sealed class DatabaseExporter(
         catch (NatsJSApiException e) when (e.Error.Code == 404)
         {
             return (0, 0);
+        }
+    }
+
+    /// <summary>
+    /// Per origin, the lowest cursor over the exported tables: every change of the origin up to it is exported (or is
+    /// of a table that is not). Recorded for <c>ack=exported</c> and retention, and sent to peers in the conversation.
+    /// </summary>
+    private void PublishExportedVector()
+    {
+        var tables = Tables();
+        var own = db.Db.Vector;
+        var exported = VersionVector.From(own.Keys.Select(site => KeyValuePair.Create(site, tables.Count == 0 ? own[site] : Math.Min(own[site], tables.Min(t => Cursor(t, site))))));
+        if (db.Db.RecordExportedVector(exported))
+        {
+            db.Changed.Notify(); // peers hear of it with this database's next vector announcement
         }
     }
 

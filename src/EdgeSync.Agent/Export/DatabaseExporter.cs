@@ -23,12 +23,11 @@ internal sealed class DatabaseExporter(
     private readonly Dictionary<(string Table, string Site), long> _cursor = [];
     private readonly ConcurrentDictionary<string, ulong> _subjectSeq = new(StringComparer.Ordinal);
     private readonly ExportBatchBuilder _builder = new(options.MaxMessageRows, options.MaxMessageBytes);
-    private DateTimeOffset _caughtUpAt;
+    private DateTimeOffset _caughtUpAt = time.GetUtcNow();
 
     /// <summary>Exports until <paramref name="cancellationToken"/> (the lease) ends or a publish fails (the exception).</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        _caughtUpAt = time.GetUtcNow();
         _cursor.Clear();
         _subjectSeq.Clear();
         foreach (var p in db.Db.ReadExportCursor())
@@ -47,7 +46,7 @@ internal sealed class DatabaseExporter(
             if (behind == 0)
             {
                 _caughtUpAt = time.GetUtcNow();
-                metrics.Lag(db.Name, 0, 0);
+                metrics.Lag(db.Name, 0, _caughtUpAt);
                 using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 idle.CancelAfter(TimeSpan.FromMilliseconds(options.IdleMs));
                 try
@@ -61,7 +60,7 @@ internal sealed class DatabaseExporter(
                 continue;
             }
 
-            metrics.Lag(db.Name, behind, (time.GetUtcNow() - _caughtUpAt).TotalSeconds);
+            metrics.Lag(db.Name, behind, _caughtUpAt);
             if (!await ExportPassAsync(from, tables, cancellationToken).ConfigureAwait(false))
             {
                 // Nothing past the cursor could be read (rows changed after capture end a range): try again shortly.

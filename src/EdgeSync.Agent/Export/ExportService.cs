@@ -115,6 +115,7 @@ internal sealed class ExportService(
                 await held.CancelAsync().ConfigureAwait(false);
                 await renewals.ConfigureAwait(false);
                 metrics.Holder(db.Name, false);
+                metrics.NoLag(db.Name);
                 if (stoppingToken.IsCancellationRequested)
                 {
                     using var release = new CancellationTokenSource(TimeSpan.FromSeconds(2));

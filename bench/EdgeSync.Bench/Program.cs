@@ -2,7 +2,7 @@ using System.CommandLine;
 using EdgeSync.Bench.Internal;
 using EdgeSync.Bench.Scenarios;
 
-// dotnet run -c Release --project bench/EdgeSync.Bench -- <capture|merge|sync|lag|noop|growth|memory|idle|schema|verify|retention> [--json] [--rows N] [--runs K]
+// dotnet run -c Release --project bench/EdgeSync.Bench -- <capture|merge|sync|lag|noop|growth|memory|idle|schema|verify|retention|export> [--json] [--rows N] [--runs K]
 // (lag, idle and retention take --seconds S instead of --rows; idle takes --databases N, measuring 1, 100 and 500 up to N). Exit codes: 0 measured and verified; 1 a scenario produced a wrong
 // result (message on stderr) or the engine threw.
 
@@ -35,6 +35,8 @@ var root = new RootCommand("EdgeSync benchmarks: each scenario measures against 
         "Rows in the table (10000000 for the 10M case).", defaultRows: 1_000_000, defaultRuns: 3, VerifyScenario.Run),
     Scenario("retention", "Insert rate into an append table while retention prunes it (batches of 2,000 rows, a hub holding everything), as a ratio to the rate without pruning.",
         "Seconds of inserting per run.", defaultRows: 10, defaultRuns: 3, RetentionScenario.Run, rowsName: "--seconds"),
+    Scenario("export", "Rows inserted on a hub until its NATS export has them in an R3 JetStream stream (three local nats-server, JetStream acks); rate and ratio to raw SQLite inserts.",
+        "Rows the application inserts on the hub.", defaultRows: 1_000_000, defaultRuns: 3, ExportScenario.Run),
 };
 return root.Parse(args).Invoke();
 

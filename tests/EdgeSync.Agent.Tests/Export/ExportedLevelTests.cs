@@ -76,4 +76,47 @@ public sealed class ExportedLevelTests
             }
         }
     }
+
+    [Fact]
+    public async Task AckHub_RowSurvivesTheFactoryBeingDestroyed_AndReachesTheStream()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var nats = await NatsCluster.StartAsync();
+        using var dir = new TempDir();
+        var hubSettings = new Dictionary<string, string?> { ["EdgeSync:Export:Tables:0"] = "readings", ["EdgeSync:Export:IdleMs"] = "50" };
+        for (int i = 0; i < 3; i++)
+        {
+            hubSettings[$"EdgeSync:Export:Urls:{i}"] = nats.Urls[i];
+        }
+
+        await using var hq = await TestAgent.StartAsync(dir.Db("hq"), "hq/hub-0", role: AgentRole.Hub, settings: hubSettings);
+        var f = await TestAgent.StartAsync(dir.Db("f"), "f1/edge-0", hub: hq.Url);
+        string factoryFile = f.DbPath;
+        using (var acked = await f.Http.PostAsync("/v1/tables/readings/rows?ack=hub", AckLevelTests.Readings(7, 3), ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, acked.StatusCode);
+        }
+
+        // The factory is destroyed: agent gone, its files deleted.
+        await f.DisposeAsync();
+        foreach (var file in new[] { factoryFile, factoryFile + "-wal", factoryFile + "-shm" })
+        {
+            File.Delete(file);
+        }
+
+        Assert.False(File.Exists(factoryFile));
+        Assert.Equal(3L, AppDb.Count(hq.DbPath, "readings", "id BETWEEN 7 AND 9"));
+        await Eventually.TrueAsync(async () =>
+        {
+            try
+            {
+                return (await ExportReadback.ReadAsync(nats, "EDGESYNC")).RowCount("readings") == 3;
+            }
+            catch (NATS.Client.Core.NatsException)
+            {
+                return false; // the stream is not there yet
+            }
+        }, "the rows in HQ's stream");
+        Assert.Equal([7L, 8L, 9L], (await ExportReadback.ReadAsync(nats, "EDGESYNC")).AssertExactlyOnceInOrder("readings").Order());
+    }
 }

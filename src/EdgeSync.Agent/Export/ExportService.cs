@@ -158,11 +158,20 @@ internal sealed class ExportService(
             {
                 return;
             }
-            catch (Exception e) when (e is NatsException or TimeoutException or ExportConflictException or OperationCanceledException)
+            catch (Exception e) when (e is NatsException or TimeoutException or ExportConflictException or OperationCanceledException
+                or EdgeSync.Errors.EdgeSyncException or Microsoft.Data.Sqlite.SqliteException)
             {
+                // A refused or failed publish, or the cursor write waiting too long for the hub's write lock: the
+                // next pass reads the stream back first, so nothing is lost or published twice.
                 failures = e is ExportConflictException ? 0 : failures + 1;
                 int delay = Math.Min(5_000, 100 * (1 << Math.Min(failures, 6)));
-                metrics.Failed(db.Name, e is ExportConflictException ? "conflict" : e is NatsJSApiException ? "refused" : "unavailable");
+                metrics.Failed(db.Name, e switch
+                {
+                    ExportConflictException => "conflict",
+                    NatsJSApiException => "refused",
+                    EdgeSync.Errors.EdgeSyncException or Microsoft.Data.Sqlite.SqliteException => "database",
+                    _ => "unavailable",
+                });
                 Log.ExportFailed(logger, db.Name, e.Message, delay);
                 try
                 {

@@ -217,6 +217,12 @@ public sealed record AgentOptions
     /// <summary>Most rows one pruning transaction deletes; writers get the lock between batches.</summary>
     public int RetentionBatchRows { get; init; } = 2_000;
 
+    /// <summary>
+    /// Export of HQ's history to NATS JetStream (<c>EdgeSync:Export</c>): on a hub with <see cref="Export.ExportOptions.Urls"/>
+    /// set, each change of the configured tables is published once to a replicated stream. See <see cref="Export.ExportOptions"/>.
+    /// </summary>
+    public Export.ExportOptions Export { get; init; } = new();
+
     /// <summary>The role in effect (see <see cref="Role"/>).</summary>
     public AgentRole EffectiveRole => Role ?? (string.IsNullOrWhiteSpace(Hub) ? AgentRole.Peer : AgentRole.Factory);
 

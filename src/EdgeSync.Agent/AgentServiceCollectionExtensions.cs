@@ -52,6 +52,8 @@ public static class AgentServiceCollectionExtensions
         services.TryAddSingleton<Ingest.IngestAck>();
         services.TryAddSingleton<Lifecycle.LifecycleService>();
         services.AddHostedService(sp => sp.GetRequiredService<Lifecycle.LifecycleService>());
+        services.TryAddSingleton<Export.ExportMetrics>();
+        services.AddHostedService<Export.ExportService>();
 
         services.TryAddSingleton(sp =>
         {

@@ -14,8 +14,8 @@ public sealed record TableRetentionOptions
     public long? MaxRows { get; init; }
 
     /// <summary>
-    /// What must hold a row before it may be deleted here: <c>hub</c> (the default and, until export exists, the only
-    /// level accepted; never anything earlier).
+    /// What must hold a row before it may be deleted here: <c>hub</c> (the default) or <c>exported</c> (the hub's
+    /// NATS export holds it; the only level a hub may use); never anything earlier.
     /// </summary>
     public string Level { get; init; } = "hub";
 }

@@ -22,6 +22,9 @@ public readonly record struct AckLevel
     /// <summary>Held by a hub.</summary>
     public static AckLevel Hub => new(AckLevelKind.Hub, 0);
 
+    /// <summary>Exported by the hub to its NATS JetStream stream (docs/lifecycle.md).</summary>
+    public static AckLevel Exported => new(AckLevelKind.Exported, 0);
+
     /// <summary>The kind of level.</summary>
     public AckLevelKind Kind { get; }
 
@@ -36,8 +39,8 @@ public readonly record struct AckLevel
     }
 
     /// <summary>
-    /// Parses <c>local</c>, <c>replicas:N</c> (N ≥ 1) or <c>hub</c>. On failure <paramref name="error"/> says what is
-    /// accepted. (<c>exported</c> is not a level yet.)
+    /// Parses <c>local</c>, <c>replicas:N</c> (N ≥ 1), <c>hub</c> or <c>exported</c>. On failure <paramref name="error"/> says what is
+    /// accepted.
     /// </summary>
     public static bool TryParse(string? text, out AckLevel level, out string? error)
     {
@@ -55,6 +58,12 @@ public readonly record struct AckLevel
             return true;
         }
 
+        if (t.Equals("exported", StringComparison.OrdinalIgnoreCase))
+        {
+            level = Exported;
+            return true;
+        }
+
         const string prefix = "replicas:";
         if (t.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)
             && int.TryParse(t.AsSpan(prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n is >= 1 and <= 1000)
@@ -63,15 +72,16 @@ public readonly record struct AckLevel
             return true;
         }
 
-        error = $"'{text}' is not an acknowledgement level; use local, replicas:N (N from 1) or hub";
+        error = $"'{text}' is not an acknowledgement level; use local, replicas:N (N from 1), hub or exported";
         return false;
     }
 
-    /// <summary><c>local</c>, <c>replicas:N</c> or <c>hub</c>.</summary>
+    /// <summary><c>local</c>, <c>replicas:N</c>, <c>hub</c> or <c>exported</c>.</summary>
     public override string ToString() => Kind switch
     {
         AckLevelKind.Replicas => "replicas:" + ReplicaCount.ToString(CultureInfo.InvariantCulture),
         AckLevelKind.Hub => "hub",
+        AckLevelKind.Exported => "exported",
         _ => "local",
     };
 }

@@ -11,4 +11,7 @@ public enum AckLevelKind
 
     /// <summary>Held by a hub: a peer of another cluster than this site's.</summary>
     Hub,
+
+    /// <summary>Exported from the hub to the NATS stream (known from the hub's conversation, or on the hub from its export).</summary>
+    Exported,
 }

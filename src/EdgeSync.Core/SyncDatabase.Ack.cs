@@ -33,6 +33,7 @@ public sealed partial class SyncDatabase
         {
             AckLevelKind.Replicas => holding.Count >= level.ReplicaCount,
             AckLevelKind.Hub => hub,
+            AckLevelKind.Exported => ExportedVector[ticket.Origin] >= ticket.Sequence,
             _ => true,
         };
         return new AckResult(ticket, level, reached, holding, hub);
@@ -85,6 +86,12 @@ public sealed partial class SyncDatabase
         if (level.Kind == AckLevelKind.Local)
         {
             return local;
+        }
+
+        if (level.Kind == AckLevelKind.Exported)
+        {
+            var exported = ExportedVector;
+            return VersionVector.From(local.Select(e => KeyValuePair.Create(e.Key, Math.Min(e.Value, exported[e.Key]))));
         }
 
         var peers = KnownPeers();

@@ -204,14 +204,15 @@ internal sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
                 errors.Add($"{key}: MaxAge must be positive and MaxRows 0 or more");
             }
 
-            if (!string.Equals(r.Level, "hub", StringComparison.OrdinalIgnoreCase))
+            bool exported = string.Equals(r.Level, "exported", StringComparison.OrdinalIgnoreCase);
+            if (!exported && !string.Equals(r.Level, "hub", StringComparison.OrdinalIgnoreCase))
             {
-                errors.Add($"{key}:Level is '{r.Level}'; only 'hub' is available (a row is deleted only once a hub holds it; 'exported' comes with the NATS export)");
+                errors.Add($"{key}:Level is '{r.Level}'; use 'hub' (a row is deleted only once a hub holds it) or 'exported' (once the hub exported it to NATS)");
             }
 
-            if (options.EffectiveRole == AgentRole.Hub)
+            if (options.EffectiveRole == AgentRole.Hub && !exported)
             {
-                errors.Add($"{key}: this agent is the hub, and a hub may prune only rows that are exported, which is not available yet; remove the retention here");
+                errors.Add($"{key}: this agent is the hub, and a hub may prune only rows that are exported; set Level: exported (and EdgeSync:Export)");
             }
         }
     }

@@ -161,6 +161,11 @@ internal sealed partial class SyncService
                 var vector = Wire.ToVector(entry.Vector);
                 try
                 {
+                    if (entry.Exported.Count > 0)
+                    {
+                        hosted.Db.RecordExportedVector(Wire.ToVector(entry.Exported));
+                    }
+
                     string key = hosted.Name + "\n" + site;
                     lock (_seen)
                     {

@@ -175,7 +175,7 @@ internal sealed partial class SyncService(DatabaseRegistry registry, IHostApplic
             agentOptions, out var level, out var timeout) is not null)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument,
-                $"ack '{request.Ack}' / ack_timeout_ms {request.AckTimeoutMs}: use local, replicas:N or hub (exported is not available yet), and a timeout from 1 to {agentOptions.AckTimeoutMs} ms"));
+                $"ack '{request.Ack}' / ack_timeout_ms {request.AckTimeoutMs}: use local, replicas:N, hub or exported, and a timeout from 1 to {agentOptions.AckTimeoutMs} ms"));
         }
 
         System.Text.Json.JsonDocument document;

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http;
 namespace EdgeSync.Agent.Ingest;
 
 /// <summary>
-/// Acknowledgement levels of HTTP ingest (<c>?ack=local|replicas:N|hub</c>, optional <c>ackTimeoutMs</c>): after the
+/// Acknowledgement levels of HTTP ingest (<c>?ack=local|replicas:N|hub|exported</c>, optional <c>ackTimeoutMs</c>): after the
 /// rows committed, capture them and wait until peers' known vectors show them held at the level; 200 then, else at the
 /// timeout 504 with a problem body saying how far they got (the rows stay written and keep syncing). On a hub agent,
 /// <c>hub</c> is reached at commit.
@@ -21,12 +21,6 @@ internal sealed class IngestAck(DiskGuard guard, LifecycleMetrics metrics)
     {
         level = AckLevel.Local;
         timeout = TimeSpan.FromMilliseconds(options.AckTimeoutMs);
-        if (string.Equals(ack?.Trim(), "exported", StringComparison.OrdinalIgnoreCase))
-        {
-            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "ack=exported is not available",
-                detail: "export to NATS JetStream is not implemented yet; use ack=local, replicas:N or hub");
-        }
-
         if (!string.IsNullOrEmpty(ack) && !AckLevel.TryParse(ack, out level, out var error))
         {
             return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid ack", detail: error);

@@ -26,7 +26,7 @@ internal sealed class LifecycleMetrics
         _pruned = meter.CreateCounter<long>("edgesync_retention_pruned_rows", "{row}", "Rows deleted by retention, by database and table");
         meter.CreateObservableGauge("edgesync_ack_lag_changes",
             () => _ackLag.Select(e => new Measurement<double>(e.Value, new("database", e.Key.Database), new("level", e.Key.Level))), "{change}",
-            "This site's changes not yet held at the level (replicas:1, hub), from peers' known vectors");
+            "This site's changes not yet held at the level (replicas:1, hub, exported), from peers' known vectors and the export position the hub announced");
         meter.CreateObservableGauge("edgesync_volume_free_bytes",
             () => _free.Select(e => new Measurement<double>(e.Value.Free, new KeyValuePair<string, object?>("database", e.Key))), "By",
             "Free bytes on the volume holding the database, as last probed");

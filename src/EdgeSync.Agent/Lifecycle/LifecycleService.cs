@@ -17,7 +17,7 @@ internal sealed class LifecycleService(
     DatabaseRegistry registry, IOptions<AgentOptions> options, DiskGuard guard, LifecycleMetrics metrics, TimeProvider time, ILogger<LifecycleService> logger)
     : BackgroundService
 {
-    private static readonly AckLevel[] LagLevels = [AckLevel.Replicas(1), AckLevel.Hub];
+    private static readonly AckLevel[] LagLevels = [AckLevel.Replicas(1), AckLevel.Hub, AckLevel.Exported];
     private long _passes;
 
     /// <summary>Retention passes completed (every configured table of every database looked at once).</summary>
@@ -104,7 +104,8 @@ internal sealed class LifecycleService(
             var policy = new RetentionPolicy { MaxAge = r.MaxAge, MaxRows = r.MaxRows };
             try
             {
-                var held = db.Db.HeldAt(AckLevel.Hub); // the hub's vector: what it is known to hold, never ahead of this replica
+                // What the level is known to hold (the hub's vector, or the export's position), never ahead of this replica.
+                var held = db.Db.HeldAt(string.Equals(r.Level, "exported", StringComparison.OrdinalIgnoreCase) ? AckLevel.Exported : AckLevel.Hub);
                 while (!cancellationToken.IsCancellationRequested)
                 {
                     var result = db.Db.Prune(table, policy, held, o.RetentionBatchRows, cancellationToken);

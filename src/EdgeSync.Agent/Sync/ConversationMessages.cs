@@ -47,6 +47,10 @@ internal static class ConversationMessages
 
             var entry = new DatabaseVector { Database = db.Name, SiteId = db.Site };
             Wire.CopyTo(vector, entry.Vector);
+            if (db.Db.ExportedVector is { Count: > 0 } exported)
+            {
+                Wire.CopyTo(exported, entry.Exported);
+            }
             message.Databases.Add(entry);
         }
     }

@@ -331,6 +331,11 @@ internal sealed class PeerConversation : IAsyncDisposable
         var vector = Wire.ToVector(entry.Vector);
         try
         {
+            if (entry.Exported.Count > 0)
+            {
+                local.Db.RecordExportedVector(Wire.ToVector(entry.Exported));
+            }
+
             link.Observe(site, peerRole, vector);
             if (full ? link.Differs(localVector) : !localVector.Dominates(vector))
             {

@@ -51,6 +51,8 @@ internal static class MetadataSchema
             sync_id TEXT PRIMARY KEY, cluster_id TEXT, table_name TEXT, last_sync_time INTEGER, sync_state TEXT);
         CREATE TABLE IF NOT EXISTS _edgesync_pruned(
             tid INTEGER NOT NULL, site TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(tid, site)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS _edgesync_export_cursor(
+            tbl TEXT NOT NULL, site TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(tbl, site)) WITHOUT ROWID;
         """;
 
     /// <summary>Columns <c>_edgesync_tables</c> gained after version 1 (added to files made before them).</summary>

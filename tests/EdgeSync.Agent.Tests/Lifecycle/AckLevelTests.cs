@@ -118,7 +118,6 @@ public sealed class AckLevelTests
     }
 
     [Theory]
-    [InlineData("exported", "not available")]
     [InlineData("replicas:0", "replicas:N")]
     [InlineData("quorum", "replicas:N")]
     public async Task Ingest_WithAnAckLevelItCannotGive_Is400_AndWritesNothing(string ack, string says)

@@ -37,7 +37,8 @@ public sealed class LifecycleOptionsTests
             Tables = new Dictionary<string, TableSyncOptions>
             {
                 ["settings"] = new() { Policy = TablePolicy.Lww, Retention = new() { MaxRows = 10 } },
-                ["telemetry"] = new() { Policy = TablePolicy.Append, Retention = new() { Level = "exported" } },
+                ["telemetry"] = new() { Policy = TablePolicy.Append, Retention = new() { Level = "hub" } },
+                ["readings"] = new() { Policy = TablePolicy.Append, Retention = new() { MaxRows = 10, Level = "soon" } },
             },
         });
 
@@ -45,7 +46,7 @@ public sealed class LifecycleOptionsTests
         var failures = result.Failures!.ToList();
         Assert.Contains(failures, f => f.Contains("Tables:settings:Retention: retention deletes rows, so it is only for append tables", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.Contains("Tables:telemetry:Retention: set MaxAge", StringComparison.Ordinal));
-        Assert.Contains(failures, f => f.Contains("Level is 'exported'; only 'hub'", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("Level is 'soon'; use 'hub'", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.Contains("this agent is the hub", StringComparison.Ordinal));
     }
 }

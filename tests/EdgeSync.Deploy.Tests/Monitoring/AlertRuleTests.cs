@@ -11,6 +11,7 @@ public sealed class AlertRuleTests
         "EdgeSyncBackupStale", "EdgeSyncBackupMissing", "EdgeSyncDiskAlmostFull", "EdgeSyncAgentDown",
         "EdgeSyncPeerRefused", "EdgeSyncBatchesUnauthorized", "EdgeSyncSchemaDrift",
         "EdgeSyncDivergence", "EdgeSyncIngestRefusedLowSpace",
+        "EdgeSyncExportStalled",
     ];
 
     [Fact]

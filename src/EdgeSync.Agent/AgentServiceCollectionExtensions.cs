@@ -51,6 +51,9 @@ public static class AgentServiceCollectionExtensions
         services.TryAddSingleton<Ingest.IngestAck>();
         services.TryAddSingleton<Lifecycle.LifecycleService>();
         services.AddHostedService(sp => sp.GetRequiredService<Lifecycle.LifecycleService>());
+        services.TryAddSingleton<Compaction.CompactionMetrics>();
+        services.TryAddSingleton<Compaction.CompactionScheduler>();
+        services.AddHostedService(sp => sp.GetRequiredService<Compaction.CompactionScheduler>());
 
         services.TryAddSingleton(sp =>
         {

@@ -49,4 +49,19 @@ internal static class CompactionRecords
     /// <summary>Raises the table's causal-length floor to at least <paramref name="causalLength"/> (see <see cref="TableStore.CausalFloor"/>).</summary>
     public static void RaiseCausalFloor(SqliteConnection db, long tid, long causalLength) =>
         Sql.Scalar(db, "UPDATE _edgesync_tables SET clfloor = max(clfloor, $c) WHERE tid = $t", ("$c", causalLength), ("$t", tid));
+
+    /// <summary>Counts single-row log entries and tombstones, and sums the payload bytes of the log and row metadata.</summary>
+    public static (long LogEntries, long Tombstones, long Bytes) Measure(SqliteConnection db)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = """
+            SELECT (SELECT count(*) FROM _edgesync_log WHERE span = 0),
+                   (SELECT count(*) FROM _edgesync_rows WHERE cl % 2 = 0),
+                   (SELECT coalesce(sum(length(pk) + 24), 0) FROM _edgesync_log)
+                 + (SELECT coalesce(sum(length(pk) + length(clocks) + 16), 0) FROM _edgesync_rows)
+            """;
+        using var r = cmd.ExecuteReader();
+        r.Read();
+        return (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2));
+    }
 }

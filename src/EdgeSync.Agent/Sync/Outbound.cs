@@ -58,6 +58,16 @@ internal sealed class Outbound(SyncEndpoint local, string peer, AgentRole peerRo
 
             yield return new OutboundBatch(BatchCodec.Encode(filtered, _protocol), filtered.RowCount);
         }
+
+        // A restored factory's earlier incarnations: nobody but the hub may hold what they wrote (design.md §6b).
+        if (DirectionFilter.OwnLineage(peerVector, vector, peer, local.Role, peerRole) is { } lineage)
+        {
+            foreach (var batch in local.Db.GetChanges(lineage, null, cancellationToken))
+            {
+                var own = DirectionFilter.IsOwnLineage(batch, peer) ? batch : local.Filter(batch, local.Role, peerRole, out _);
+                yield return new OutboundBatch(BatchCodec.Encode(own, _protocol), own.RowCount);
+            }
+        }
     }
 
     private void Sent(OutboundBatch batch)

@@ -173,4 +173,7 @@ internal static partial class Log
 
     [LoggerMessage(3301, LogLevel.Warning, "Compaction of database {Database} failed, retrying next pass: {Reason}")]
     public static partial void CompactionFailed(ILogger logger, string database, string reason);
+
+    [LoggerMessage(3310, LogLevel.Warning, "Table {Table} of database {Database} was 'up' and is now '{Direction}': re-offered its {Rows} rows so factories receive the history withheld from them")]
+    public static partial void DirectionOpened(ILogger logger, string database, string table, string direction, int rows);
 }

@@ -14,7 +14,18 @@ namespace EdgeSync.Storage;
 /// </summary>
 internal static class TableReoffer
 {
-    public static int Run(SyncStore store, TableStore t)
+    public static int Run(SyncStore store, TableStore t) => Issue(store, t, AllKeys(store, t), captureUnknown: false);
+
+    /// <summary>
+    /// Issues the rows of <paramref name="keys"/> again (see the class). Where a row's presence disagrees with its clocks
+    /// (inserted or deleted while capture was bypassed) that write is captured now instead: a row no clock speaks of
+    /// becomes a new row above the table's causal-length floor, a live state whose row is gone a tombstone, a
+    /// tombstone whose row is back a re-insert.
+    /// </summary>
+    public static int Run(SyncStore store, TableStore t, IEnumerable<object?[]> keys) =>
+        Issue(store, t, keys.Select(k => (k, t.StoredKey(k))).ToList(), captureUnknown: true);
+
+    private static List<(object?[] Key, object Stored)> AllKeys(SyncStore store, TableStore t)
     {
         var keys = new List<(object?[] Key, object Stored)>();
         using (var cmd = store.Db.CreateCommand())
@@ -48,22 +59,43 @@ internal static class TableReoffer
             }
         }
 
+        return keys;
+    }
+
+    private static int Issue(SyncStore store, TableStore t, List<(object?[] Key, object Stored)> keys, bool captureUnknown)
+    {
         var hlc = store.Clock.Next();
         using var log = Sql.Prepare(store.Db,
             "INSERT OR REPLACE INTO _edgesync_log(site, seq, tid, pk, span, hlc) VALUES ($s, $q, $t, $pk, 0, $h)", "$s", "$q", "$t", "$pk", "$h");
         int rows = 0;
         foreach (var (key, stored) in keys)
         {
-            if (t.LoadClocks(key, stored) is not { } state)
+            var state = t.LoadClocks(key, stored);
+            bool present = captureUnknown && t.SelectRow(key) is not null;
+            if (state is null && !present)
             {
                 continue;
             }
 
             long seq = store.AllocateSeq(1);
-            var clocks = state.Clocks.Select(c => c.IsUnwritten ? c : new CellClock(new Hlc(c.Hlc.Value + 1), store.SiteId, seq, c.Hlc, c.Site)).ToArray();
-            t.PutMeta(stored, state.IsDeleted
-                ? RowState.Deleted(state.CausalLength, clocks[0])
-                : RowState.Alive(state.CausalLength, new object?[clocks.Length], clocks));
+            if (captureUnknown && (state is null || state.IsDeleted == present))
+            {
+                // The row's presence disagrees with its clocks (written while capture was bypassed): capture it now.
+                var seen = state?.Newest ?? default;
+                var clock = new CellClock(hlc, store.SiteId, seq, seen.Hlc, seen.Site ?? "");
+                long cl = state?.CausalLength ?? t.CausalFloor;
+                t.PutMeta(stored, present
+                    ? RowState.Alive(cl + 1, new object?[t.ColumnCount], Enumerable.Repeat(clock, t.ColumnCount).ToArray())
+                    : RowState.Deleted(cl + 1, clock));
+            }
+            else if (state is not null)
+            {
+                var clocks = state.Clocks.Select(c => c.IsUnwritten ? c : new CellClock(new Hlc(c.Hlc.Value + 1), store.SiteId, seq, c.Hlc, c.Site)).ToArray();
+                t.PutMeta(stored, state.IsDeleted
+                    ? RowState.Deleted(state.CausalLength, clocks[0])
+                    : RowState.Alive(state.CausalLength, new object?[clocks.Length], clocks));
+            }
+
             log.Set(0, (long)store.SiteIndex);
             log.Set(1, seq);
             log.Set(2, (long)t.Info.Id);

@@ -103,7 +103,7 @@ internal static class Compactor
     {
         if (!cache.TryGetValue(tid, out long wm))
         {
-            wm = store.FindTable(tid) is { Info.Mode: Schema.CaptureMode.RowidScan } ? AppendRuns.Frontier(store.Db, tid) : long.MaxValue;
+            wm = store.FindTable(tid)?.InsertWatermark() ?? long.MaxValue;
             cache[tid] = wm;
         }
 

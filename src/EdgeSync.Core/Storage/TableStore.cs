@@ -158,6 +158,12 @@ internal sealed class TableStore : IDisposable
         return null;
     }
 
+    /// <summary>
+    /// For a table captured by rowid scan, the highest rowid its insert ranges cover (rows past it are sealed into the
+    /// next range, at causal length 1); null for a table captured by triggers.
+    /// </summary>
+    public long? InsertWatermark() => Info.Mode == CaptureMode.RowidScan ? AppendRuns.Frontier(_db, Info.Id) : null;
+
     /// <summary>True when the row has a metadata row of its own (not only an insert range).</summary>
     public bool HasMeta(object storedKey)
     {

@@ -223,6 +223,16 @@ public sealed record AgentOptions
     /// </summary>
     public Export.ExportOptions Export { get; init; } = new();
 
+    /// <summary>
+    /// Minutes between compaction passes over every hosted database (0, the default, never compacts). A pass drops the
+    /// change-log entries and tombstones every recorded peer holds (a forgotten peer no longer counts), and runs only once
+    /// every static peer (<see cref="Peers"/>, <see cref="Hub"/>) has completed an exchange since this agent started. A
+    /// replica that first joins after a pass must be seeded from a current replica's backup (its empty vector is behind the
+    /// floor). Publishes <c>edgesync_metadata_log_entries</c>, <c>edgesync_metadata_tombstones</c> and
+    /// <c>edgesync_metadata_bytes</c> per database after every pass, also when compaction is skipped.
+    /// </summary>
+    public double CompactionIntervalMinutes { get; init; }
+
     /// <summary>The role in effect (see <see cref="Role"/>).</summary>
     public AgentRole EffectiveRole => Role ?? (string.IsNullOrWhiteSpace(Hub) ? AgentRole.Peer : AgentRole.Factory);
 

@@ -54,6 +54,9 @@ public static class AgentServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<Lifecycle.LifecycleService>());
         services.TryAddSingleton<Export.ExportMetrics>();
         services.AddHostedService<Export.ExportService>();
+        services.TryAddSingleton<Compaction.CompactionMetrics>();
+        services.TryAddSingleton<Compaction.CompactionScheduler>();
+        services.AddHostedService(sp => sp.GetRequiredService<Compaction.CompactionScheduler>());
 
         services.TryAddSingleton(sp =>
         {

@@ -25,6 +25,11 @@ internal sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
             errors.Add("EdgeSync:BackupDirectory: scheduled backups are on (BackupIntervalMinutes > 0) but no directory is set");
         }
 
+        if (options.CompactionIntervalMinutes < 0)
+        {
+            errors.Add("EdgeSync:CompactionIntervalMinutes must be 0 (off) or more");
+        }
+
         if (options.DivergenceCheckMinutes < 0)
         {
             errors.Add("EdgeSync:DivergenceCheckMinutes must be 0 (off) or more");

@@ -79,6 +79,7 @@ internal sealed class HostedDatabase : IDisposable
             }
 
             db.EnableMigrationLog(); // the fleet's migration log flows down from HQ; the application's gate stays local
+            Sync.DirectionHistory.Check(db, NameOf(path), options, loggers.CreateLogger("EdgeSync.Agent.Directions"));
             return new HostedDatabase(NameOf(path), db, options, time, metrics, feed);
         }
         catch

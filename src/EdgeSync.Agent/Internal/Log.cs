@@ -166,4 +166,14 @@ internal static partial class Log
 
     [LoggerMessage(2922, LogLevel.Warning, "Could not check the published migrations of database {Database}: {Reason}")]
     public static partial void MigrationPassFailed(ILogger logger, string database, string reason);
+
+    // Scheduled compaction and repair (safety): 3300–3399.
+    [LoggerMessage(3300, LogLevel.Debug, "Compaction of database {Database} waits: {Heard} of {Static} static peers completed an exchange since start")]
+    public static partial void CompactionWaiting(ILogger logger, string database, int heard, int @static);
+
+    [LoggerMessage(3301, LogLevel.Warning, "Compaction of database {Database} failed, retrying next pass: {Reason}")]
+    public static partial void CompactionFailed(ILogger logger, string database, string reason);
+
+    [LoggerMessage(3310, LogLevel.Warning, "Table {Table} of database {Database} was 'up' and is now '{Direction}': re-offered its {Rows} rows so factories receive the history withheld from them")]
+    public static partial void DirectionOpened(ILogger logger, string database, string table, string direction, int rows);
 }

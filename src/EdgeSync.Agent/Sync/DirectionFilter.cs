@@ -102,6 +102,55 @@ internal static class DirectionFilter
         return RaiseTo(receiver, sender, ClusterOf(senderSite), inCluster: false);
     }
 
+    /// <summary>A site id without a restored incarnation's <c>~N</c> suffix: the replica it names.</summary>
+    public static string BaseOf(string site)
+    {
+        int tilde = site.LastIndexOf('~');
+        return tilde > 0 && tilde < site.Length - 1 && site.AsSpan(tilde + 1).ContainsAnyExceptInRange('0', '9') is false ? site[..tilde] : site;
+    }
+
+    /// <summary>True when <paramref name="origin"/> is another incarnation of the replica <paramref name="receiverSite"/> names (restored, replaced).</summary>
+    public static bool IsEarlierIncarnation(string origin, string receiverSite) =>
+        !string.Equals(origin, receiverSite, StringComparison.Ordinal) && string.Equals(BaseOf(origin), BaseOf(receiverSite), StringComparison.Ordinal);
+
+    /// <summary>
+    /// For a hub sending to a factory: the vector that extracts only the changes of the receiver's earlier incarnations
+    /// it lacks (every other origin raised to what the hub holds), or null when it lacks none. The own-cluster rule keeps
+    /// these from the factory too, but nobody else may hold them: a one-replica factory restored from a backup has no
+    /// sibling to send back what it wrote after the backup, so they come from the hub, every table included (they are
+    /// the receiver's own writes; see <see cref="IsOwnLineage"/>).
+    /// </summary>
+    public static Clocks.VersionVector? OwnLineage(Clocks.VersionVector receiver, Clocks.VersionVector sender, string receiverSite, AgentRole from, AgentRole to)
+    {
+        if (from != AgentRole.Hub || to != AgentRole.Factory)
+        {
+            return null;
+        }
+
+        bool lacks = false;
+        var result = receiver;
+        foreach (var (site, seq) in sender)
+        {
+            if (!IsEarlierIncarnation(site, receiverSite))
+            {
+                result = result.With(site, seq);
+            }
+            else if (receiver[site] < seq)
+            {
+                lacks = true;
+            }
+        }
+
+        return lacks ? result : null;
+    }
+
+    /// <summary>
+    /// True when every origin range of <paramref name="batch"/> is an earlier incarnation of <paramref name="receiverSite"/>:
+    /// the receiver's own writes coming back (<see cref="OwnLineage"/>), to which no direction applies.
+    /// </summary>
+    public static bool IsOwnLineage(ChangeBatch batch, string receiverSite) =>
+        batch.Ranges.Count > 0 && batch.Ranges.All(r => IsEarlierIncarnation(r.Site, receiverSite));
+
     /// <summary>
     /// <paramref name="receiver"/> with every origin of <paramref name="sender"/> that is (<paramref name="inCluster"/>)
     /// or is not in <paramref name="cluster"/> raised to the sender's sequence: those origins are not extracted.

@@ -37,7 +37,10 @@ internal sealed class Inbound(
         }
 
         var batch = BatchCodec.Decode(payload, local.Limits);
-        var filtered = local.Filter(batch, peerRole, local.Role, out int withheld);
+        int withheld = 0;
+        var filtered = peerRole == AgentRole.Hub && DirectionFilter.IsOwnLineage(batch, local.Site)
+            ? batch // this replica's own earlier incarnation's writes, coming back after a restore
+            : local.Filter(batch, peerRole, local.Role, out withheld);
         if (withheld > 0)
         {
             metrics?.ChangesWithheld(withheld, tags);

@@ -58,6 +58,29 @@ internal sealed class Outbound(SyncEndpoint local, string peer, AgentRole peerRo
 
             yield return new OutboundBatch(BatchCodec.Encode(filtered, _protocol), filtered.RowCount);
         }
+
+        // A restored factory's earlier incarnations: nobody but the hub may hold what they wrote (design.md §6b).
+        if (DirectionFilter.OwnLineage(peerVector, vector, peer, local.Role, peerRole) is { } lineage)
+        {
+            using var batches = local.Db.GetChanges(lineage, null, cancellationToken).GetEnumerator();
+            bool more;
+            try
+            {
+                more = batches.MoveNext();
+            }
+            catch (Errors.SyncStateException e) when (e.Code == Errors.ErrorCode.ResyncRequired)
+            {
+                more = false; // compacted past what the restored replica holds: it must be re-seeded; the rest still syncs
+            }
+
+            while (more)
+            {
+                var batch = batches.Current;
+                var own = DirectionFilter.IsOwnLineage(batch, peer) ? batch : local.Filter(batch, local.Role, peerRole, out _);
+                yield return new OutboundBatch(BatchCodec.Encode(own, _protocol), own.RowCount);
+                more = batches.MoveNext();
+            }
+        }
     }
 
     private void Sent(OutboundBatch batch)

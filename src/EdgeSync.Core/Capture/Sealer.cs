@@ -148,11 +148,18 @@ internal static class Sealer
         RowState next;
         if (current is not null)
         {
+            if (prior is { IsDeleted: false } && mask == -1 && t.CausalFloor > 0 && !t.HasMeta(storedKey))
+            {
+                prior = null; // inserted where only an insert range speaks of the row: its tombstone may have been compacted
+            }
+
             if (prior is null || prior.IsDeleted)
             {
                 var seen = prior?.Clocks[0] ?? default;
                 var clock = NewClock(store, stamp, seen.PrevHlc, seen.PrevSite ?? "");
-                next = RowState.Alive((prior?.CausalLength ?? 0) + 1, current, Fill(t.ColumnCount, clock));
+                // With no metadata the row continues above every tombstone compaction dropped from the table, so
+                // it beats one a peer still keeps (design.md §6).
+                next = RowState.Alive((prior?.CausalLength ?? t.CausalFloor) + 1, current, Fill(t.ColumnCount, clock));
             }
             else
             {

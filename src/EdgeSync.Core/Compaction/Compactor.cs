@@ -65,16 +65,48 @@ internal static class Compactor
     private static int DropTombstones(SyncStore store)
     {
         var doomed = new List<(long Tid, object Pk)>();
-        foreach (var (tid, pk, blob) in CompactionRecords.Tombstones(store.Db))
+        var floors = new Dictionary<long, long>();
+        var frontiers = new Dictionary<long, long>();
+        foreach (var (tid, pk, cl, blob) in CompactionRecords.Tombstones(store.Db))
         {
             var clock = ClockCodec.Decode(blob, 1, store.Sites.NameOf)[0];
-            if (store.Sites.TryGetIndex(clock.Site, out int site) && clock.Seq <= store.Floor.GetValueOrDefault(site))
+            if (!store.Sites.TryGetIndex(clock.Site, out int site) || clock.Seq > store.Floor.GetValueOrDefault(site))
             {
-                doomed.Add((tid, pk));
+                continue;
+            }
+
+            // A rowid past the table's insert watermark would come back as part of a new insert range, which
+            // always starts at causal length 1: such a tombstone stays until the watermark passes it.
+            if (pk is long rowid && rowid > Frontier(store, tid, frontiers))
+            {
+                continue;
+            }
+
+            doomed.Add((tid, pk));
+            floors[tid] = Math.Max(cl, floors.GetValueOrDefault(tid));
+        }
+
+        foreach (var (tid, cl) in floors)
+        {
+            CompactionRecords.RaiseCausalFloor(store.Db, tid, cl);
+            if (store.FindTable(tid) is { } t)
+            {
+                t.CausalFloor = Math.Max(t.CausalFloor, cl);
             }
         }
 
         CompactionRecords.DeleteRowMetadata(store.Db, doomed);
         return doomed.Count;
+    }
+
+    private static long Frontier(SyncStore store, long tid, Dictionary<long, long> cache)
+    {
+        if (!cache.TryGetValue(tid, out long wm))
+        {
+            wm = store.FindTable(tid)?.InsertWatermark() ?? long.MaxValue;
+            cache[tid] = wm;
+        }
+
+        return wm;
     }
 }

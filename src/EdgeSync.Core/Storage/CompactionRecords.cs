@@ -19,16 +19,16 @@ internal static class CompactionRecords
     public static void SetFloor(SqliteConnection db, int site, long floor) =>
         Sql.Scalar(db, "INSERT OR REPLACE INTO _edgesync_floor(site, seq) VALUES ($s, $f)", ("$s", (long)site), ("$f", floor));
 
-    /// <summary>Every tombstone: table id, stored key and the encoded delete clock.</summary>
-    public static List<(long Tid, object Pk, byte[] Clock)> Tombstones(SqliteConnection db)
+    /// <summary>Every tombstone: table id, stored key, causal length and the encoded delete clock.</summary>
+    public static List<(long Tid, object Pk, long CausalLength, byte[] Clock)> Tombstones(SqliteConnection db)
     {
-        var list = new List<(long, object, byte[])>();
+        var list = new List<(long, object, long, byte[])>();
         using var cmd = db.CreateCommand();
-        cmd.CommandText = "SELECT tid, pk, clocks FROM _edgesync_rows WHERE cl % 2 = 0";
+        cmd.CommandText = "SELECT tid, pk, cl, clocks FROM _edgesync_rows WHERE cl % 2 = 0";
         using var r = cmd.ExecuteReader();
         while (r.Read())
         {
-            list.Add((r.GetInt64(0), r.GetValue(1), (byte[])r.GetValue(2)));
+            list.Add((r.GetInt64(0), r.GetValue(1), r.GetInt64(2), (byte[])r.GetValue(3)));
         }
 
         return list;
@@ -44,5 +44,24 @@ internal static class CompactionRecords
             del.Set(1, pk);
             del.ExecuteNonQuery();
         }
+    }
+
+    /// <summary>Raises the table's causal-length floor to at least <paramref name="causalLength"/> (see <see cref="TableStore.CausalFloor"/>).</summary>
+    public static void RaiseCausalFloor(SqliteConnection db, long tid, long causalLength) =>
+        Sql.Scalar(db, "UPDATE _edgesync_tables SET clfloor = max(clfloor, $c) WHERE tid = $t", ("$c", causalLength), ("$t", tid));
+
+    /// <summary>Counts single-row log entries and tombstones, and sums the payload bytes of the log and row metadata.</summary>
+    public static (long LogEntries, long Tombstones, long Bytes) Measure(SqliteConnection db)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = """
+            SELECT (SELECT count(*) FROM _edgesync_log WHERE span = 0),
+                   (SELECT count(*) FROM _edgesync_rows WHERE cl % 2 = 0),
+                   (SELECT coalesce(sum(length(pk) + 24), 0) FROM _edgesync_log)
+                 + (SELECT coalesce(sum(length(pk) + length(clocks) + 16), 0) FROM _edgesync_rows)
+            """;
+        using var r = cmd.ExecuteReader();
+        r.Read();
+        return (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2));
     }
 }

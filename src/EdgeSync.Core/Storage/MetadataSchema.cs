@@ -64,6 +64,7 @@ internal static class MetadataSchema
         ("dropped", "dropped TEXT"), // JSON: columns dropped here
         ("width0", "width0 INTEGER"), // width of row clocks in the first format
         ("shape", "shape TEXT"), // the table's CREATE statement and indexes when last checked
+        ("clfloor", "clfloor INTEGER NOT NULL DEFAULT 0"), // highest causal length of a tombstone compaction dropped
     ];
 
     public static void Create(SqliteConnection connection)

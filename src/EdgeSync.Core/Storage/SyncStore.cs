@@ -195,6 +195,8 @@ internal sealed class SyncStore : IDisposable
 
     public TableStore Table(int id) => _byId[id];
 
+    public TableStore? FindTable(long id) => _byId.GetValueOrDefault((int)id);
+
     public VersionVector VectorAsVersionVector() =>
         VersionVector.From(Vector.Select(e => new KeyValuePair<string, long>(Sites.NameOf(e.Key), e.Value)));
 

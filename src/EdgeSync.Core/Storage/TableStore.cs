@@ -56,7 +56,14 @@ internal sealed class TableStore : IDisposable
         _putMeta.Set(0, info.Id);
         _deleteMeta.Set(0, info.Id);
         _findRange.Set(0, info.Id);
+        CausalFloor = Sql.Scalar(db, "SELECT clfloor FROM _edgesync_tables WHERE tid = $t", ("$t", (long)info.Id)) is long f ? f : 0;
     }
+
+    /// <summary>
+    /// The highest causal length of a tombstone compaction dropped from this table (0 when none was): a row that
+    /// appears here with no metadata of its own continues above it, so it beats a tombstone a peer may still keep.
+    /// </summary>
+    public long CausalFloor { get; set; }
 
     public TableInfo Info { get; }
 
@@ -151,7 +158,14 @@ internal sealed class TableStore : IDisposable
         return null;
     }
 
-    private bool HasMeta(object storedKey)
+    /// <summary>
+    /// For a table captured by rowid scan, the highest rowid its insert ranges cover (rows past it are sealed into the
+    /// next range, at causal length 1); null for a table captured by triggers.
+    /// </summary>
+    public long? InsertWatermark() => Info.Mode == CaptureMode.RowidScan ? AppendRuns.Frontier(_db, Info.Id) : null;
+
+    /// <summary>True when the row has a metadata row of its own (not only an insert range).</summary>
+    public bool HasMeta(object storedKey)
     {
         _getMeta.Set(1, storedKey);
         using var r = _getMeta.ExecuteReader();

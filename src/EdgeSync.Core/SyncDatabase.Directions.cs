@@ -1,0 +1,49 @@
+using EdgeSync.Storage;
+
+namespace EdgeSync;
+
+public sealed partial class SyncDatabase
+{
+    /// <summary>
+    /// Records the direction a host syncs <paramref name="table"/> with (an opaque label, e.g. <c>Up</c>) and returns
+    /// the one recorded before (null the first time), so a host can tell when a direction changed between runs.
+    /// </summary>
+    public string? RecordDirection(string table, string direction)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(table);
+        ArgumentException.ThrowIfNullOrWhiteSpace(direction);
+        string? previous = null;
+        WithWriter(store => previous = TableReoffer.SwapDirection(store.Db, table, direction));
+        return previous;
+    }
+
+    /// <summary>
+    /// Issues every row of <paramref name="table"/> (live rows and tombstones) again as a new change of this site, so
+    /// every peer receives the table's current state through ordinary sync, including history that was withheld from
+    /// it before (see docs/design.md, "Table directions"). Values do not change; a write made later anywhere still wins.
+    /// Returns the rows issued. Costs one write transaction over the whole table.
+    /// </summary>
+    public int ReofferTable(string table, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(table);
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            var t = _store.FindTable(table) ?? throw new Errors.SchemaException(Errors.ErrorCode.NotEnabled, table,
+                $"table '{table}' is not synced here; enable it first");
+            _store.Begin(cancellationToken);
+            try
+            {
+                EdgeSync.Capture.Sealer.Seal(_store); // local writes are clocked first, so the re-offer carries them
+                int rows = TableReoffer.Run(_store, t);
+                _store.Commit();
+                return rows;
+            }
+            catch
+            {
+                _store.Rollback();
+                throw;
+            }
+        }
+    }
+}

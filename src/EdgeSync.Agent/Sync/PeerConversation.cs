@@ -82,8 +82,6 @@ internal sealed class PeerConversation : IAsyncDisposable
         var delay = baseDelay;
         while (!ct.IsCancellationRequested)
         {
-            long attempt = System.Diagnostics.Stopwatch.GetTimestamp();
-            var spent = TimeSpan.Zero; // how long a failed attempt already waited (a connect or hello that timed out)
             try
             {
                 bool self = await ConverseAsync(ct).ConfigureAwait(false);
@@ -118,7 +116,6 @@ internal sealed class PeerConversation : IAsyncDisposable
                 }
 
                 delay = SyncErrors.IsTransient(e) ? delay : maxDelay;
-                spent = System.Diagnostics.Stopwatch.GetElapsedTime(attempt);
             }
             finally
             {
@@ -127,11 +124,7 @@ internal sealed class PeerConversation : IAsyncDisposable
 
             try
             {
-                var pause = PauseBeforeRedial(Jitter(delay), spent);
-                if (pause > TimeSpan.Zero)
-                {
-                    await Task.Delay(pause, _time, ct).ConfigureAwait(false);
-                }
+                await Task.Delay(Jitter(delay), _time, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -141,15 +134,6 @@ internal sealed class PeerConversation : IAsyncDisposable
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, maxDelay.Ticks));
         }
     }
-
-    /// <summary>
-    /// The pause before dialling again: the backoff, less the time the failed attempt itself took. A peer behind a
-    /// partition makes each attempt hang until the connect or hello deadline (<see cref="AgentOptions.CallTimeoutMs"/>),
-    /// which already spaces the attempts out; pausing the whole backoff on top of it would leave this agent waiting for
-    /// up to <see cref="AgentOptions.RetryMaxDelayMs"/> after the network heals. A peer that refuses at once (down,
-    /// restarting) still gets the full backoff.
-    /// </summary>
-    internal static TimeSpan PauseBeforeRedial(TimeSpan backoff, TimeSpan attempt) => backoff > attempt ? backoff - attempt : TimeSpan.Zero;
 
     private static TimeSpan Jitter(TimeSpan delay) => delay * (0.75 + (Random.Shared.NextDouble() / 2));
 

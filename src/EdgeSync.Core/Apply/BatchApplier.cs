@@ -43,6 +43,7 @@ internal sealed class BatchApplier
                 .ToList();
             Sql.Exec(_store.Db, "INSERT OR IGNORE INTO _edgesync_ctx(k) VALUES (1)");
             var result = ApplyRows(batch, plans);
+            FaultPoints.Hit("apply.rows");
             AdvanceVector(batch);
             RecordPeer(peer, batch);
             foreach (var (t, rowids) in _appended)

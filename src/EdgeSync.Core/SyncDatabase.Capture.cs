@@ -64,6 +64,7 @@ public sealed partial class SyncDatabase
                     }
 
                     var result = _store.SealHasWork ? Sealer.Seal(_store) : default;
+                    FaultPoints.Hit("capture.seal");
                     _store.Commit();
                     ReportSchemaEvents();
                     LogIfRetired(site);

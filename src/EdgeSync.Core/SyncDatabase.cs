@@ -318,7 +318,18 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         lock (_gate)
         {
             ThrowIfDisposed();
-            var result = Compactor.Compact(_store, requiredPeers ?? [], cancellationToken);
+            CompactionResult result;
+            try
+            {
+                result = Compactor.Compact(_store, requiredPeers ?? [], cancellationToken);
+            }
+            catch (SqliteException e) when (StorageException.IsStorageError(e))
+            {
+                var storage = new StorageException(Path, e); // a full or failing disk, typed as capture and apply report it
+                _metrics.StorageError(_name, storage.Cause);
+                throw storage;
+            }
+
             _metrics.Compacted(_name, result.LogEntries + result.Tombstones);
             if (result.LogEntries + result.Tombstones > 0)
             {

@@ -1,26 +1,45 @@
 using System.Text;
 using EdgeSync.Agent;
 using EdgeSync.Agent.Sync;
-using EdgeSync.Clocks;
+using EdgeSync.Errors;
+using EdgeSync.Storage;
 
 namespace EdgeSync.Simulation;
 
 /// <summary>
 /// One seeded run of the real engine: 3–50 sites write concurrently while a simulated network drops, duplicates,
-/// reorders, partitions and heals, and sites crash and restart (losing only what was never committed). Then the
-/// network heals, every site restarts, and the invariants are checked. <see cref="Run"/> returns null when they
-/// hold, else what broke; the seed alone replays the run.
+/// reorders, partitions and heals, and the nemeses strike (see <c>FaultSimulation.Nemeses.cs</c>): crashes and
+/// crash-restarts, crashes and SQLITE_FULL / SQLITE_IOERR inside the engine's transactions, skewed clocks that jump
+/// forward and back, power cuts and restored backups, empty volumes, clones, peers added and removed, compaction with
+/// peer vectors, schema migrations. Then the faults heal and the invariants are checked (<c>FaultSimulation.Check.cs</c>).
+/// <see cref="Run"/> returns null when they hold, else what broke; the seed alone replays the run.
 /// </summary>
-public sealed class FaultSimulation : IDisposable
+public sealed partial class FaultSimulation : IDisposable
 {
     private readonly int _seed;
     private readonly Random _rng;
     private readonly string _dir;
     private readonly List<SimSite> _sites = [];
+    private readonly HashSet<int> _removed = [];
     private readonly List<(int From, int To, byte[] Batch)> _network = [];
     private readonly StateTracker _tracker = new();
-    private readonly int[] _group;
+    private readonly List<int> _group = [];
     private readonly StringBuilder _trace = new();
+    private readonly SimTime _time;
+    private readonly FaultInjector _faults;
+    private readonly Profile _profile;
+    private readonly FaultWorkload _workload;
+    private readonly IDisposable _installed;
+
+    /// <summary>Which nemeses that lose state a seed runs: files put back (power cuts, backups, empty volumes) and
+    /// compaction are not combined, since a replica put back behind a peer's compaction floor must be re-seeded by hand
+    /// (<c>ResyncRequired</c>, docs/guarantees.md).</summary>
+    private enum Profile
+    {
+        Rollbacks,
+        Compaction,
+        Neither,
+    }
 
     public FaultSimulation(int seed, string rootDirectory)
     {
@@ -28,45 +47,75 @@ public sealed class FaultSimulation : IDisposable
         _rng = new Random(seed);
         _dir = Path.Combine(rootDirectory, $"sim-{seed}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(_dir);
+        _time = new SimTime(1_798_761_600_000L + _rng.Next(1_000_000)); // 2027-01-01 and a bit
+        _faults = new FaultInjector(new Random(seed * 31 + 7));
+        SiteIncarnation.SeededNumbers.Value = new Random(seed * 17 + 3);
+        _installed = _faults.Install();
+        _profile = (Profile)(seed % 3);
+        _workload = new FaultWorkload(_rng);
         int n = _rng.Next(10) < 9 ? _rng.Next(3, 8) : _rng.Next(8, 51);
         for (int i = 0; i < n; i++)
         {
-            _sites.Add(new SimSite(Path.Combine(_dir, $"s{i}.db"), $"site-{i}"));
+            AddSite(new SimSite(Path.Combine(_dir, $"s{i}.db"), $"site-{i}", new SimClock(_time)));
         }
-
-        _group = new int[n];
     }
 
     public int Sites => _sites.Count;
 
+    /// <summary>The faults injected at fault points over the run, by point and kind.</summary>
+    public IReadOnlyDictionary<string, int> InjectedFaults => _faults.Counts;
+
     /// <summary>Runs <paramref name="steps"/> random steps, heals, and checks. Null = every invariant held.</summary>
     public string? Run(int steps)
     {
-        var workload = new FaultWorkload(_rng);
-        for (int step = 0; step < steps; step++)
+        try
         {
-            string? broken = Step(workload);
-            if (broken is not null)
+            _faults.Armed = true;
+            for (int step = 0; step < steps; step++)
             {
-                return Fail(broken);
+                _time.Advance(_rng.Next(0, 40));
+                string? broken = Step();
+                if (broken is not null)
+                {
+                    return Fail(broken);
+                }
             }
-        }
 
-        return Fail(HealAndCheck(workload));
+            _faults.Armed = false;
+            return Fail(HealAndCheck());
+        }
+        catch (SimFailure e)
+        {
+            return Fail(e.Message);
+        }
+        catch (Exception e) when (e is EdgeSyncException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            return Fail($"{(_faults.Armed ? "while faults were injected" : "after every fault healed")}: {e.GetType().Name}: {e.Message}\n{e.StackTrace}");
+        }
     }
 
-    private string? Fail(string? what) => what is null ? null : $"seed {_seed} ({_sites.Count} sites): {what}\n  trace: {_trace}";
+    private string? Fail(string? what) => what is null ? null : $"seed {_seed} ({_sites.Count} sites, {_profile}): {what}\n  trace: {_trace}";
 
-    private string? Step(FaultWorkload workload)
+    private IEnumerable<int> Live => Enumerable.Range(0, _sites.Count).Where(i => !_removed.Contains(i));
+
+    private int AddSite(SimSite site)
     {
-        int i = _rng.Next(_sites.Count);
+        _sites.Add(site);
+        _group.Add(0);
+        return _sites.Count - 1;
+    }
+
+    private string? Step()
+    {
+        var live = Live.ToList();
+        int i = live[_rng.Next(live.Count)];
         var s = _sites[i];
         int roll = _rng.Next(100);
         if (!s.Up)
         {
             if (roll < 30)
             {
-                s.Restart();
+                Guard(i, "restart", s.Restart);
                 _trace.Append($"restart {i}; ");
             }
 
@@ -75,41 +124,55 @@ public sealed class FaultSimulation : IDisposable
 
         switch (roll)
         {
-            case < 45:
-                if (_rng.Next(40) == 0 && s.Upgrade())
+            case < 42:
+                if (_rng.Next(40) == 0 && s.SchemaLevel < SimSite.Migrations.Length)
                 {
+                    Guard(i, "migrate", () => s.Upgrade());
                     _trace.Append($"migrate {i} to {s.SchemaLevel}; "); // replicas at different schema versions for a while
                     return null;
                 }
 
-                workload.Write(s, i);
+                _workload.Write(s, i);
                 if (_rng.Next(8) == 0)
                 {
-                    _tracker.Observe(s.Db!);
+                    Observe(i);
                 }
 
                 return null;
-            case < 50:
-                s.Db!.Capture();
+            case < 47:
+                Guard(i, "capture", () => s.Db!.Capture());
                 return null;
-            case < 70:
-                int j = (i + 1 + _rng.Next(_sites.Count - 1)) % _sites.Count;
-                if (_sites[j].Up && _group[i] == _group[j])
-                {
-                    new Outbound(new SyncEndpoint(s.Db!), _sites[j].Site, AgentRole.Peer)
-                        .Send(_sites[j].Db!.Vector, batch => _network.Add((i, j, batch.Payload)), CancellationToken.None);
-                }
-
+            case < 64:
+                Send(i);
                 return null;
-            case < 92:
+            case < 84:
                 return _network.Count > 0 ? Deliver() : null;
-            case < 95:
+            case < 86:
                 Partition();
                 return null;
-            default:
+            case < 88:
                 s.Crash();
                 _trace.Append($"crash {i}; ");
                 return null;
+            default:
+                return Nemesis(i);
+        }
+    }
+
+    private void Send(int i)
+    {
+        var live = Live.Where(j => j != i).ToList();
+        if (live.Count == 0)
+        {
+            return;
+        }
+
+        int j = live[_rng.Next(live.Count)];
+        var (s, t) = (_sites[i], _sites[j]);
+        if (t.Up && _group[i] == _group[j])
+        {
+            Guard(i, "extract", () => new Outbound(new SyncEndpoint(s.Db!), t.Site, AgentRole.Peer)
+                .Send(t.Db!.Vector, batch => _network.Add((i, j, batch.Payload)), CancellationToken.None));
         }
     }
 
@@ -117,12 +180,16 @@ public sealed class FaultSimulation : IDisposable
     {
         if (_rng.Next(2) == 0)
         {
-            Array.Clear(_group);
+            for (int k = 0; k < _group.Count; k++)
+            {
+                _group[k] = 0;
+            }
+
             _trace.Append("heal; ");
             return;
         }
 
-        for (int k = 0; k < _group.Length; k++)
+        for (int k = 0; k < _group.Count; k++)
         {
             _group[k] = _rng.Next(2);
         }
@@ -141,103 +208,99 @@ public sealed class FaultSimulation : IDisposable
         }
 
         var target = _sites[to];
-        if (fate == 9 || !target.Up || _group[from] != _group[to])
+        if (fate == 9 || !target.Up || _removed.Contains(to) || _group[from] != _group[to])
         {
             _trace.Append($"drop {from}->{to}; ");
             return null;
         }
 
+        bool audit = _rng.Next(6) == 0;
+        if (audit && !Guard(to, "capture", () => target.Db!.Capture()))
+        {
+            return null;
+        }
+
         var before = target.Db!.Vector;
-        new Inbound(new SyncEndpoint(target.Db), _sites[from].Site, AgentRole.Peer).Receive(bytes);
-        var after = target.Db.Vector;
+        var cells = audit ? Quiet(() => AuditCheck.Cells(target)) : null;
+        long lastConflict = audit ? Quiet(() => AuditCheck.LastConflictId(target.Db)) : 0;
         _trace.Append($"apply {from}->{to}; ");
+        if (!Guard(to, "apply", () => new Inbound(new SyncEndpoint(target.Db), _sites[from].Site, AgentRole.Peer).Receive(bytes)))
+        {
+            return null;
+        }
+
+        var after = target.Db.Vector;
         if (!after.Dominates(before))
         {
             return $"version vector of {target.Site} went backwards: {before} -> {after}";
         }
 
-        if (_rng.Next(4) == 0)
+        if (audit)
         {
-            _tracker.Observe(target.Db);
+            Observe(to);
+            return Quiet(() => AuditCheck.LossesAudited(target, cells!, lastConflict));
         }
 
         return null;
     }
 
-    private string? HealAndCheck(FaultWorkload workload)
+    /// <summary>
+    /// Runs one engine call on site <paramref name="i"/>. A fault injected into it must surface as the engine's typed
+    /// storage error (the site carries on) or as the simulated crash (the site goes down); a batch refused for a
+    /// documented reason is dropped. False when the call failed; anything else is a failure of the run.
+    /// </summary>
+    private bool Guard(int i, string op, Action action)
     {
-        _network.Clear();
-        Array.Clear(_group);
-        foreach (var s in _sites)
+        _faults.Fired = null;
+        try
         {
-            s.Restart();
-            _tracker.Observe(s.Db!);
-            while (s.Upgrade())
-            {
-                // every replica reaches the last schema version
-            }
+            action();
+            return true;
         }
-
-        // Quiescence: a star through site 0, twice, reaches every change everywhere.
-        for (int round = 0; round < 2; round++)
+        catch (SimulatedCrash) when (_faults.Fired is not null)
         {
-            foreach (var s in _sites.Skip(1))
-            {
-                Pull(_sites[0], s);
-            }
-
-            foreach (var s in _sites.Skip(1))
-            {
-                Pull(s, _sites[0]);
-            }
+            _sites[i].Crash();
+            _trace.Append($"[{_faults.Fired} in {op} at {i}: down] ");
+            return false;
         }
-
-        foreach (var table in new[] { "readings", "settings", "items", "counters" })
+        catch (StorageException) when (_faults.Fired is not null)
         {
-            var dumps = _sites.Select(s => s.Dump(table)).ToList();
-            int other = dumps.FindIndex(d => d != dumps[0]);
-            if (other > 0)
-            {
-                return $"every column of {table} compared after all replicas reached the same schema: {_sites[0].Site} and {_sites[other].Site} differ\n"
-                    + $"{_sites[0].Site}:\n{dumps[0]}{_sites[other].Site}:\n{dumps[other]}";
-            }
+            _trace.Append($"[{_faults.Fired} in {op} at {i}] ");
+            return false;
         }
-
-        var sums = _sites.Select(s => s.Db!.Checksum()).ToList();
-        if (sums.Distinct().Count() != 1)
+        catch (InvalidBatchException e) when (op == "apply" && e.Message.Contains("ahead of this replica's clock", StringComparison.Ordinal))
         {
-            return "replicas diverged: " + string.Join(", ", _sites.Select((s, k) => $"{s.Site}={sums[k][..8]}"));
+            _trace.Append($"[refused from the future at {i}] ");
+            return false;
         }
-
-        foreach (var s in _sites)
+        catch (SyncStateException e) when (op == "apply" && e.Code == ErrorCode.StaleBatch)
         {
-            var ids = s.Ids("SELECT id FROM readings").ToHashSet();
-            if (!workload.Readings.SetEquals(ids))
-            {
-                return $"{s.Site} has {ids.Count} append rows, {workload.Readings.Count} were committed";
-            }
-
-            if (_tracker.Verify(s.Db!) is { } lost)
-            {
-                return lost;
-            }
-
-            if (StateTracker.VerifyAudit(s.Db!) is { } audit)
-            {
-                return audit;
-            }
+            _trace.Append($"[stale batch at {i}] ");
+            return false;
         }
-
-        var v0 = _sites[0].Db!.Vector;
-        return _sites.Select(s => s.Db!.Vector).All(v => v.Dominates(v0) && v0.Dominates(v))
-            ? null
-            : "vectors differ after quiescence";
+        catch (Exception e) when (e is not SimFailure)
+        {
+            throw new SimFailure($"{op} on {_sites[i].Site} (slot {i}) failed"
+                + (_faults.Fired is { } f ? $" after the injected fault {f}" : "") + $": {e.GetType().Name}: {e.Message}");
+        }
     }
 
-    private static void Pull(SimSite into, SimSite from)
+    /// <summary>Records what site <paramref name="i"/> holds (reading it seals what is pending: no fault is injected into that).</summary>
+    private void Observe(int i) => Quiet(() => { _tracker.Observe(i, _sites[i]); return 0; });
+
+    /// <summary>Runs a check of the simulation's own with no fault injected into the engine calls it makes.</summary>
+    private T Quiet<T>(Func<T> check)
     {
-        var inbound = new Inbound(new SyncEndpoint(into.Db!), from.Site, AgentRole.Peer);
-        new Outbound(new SyncEndpoint(from.Db!), into.Site, AgentRole.Peer).Send(into.Db!.Vector, batch => inbound.Receive(batch.Payload), CancellationToken.None);
+        bool armed = _faults.Armed;
+        _faults.Armed = false;
+        try
+        {
+            return check();
+        }
+        finally
+        {
+            _faults.Armed = armed;
+        }
     }
 
     public void Dispose()
@@ -247,6 +310,8 @@ public sealed class FaultSimulation : IDisposable
             s.Dispose();
         }
 
+        _installed.Dispose();
+        SiteIncarnation.SeededNumbers.Value = null;
         try
         {
             Directory.Delete(_dir, recursive: true);
@@ -256,3 +321,6 @@ public sealed class FaultSimulation : IDisposable
         }
     }
 }
+
+/// <summary>An invariant broke, or the engine failed in a way no fault explains.</summary>
+public sealed class SimFailure(string message) : Exception(message);

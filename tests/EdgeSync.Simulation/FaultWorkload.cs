@@ -3,11 +3,29 @@ namespace EdgeSync.Simulation;
 /// <summary>Random application writes of every kind the engine must capture, from one seeded RNG.</summary>
 public sealed class FaultWorkload(Random rng)
 {
-    private static readonly string[] Keys = ["mode", "speed", "limit", "owner", "color"];
+    internal static readonly string[] Keys = ["mode", "speed", "limit", "owner", "color"];
     private readonly Dictionary<string, long> _next = new(StringComparer.Ordinal);
 
-    /// <summary>Every append row any site committed: all must be on every site at the end.</summary>
+    /// <summary>Every append row any site committed and some site still holds: all must be on every site at the end.</summary>
     public HashSet<long> Readings { get; } = [];
+
+    /// <summary>Every append row any site ever committed: no other may appear.</summary>
+    public HashSet<long> Written { get; } = [];
+
+    /// <summary>
+    /// Files went back to an earlier state (a power cut, a restored backup, an empty volume) or a site left: an append
+    /// row none of <paramref name="holders"/> has any more was lost with them, and is no longer required.
+    /// </summary>
+    public void ForgetLost(IEnumerable<SimSite> holders)
+    {
+        var held = new HashSet<long>();
+        foreach (var s in holders)
+        {
+            held.UnionWith(s.Ids("SELECT id FROM readings"));
+        }
+
+        Readings.IntersectWith(held);
+    }
 
     public void Write(SimSite s, int index)
     {
@@ -28,6 +46,7 @@ public sealed class FaultWorkload(Random rng)
                 }
 
                 Readings.Add(id);
+                Written.Add(id);
                 break;
             case 2:
                 s.Exec("INSERT INTO settings(key, value, owner, version) VALUES ($1, $2, $3, 1) "

@@ -6,10 +6,17 @@ int seeds = Arg("--seeds", 1_000), from = Arg("--from", 1), steps = Arg("--steps
 string root = Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
 var clock = Stopwatch.StartNew();
 int failed = 0;
+var faults = new Dictionary<string, int>(StringComparer.Ordinal);
 for (int seed = from; seed < from + seeds; seed++)
 {
     using var sim = new FaultSimulation(seed, root);
-    if (sim.Run(steps) is { } failure)
+    string? failure = sim.Run(steps);
+    foreach (var (point, n) in sim.InjectedFaults)
+    {
+        faults[point] = faults.GetValueOrDefault(point) + n;
+    }
+
+    if (failure is not null)
     {
         failed++;
         Console.WriteLine(failure);
@@ -23,6 +30,7 @@ for (int seed = from; seed < from + seeds; seed++)
 }
 
 Console.WriteLine($"{seeds} seeds from {from}: {failed} failed, {seeds / clock.Elapsed.TotalSeconds:0.0} seeds/s");
+Console.WriteLine("faults injected: " + string.Join(", ", faults.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => $"{f.Key} {f.Value}")));
 return failed == 0 ? 0 : 1;
 
 int Arg(string name, int fallback)

@@ -13,11 +13,27 @@ public sealed class SimSite : IDisposable
         """;
 
     private SqliteConnection? _app;
+    private readonly SyncDatabaseOptions _options;
+    private int _snapshotLevel;
+    private int _backupLevel;
 
-    public SimSite(string path, string site)
+    /// <summary>Creates the application's schema in a new file and opens the engine on it, enabling every table.</summary>
+    public SimSite(string path, string site, SimClock clock)
+        : this(path, site, clock, existing: false)
+    {
+    }
+
+    private SimSite(string path, string site, SimClock clock, bool existing)
     {
         Path = path;
         Site = site;
+        Clock = clock;
+        _options = new SyncDatabaseOptions { AppendAuditInterval = TimeSpan.FromDays(1), Time = clock };
+        if (existing)
+        {
+            return;
+        }
+
         using (var c = Connect())
         {
             using var cmd = c.CreateCommand();
@@ -25,12 +41,18 @@ public sealed class SimSite : IDisposable
             cmd.ExecuteNonQuery();
         }
 
-        Db = SyncDatabase.Open(path, new SyncDatabaseOptions { SiteId = site, AppendAuditInterval = TimeSpan.FromDays(1) });
+        Db = SyncDatabase.Open(path, _options with { SiteId = site });
         Db.EnableTable("readings", EdgeSync.Schema.TablePolicy.Append);
         Db.EnableTable("settings", EdgeSync.Schema.TablePolicy.Lww);
         Db.EnableTable("items", EdgeSync.Schema.TablePolicy.Lww);
         Db.EnableTable("counters", EdgeSync.Schema.TablePolicy.Lww);
     }
+
+    /// <summary>A site over a file already made (a clone restored from a backup); down until <see cref="Restart"/>.</summary>
+    public static SimSite FromFile(string path, string site, SimClock clock, int schemaLevel) =>
+        new(path, site, clock, existing: true) { SchemaLevel = schemaLevel };
+
+    public SimClock Clock { get; }
 
     public string Path { get; }
 
@@ -123,7 +145,69 @@ public sealed class SimSite : IDisposable
         return sb.ToString();
     }
 
-    public void Restart() => Db ??= SyncDatabase.Open(Path, new SyncDatabaseOptions { AppendAuditInterval = TimeSpan.FromDays(1) });
+    public void Restart() => Db ??= SyncDatabase.Open(Path, _options);
+
+    /// <summary>
+    /// Copies the database file and its WAL as they are now (no checkpoint, no lock): what a power cut that loses the
+    /// WAL's tail, or a disk snapshot, leaves behind once put back with <see cref="PutBack"/>.
+    /// </summary>
+    public void Snapshot()
+    {
+        _snapshotLevel = SchemaLevel;
+        File.Copy(Path, Path + ".snap", overwrite: true);
+        if (File.Exists(Path + "-wal"))
+        {
+            File.Copy(Path + "-wal", Path + ".snap-wal", overwrite: true);
+        }
+        else
+        {
+            File.Delete(Path + ".snap-wal");
+        }
+    }
+
+    public bool HasSnapshot => File.Exists(Path + ".snap");
+
+    /// <summary>The power goes off: the process dies and the files are back at the last <see cref="Snapshot"/>.</summary>
+    public void PutBack()
+    {
+        Crash();
+        File.Copy(Path + ".snap", Path, overwrite: true);
+        if (File.Exists(Path + ".snap-wal"))
+        {
+            File.Copy(Path + ".snap-wal", Path + "-wal", overwrite: true);
+        }
+        else
+        {
+            File.Delete(Path + "-wal");
+        }
+
+        File.Delete(Path + "-shm");
+        SchemaLevel = _snapshotLevel; // the application's migrations after the copy are gone with it
+    }
+
+    /// <summary>The volume is replaced by an empty one: the process dies, every file is gone, and the application
+    /// makes its schema again (at the level it had reached) before the engine starts on it under the same site id.</summary>
+    public void ReplaceWithEmptyVolume()
+    {
+        Crash();
+        foreach (var f in new[] { Path, Path + "-wal", Path + "-shm", Path + ".snap", Path + ".snap-wal", Path + ".bak" })
+        {
+            File.Delete(f);
+        }
+
+        using (var c = Connect())
+        {
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "PRAGMA journal_mode = WAL;" + Schema + string.Concat(Migrations.Take(SchemaLevel).Select(m => m + ";"));
+            cmd.ExecuteNonQuery();
+        }
+
+        Db = SyncDatabase.Open(Path, _options with { SiteId = Site });
+        Db.EnableTable("readings", EdgeSync.Schema.TablePolicy.Append);
+        Db.EnableTable("settings", EdgeSync.Schema.TablePolicy.Lww);
+        Db.EnableTable("items", EdgeSync.Schema.TablePolicy.Lww);
+        Db.EnableTable("counters", EdgeSync.Schema.TablePolicy.Lww);
+    }
 
     public int Exec(string sql, params object?[] args)
     {
@@ -149,6 +233,23 @@ public sealed class SimSite : IDisposable
         }
 
         return list;
+    }
+
+    /// <summary>An online backup through the engine (<c>edgesync backup</c>), kept beside the database.</summary>
+    public void Backup()
+    {
+        Db!.Backup(Path + ".bak");
+        _backupLevel = SchemaLevel;
+    }
+
+    public bool HasBackup => File.Exists(Path + ".bak");
+
+    /// <summary>The replica is lost and restored from its backup (<c>edgesync restore</c>); down until <see cref="Restart"/>.</summary>
+    public void RestoreBackup()
+    {
+        Crash();
+        EdgeSync.Backup.DatabaseBackup.Restore(Path + ".bak", Path, replace: true);
+        SchemaLevel = _backupLevel;
     }
 
     public void Dispose() => Crash();

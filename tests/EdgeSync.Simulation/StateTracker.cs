@@ -4,58 +4,142 @@ using EdgeSync.Merge;
 namespace EdgeSync.Simulation;
 
 /// <summary>
-/// Remembers, for every row, the greatest state any replica ever held: the highest causal length and, at that
-/// length, each column's greatest clock. At the end every replica must hold at least that — so no committed write
-/// was lost (it still wins, or a greater write replaced it) and no deleted row came back (a tombstone's causal length
-/// can only be passed by a re-insert that saw it).
+/// Remembers, for every row, the greatest state each site was ever seen holding: the highest causal length and, at
+/// that length, each column's greatest clock. At the end every replica must hold at least the greatest over all sites
+/// — so no committed write was lost (it still wins, or a greater write replaced it) and no deleted row came back (a
+/// tombstone's causal length can only be passed by a re-insert that saw it). What a site held is forgotten when its
+/// files go back to an earlier copy (<see cref="Snapshot"/>, <see cref="Restore"/>): that is allowed to be lost unless
+/// another site had it. Also checks, at every observation, that one event (site, sequence) only ever carries one HLC
+/// and one value per cell: a reused sequence number shows as two.
 /// </summary>
 public sealed class StateTracker
 {
-    private readonly Dictionary<string, (long Cl, CellClock[]? Clocks)> _max = new(StringComparer.Ordinal);
+    private static readonly string[] Tenants = ["t0", "t1"];
+    private static readonly HashSet<string> AddedColumns = new(StringComparer.OrdinalIgnoreCase) { "unit", "quality", "note" };
+    private readonly Dictionary<int, Dictionary<string, (long Cl, CellClock[]? Clocks)>> _bySite = [];
+    private readonly Dictionary<(string Site, long Seq, string Cell), (long Hlc, string Value, string Where)> _events = [];
+    private int _observation;
 
-    public int Rows => _max.Count;
+    /// <summary>True for the columns the simulation's migrations add.</summary>
+    public static bool IsAddedColumn(string column) => AddedColumns.Contains(column);
 
-    public void Observe(SyncDatabase db)
+    /// <summary>The first event seen with two contents, if any.</summary>
+    public string? Reused { get; private set; }
+
+    public void Observe(int slot, SimSite site)
     {
-        foreach (var (key, state) in States(db))
+        var db = site.Db!;
+        _observation++;
+        if (!_bySite.TryGetValue(slot, out var max))
         {
-            if (!_max.TryGetValue(key, out var seen) || state.CausalLength > seen.Cl)
-            {
-                _max[key] = (state.CausalLength, state.IsDeleted ? null : (CellClock[])state.Clocks.Clone());
-            }
-            else if (state.CausalLength == seen.Cl && seen.Clocks is { } clocks && !state.IsDeleted)
-            {
-                // A replica that has added a column holds more clocks than one that has not (columns are only added here).
-                if (state.Clocks.Length > clocks.Length)
-                {
-                    var wider = new CellClock[state.Clocks.Length];
-                    clocks.CopyTo(wider, 0);
-                    Array.Fill(wider, CellClock.Unwritten, clocks.Length, wider.Length - clocks.Length);
-                    _max[key] = (seen.Cl, clocks = wider);
-                }
+            _bySite[slot] = max = new Dictionary<string, (long, CellClock[]?)>(StringComparer.Ordinal);
+        }
 
-                for (int c = 0; c < Math.Min(clocks.Length, state.Clocks.Length); c++)
-                {
-                    if (state.Clocks[c] > clocks[c])
-                    {
-                        clocks[c] = state.Clocks[c];
-                    }
-                }
+        foreach (var (key, info, state) in States(site))
+        {
+            CheckEvents(db.SiteId, key, info.Columns, state);
+            Raise(max, key, state.CausalLength, state.IsDeleted ? null : state.Clocks);
+        }
+    }
+
+    /// <summary>What <paramref name="slot"/> was seen holding, to put back with <see cref="Restore"/>.</summary>
+    public Dictionary<string, (long Cl, CellClock[]? Clocks)> Snapshot(int slot) =>
+        _bySite.TryGetValue(slot, out var max)
+            ? max.ToDictionary(e => e.Key, e => (e.Value.Cl, (CellClock[]?)e.Value.Clocks?.Clone()), StringComparer.Ordinal)
+            : new(StringComparer.Ordinal);
+
+    public void Restore(int slot, Dictionary<string, (long Cl, CellClock[]? Clocks)> snapshot) => _bySite[slot] = snapshot;
+
+    private static void Raise(Dictionary<string, (long Cl, CellClock[]? Clocks)> max, string key, long cl, CellClock[]? state)
+    {
+        if (!max.TryGetValue(key, out var seen) || cl > seen.Cl)
+        {
+            max[key] = (cl, (CellClock[]?)state?.Clone());
+            return;
+        }
+
+        if (cl != seen.Cl || seen.Clocks is not { } clocks || state is null)
+        {
+            return;
+        }
+
+        // A replica that has added a column holds more clocks than one that has not (columns are only added here).
+        if (state.Length > clocks.Length)
+        {
+            var wider = new CellClock[state.Length];
+            clocks.CopyTo(wider, 0);
+            Array.Fill(wider, CellClock.Unwritten, clocks.Length, wider.Length - clocks.Length);
+            max[key] = (seen.Cl, clocks = wider);
+        }
+
+        for (int c = 0; c < Math.Min(clocks.Length, state.Length); c++)
+        {
+            // A re-stamp (a clock that ran ahead, brought back to the present by a new incarnation) names the clock it
+            // replaces as its predecessor: it supersedes it though it orders below it.
+            if (state[c] > clocks[c] || Replaces(state[c], clocks[c]))
+            {
+                clocks[c] = state[c];
             }
         }
     }
 
-    /// <summary>Null when <paramref name="db"/> holds at least everything ever observed; else what it lost.</summary>
-    public string? Verify(SyncDatabase db)
+    /// <summary>
+    /// True when <paramref name="later"/> replaced <paramref name="earlier"/> though it orders below it: it names it as
+    /// the value it saw, or it is a re-stamp — a later incarnation of the same site brought a clock that had run ahead
+    /// back to the present (insert ranges are issued again without naming what they replace).
+    /// </summary>
+    private static bool Replaces(CellClock later, CellClock earlier) =>
+        !later.IsUnwritten && !earlier.IsUnwritten
+        && (later.Supersedes(earlier)
+            || (later.Hlc < earlier.Hlc && later.Site != earlier.Site
+                && Storage.SiteIncarnation.BaseOf(later.Site) == Storage.SiteIncarnation.BaseOf(earlier.Site)));
+
+    private void CheckEvents(string holder, string key, IReadOnlyList<string> columns, RowState state)
     {
-        var final = States(db).ToDictionary(s => s.Key, s => s.State, StringComparer.Ordinal);
-        foreach (var (key, (cl, clocks)) in _max)
+        for (int c = 0; c < state.Clocks.Length && c < columns.Count; c++)
         {
-            if (!final.TryGetValue(key, out var state))
+            var clock = state.Clocks[c];
+            if (clock.IsUnwritten || (IsAddedColumn(columns[c]) && c > 0 && clock.SameEvent(state.Clocks[0])))
+            {
+                continue; // a column added since the row's insert range: its default, under the range's clock
+            }
+
+            // One event (site, sequence) writes a cell once: one HLC and one value, wherever and whenever it is seen.
+            string cell = key + "." + columns[c];
+            string value = state.Values is { } values ? SqlValue.Display(values[c]) : "(deleted)";
+            string where = $"on {holder} (observation {_observation})";
+            if (_events.TryGetValue((clock.Site, clock.Seq, cell), out var seen) && (seen.Hlc != clock.Hlc.Value || seen.Value != value))
+            {
+                Reused ??= $"event {clock.Site}:{clock.Seq} wrote {cell} twice: {seen.Value} at {new Hlc(seen.Hlc)} {seen.Where}, "
+                    + $"{value} at {clock.Hlc} {where}: a sequence number was reused";
+            }
+
+            _events[(clock.Site, clock.Seq, cell)] = (clock.Hlc.Value, value, where);
+        }
+    }
+
+    /// <summary>Null when <paramref name="db"/> holds at least everything ever observed; else what it lost.</summary>
+    public string? Verify(SimSite site)
+    {
+        var db = site.Db!;
+        var all = new Dictionary<string, (long Cl, CellClock[]? Clocks)>(StringComparer.Ordinal);
+        foreach (var max in _bySite.Values)
+        {
+            foreach (var (key, (cl, clocks)) in max)
+            {
+                Raise(all, key, cl, clocks);
+            }
+        }
+
+        var final = States(site).ToDictionary(s => s.Key, s => (s.Info, s.State), StringComparer.Ordinal);
+        foreach (var (key, (cl, clocks)) in all)
+        {
+            if (!final.TryGetValue(key, out var held))
             {
                 return $"{db.SiteId} lost row {key} (had reached causal length {cl})";
             }
 
+            var (info, state) = held;
             if (state.CausalLength < cl)
             {
                 return $"{db.SiteId} holds {key} at causal length {state.CausalLength}, but {cl} was reached" + (cl % 2 == 0 ? " (a deleted row came back)" : "");
@@ -65,10 +149,16 @@ public sealed class StateTracker
             {
                 for (int c = 0; c < clocks.Length; c++)
                 {
+                    if (info.Policy == Schema.TablePolicy.Append && c < info.Columns.Count && IsAddedColumn(info.Columns[c]))
+                    {
+                        continue; // an append row's added column: its origin and its peers may name different clocks for the same value (see FaultSimulation.ClockText)
+                    }
+
                     // A column added after the row was written holds its default with the unwritten clock here, while a
                     // replica that keeps the row as an insert range reads the range's clock for it: same value (the
                     // final SELECT * comparison checks every column), and any later write of it beats both.
-                    if (c >= state.Clocks.Length || (state.Clocks[c] < clocks[c] && !state.Clocks[c].IsUnwritten))
+                    if (c >= state.Clocks.Length
+                        || (state.Clocks[c] < clocks[c] && !state.Clocks[c].IsUnwritten && !Replaces(state.Clocks[c], clocks[c])))
                     {
                         return $"{db.SiteId} lost a write to {key} column {c}: holds {(c < state.Clocks.Length ? state.Clocks[c] : "no such column")}, {clocks[c]} was committed";
                     }
@@ -83,20 +173,10 @@ public sealed class StateTracker
     /// Null when every conflict-audit record of <paramref name="db"/> agrees with its final state: a write recorded as
     /// having lost is never what the column holds at the end (the join only moves past a winner).
     /// </summary>
-    public static string? VerifyAudit(SyncDatabase db)
+    public static string? VerifyAudit(SimSite site)
     {
-        var final = new Dictionary<string, (IReadOnlyList<string> Columns, RowState State)>(StringComparer.Ordinal);
-        foreach (var batch in db.GetChanges(VersionVector.Empty))
-        {
-            foreach (var t in batch.Tables)
-            {
-                foreach (var row in t.AllRows())
-                {
-                    final[t.Table + ":" + AuditKey(row.Key)] = (t.Columns, row.State);
-                }
-            }
-        }
-
+        var db = site.Db!;
+        var final = States(site).ToDictionary(s => s.Key, s => (s.Info.Columns, s.State), StringComparer.Ordinal);
         foreach (var c in db.Status.GetConflicts(int.MaxValue))
         {
             if (!final.TryGetValue(c.Table + ":" + c.Key, out var f))
@@ -104,11 +184,10 @@ public sealed class StateTracker
                 continue; // the row is gone: a later delete, consistent with any earlier decision
             }
 
-            var clocks = f.State.Clocks;
             if (c.Column is not null && !f.State.IsDeleted)
             {
                 int i = f.Columns.ToList().FindIndex(n => string.Equals(n, c.Column, StringComparison.OrdinalIgnoreCase));
-                var now = clocks[i];
+                var now = f.State.Clocks[i];
                 if (now.Hlc == c.LoserHlc && now.Site == c.LoserSite)
                 {
                     return $"{db.SiteId}: audit record {c.Id} ({c.Table} {c.Key}.{c.Column}: {c.Rule}, winner {c.WinnerHlc}@{c.WinnerSite}) "
@@ -120,20 +199,35 @@ public sealed class StateTracker
         return null;
     }
 
-    private static string AuditKey(object?[] key) =>
-        key.Length == 1 ? SqlValue.Display(key[0]) : "(" + string.Join(", ", key.Select(SqlValue.Display)) + ")";
-
-    private static IEnumerable<(string Key, RowState State)> States(SyncDatabase db)
+    /// <summary>
+    /// Every row state <paramref name="s"/> holds, tombstones included, read key by key over every key the workload
+    /// can write (<see cref="SyncDatabase.ReadRowState"/>, after sealing what is pending): unlike a full extraction it
+    /// still works once the log was compacted.
+    /// </summary>
+    internal static IEnumerable<(string Key, Schema.TableInfo Info, RowState State)> States(SimSite s)
     {
-        foreach (var batch in db.GetChanges(VersionVector.Empty))
+        var db = s.Db!;
+        db.Capture();
+        var keys = new Dictionary<string, IEnumerable<object?[]>>(StringComparer.Ordinal)
         {
-            foreach (var t in batch.Tables)
+            ["readings"] = s.Ids("SELECT id FROM readings").Select(id => new object?[] { id }),
+            ["settings"] = FaultWorkload.Keys.Select(k => new object?[] { k }),
+            ["items"] = from t in Tenants from c in Enumerable.Range(0, 4) select new object?[] { t, (long)c },
+            ["counters"] = Enumerable.Range(1, 5).Select(id => new object?[] { (long)id }),
+        };
+        foreach (var info in db.Tables.Where(t => keys.ContainsKey(t.Name)).OrderBy(t => t.Name, StringComparer.Ordinal))
+        {
+            foreach (var key in keys[info.Name])
             {
-                foreach (var row in t.AllRows())
+                if (db.ReadRowState(info.Name, key) is { } state)
                 {
-                    yield return (t.Table + ":" + string.Join("|", row.Key.Select(SqlValue.Display)), row.State);
+                    yield return (info.Name + ":" + Key(key), info, state);
                 }
             }
         }
     }
+
+    /// <summary>A row's key as the conflict audit names it (<c>SqlValue.Display</c>, a composite key in parentheses).</summary>
+    private static string Key(object?[] key) =>
+        key.Length == 1 ? SqlValue.Display(key[0]) : "(" + string.Join(", ", key.Select(SqlValue.Display)) + ")";
 }

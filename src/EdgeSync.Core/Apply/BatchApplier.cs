@@ -43,6 +43,7 @@ internal sealed class BatchApplier
                 .ToList();
             CaptureQueue.MuteTriggers(_store);
             var result = ApplyRows(batch, plans);
+            FaultPoints.Hit("apply.rows");
             AdvanceVector(batch);
             RecordPeer(peer, batch);
             foreach (var (t, rowids) in _appended)

@@ -1,3 +1,4 @@
+using EdgeSync.Internal;
 using EdgeSync.Storage;
 
 namespace EdgeSync.Compaction;
@@ -47,6 +48,7 @@ internal static class Compactor
                 store.Floor[site] = floor;
             }
 
+            FaultPoints.Hit("compact.floors");
             if (floors.Count > 0)
             {
                 tombs = DropTombstones(store);

@@ -25,6 +25,12 @@ internal static class Reincarnation
         store.SwitchSite(newSite);
         var hlc = store.Clock.Next();
 
+        // A clock that ran ahead stamped, ahead too, what earlier incarnations of this site wrote in this file (an
+        // unclean restart, or a restored backup, continued under a new id meanwhile): peers refuse those clocks as
+        // from the future, and with them every batch that carries them. They come down to the present as well.
+        string baseSite = SiteIncarnation.BaseOf(oldSite);
+        bool Restamped(CellClock c) => c.Site == oldSite || (c.Hlc > hlc && SiteIncarnation.BaseOf(c.Site) == baseSite);
+
         // Rows whose clocks name the old id: re-stamp those clocks as one new change per row.
         var rows = new List<(int Tid, object Pk, long Cl, byte[] Blob)>();
         using (var cmd = store.Db.CreateCommand())
@@ -44,7 +50,7 @@ internal static class Reincarnation
             var t = store.Table(tid);
             int n = cl % 2 == 0 ? 1 : t.ColumnCount;
             var clocks = ClockCodec.Decode(blob, n, store.Sites.NameOf, cl % 2 == 0 ? 1 : t.Info.LegacyClockWidth);
-            if (!clocks.Any(c => c.Site == oldSite))
+            if (!clocks.Any(Restamped))
             {
                 continue;
             }
@@ -52,7 +58,7 @@ internal static class Reincarnation
             long seq = store.AllocateSeq(1);
             for (int i = 0; i < clocks.Length; i++)
             {
-                if (clocks[i].Site == oldSite)
+                if (Restamped(clocks[i]))
                 {
                     // The value keeps its time (a newer write made elsewhere, not pulled yet, must still beat it);
                     // only a clock in the future (the clock ran ahead) comes down to the present.
@@ -83,6 +89,30 @@ internal static class Reincarnation
             }
         }
 
+        // Insert ranges earlier incarnations of this site stamped in the future: issued again under the new id too.
+        var ahead = new List<(long Site, long Seq)>();
+        using (var cmd = store.Db.CreateCommand())
+        {
+            cmd.CommandText = "SELECT l.site, l.seq, l.tid, l.pk, l.span, l.cnt, s.site FROM _edgesync_log l JOIN _edgesync_sites s ON s.idx = l.site "
+                + "WHERE l.site <> $s AND l.span > 0 AND l.hlc > $h";
+            cmd.Parameters.AddWithValue("$s", oldIdx);
+            cmd.Parameters.AddWithValue("$h", hlc.Value);
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                if (SiteIncarnation.BaseOf(r.GetString(6)) == baseSite)
+                {
+                    ahead.Add((r.GetInt64(0), r.GetInt64(1)));
+                    ranges.Add((r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5)));
+                }
+            }
+        }
+
+        foreach (var (site, seq) in ahead)
+        {
+            Sql.Scalar(store.Db, "DELETE FROM _edgesync_log WHERE site = $s AND seq = $q", ("$s", site), ("$q", seq));
+        }
+
         foreach (var (_, tid, pk, span, cnt) in ranges)
         {
             Sql.Scalar(store.Db, "INSERT INTO _edgesync_log(site, seq, tid, pk, span, hlc, cnt) VALUES ($s, $q, $t, $pk, $n, $h, $c)",
@@ -97,6 +127,7 @@ internal static class Reincarnation
         store.Floor.Remove(oldIdx);
         Sql.Scalar(store.Db, "UPDATE _edgesync_meta SET value = $s WHERE key = 'site_id'", ("$s", newSite));
         Sql.Scalar(store.Db, "INSERT OR REPLACE INTO _edgesync_meta(key, value) VALUES ('reincarnated_from', $p)", ("$p", oldSite));
+        FaultPoints.Hit("reincarnate.run");
         return newSite;
     }
 
@@ -113,6 +144,7 @@ internal static class Reincarnation
         store.SwitchSite(newSite);
         Sql.Scalar(store.Db, "UPDATE _edgesync_meta SET value = $s WHERE key = 'site_id'", ("$s", newSite));
         Sql.Scalar(store.Db, "INSERT OR REPLACE INTO _edgesync_meta(key, value) VALUES ('retired_from', $p)", ("$p", oldSite));
+        FaultPoints.Hit("reincarnate.retire");
         return newSite;
     }
 

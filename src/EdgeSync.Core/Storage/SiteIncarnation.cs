@@ -21,5 +21,8 @@ internal static class SiteIncarnation
 
     /// <summary>A new incarnation of <paramref name="siteId"/>'s base: <c>base~N</c>, N random in [2, 2³¹).</summary>
     public static string Next(string siteId) =>
-        $"{BaseOf(siteId)}{Separator}{RandomNumberGenerator.GetInt32(2, int.MaxValue).ToString(CultureInfo.InvariantCulture)}";
+        $"{BaseOf(siteId)}{Separator}{(SeededNumbers.Value?.Next(2, int.MaxValue) ?? RandomNumberGenerator.GetInt32(2, int.MaxValue)).ToString(CultureInfo.InvariantCulture)}";
+
+    /// <summary>Test seam: the simulation draws incarnation numbers from its seed, so a failing run replays exactly. Unset: cryptographic randomness.</summary>
+    internal static AsyncLocal<Random?> SeededNumbers { get; } = new();
 }

@@ -503,6 +503,7 @@ internal sealed class SyncStore : IDisposable
             observe(new CommitRecord((long)Sql.Scalar(Db, "PRAGMA synchronous")!, _issued));
         }
 
+        FaultPoints.Hit("commit");
         Sql.Exec(Db, "COMMIT");
         _inTransaction = false;
         _claimUncommitted = false;

@@ -143,6 +143,14 @@ public sealed class AgentProcess : IAsyncDisposable
         _process = null;
     }
 
+    /// <summary>Sends <paramref name="signal"/> (e.g. <c>STOP</c>, <c>CONT</c>) to the agent: <c>kill -STOP</c> freezes it mid-whatever, as a stalled VM or a debugger does.</summary>
+    public void Signal(string signal)
+    {
+        var process = _process ?? throw new InvalidOperationException($"{Name} is not running");
+        Shell.Run("kill", "-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        WriteLog($"=== SIG{signal}");
+    }
+
     /// <summary>Kill -9, then start again with the same arguments, ports and database.</summary>
     public async Task RestartAsync(CancellationToken cancellationToken = default)
     {

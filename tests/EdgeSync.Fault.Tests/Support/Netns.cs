@@ -60,7 +60,18 @@ public sealed partial class Netns : IDisposable
         Nft("add", "rule", "inet", table, "out", $"ip daddr {set} {verdict}");
     }
 
-    /// <summary>Removes a table added by <see cref="AddDropRule"/>.</summary>
+    /// <summary>
+    /// A one-way partition: an nftables table <paramref name="table"/> that drops every packet this namespace receives
+    /// from any of <paramref name="addresses"/>, while what it sends them still leaves.
+    /// </summary>
+    public void AddInboundDropRule(string table, IEnumerable<string> addresses)
+    {
+        Nft("add", "table", "inet", table);
+        Nft("add", "chain", "inet", table, "in", "{ type filter hook input priority 0; policy accept; }");
+        Nft("add", "rule", "inet", table, "in", $"ip saddr {{ {string.Join(", ", addresses)} }} drop");
+    }
+
+    /// <summary>Removes a table added by <see cref="AddDropRule"/> or <see cref="AddInboundDropRule"/>.</summary>
     public void RemoveDropRule(string table) => Nft("delete", "table", "inet", table);
 
     /// <summary>A TCP socket that lives in this namespace.</summary>

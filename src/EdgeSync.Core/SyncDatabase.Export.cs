@@ -43,7 +43,7 @@ public sealed partial class SyncDatabase
         lock (_gate)
         {
             ThrowIfDisposed();
-            return ExportCursor.Load(_store.Db);
+            return ExportCursor.Load(_store.Db).Select(p => new ExportPosition(p.Table, p.Site, p.Seq)).ToList();
         }
     }
 
@@ -65,7 +65,7 @@ public sealed partial class SyncDatabase
             _store.Begin(cancellationToken);
             try
             {
-                ExportCursor.Raise(_store.Db, positions);
+                ExportCursor.Raise(_store.Db, positions.Select(p => (p.Table, p.Site, p.Sequence)));
                 _store.Commit();
             }
             catch

@@ -9,22 +9,22 @@ namespace EdgeSync.Storage;
 /// </summary>
 internal static class ExportCursor
 {
-    public static List<ExportPosition> Load(SqliteConnection db)
+    public static List<(string Table, string Site, long Seq)> Load(SqliteConnection db)
     {
-        var positions = new List<ExportPosition>();
+        var positions = new List<(string Table, string Site, long Seq)>();
         using var cmd = db.CreateCommand();
         cmd.CommandText = "SELECT tbl, site, seq FROM _edgesync_export_cursor ORDER BY tbl, site";
         using var r = cmd.ExecuteReader();
         while (r.Read())
         {
-            positions.Add(new ExportPosition(r.GetString(0), r.GetString(1), r.GetInt64(2)));
+            positions.Add((r.GetString(0), r.GetString(1), r.GetInt64(2)));
         }
 
         return positions;
     }
 
     /// <summary>Raises each position (never lowers one); the caller holds a write transaction.</summary>
-    public static void Raise(SqliteConnection db, IEnumerable<ExportPosition> positions)
+    public static void Raise(SqliteConnection db, IEnumerable<(string Table, string Site, long Seq)> positions)
     {
         using var cmd = db.CreateCommand();
         cmd.CommandText = "INSERT INTO _edgesync_export_cursor(tbl, site, seq) VALUES ($t, $s, $q) "
@@ -36,7 +36,7 @@ internal static class ExportCursor
         {
             t.Value = p.Table;
             s.Value = p.Site;
-            q.Value = p.Sequence;
+            q.Value = p.Seq;
             cmd.ExecuteNonQuery();
         }
     }

@@ -82,7 +82,9 @@ public sealed class FloodTests
         var latencies = new ConcurrentBag<(string Probe, TimeSpan Latency)>();
         var probes = new List<Task>();
         var clock = Stopwatch.StartNew();
-        for (int i = 0; clock.Elapsed < FloodFor; i++)
+        // At least FloodFor, and on a slow machine until the flood has pushed on every stream (its checks below need
+        // that), up to a hang guard.
+        for (int i = 0; clock.Elapsed < FloodFor || (Interlocked.Read(ref pushes) < streams && clock.Elapsed < Starved); i++)
         {
             probes.Add(Probe(factory.DbPath, hub.DbPath, $"f{i}", latencies));
             probes.Add(Probe(hub.DbPath, factory.DbPath, $"h{i}", latencies));

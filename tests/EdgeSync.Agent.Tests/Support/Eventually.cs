@@ -5,7 +5,7 @@ namespace EdgeSync.Agent.Tests.Support;
 /// <summary>Bounded polling: every wait in these tests has a deadline and says what it was waiting for.</summary>
 public static class Eventually
 {
-    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(20);
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60); // a liveness guard: a loaded CI machine runs every test project at once
 
     public static async Task TrueAsync(Func<bool> condition, string what, TimeSpan? timeout = null, Func<string>? diagnostics = null)
     {

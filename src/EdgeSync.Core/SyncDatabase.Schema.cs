@@ -14,7 +14,10 @@ public sealed partial class SyncDatabase
 {
     private readonly HashSet<(string Table, string Reason)> _reportedDrift = [];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _migrationErrors = new(StringComparer.Ordinal);
-    private (long DataVersion, string Vector) _migrationInputs = (-1, "");
+    private (long DataVersion, string Vector, long LocalWrites) _migrationInputs = (-1, "", -1);
+
+    // Writes to the migration log or the gate through this object: they do not move the writer's own data_version.
+    private long _localMigrationWrites;
     private IReadOnlyList<PublishedMigration> _lastPublished = [];
 
     /// <summary>
@@ -202,7 +205,7 @@ public sealed partial class SyncDatabase
         ArgumentOutOfRangeException.ThrowIfNegative(gate);
         EnableMigrationLog(cancellationToken);
         WithWriter(store => PublishedMigrations.Publish(store, name, sql, gate, _options.Time.GetUtcNow().ToUnixTimeMilliseconds()));
-        _migrationInputs = (-1, ""); // a write on this connection does not move its own data_version
+        Interlocked.Increment(ref _localMigrationWrites); // a write on this connection does not move its own data_version
     }
 
     /// <summary>Sets the application's gate: published migrations up to <paramref name="allow"/> may run here.</summary>
@@ -211,7 +214,7 @@ public sealed partial class SyncDatabase
         ArgumentOutOfRangeException.ThrowIfNegative(allow);
         EnableMigrationLog(cancellationToken);
         WithWriter(store => PublishedMigrations.SetGate(store, allow));
-        _migrationInputs = (-1, "");
+        Interlocked.Increment(ref _localMigrationWrites);
     }
 
     /// <summary>
@@ -254,17 +257,20 @@ public sealed partial class SyncDatabase
         }
 
         _lastPublished = GetPublishedMigrations();
-        _migrationInputs = MigrationInputs();
+        // What this pass read is at least as new as `seen` (taken before it): a write after that moves the inputs, and
+        // the next call reads again. (Taking the inputs here instead lost a gate set while the pass ran.)
+        _migrationInputs = seen;
         return _lastPublished;
     }
 
-    /// <summary>What published migrations depend on, cheaply: other connections' commits (<c>PRAGMA data_version</c> on the writer) and the vector.</summary>
-    private (long DataVersion, string Vector) MigrationInputs()
+    /// <summary>What published migrations depend on, cheaply: other connections' commits (<c>PRAGMA data_version</c> on the writer), the vector, and this object's own writes to the log or the gate.</summary>
+    private (long DataVersion, string Vector, long LocalWrites) MigrationInputs()
     {
+        long local = Interlocked.Read(ref _localMigrationWrites);
         lock (_gate)
         {
             ThrowIfDisposed();
-            return ((long)Sql.Scalar(_store.Db, "PRAGMA data_version")!, _store.VectorAsVersionVector().ToString());
+            return ((long)Sql.Scalar(_store.Db, "PRAGMA data_version")!, _store.VectorAsVersionVector().ToString(), local);
         }
     }
 

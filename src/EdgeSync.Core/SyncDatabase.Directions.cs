@@ -31,19 +31,11 @@ public sealed partial class SyncDatabase
             ThrowIfDisposed();
             var t = _store.FindTable(table) ?? throw new Errors.SchemaException(Errors.ErrorCode.NotEnabled, table,
                 $"table '{table}' is not synced here; enable it first");
-            _store.Begin(cancellationToken);
-            try
+            return _store.InTransaction(store =>
             {
-                EdgeSync.Capture.Sealer.Seal(_store); // local writes are clocked first, so the re-offer carries them
-                int rows = TableReoffer.Run(_store, t);
-                _store.Commit();
-                return rows;
-            }
-            catch
-            {
-                _store.Rollback();
-                throw;
-            }
+                EdgeSync.Capture.Sealer.Seal(store); // local writes are clocked first, so the re-offer carries them
+                return TableReoffer.Run(store, t);
+            }, cancellationToken);
         }
     }
 }

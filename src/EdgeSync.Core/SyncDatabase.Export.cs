@@ -62,17 +62,10 @@ public sealed partial class SyncDatabase
         lock (_gate)
         {
             ThrowIfDisposed();
-            _store.Begin(cancellationToken);
-            try
+            _store.InTransaction(store =>
             {
-                ExportCursor.Raise(_store.Db, positions.Select(p => (p.Table, p.Site, p.Sequence)));
-                _store.Commit();
-            }
-            catch
-            {
-                _store.Rollback();
-                throw;
-            }
+                ExportCursor.Raise(store.Db, positions.Select(p => (p.Table, p.Site, p.Sequence)));
+            }, cancellationToken);
         }
     }
 }

@@ -58,19 +58,11 @@ public sealed partial class SyncDatabase
                 return 0;
             }
 
-            _store.Begin(cancellationToken);
-            try
+            return _store.InTransaction(store =>
             {
-                EdgeSync.Capture.Sealer.Seal(_store);
-                int rows = Storage.TableReoffer.Run(_store, t, keys);
-                _store.Commit();
-                return rows;
-            }
-            catch
-            {
-                _store.Rollback();
-                throw;
-            }
+                EdgeSync.Capture.Sealer.Seal(store);
+                return Storage.TableReoffer.Run(store, t, keys);
+            }, cancellationToken);
         }
     }
 }

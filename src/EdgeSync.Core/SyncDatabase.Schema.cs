@@ -29,17 +29,10 @@ public sealed partial class SyncDatabase
         lock (_gate)
         {
             ThrowIfDisposed();
-            _store.Begin(cancellationToken);
-            try
+            _store.InTransaction(store =>
             {
-                SchemaSync.Check(_store);
-                _store.Commit();
-            }
-            catch
-            {
-                _store.Rollback();
-                throw;
-            }
+                SchemaSync.Check(store);
+            }, cancellationToken);
 
             ReportSchemaEvents();
         }
@@ -181,17 +174,10 @@ public sealed partial class SyncDatabase
         lock (_gate)
         {
             ThrowIfDisposed();
-            _store.Begin(cancellationToken);
-            try
+            _store.InTransaction(store =>
             {
-                PublishedMigrations.Create(_store);
-                _store.Commit();
-            }
-            catch
-            {
-                _store.Rollback();
-                throw;
-            }
+                PublishedMigrations.Create(store);
+            }, cancellationToken);
         }
 
         EnableTable(PublishedMigrations.LogTable, TablePolicy.Lww, cancellationToken);

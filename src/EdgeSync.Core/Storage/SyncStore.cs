@@ -307,6 +307,27 @@ internal sealed class SyncStore : IDisposable
     /// </summary>
     public void Begin(CancellationToken cancellationToken = default) => Begin(Durability.Full, cancellationToken);
 
+    /// <summary>Runs <paramref name="body"/> in one write transaction (<see cref="Begin(CancellationToken)"/>): committed when it returns, rolled back when it throws.</summary>
+    public T InTransaction<T>(Func<SyncStore, T> body, CancellationToken cancellationToken = default)
+    {
+        Begin(cancellationToken);
+        try
+        {
+            T result = body(this);
+            Commit();
+            return result;
+        }
+        catch
+        {
+            Rollback();
+            throw;
+        }
+    }
+
+    /// <summary>As <see cref="InTransaction{T}"/>, for a body with no result.</summary>
+    public void InTransaction(Action<SyncStore> body, CancellationToken cancellationToken = default) =>
+        InTransaction(store => { body(store); return true; }, cancellationToken);
+
     /// <summary>As <see cref="Begin(CancellationToken)"/>, committing as <paramref name="durability"/> says.</summary>
     public void Begin(Durability durability, CancellationToken cancellationToken = default)
     {

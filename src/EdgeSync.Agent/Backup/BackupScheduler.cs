@@ -18,6 +18,7 @@ internal sealed class BackupScheduler(DatabaseRegistry registry, IOptions<AgentO
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var o = options.Value;
         while (!registry.IsOpen)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(50), time, stoppingToken).ConfigureAwait(false);
@@ -25,16 +26,21 @@ internal sealed class BackupScheduler(DatabaseRegistry registry, IOptions<AgentO
 
         foreach (var db in registry.All)
         {
-            registry.Metrics.LastBackup(db.Board, db.Db.Status.LastBackupAt is { } at ? at.ToUnixTimeMilliseconds() / 1000.0 : 0);
+            try
+            {
+                registry.Metrics.LastBackup(db.Board, db.Db.Status.LastBackupAt is { } at ? at.ToUnixTimeMilliseconds() / 1000.0 : 0);
+            }
+            catch (Exception e) when (e is ObjectDisposedException or EdgeSync.Errors.EdgeSyncException or Microsoft.Data.Sqlite.SqliteException)
+            {
+                // Let go of meanwhile, or unreadable: its gauge waits for its next backup, whose failure is logged.
+            }
         }
 
-        var o = options.Value;
         if (o.BackupIntervalMinutes <= 0 || string.IsNullOrWhiteSpace(o.BackupDirectory))
         {
             return;
         }
 
-        Directory.CreateDirectory(o.BackupDirectory);
         using var timer = new PeriodicTimer(TimeSpan.FromMinutes(o.BackupIntervalMinutes), time);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
@@ -51,6 +57,7 @@ internal sealed class BackupScheduler(DatabaseRegistry registry, IOptions<AgentO
         var path = Path.Combine(directory, $"{db.Name}-{stamp}.db");
         try
         {
+            Directory.CreateDirectory(directory); // here, not once at start: a directory that cannot be made is reported each pass, and the agent runs on
             var result = db.Db.Backup(path, cancellationToken: cancellationToken);
             registry.Metrics.LastBackup(db.Board, result.TakenAt.ToUnixTimeMilliseconds() / 1000.0);
             registry.Metrics.Backup("ok");

@@ -51,6 +51,13 @@ internal sealed class CompactionScheduler(
                 {
                     continue; // let go of meanwhile (a --db-dir file removed, or stopping)
                 }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // Its file removed before the directory scan let go of it, or the size query failed: the other
+                    // databases are compacted all the same, and this one is tried again next pass.
+                    metrics.Pass(db.Name, "failed");
+                    Log.CompactionFailed(logger, db.Name, e.Message);
+                }
             }
 
             foreach (var gone in seen.Except(names).ToList())

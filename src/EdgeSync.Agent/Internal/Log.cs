@@ -157,6 +157,15 @@ internal static partial class Log
     [LoggerMessage(2912, LogLevel.Warning, "Refused ingest into {Database}: {Free} bytes free on its volume, below EdgeSync:MinFreeBytes {Min}")]
     public static partial void VolumeLow(ILogger logger, string database, long free, long min);
 
+    [LoggerMessage(2913, LogLevel.Warning, "Lifecycle pass (disk probe, lag gauges) failed on database {Database} ({Type}): {Reason}; the other databases go on, and this one is tried again next second")]
+    public static partial void LifecycleFailed(ILogger logger, string database, string type, string reason);
+
+    [LoggerMessage(2914, LogLevel.Debug, "Lifecycle pass failed on database {Database} again: {Reason}")]
+    public static partial void LifecycleFailedAgain(ILogger logger, string database, string reason);
+
+    [LoggerMessage(2915, LogLevel.Information, "Lifecycle pass works on database {Database} again")]
+    public static partial void LifecycleRecovered(ILogger logger, string database);
+
     // Fleet-managed migrations: 2920–2929.
     [LoggerMessage(2920, LogLevel.Error, "Published migration {Migration} failed on database {Database} and was rolled back (nothing of it applied; later ones wait): {Error}")]
     public static partial void MigrationFailed(ILogger logger, string database, string migration, string error);

@@ -18,6 +18,7 @@ internal sealed class LifecycleService(
     : BackgroundService
 {
     private static readonly AckLevel[] LagLevels = [AckLevel.Replicas(1), AckLevel.Hub, AckLevel.Exported];
+    private readonly Dictionary<string, string> _failing = new(StringComparer.Ordinal); // database → the message last logged
     private long _passes;
 
     /// <summary>Retention passes completed (every configured table of every database looked at once).</summary>
@@ -51,8 +52,25 @@ internal sealed class LifecycleService(
                 }
                 catch (ObjectDisposedException)
                 {
-                    return; // stopping
+                    continue; // let go of meanwhile (a --db-dir file removed), or stopping: the loop ends at the next tick
                 }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // One database's failure (its file removed before the directory scan lets go of it, a corrupt page,
+                    // an I/O error) must not end the probes, gauges and retention of every other database.
+                    Failed(db.Name, e);
+                    continue;
+                }
+
+                if (_failing.Remove(db.Name))
+                {
+                    Log.LifecycleRecovered(logger, db.Name);
+                }
+            }
+
+            foreach (var gone in _failing.Keys.Where(name => !all.Any(d => d.Name == name)).ToList())
+            {
+                _failing.Remove(gone);
             }
 
             if (lag)
@@ -72,6 +90,20 @@ internal sealed class LifecycleService(
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    /// <summary>Logs a database's failure once as a warning, and again only when its message changes.</summary>
+    private void Failed(string database, Exception e)
+    {
+        registry.Metrics.Error("lifecycle", "background");
+        if (_failing.TryGetValue(database, out var seen) && seen == e.Message)
+        {
+            Log.LifecycleFailedAgain(logger, database, e.Message);
+            return;
+        }
+
+        _failing[database] = e.Message;
+        Log.LifecycleFailed(logger, database, e.GetType().Name, e.Message);
     }
 
     /// <summary>

@@ -2,6 +2,8 @@ using System.CommandLine;
 using EdgeSync.Agent;
 using EdgeSync.Cli.Internal;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace EdgeSync.Cli.Commands;
 
@@ -118,15 +120,33 @@ internal static class ServeCommand
         context.Out.WriteLine($"  sync (gRPC)    {string.Join(", ", addresses.Grpc)}");
         context.Out.WriteLine($"  http           {string.Join(", ", addresses.Http)}  (ingest, /metrics, /healthz/live, /healthz/ready)");
         context.Out.Flush();
+        // Ctrl-C or SIGTERM, or the host stopping itself because a background service failed: staying up with sync
+        // cancelled would leave a replica that answers nothing, so either way the process ends.
+        WaitHandle.WaitAny([context.CancellationToken.WaitHandle, app.Lifetime.ApplicationStopping.WaitHandle]);
+        string? failure = null;
         try
         {
-            Task.Delay(Timeout.Infinite, context.CancellationToken).GetAwaiter().GetResult();
+            app.StopAsync(CancellationToken.None).GetAwaiter().GetResult();
         }
-        catch (OperationCanceledException)
+        catch (Exception e)
         {
+            failure = e.Message;
         }
 
-        app.StopAsync(CancellationToken.None).GetAwaiter().GetResult();
+        failure ??= Failed(app.Services.GetServices<IHostedService>());
+        if (failure is not null)
+        {
+            // Exit non-zero so that Kubernetes or systemd restarts the agent (the log above has the whole exception).
+            context.Error.WriteLine($"edgesync: the agent stopped after a failure: {failure}");
+            return ExitCodes.InternalError;
+        }
+
         return ExitCodes.Ok;
     }
+
+    /// <summary>The message of the first background service that ended with an exception, if any did.</summary>
+    internal static string? Failed(IEnumerable<IHostedService> services) =>
+        services.OfType<BackgroundService>().Select(s => s.ExecuteTask).FirstOrDefault(t => t is { IsFaulted: true }) is { } faulted
+            ? faulted.Exception!.InnerException?.Message ?? faulted.Exception.Message
+            : null;
 }

@@ -12,9 +12,12 @@ namespace EdgeSync.Agent.Console;
 /// lag, last success, capture heartbeat), the outgoing conversations (<see cref="PeerSupervisor"/>: open, or the kind of
 /// failure), the calls peers hold open here (<see cref="PeerStreamLimiter"/>: a factory's conversation with the hub), and
 /// what the database records (<c>cluster_sync</c> states, refused pushes, the conflict audit, schema drift, divergence,
-/// last backup). A peer's cluster is the part of its site id before the first <c>/</c> (<c>factory-001/sqlite-edge-0</c>).
+/// last backup), and what the lifecycle loop and the export last published (acknowledgement lag, rows pruned, export
+/// lag). A peer's cluster is the part of its site id before the first <c>/</c> (<c>factory-001/sqlite-edge-0</c>).
 /// </summary>
-internal sealed class FleetSnapshotBuilder(DatabaseRegistry registry, PeerStreamLimiter limiter, IOptions<AgentOptions> options, TimeProvider time)
+internal sealed class FleetSnapshotBuilder(
+    DatabaseRegistry registry, PeerStreamLimiter limiter, IOptions<AgentOptions> options, Lifecycle.LifecycleMetrics lifecycle, Export.ExportMetrics export,
+    TimeProvider time)
     : IFleetSnapshotSource
 {
     /// <summary>How many of a database's newest conflict decisions are read (counted per table; the newest few listed).</summary>
@@ -144,17 +147,24 @@ internal sealed class FleetSnapshotBuilder(DatabaseRegistry registry, PeerStream
             r.LastSuccess = Max(r.LastSuccess, Second(lastSuccess));
         }
 
+        var configured = options.Value.Tables;
         var tables = db.Tables.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t =>
         {
+            var retention = configured.TryGetValue(t.Name, out var o) && o.Retention is { } r
+                ? new FleetRetention(r.Level.ToLowerInvariant(), r.MaxRows, r.MaxAge?.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
+                    lifecycle.PrunedOf(hosted.Name, t.Name))
+                : null;
             var mine = conflicts.Where(c => string.Equals(c.Table, t.Name, StringComparison.Ordinal)).ToList();
             var drift = schema.GetValueOrDefault(t.Name)?.Drift;
             return new FleetTable(t.Name, t.Policy.ToName(), hosted.DirectionOf(t.Name).ToString().ToLowerInvariant(), t.SchemaVersion,
                 drift is null ? null : $"{drift.Change}: {drift.Detail}", mine.Count,
                 mine.Take(ConflictsListed).Select(c => new FleetConflict(Second(c.At)!.Value, c.Key, c.Column, c.Rule, Show(c.WinnerValue), c.WinnerSite,
-                    Show(c.LoserValue), c.LoserSite)).ToList());
+                    Show(c.LoserValue), c.LoserSite)).ToList(), retention);
         }).ToList();
+        var acknowledged = lifecycle.AckLagOf(hosted.Name, Lifecycle.LifecycleService.LagLevelNames).Select(a => new FleetAcknowledgement(a.Level, a.Changes)).ToList();
+        var exported = export.Of(hosted.Name) is { } e ? new FleetExport(e.Holder, e.LagChanges, e.LagSeconds, e.Published) : null;
         return new FleetDatabase(hosted.Name, hosted.Site, (long)board.CaptureHeartbeatAge().TotalSeconds, lastBackup, tables,
-            peers.Count, peers.Count(p => p.Backlog > 0), peers, divergences);
+            peers.Count, peers.Count(p => p.Backlog > 0), peers, divergences, acknowledged, exported);
     }
 
     /// <summary>

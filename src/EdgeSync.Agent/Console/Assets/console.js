@@ -164,14 +164,17 @@
   }
   function renderDatabases(d, f) {
     const dbs = d.databases.filter((db) => textOk(f, db.name, db.site, ...db.tables.map((t) => t.name)));
-    sync($("database-rows"), dbs, (db) => db.name, () => cells(6), (tr, db) => {
-      const c = tr._c;
+    sync($("database-rows"), dbs, (db) => db.name, () => cells(8), (tr, db) => {
+      const c = tr._c; const x = db.export;
       set(c[0], db.name); set(c[1], db.site); set(c[2], secs(db.captureHeartbeatAgeSeconds) + " ago"); set(c[3], ago(db.lastBackup));
       set(c[4], num(db.peersBehind) + " of " + num(db.peerCount));
       set(c[5], db.divergences.length ? db.divergences.map((v) => v.peer + ": " + v.tables.join("; ")).join(" · ") : "none found");
+      set(c[6], db.acknowledged.length ? db.acknowledged.map((a) => a.level + " " + num(a.changes)).join(" · ") : "not computed yet");
+      set(c[7], !x ? "not exported" : !x.holder ? "another hub replica holds the lease"
+        : (x.lagChanges ? num(x.lagChanges) + " changes behind for " + secs(x.lagSeconds) : "caught up") + " · " + num(x.published) + " rows published");
     });
     const tables = dbs.flatMap((db) => db.tables.map((t) => ({ db: db.name, t }))).filter((x) => !f.table || x.t.name === f.table);
-    sync($("table-rows"), tables, (x) => x.db + "|" + x.t.name, () => { const tr = cells(7); tr._c[5].className = "num"; return tr; }, (tr, { db, t }) => {
+    sync($("table-rows"), tables, (x) => x.db + "|" + x.t.name, () => { const tr = cells(8); tr._c[5].className = "num"; return tr; }, (tr, { db, t }) => {
       const c = tr._c; attr(tr, "data-table", t.name); set(c[0], db); set(c[1], t.name); set(c[2], t.policy); set(c[3], t.direction);
       set(c[4], "v" + t.schemaVersion + (t.drift ? " · DRIFT: " + t.drift : "")); set(c[5], num(t.recentConflicts));
       const text = t.conflicts.map((x) => x.key + (x.column ? "." + x.column : "") + ": " + x.rule + " kept " + (x.winner ?? "(deleted)") + " from " + x.winnerSite
@@ -180,6 +183,9 @@
         c[6]._text = text; c[6].replaceChildren();
         if (t.conflicts.length) { const ul = el("ul", "decisions"); for (const line of text.split("\n")) ul.appendChild(el("li", null, line)); c[6].appendChild(ul); }
       }
+      const r = t.retention;
+      set(c[7], !r ? "keeps every row" : [r.maxRows != null ? "≤ " + num(r.maxRows) + " rows" : null, r.maxAge ? "≤ " + r.maxAge + " old" : null]
+        .filter(Boolean).join(", ") + " once " + r.level + " holds them · " + num(r.pruned) + " pruned");
     });
   }
 

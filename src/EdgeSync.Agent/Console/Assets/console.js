@@ -146,16 +146,18 @@
       set(card._sum, c.role + " · " + c.replicas.length + " replica" + (c.replicas.length === 1 ? "" : "s") + (behind ? " · " + num(behind) + " changes behind" : ""));
       sync(card._list, c.replicas, (x) => x.site, () => { const li = el("li"); li._s = el("span"); li._b = el("span", "badge"); li.append(li._s, li._b); return li; },
         (li, x) => { attr(li, "data-site", x.site); attr(li, "data-state", x.state); set(li._s, x.site); badge(li._b, x.state);
-          attr(li, "title", x.lastError ? "last error: " + x.lastError : "last sync " + ago(x.lastSuccess)); });
+          attr(li, "title", (x.lastError ? "last error: " + x.lastError : "last sync " + ago(x.lastSuccess)) + (x.via ? " (as " + x.via + " reports)" : "")); });
     });
   }
   function renderDetail(d, id, f) {
     const c = d.clusters.find((x) => x.id === id);
     set($("detail-h"), c ? "Cluster " + c.id + " (" + c.role + ", " + c.state + ")" : "Cluster " + id + " (unknown)");
     const replicas = c ? c.replicas.filter((x) => stateOk(x.state, f) && textOk(f, x.site)) : [];
-    sync($("replica-rows"), replicas, (x) => x.site, () => { const tr = cells(7); tr._c[1].appendChild(el("span", "badge")); tr._c[3].className = tr._c[4].className = "num"; return tr; },
-      (tr, x) => { const c = tr._c; attr(tr, "data-site", x.site); attr(tr, "data-state", x.state); set(c[0], x.site); badge(c[1].firstChild, x.state); set(c[2], x.link);
-        set(c[3], num(x.backlog)); set(c[4], secs(x.lagSeconds)); set(c[5], ago(x.lastSuccess)); set(c[6], x.lastError || ""); });
+    sync($("replica-rows"), replicas, (x) => x.site, () => { const tr = cells(8); tr._c[1].appendChild(el("span", "badge")); tr._c[3].className = tr._c[4].className = "num"; return tr; },
+      (tr, x) => { const c = tr._c; attr(tr, "data-site", x.site); attr(tr, "data-state", x.state); set(c[0], x.site); badge(c[1].firstChild, x.state);
+        set(c[2], x.via ? x.link + " to " + x.via + " (as " + x.via + " reports)" : x.link);
+        set(c[3], num(x.backlog)); set(c[4], secs(x.lagSeconds)); set(c[5], ago(x.lastSuccess)); set(c[6], x.lastError || "");
+        set(c[7], x.captureHeartbeatAgeSeconds == null ? "" : "capture heartbeat " + secs(x.captureHeartbeatAgeSeconds) + " ago · last backup " + ago(x.lastBackup)); });
     const rows = d.databases.flatMap((db) => db.peers.map((p) => ({ db: db.name, p })))
       .filter((x) => textOk(f, x.db, x.p.site) && stateOk(x.p.lastError ? "cut" : x.p.lagSeconds >= 10 ? "behind" : "ok", f));
     sync($("peer-rows"), rows, (x) => x.db + "|" + x.p.site, () => { const tr = cells(7); tr._c[2].className = tr._c[3].className = "num"; return tr; },

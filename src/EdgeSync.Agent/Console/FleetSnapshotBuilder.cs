@@ -43,8 +43,7 @@ internal sealed class FleetSnapshotBuilder(
         {
             try
             {
-                Accumulate(hosted, replicas);
-                views.Add(Database(hosted));
+                views.Add(Database(hosted, replicas));
             }
             catch (ObjectDisposedException)
             {
@@ -193,24 +192,32 @@ internal sealed class FleetSnapshotBuilder(
     /// <summary>Adds what one database's peer board says of each peer (changes it lacks, lag, last contact) to the replicas' totals.</summary>
     private static void Accumulate(HostedDatabase hosted, Dictionary<string, ReplicaAccumulator> replicas)
     {
-        var board = hosted.Board;
-        foreach (var status in board.Snapshot())
+        foreach (var status in hosted.Board.Snapshot())
         {
-            DateTimeOffset? lastSuccess, lastSeen;
-            lock (status)
-            {
-                (lastSuccess, lastSeen) = (status.LastSuccess, status.LastSeen);
-            }
-
-            var r = Replica(replicas, status.Site);
-            r.Backlog += (long)board.Backlog(status);
-            r.Lag = Math.Max(r.Lag, (long)board.LagSeconds(status));
-            r.LastSeen = Max(r.LastSeen, Second(lastSeen));
-            r.LastSuccess = Max(r.LastSuccess, Second(lastSuccess));
+            Accumulate(hosted.Board, status, replicas);
         }
     }
 
-    private FleetDatabase Database(HostedDatabase hosted)
+    /// <summary>One peer of one database: its backlog, lag and last success, also added to that replica's totals.</summary>
+    private static (long Backlog, long Lag, DateTimeOffset? LastSuccess) Accumulate(PeerBoard board, PeerStatus status, Dictionary<string, ReplicaAccumulator> replicas)
+    {
+        DateTimeOffset? lastSuccess, lastSeen;
+        lock (status)
+        {
+            (lastSuccess, lastSeen) = (status.LastSuccess, status.LastSeen);
+        }
+
+        long backlog = (long)board.Backlog(status);
+        long lag = (long)board.LagSeconds(status);
+        var r = Replica(replicas, status.Site);
+        r.Backlog += backlog;
+        r.Lag = Math.Max(r.Lag, lag);
+        r.LastSeen = Max(r.LastSeen, Second(lastSeen));
+        r.LastSuccess = Max(r.LastSuccess, Second(lastSuccess));
+        return (backlog, lag, Second(lastSuccess));
+    }
+
+    private FleetDatabase Database(HostedDatabase hosted, Dictionary<string, ReplicaAccumulator> replicas)
     {
         var db = hosted.Db;
         var board = hosted.Board;
@@ -218,15 +225,9 @@ internal sealed class FleetSnapshotBuilder(
         var peers = new List<FleetPeer>();
         foreach (var status in board.Snapshot().OrderBy(p => p.Site, StringComparer.Ordinal))
         {
+            var (backlog, lag, lastSuccess) = Accumulate(board, status, replicas);
             var refused = rejections.FirstOrDefault(r => r.Peer == status.Site);
-            DateTimeOffset? lastSuccess;
-            lock (status)
-            {
-                lastSuccess = status.LastSuccess;
-            }
-
-            peers.Add(new FleetPeer(status.Site, ClusterOf(status.Site), (long)board.Backlog(status), (long)board.LagSeconds(status), Second(lastSuccess),
-                errors.GetValueOrDefault(status.Site), refused?.Rule, refused?.Detail));
+            peers.Add(new FleetPeer(status.Site, ClusterOf(status.Site), backlog, lag, lastSuccess, errors.GetValueOrDefault(status.Site), refused?.Rule, refused?.Detail));
         }
 
         var configured = options.Value.Tables;

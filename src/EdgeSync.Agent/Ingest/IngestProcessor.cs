@@ -26,7 +26,7 @@ internal static class IngestProcessor
                 $"this agent hosts no database named '{database}' (it hosts {string.Join(", ", registry.All.Select(d => d.Name))})"));
         }
 
-        if (guard is not null && guard.IsLow(hosted.Name, hosted.Db.Path, out long free))
+        if (guard is not null && guard.IsLow(hosted.Name, hosted.Db, out long free))
         {
             Log.VolumeLow(logger, hosted.Name, free, guard.MinFreeBytes);
             return Refuse(registry, "insufficient_storage", IngestOutcome.Refused(table, 507,

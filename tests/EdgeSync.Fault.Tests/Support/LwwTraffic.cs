@@ -70,17 +70,17 @@ public sealed class LwwTraffic(int seed)
             .ToDictionary(f => f[0], f => f[1], StringComparer.Ordinal);
 
     /// <summary>
-    /// The writes of <paramref name="site"/> lost without a trace: a value written to a key that is never deleted
-    /// (shared and own keys) must be what the replicas hold in the end, or have been read by the application right
-    /// before another write replaced it (a later write that saw it), or be the losing value of a conflict in some
-    /// replica's audit. Null <paramref name="site"/>: every site's writes.
+    /// The writes chosen by <paramref name="which"/> that were lost without a trace: a value written to a key that is
+    /// never deleted (shared and own keys) must be what the replicas hold in the end, or have been read by the
+    /// application right before another write replaced it (a later write that saw it), or be the losing value of a
+    /// conflict in some replica's audit.
     /// </summary>
-    public IReadOnlyList<LwwWrite> Unaccounted(IReadOnlyDictionary<string, string> final, IReadOnlyCollection<AuditedLoss> audit, string? site = null)
+    public IReadOnlyList<LwwWrite> Unaccounted(IReadOnlyDictionary<string, string> final, IReadOnlyCollection<AuditedLoss> audit, Func<LwwWrite, bool> which)
     {
         var seen = _writes.Where(w => w.Prev is not null).Select(w => w.Prev!).ToHashSet(StringComparer.Ordinal);
         var lost = audit.Where(c => c.LoserValue is not null).Select(c => c.LoserValue!).ToHashSet(StringComparer.Ordinal);
         return _writes
-            .Where(w => w.Value is not null && !w.Key.StartsWith('d') && (site is null || w.Site == site))
+            .Where(w => w.Value is not null && !w.Key.StartsWith('d') && which(w))
             .Where(w => final.GetValueOrDefault(w.Key) != w.Value && !seen.Contains(w.Value!) && !lost.Contains(w.Value!))
             .ToList();
     }

@@ -40,6 +40,12 @@ public sealed class AgentProcess : IAsyncDisposable
 
     public int Starts { get; private set; }
 
+    /// <summary>
+    /// A command the agent runs under from its next start on, e.g. <c>faketime -f +2h</c> (Debian's libfaketime shifts
+    /// that process's wall clock); empty (the default) runs it directly. The wrapper's own process is killed with the agent.
+    /// </summary>
+    public IReadOnlyList<string> Wrapper { get; set; } = [];
+
     public bool IsRunning => _process is { HasExited: false };
 
     /// <summary>The <c>edgesync</c> apphost built next to the tests (the test project references the CLI).</summary>
@@ -53,7 +59,7 @@ public sealed class AgentProcess : IAsyncDisposable
             throw new InvalidOperationException($"{Name} is already running");
         }
 
-        var psi = new ProcessStartInfo("ip", ["netns", "exec", _node.Ns.Name, Executable, "serve", .. _serveArgs])
+        var psi = new ProcessStartInfo("ip", ["netns", "exec", _node.Ns.Name, .. Wrapper, Executable, "serve", .. _serveArgs])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -143,6 +149,50 @@ public sealed class AgentProcess : IAsyncDisposable
         _process = null;
     }
 
+    /// <summary>
+    /// Stops the agent as a service manager does: SIGTERM to <c>edgesync</c> itself (under a <see cref="Wrapper"/>, the
+    /// wrapper's child), then waits (bounded) for it to exit; SIGKILL only if it does not.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        var process = _process;
+        if (process is null)
+        {
+            return;
+        }
+
+        int pid = process.Id;
+        while (ChildOf(pid) is { } child)
+        {
+            pid = child; // ip netns exec execs; a wrapper such as faketime forks the agent as its child
+        }
+
+        Shell.TryRun("kill", "-TERM", pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        WriteLog($"=== SIGTERM to pid {pid}");
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+            await Task.WhenAny(_pumps, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None));
+            WriteLog($"=== stopped, exit code {process.ExitCode}");
+            process.Dispose();
+            _process = null;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            WriteLog("=== did not stop within 60 s of SIGTERM");
+            Kill();
+        }
+    }
+
+    private static int? ChildOf(int pid)
+    {
+        string path = $"/proc/{pid}/task/{pid}/children";
+        string text = File.Exists(path) ? File.ReadAllText(path).Trim() : "";
+        return text.Length == 0 ? null : int.Parse(text.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>Sends <paramref name="signal"/> (e.g. <c>STOP</c>, <c>CONT</c>) to the agent: <c>kill -STOP</c> freezes it mid-whatever, as a stalled VM or a debugger does.</summary>
     public void Signal(string signal)
     {
@@ -156,6 +206,19 @@ public sealed class AgentProcess : IAsyncDisposable
     {
         Kill();
         await StartAsync(cancellationToken);
+    }
+
+    /// <summary>Everything the agent printed so far, in every start (its log file).</summary>
+    public string Log()
+    {
+        lock (_logLock)
+        {
+            _log.Flush();
+        }
+
+        using var stream = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
     }
 
     /// <summary>The last <paramref name="lines"/> lines of the agent's log (for a failure message).</summary>

@@ -94,6 +94,12 @@ public sealed class EdgeFleet : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The directory of a node's database (<c>hq</c>, <c>f1-0</c>, <c>f1-1</c>, …), for a test that must prepare it before
+    /// <see cref="StartAsync"/>, e.g. mount a small file system there.
+    /// </summary>
+    public static string SiteDirectory(TempDir dir, string node) => dir.File(node);
+
     /// <summary>What every agent printed last (for a failure message).</summary>
     public string Tails(int lines) =>
         string.Join("\n", _sites.Select(s => $"--- {s.Site} ({s.Agent.LogPath}):\n{s.Agent.Tail(lines)}"));
@@ -117,7 +123,7 @@ public sealed class EdgeFleet : IAsyncDisposable
     private void Add(int factory, int replica, NetNode node, params string[] args)
     {
         string site = factory == 0 ? $"hq/hub-{replica}" : $"f{factory}/edge-{replica}";
-        string dir = Dir.File(node.Name);
+        string dir = SiteDirectory(Dir, node.Name);
         Directory.CreateDirectory(dir);
         string db = Path.Combine(dir, DbFileName);
         var agent = new AgentProcess(site, node, Dir.File(node.Name + ".log"), _agentEnvironment,

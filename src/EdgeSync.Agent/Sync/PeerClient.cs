@@ -121,17 +121,37 @@ internal sealed class PeerClient : IDisposable
         _hosted.Board.Observe(peer, peerVector, success: false);
 
         long pulled = 0;
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? pullFailed = null;
         if (!local.Dominates(peerVector))
         {
-            (pulled, peerVector) = await PullAsync(peer, peerRole, peerVector, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                (pulled, peerVector) = await PullAsync(peer, peerRole, peerVector, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                // What the peer sent was refused here (e.g. stamped ahead of this replica's clock, which runs behind):
+                // that must not hold back this replica's own changes, which the peer may well accept. Push, then fail
+                // the round with the pull's error.
+                pullFailed = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
+            }
         }
 
         long pushed = 0;
         bool pushBlocked = Stopwatch.GetTimestamp() < Interlocked.Read(ref _pushBlockedUntil);
         if (!pushBlocked && !peerVector.Dominates(_hosted.Db.Vector))
         {
-            (pushed, peerVector) = await PushAsync(peer, peerRole, peerVector, tags, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                (pushed, peerVector) = await PushAsync(peer, peerRole, peerVector, tags, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception) when (pullFailed is not null && !cancellationToken.IsCancellationRequested)
+            {
+                pullFailed.Throw(); // the first failure is the round's (an unreachable peer fails both)
+            }
         }
+
+        pullFailed?.Throw();
 
         if (!pushBlocked)
         {

@@ -154,8 +154,8 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             _store.Begin(cancellationToken);
             try
             {
-                var info = TableCatalog.Add(_store, SchemaReader.Read(_store.Db, table), policy);
-                TriggerInstaller.Install(_store.Db, info);
+                var info = TableCatalog.Add(_store, _store.ReadShape(table), policy);
+                TriggerInstaller.Install(_store, info);
                 if (info.Mode == CaptureMode.Trigger)
                 {
                     TableCatalog.QueueExistingRows(_store, info);

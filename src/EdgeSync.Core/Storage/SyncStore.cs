@@ -13,7 +13,7 @@ namespace EdgeSync.Storage;
 /// <c>synchronous=FULL</c> only when it issues sequence numbers or changes the site's identity (<see cref="Durability"/>);
 /// the rest, and writes outside a transaction, use NORMAL.
 /// </summary>
-internal sealed class SyncStore : IDisposable
+internal sealed partial class SyncStore : IDisposable
 {
     private readonly Dictionary<int, TableStore> _byId = [];
     private readonly Dictionary<string, TableStore> _byName = new(StringComparer.OrdinalIgnoreCase);

@@ -66,6 +66,7 @@ public static class AgentServiceCollectionExtensions
         });
         services.TryAddSingleton<Console.IFleetSnapshotSource, Console.FleetSnapshotBuilder>(); // the fleet console's model
         services.TryAddSingleton<Console.FleetSnapshotCache>();
+        services.TryAddSingleton<Console.ReplicaReports>(); // what callers report of their clusters, for this agent's console
         services.TryAddSingleton<Limits.ApplyGates>();
         services.TryAddSingleton<Limits.PeerLimitInterceptor>();
         services.AddGrpc(grpc => grpc.Interceptors.Add<Limits.PeerLimitInterceptor>());

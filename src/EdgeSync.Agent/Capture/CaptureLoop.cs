@@ -13,8 +13,8 @@ namespace EdgeSync.Agent.Capture;
 /// <c>PRAGMA data_version</c> (a read of the WAL index, no I/O) on a dedicated read connection every
 /// <see cref="AgentOptions.CaptureIntervalMs"/> for as long as writes keep coming and <see cref="HotWindow"/> after
 /// the last one (a commit becomes visible in the WAL index just after its last write), and captures and signals the
-/// peer loops when the version moved. Quiet, it checks once every <see cref="SafetyPoll"/> in case a notification was
-/// lost; where the directory cannot be watched it polls instead, backing off from the capture interval to
+/// peer loops when the version moved. Quiet, it checks anyway in case a notification was lost, after
+/// <see cref="SafetyPoll"/> and then less often, doubling to <see cref="MaxSafetyPoll"/>; where the directory cannot be watched it polls instead, backing off from the capture interval to
 /// <see cref="MaxPollWithoutWatch"/>. For <see cref="AuditWindow"/> after a capture that sealed changes it also
 /// captures once a second regardless (the engine's periodic audit of append tables runs from there); writes that
 /// seal nothing (the engine's own bookkeeping after a sync round) do not extend it. <c>edgesync_capture_lag_seconds</c> bounds the time
@@ -25,8 +25,16 @@ internal sealed class CaptureLoop : IAsyncDisposable
     /// <summary>How long the loop keeps polling fast after the last write or change.</summary>
     public static readonly TimeSpan HotWindow = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>How often a quiet, watched database is checked anyway.</summary>
+    /// <summary>How often a watched database is checked anyway, at first after it goes quiet.</summary>
     public static readonly TimeSpan SafetyPoll = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The longest pause between checks of a quiet, watched database: the safety poll doubles from
+    /// <see cref="SafetyPoll"/> to this while nothing happens, so an idle agent with 500 databases wakes about 60 times a
+    /// second, not 500. A notification the kernel loses without saying so is noticed within this; a queue overflow
+    /// (which it does report) wakes every loop at once.
+    /// </summary>
+    public static readonly TimeSpan MaxSafetyPoll = TimeSpan.FromSeconds(8);
 
     /// <summary>The longest pause between checks of a quiet database whose directory cannot be watched.</summary>
     public static readonly TimeSpan MaxPollWithoutWatch = TimeSpan.FromMilliseconds(50);
@@ -78,6 +86,7 @@ internal sealed class CaptureLoop : IAsyncDisposable
         long lastCapture = Stopwatch.GetTimestamp(), lastChange = lastCapture, lastActivity = lastCapture;
         var fast = TimeSpan.FromMilliseconds(_hosted.Options.CaptureIntervalMs);
         var unwatchedDelay = fast;
+        var safetyPoll = SafetyPoll;
         try
         {
             while (!ct.IsCancellationRequested)
@@ -89,7 +98,8 @@ internal sealed class CaptureLoop : IAsyncDisposable
                 }
                 else if (subscription is not null)
                 {
-                    await WaitForWakeAsync(SafetyPoll, ct).ConfigureAwait(false);
+                    // Once a second while the audit window runs (it captures periodically), then stretching while quiet.
+                    await WaitForWakeAsync(Stopwatch.GetElapsedTime(lastChange) < AuditWindow ? SafetyPoll : safetyPoll, ct).ConfigureAwait(false);
                 }
                 else
                 {
@@ -117,8 +127,11 @@ internal sealed class CaptureLoop : IAsyncDisposable
                 if (!changed && !requested && !periodic)
                 {
                     quietSince = now;
+                    safetyPoll = write != 0 ? SafetyPoll : TimeSpan.FromTicks(Math.Min(safetyPoll.Ticks * 2, MaxSafetyPoll.Ticks));
                     continue;
                 }
+
+                safetyPoll = SafetyPoll;
 
                 lastCapture = now;
 

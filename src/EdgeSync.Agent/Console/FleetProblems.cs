@@ -10,6 +10,9 @@ internal static class FleetProblems
     /// <summary>Lag past which <c>EdgeSyncReplicationLagHigh</c> fires (its rule: 300 s).</summary>
     public const long LagLimitSeconds = 300;
 
+    /// <summary>Seconds behind past which <c>EdgeSyncExportStalled</c> fires (its rule: 300 s).</summary>
+    public const long ExportLimitSeconds = 300;
+
     /// <summary>Backup age past which <c>EdgeSyncBackupStale</c> fires (its rule: 3 h).</summary>
     public static readonly TimeSpan BackupLimit = TimeSpan.FromHours(3);
 
@@ -51,6 +54,12 @@ internal static class FleetProblems
             {
                 list.Add(Problem("critical", "EdgeSyncDivergence", $"{d.Site} and {v.Peer} hold different rows in {d.Name}: {string.Join("; ", v.Tables)}",
                     FleetSnapshotBuilder.ClusterOf(v.Peer), v.Peer, d.Name, null));
+            }
+
+            if (d.Export is { Holder: true, LagSeconds: > ExportLimitSeconds } export)
+            {
+                list.Add(Problem("critical", "EdgeSyncExportStalled", $"the export of {d.Name} to NATS has not caught up for {export.LagSeconds} s ({export.LagChanges} changes behind)",
+                    null, d.Site, d.Name, null));
             }
 
             if (now is { } n && d.LastBackup is { } backup && n - backup > BackupLimit)

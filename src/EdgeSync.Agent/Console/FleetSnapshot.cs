@@ -35,6 +35,13 @@ internal sealed record FleetCluster(string Id, string Role, string State, IReadO
 /// <param name="LastSuccess">When the last exchange with it completed.</param>
 /// <param name="Backlog">Changes it lacks, summed over the databases.</param>
 /// <param name="LagSeconds">The longest it has lacked changes, over the databases.</param>
+/// <param name="Via">
+/// Set when this agent does not talk to the replica itself and shows it as a sibling of it reported (a factory replica
+/// that does not dial the hub): that sibling's site. <c>State</c>, <c>Link</c>, backlog and lag are then that sibling's
+/// view of the replica.
+/// </param>
+/// <param name="CaptureHeartbeatAgeSeconds">What the replica reported of itself: its oldest capture heartbeat (null: it sent no report).</param>
+/// <param name="LastBackup">What the replica reported of itself: its databases' oldest last backup (null: none, or no report).</param>
 internal sealed record FleetReplica(
     string Site, string State, string Link, string? Url, string? LastError, DateTimeOffset? LastSeen, DateTimeOffset? LastSuccess,
-    long Backlog, long LagSeconds);
+    long Backlog, long LagSeconds, string? Via = null, long? CaptureHeartbeatAgeSeconds = null, DateTimeOffset? LastBackup = null);

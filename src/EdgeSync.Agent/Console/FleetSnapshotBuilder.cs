@@ -12,9 +12,12 @@ namespace EdgeSync.Agent.Console;
 /// lag, last success, capture heartbeat), the outgoing conversations (<see cref="PeerSupervisor"/>: open, or the kind of
 /// failure), the calls peers hold open here (<see cref="PeerStreamLimiter"/>: a factory's conversation with the hub), and
 /// what the database records (<c>cluster_sync</c> states, refused pushes, the conflict audit, schema drift, divergence,
-/// last backup). A peer's cluster is the part of its site id before the first <c>/</c> (<c>factory-001/sqlite-edge-0</c>).
+/// last backup), and what the lifecycle loop and the export last published (acknowledgement lag, rows pruned, export
+/// lag). A peer's cluster is the part of its site id before the first <c>/</c> (<c>factory-001/sqlite-edge-0</c>).
 /// </summary>
-internal sealed class FleetSnapshotBuilder(DatabaseRegistry registry, PeerStreamLimiter limiter, IOptions<AgentOptions> options, TimeProvider time)
+internal sealed class FleetSnapshotBuilder(
+    DatabaseRegistry registry, PeerStreamLimiter limiter, IOptions<AgentOptions> options, Lifecycle.LifecycleMetrics lifecycle, Export.ExportMetrics export,
+    ReplicaReports reports, TimeProvider time)
     : IFleetSnapshotSource
 {
     /// <summary>How many of a database's newest conflict decisions are read (counted per table; the newest few listed).</summary>
@@ -33,17 +36,15 @@ internal sealed class FleetSnapshotBuilder(DatabaseRegistry registry, PeerStream
 
     public FleetSnapshot Build()
     {
-        var o = options.Value;
         var databases = registry.All;
-        string self = ConversationMessages.SiteOf(registry, o);
-        string cluster = string.IsNullOrWhiteSpace(o.ClusterId) ? ClusterOf(self) : o.ClusterId;
-        var views = new List<FleetDatabase>(databases.Count);
         var replicas = new Dictionary<string, ReplicaAccumulator>(StringComparer.Ordinal);
+        var views = new List<FleetDatabase>(databases.Count);
         foreach (var hosted in databases)
         {
             try
             {
-                views.Add(Database(hosted, replicas));
+                Accumulate(hosted, replicas);
+                views.Add(Database(hosted));
             }
             catch (ObjectDisposedException)
             {
@@ -51,6 +52,48 @@ internal sealed class FleetSnapshotBuilder(DatabaseRegistry registry, PeerStream
             }
         }
 
+        var (agent, clusters) = Topology(replicas, relay: true);
+        return new FleetSnapshot(agent, FleetProblems.Find(clusters, views, time.GetUtcNow()), clusters, views);
+    }
+
+    /// <summary>
+    /// What this agent reports about its own cluster to a hub it calls (<see cref="ReplicaReports"/>): the links to its
+    /// siblings from the peer boards and conversations alone (none of the databases' records is read), its oldest
+    /// capture heartbeat and oldest last backup.
+    /// </summary>
+    public Protocol.V1.ReplicaReport Report()
+    {
+        var replicas = new Dictionary<string, ReplicaAccumulator>(StringComparer.Ordinal);
+        long heartbeat = 0;
+        double? oldestBackup = double.MaxValue;
+        foreach (var hosted in registry.All)
+        {
+            try
+            {
+                Accumulate(hosted, replicas);
+                heartbeat = Math.Max(heartbeat, (long)hosted.Board.CaptureHeartbeatAge().TotalSeconds);
+                var backup = registry.Metrics.LastBackupOf(hosted.Board);
+                oldestBackup = backup is > 0 && oldestBackup is { } o ? Math.Min(o, backup.Value) : null;
+            }
+            catch (ObjectDisposedException)
+            {
+                // Let go of meanwhile.
+            }
+        }
+
+        var (agent, clusters) = Topology(replicas, relay: false);
+        var report = ReplicaReports.Of(agent, clusters[0]);
+        report.CaptureHeartbeatAgeSeconds = heartbeat;
+        report.LastBackupUnixSeconds = oldestBackup is { } b && b < double.MaxValue ? (long)b : 0;
+        return report;
+    }
+
+    /// <summary>This agent, and the clusters of the replicas it knows (its own first); with <paramref name="relay"/>, also those its callers reported.</summary>
+    private (FleetAgent Agent, List<FleetCluster> Clusters) Topology(Dictionary<string, ReplicaAccumulator> replicas, bool relay)
+    {
+        var o = options.Value;
+        string self = ConversationMessages.SiteOf(registry, o);
+        string cluster = string.IsNullOrWhiteSpace(o.ClusterId) ? ClusterOf(self) : o.ClusterId;
         var hubUrl = o.Hub;
         var hubSites = new HashSet<string>(StringComparer.Ordinal);
         foreach (var conversation in registry.Peers?.Conversations ?? [])
@@ -75,11 +118,13 @@ internal sealed class FleetSnapshotBuilder(DatabaseRegistry registry, PeerStream
             }
         }
 
+        var relayed = relay ? Relayed(replicas, self) : []; // first: it marks the reporters' own entries
+        var all = replicas.Values.Select(r => r.ToReplica()).Concat(relayed).ToList();
+
         string role = Role(o.EffectiveRole);
-        var clusters = replicas.Values
+        var clusters = all
             .GroupBy(r => ClusterOf(r.Site), StringComparer.Ordinal)
-            .Select(g => Cluster(g.Key, hubSites.Contains(g.Key) ? "hub" : o.EffectiveRole == AgentRole.Hub ? "factory" : g.Key == cluster ? role : "peer",
-                g.Select(r => r.ToReplica())))
+            .Select(g => Cluster(g.Key, hubSites.Contains(g.Key) ? "hub" : o.EffectiveRole == AgentRole.Hub ? "factory" : g.Key == cluster ? role : "peer", g))
             .ToList();
         var own = clusters.FirstOrDefault(c => c.Id == cluster);
         var selfReplica = new FleetReplica(self, "self", "self", null, null, null, null, 0, 0);
@@ -87,9 +132,36 @@ internal sealed class FleetSnapshotBuilder(DatabaseRegistry registry, PeerStream
         own = Cluster(cluster, role, [selfReplica, .. own?.Replicas ?? []]);
         clusters.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
         clusters.Insert(0, own);
+        return (new FleetAgent(self, cluster, role), clusters);
+    }
 
-        var agent = new FleetAgent(self, cluster, role);
-        return new FleetSnapshot(agent, FleetProblems.Find(clusters, views, time.GetUtcNow()), clusters, views);
+    /// <summary>
+    /// The replicas this agent knows only from its callers' reports (a factory replica that does not dial the hub), as the
+    /// reporting sibling sees them; marks each reporter's own entry with what it said of itself. A replica this agent
+    /// knows first-hand (it talks to it, or it did) is shown first-hand only.
+    /// </summary>
+    private List<FleetReplica> Relayed(Dictionary<string, ReplicaAccumulator> replicas, string self)
+    {
+        var relayed = new Dictionary<string, FleetReplica>(StringComparer.Ordinal);
+        foreach (var report in reports.Current())
+        {
+            if (replicas.TryGetValue(report.SiteId, out var reporter))
+            {
+                reporter.Reported = report;
+            }
+
+            foreach (var r in report.Replicas)
+            {
+                if (r.SiteId != self && !replicas.ContainsKey(r.SiteId) && !relayed.ContainsKey(r.SiteId))
+                {
+                    relayed[r.SiteId] = new FleetReplica(r.SiteId, r.State, r.Link, null, r.LastError.Length > 0 ? r.LastError : null, null,
+                        r.LastSuccessUnixSeconds > 0 ? DateTimeOffset.FromUnixTimeSeconds(r.LastSuccessUnixSeconds) : null, r.Backlog, r.LagSeconds,
+                        Via: report.SiteId);
+                }
+            }
+        }
+
+        return relayed.Values.ToList();
     }
 
     /// <summary>The cluster of a site id: what comes before its first <c>/</c>, or the whole id.</summary>
@@ -118,7 +190,27 @@ internal sealed class FleetSnapshotBuilder(DatabaseRegistry registry, PeerStream
         return r;
     }
 
-    private FleetDatabase Database(HostedDatabase hosted, Dictionary<string, ReplicaAccumulator> replicas)
+    /// <summary>Adds what one database's peer board says of each peer (changes it lacks, lag, last contact) to the replicas' totals.</summary>
+    private static void Accumulate(HostedDatabase hosted, Dictionary<string, ReplicaAccumulator> replicas)
+    {
+        var board = hosted.Board;
+        foreach (var status in board.Snapshot())
+        {
+            DateTimeOffset? lastSuccess, lastSeen;
+            lock (status)
+            {
+                (lastSuccess, lastSeen) = (status.LastSuccess, status.LastSeen);
+            }
+
+            var r = Replica(replicas, status.Site);
+            r.Backlog += (long)board.Backlog(status);
+            r.Lag = Math.Max(r.Lag, (long)board.LagSeconds(status));
+            r.LastSeen = Max(r.LastSeen, Second(lastSeen));
+            r.LastSuccess = Max(r.LastSuccess, Second(lastSuccess));
+        }
+    }
+
+    private FleetDatabase Database(HostedDatabase hosted)
     {
         var db = hosted.Db;
         var board = hosted.Board;
@@ -126,35 +218,35 @@ internal sealed class FleetSnapshotBuilder(DatabaseRegistry registry, PeerStream
         var peers = new List<FleetPeer>();
         foreach (var status in board.Snapshot().OrderBy(p => p.Site, StringComparer.Ordinal))
         {
-            long backlog = (long)board.Backlog(status);
-            long lag = (long)board.LagSeconds(status);
-            string? error = errors.GetValueOrDefault(status.Site);
             var refused = rejections.FirstOrDefault(r => r.Peer == status.Site);
-            DateTimeOffset? lastSuccess, lastSeen;
+            DateTimeOffset? lastSuccess;
             lock (status)
             {
-                (lastSuccess, lastSeen) = (status.LastSuccess, status.LastSeen);
+                lastSuccess = status.LastSuccess;
             }
 
-            peers.Add(new FleetPeer(status.Site, ClusterOf(status.Site), backlog, lag, Second(lastSuccess), error, refused?.Rule, refused?.Detail));
-            var r = Replica(replicas, status.Site);
-            r.Backlog += backlog;
-            r.Lag = Math.Max(r.Lag, lag);
-            r.LastSeen = Max(r.LastSeen, Second(lastSeen));
-            r.LastSuccess = Max(r.LastSuccess, Second(lastSuccess));
+            peers.Add(new FleetPeer(status.Site, ClusterOf(status.Site), (long)board.Backlog(status), (long)board.LagSeconds(status), Second(lastSuccess),
+                errors.GetValueOrDefault(status.Site), refused?.Rule, refused?.Detail));
         }
 
+        var configured = options.Value.Tables;
         var tables = db.Tables.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t =>
         {
+            var retention = configured.TryGetValue(t.Name, out var o) && o.Retention is { } r
+                ? new FleetRetention(r.Level.ToLowerInvariant(), r.MaxRows, r.MaxAge?.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
+                    lifecycle.PrunedOf(hosted.Name, t.Name))
+                : null;
             var mine = conflicts.Where(c => string.Equals(c.Table, t.Name, StringComparison.Ordinal)).ToList();
             var drift = schema.GetValueOrDefault(t.Name)?.Drift;
             return new FleetTable(t.Name, t.Policy.ToName(), hosted.DirectionOf(t.Name).ToString().ToLowerInvariant(), t.SchemaVersion,
                 drift is null ? null : $"{drift.Change}: {drift.Detail}", mine.Count,
                 mine.Take(ConflictsListed).Select(c => new FleetConflict(Second(c.At)!.Value, c.Key, c.Column, c.Rule, Show(c.WinnerValue), c.WinnerSite,
-                    Show(c.LoserValue), c.LoserSite)).ToList());
+                    Show(c.LoserValue), c.LoserSite)).ToList(), retention);
         }).ToList();
+        var acknowledged = lifecycle.AckLagOf(hosted.Name, Lifecycle.LifecycleService.LagLevelNames).Select(a => new FleetAcknowledgement(a.Level, a.Changes)).ToList();
+        var exported = export.Of(hosted.Name) is { } e ? new FleetExport(e.Holder, e.LagChanges, e.LagSeconds, e.Published) : null;
         return new FleetDatabase(hosted.Name, hosted.Site, (long)board.CaptureHeartbeatAge().TotalSeconds, lastBackup, tables,
-            peers.Count, peers.Count(p => p.Backlog > 0), peers, divergences);
+            peers.Count, peers.Count(p => p.Backlog > 0), peers, divergences, acknowledged, exported);
     }
 
     /// <summary>
@@ -240,11 +332,16 @@ internal sealed class FleetSnapshotBuilder(DatabaseRegistry registry, PeerStream
 
         public DateTimeOffset? LastSuccess { get; set; }
 
+        /// <summary>What the replica last reported of itself, while its conversation with this agent is open.</summary>
+        public Protocol.V1.ReplicaReport? Reported { get; set; }
+
         public FleetReplica ToReplica()
         {
             string link = Out && In ? "both" : Out ? "out" : In ? "in" : "none";
             string state = !Out && !In ? "cut" : Lag >= BehindAfterSeconds ? "behind" : "ok";
-            return new FleetReplica(Site, state, link, Url, Out || In ? null : Error ?? "no open conversation", LastSeen, LastSuccess, Backlog, Lag);
+            return new FleetReplica(Site, state, link, Url, Out || In ? null : Error ?? "no open conversation", LastSeen, LastSuccess, Backlog, Lag,
+                CaptureHeartbeatAgeSeconds: Reported?.CaptureHeartbeatAgeSeconds,
+                LastBackup: Reported is { LastBackupUnixSeconds: > 0 } b ? DateTimeOffset.FromUnixTimeSeconds(b.LastBackupUnixSeconds) : null);
         }
     }
 }

@@ -5,4 +5,7 @@ internal interface IFleetSnapshotSource
 {
     /// <summary>The fleet as of now.</summary>
     FleetSnapshot Build();
+
+    /// <summary>What this agent reports of its own cluster to a hub it calls (see <see cref="ReplicaReports"/>).</summary>
+    Protocol.V1.ReplicaReport Report();
 }

@@ -197,6 +197,9 @@ internal sealed class AgentMetrics : IDisposable
     /// <summary>Sets the last backup time (Unix seconds, 0 = never) of a hosted database.</summary>
     public void LastBackup(PeerBoard board, double unixSeconds) => _lastBackup[board] = unixSeconds;
 
+    /// <summary>The database's last backup as the gauge shows it (Unix seconds, 0 = never); null before the backup scheduler looked.</summary>
+    public double? LastBackupOf(PeerBoard board) => _lastBackup.TryGetValue(board, out double at) ? at : null;
+
     /// <summary>A scheduled backup ended with <paramref name="result"/> (ok, error).</summary>
     public void Backup(string result) => _backups.Add(1, new KeyValuePair<string, object?>("result", result));
 

@@ -10,6 +10,7 @@ internal sealed class ExportMetrics
     private readonly ConcurrentDictionary<string, (long Rows, DateTimeOffset CaughtUpAt)> _lag = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, int> _holder = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _published = new(StringComparer.Ordinal);
     private readonly Counter<long> _rows;
     private readonly Counter<long> _messages;
     private readonly Counter<long> _errors;
@@ -36,6 +37,7 @@ internal sealed class ExportMetrics
     {
         _rows.Add(rows, new KeyValuePair<string, object?>("database", database));
         _messages.Add(1, new KeyValuePair<string, object?>("database", database));
+        _published.AddOrUpdate(database, rows, (_, total) => total + rows);
     }
 
     public void Failed(string database, string reason) =>
@@ -50,4 +52,19 @@ internal sealed class ExportMetrics
     private double Seconds((long Rows, DateTimeOffset CaughtUpAt) lag) => lag.Rows == 0 ? 0 : (_time.GetUtcNow() - lag.CaughtUpAt).TotalSeconds;
 
     public void Holder(string database, bool holds) => _holder[database] = holds ? 1 : 0;
+
+    /// <summary>
+    /// What this agent knows of the export of <paramref name="database"/>, for the console: whether it holds the lease,
+    /// its lag while it does, and the rows it published since it started; null when it never took part.
+    /// </summary>
+    public (bool Holder, long LagChanges, long LagSeconds, long Published)? Of(string database)
+    {
+        if (!_holder.TryGetValue(database, out int holder))
+        {
+            return null;
+        }
+
+        var lag = _lag.TryGetValue(database, out var l) ? l : (Rows: 0L, CaughtUpAt: _time.GetUtcNow());
+        return (holder == 1, lag.Rows, (long)Seconds(lag), _published.GetValueOrDefault(database));
+    }
 }

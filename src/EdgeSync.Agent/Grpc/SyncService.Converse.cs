@@ -52,7 +52,7 @@ internal sealed partial class SyncService
         var active = TimeSpan.FromMilliseconds(options.SyncIntervalMs);
         var idle = TimeSpan.FromMilliseconds(Math.Max(options.SyncIntervalMs, options.IdleSyncIntervalMs));
         var refresh = active;
-        var reading = ReadCallerAsync(requestStream, caller, ct);
+        var reading = ReadCallerAsync(requestStream, caller, reports, ct);
         try
         {
             await responseStream.WriteAsync(ConversationMessages.Full(registry.All, ConversationMessages.Hello(registry, options)), ct).ConfigureAwait(false);
@@ -90,6 +90,7 @@ internal sealed partial class SyncService
         finally
         {
             await cts.CancelAsync().ConfigureAwait(false);
+            reports.End(caller); // what it reported ends with the conversation
             try
             {
                 await reading.ConfigureAwait(false);
@@ -106,11 +107,16 @@ internal sealed partial class SyncService
         }
     }
 
-    private static async Task ReadCallerAsync(IAsyncStreamReader<ConversationMessage> requestStream, CallerVectors caller, CancellationToken ct)
+    private static async Task ReadCallerAsync(IAsyncStreamReader<ConversationMessage> requestStream, CallerVectors caller, Console.ReplicaReports reports, CancellationToken ct)
     {
         while (await requestStream.MoveNext(ct).ConfigureAwait(false))
         {
-            caller.Observe(null, requestStream.Current, ct);
+            var message = requestStream.Current;
+            caller.Observe(null, message, ct);
+            if (message.Report is { } report && caller.Vouches(report.SiteId))
+            {
+                reports.Put(report, caller);
+            }
         }
     }
 
@@ -122,6 +128,22 @@ internal sealed partial class SyncService
         private readonly Dictionary<string, (HostedDatabase Hosted, string Site)> _seen = new(StringComparer.Ordinal);
         private readonly HashSet<string> _vouched = new(StringComparer.Ordinal) { headerSite };
         private DatabaseRegistry? _registry;
+
+        /// <summary>True when the caller may speak for <paramref name="site"/> (with mutual TLS: its certificate's sites only).</summary>
+        public bool Vouches(string site)
+        {
+            if (site.Length == 0)
+            {
+                return false;
+            }
+
+            if (_vouched.Add(site))
+            {
+                PeerIdentityResolver.Resolve(context, site); // throws PermissionDenied for a site not its own
+            }
+
+            return true;
+        }
 
         public void Touch()
         {

@@ -14,7 +14,8 @@ namespace EdgeSync.Agent.Grpc;
 /// The server side of the sync protocol. Every handler reads the caller's vector, sends or applies only what that
 /// vector implies, and enforces the table directions between the caller's role and this agent's.
 /// </summary>
-internal sealed partial class SyncService(DatabaseRegistry registry, IHostApplicationLifetime lifetime, ILogger<SyncService> logger)
+internal sealed partial class SyncService(
+    DatabaseRegistry registry, IHostApplicationLifetime lifetime, Console.ReplicaReports reports, ILogger<SyncService> logger)
     : Protocol.V1.Sync.SyncBase
 {
     public override Task<HandshakeReply> Handshake(HandshakeRequest request, ServerCallContext context)

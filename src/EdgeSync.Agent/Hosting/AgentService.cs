@@ -15,7 +15,8 @@ namespace EdgeSync.Agent.Hosting;
 /// anyway (closing waits for an apply in progress).
 /// </summary>
 internal sealed class AgentService(
-    IOptions<AgentOptions> options, DatabaseRegistry registry, Security.AgentSecurity security, WalWatch walWatch, ILoggerFactory loggers, TimeProvider time)
+    IOptions<AgentOptions> options, DatabaseRegistry registry, Security.AgentSecurity security, WalWatch walWatch, ILoggerFactory loggers, TimeProvider time,
+    Console.IFleetSnapshotSource console)
     : IHostedService, IAsyncDisposable
 {
     private readonly ILogger _logger = loggers.CreateLogger("EdgeSync.Agent");
@@ -61,7 +62,7 @@ internal sealed class AgentService(
         }
 
         // One conversation per peer carries every database.
-        var peers = new PeerSupervisor(registry, o, security.Tls, syncLogger, time);
+        var peers = new PeerSupervisor(registry, o, security.Tls, syncLogger, time, console.Report);
         _loops.Add(peers);
         peers.Start();
         registry.Peers = peers;

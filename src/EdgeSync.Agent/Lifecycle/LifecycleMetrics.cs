@@ -13,6 +13,7 @@ internal sealed class LifecycleMetrics
     private static readonly double[] SecondsBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
     private readonly ConcurrentDictionary<(string Database, string Level), double> _ackLag = new();
+    private readonly ConcurrentDictionary<(string Database, string Table), long> _prunedTotal = new();
     private readonly ConcurrentDictionary<string, (double Free, double Min)> _free = new(StringComparer.Ordinal);
     private readonly Histogram<double> _ackWait;
     private readonly Counter<long> _pruned;
@@ -40,7 +41,29 @@ internal sealed class LifecycleMetrics
 
     public void AckLag(string database, string level, long changes) => _ackLag[(database, level)] = changes;
 
-    public void Pruned(string database, string table, int rows) => _pruned.Add(rows, new("database", database), new("table", table));
+    public void Pruned(string database, string table, int rows)
+    {
+        _pruned.Add(rows, new("database", database), new("table", table));
+        _prunedTotal.AddOrUpdate((database, table), rows, (_, total) => total + rows);
+    }
+
+    /// <summary>The changes of this site not yet held at each level, as last computed (levels in a fixed order; empty before the first pass).</summary>
+    public IReadOnlyList<(string Level, long Changes)> AckLagOf(string database, IEnumerable<string> levels) =>
+        levels.Where(l => _ackLag.ContainsKey((database, l))).Select(l => (l, (long)_ackLag[(database, l)])).ToList();
+
+    /// <summary>Rows retention deleted from the table since the agent started.</summary>
+    public long PrunedOf(string database, string table) => _prunedTotal.GetValueOrDefault((database, table));
+
+    /// <summary>Drops a database's lag series (let go of: a --db-dir file removed).</summary>
+    public void Forget(string database)
+    {
+        foreach (var key in _ackLag.Keys.Where(k => k.Database == database).ToList())
+        {
+            _ackLag.TryRemove(key, out _);
+        }
+
+        _free.TryRemove(database, out _);
+    }
 
     public void FreeBytes(string database, long? free, long min)
     {

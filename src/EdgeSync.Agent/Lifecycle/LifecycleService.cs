@@ -18,6 +18,11 @@ internal sealed class LifecycleService(
     : BackgroundService
 {
     private static readonly AckLevel[] LagLevels = [AckLevel.Replicas(1), AckLevel.Hub, AckLevel.Exported];
+
+    /// <summary>The levels whose lag is published (<c>edgesync_ack_lag_changes</c>' <c>level</c> label), in order.</summary>
+    internal static IReadOnlyList<string> LagLevelNames { get; } = LagLevels.Select(l => l.ToString()).ToArray();
+
+    private HashSet<string> _lagged = new(StringComparer.Ordinal); // databases whose lag was published in the last pass
     private readonly Dictionary<string, string> _failing = new(StringComparer.Ordinal); // database → the message last logged
     private long _passes;
 
@@ -76,6 +81,13 @@ internal sealed class LifecycleService(
             if (lag)
             {
                 nextLag = time.GetUtcNow() + LagRefresh(all.Count);
+                var names = all.Select(d => d.Name).ToHashSet(StringComparer.Ordinal);
+                foreach (var gone in _lagged.Except(names))
+                {
+                    metrics.Forget(gone); // let go of: its series end with it
+                }
+
+                _lagged = names;
             }
 
             if (time.GetUtcNow() >= nextRetention)

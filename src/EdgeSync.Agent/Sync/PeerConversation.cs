@@ -22,6 +22,7 @@ namespace EdgeSync.Agent.Sync;
 internal sealed class PeerConversation : IAsyncDisposable
 {
     private readonly DatabaseRegistry _registry;
+    private readonly Func<ReplicaReport>? _report;
     private readonly AgentOptions _options;
     private readonly PeerChannel _channel;
     private readonly ILogger _logger;
@@ -36,8 +37,11 @@ internal sealed class PeerConversation : IAsyncDisposable
     private string? _failing;
     private int _disposed;
 
-    public PeerConversation(DatabaseRegistry registry, AgentOptions options, string url, Security.FleetTls? tls, ILogger logger, TimeProvider time)
+    public PeerConversation(
+        DatabaseRegistry registry, AgentOptions options, string url, Security.FleetTls? tls, ILogger logger, TimeProvider time,
+        Func<ReplicaReport>? report = null)
     {
+        _report = report;
         _registry = registry;
         _options = options;
         _channel = new PeerChannel(url, options, tls);
@@ -232,12 +236,29 @@ internal sealed class PeerConversation : IAsyncDisposable
         }
     }
 
-    /// <summary>Announces this agent's changes to the peer, and starts a round for each changed database the peer lacks.</summary>
+    /// <summary>
+    /// Announces this agent's changes to the peer, and starts a round for each changed database the peer lacks; to a hub,
+    /// also sends this agent's report of its cluster whenever it changed (checked every <see cref="Console.ReplicaReports.Interval"/>).
+    /// </summary>
     private async Task WriteAsync(IClientStreamWriter<ConversationMessage> stream, ChangeFeed.Subscription feed, string peerSite, AgentRole peerRole, CancellationToken ct)
     {
+        bool reporting = _report is not null && peerRole == AgentRole.Hub;
+        ReplicaReport? sent = null;
+        long reportedAt = 0;
         while (!ct.IsCancellationRequested)
         {
-            var (changed, membership) = await feed.WaitAsync(Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false);
+            if (reporting && (reportedAt == 0 || System.Diagnostics.Stopwatch.GetElapsedTime(reportedAt) >= Console.ReplicaReports.Interval))
+            {
+                reportedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+                var report = _report!();
+                if (!report.Equals(sent))
+                {
+                    await stream.WriteAsync(new ConversationMessage { Report = report }, ct).ConfigureAwait(false);
+                    sent = report;
+                }
+            }
+
+            var (changed, membership) = await feed.WaitAsync(reporting ? Console.ReplicaReports.Interval : Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false);
             if (membership)
             {
                 await stream.WriteAsync(ConversationMessages.Full(_registry.All), ct).ConfigureAwait(false);

@@ -15,6 +15,7 @@ namespace EdgeSync.Agent.Sync;
 internal sealed class PeerSupervisor : IAsyncDisposable
 {
     private readonly DatabaseRegistry _registry;
+    private readonly Func<Protocol.V1.ReplicaReport>? _report; // this agent's report of its cluster, sent to a hub it calls
     private readonly AgentOptions _options;
     private readonly Security.FleetTls? _tls;
     private readonly ILogger _logger;
@@ -26,8 +27,10 @@ internal sealed class PeerSupervisor : IAsyncDisposable
     private Task _dns = Task.CompletedTask;
     private bool _disposed;
 
-    public PeerSupervisor(DatabaseRegistry registry, AgentOptions options, Security.FleetTls? tls, ILogger logger, TimeProvider time)
+    public PeerSupervisor(
+        DatabaseRegistry registry, AgentOptions options, Security.FleetTls? tls, ILogger logger, TimeProvider time, Func<Protocol.V1.ReplicaReport>? report = null)
     {
+        _report = report;
         _registry = registry;
         _options = options;
         _tls = tls;
@@ -136,7 +139,7 @@ internal sealed class PeerSupervisor : IAsyncDisposable
                 return;
             }
 
-            var loop = new PeerConversation(_registry, _options, url, _tls, _logger, _time);
+            var loop = new PeerConversation(_registry, _options, url, _tls, _logger, _time, _report);
             _loops.Add(url, loop);
             loop.Start();
         }

@@ -2,13 +2,15 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using EdgeSync.Agent.Console;
+using EdgeSync.Agent.Security;
 using EdgeSync.Cli.Internal;
+using Microsoft.Extensions.Logging.Abstractions;
 using Spectre.Console;
 
 namespace EdgeSync.Cli.Commands;
 
 /// <summary>
-/// <c>edgesync status --fleet --peer URL [--token T]</c>: the fleet console in a terminal. Reads the agent's
+/// <c>edgesync status --fleet --peer URL [--token T | --tls-cert C --tls-key K --tls-ca CA]</c>: the fleet console in a terminal. Reads the agent's
 /// <c>/v1/fleet</c> (or <c>/v1/fleet/{cluster}</c>) and prints, problems first, the clusters, the replicas that are not
 /// ok and the tables with conflicts or drift. Exit 0 when no alert rule would fire, 1 when a problem is listed.
 /// </summary>
@@ -17,15 +19,22 @@ internal static class FleetStatus
     /// <summary>Widest table when the output is not a terminal (a pipe or a file).</summary>
     private const int PipeWidth = 160;
 
-    public static int Run(CliContext context, string peer, string? token, string? cluster, bool json)
+    public static int Run(CliContext context, string peer, string? token, string? cluster, bool json, AgentTlsOptions? tls = null)
     {
         if (!Uri.TryCreate(peer.TrimEnd('/'), UriKind.Absolute, out var baseUri) || (baseUri.Scheme != "http" && baseUri.Scheme != "https"))
         {
             throw new CliException(ExitCodes.UsageError, $"--peer must be the agent's HTTP URL (http://host:8080), not '{peer}'");
         }
 
+        if (tls is { IsConfigured: true } && baseUri.Scheme != "https")
+        {
+            throw new CliException(ExitCodes.UsageError, $"--tls-cert/--tls-key/--tls-ca need an https:// peer URL, not '{peer}'");
+        }
+
         string path = cluster is null ? "/v1/fleet" : "/v1/fleet/" + Uri.EscapeDataString(cluster);
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        using var metrics = new Agent.Diagnostics.AgentMetrics();
+        string? refused = null;
+        using var http = new HttpClient(Handler(tls, baseUri, metrics, r => refused = r)) { Timeout = TimeSpan.FromSeconds(30) };
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(baseUri, path));
         if (token is not null)
         {
@@ -39,7 +48,9 @@ internal static class FleetStatus
         }
         catch (HttpRequestException e)
         {
-            throw new CliException(ExitCodes.IoError, $"cannot reach {baseUri}: {e.Message}");
+            throw new CliException(ExitCodes.IoError, refused is null
+                ? $"cannot reach {baseUri}: {e.Message}"
+                : $"refused {baseUri}'s certificate ({refused}): is it from the fleet CA given with --tls-ca?");
         }
 
         using (response)
@@ -47,7 +58,8 @@ internal static class FleetStatus
             string body = response.Content.ReadAsStringAsync(context.CancellationToken).GetAwaiter().GetResult();
             if (response.StatusCode == HttpStatusCode.Unauthorized)
             {
-                throw new CliException(ExitCodes.UsageError, $"{baseUri} requires authentication: pass --token (the content of its EdgeSync:Auth:TokenFile)");
+                throw new CliException(ExitCodes.UsageError, $"{baseUri} requires authentication: pass --token (the content of its EdgeSync:Auth:TokenFile)"
+                    + (baseUri.Scheme == "https" ? ", or this site's certificate from the fleet CA (--tls-cert, --tls-key, --tls-ca)" : ""));
             }
 
             if (!response.IsSuccessStatusCode)
@@ -68,6 +80,32 @@ internal static class FleetStatus
 
             return snapshot.Problems.Count == 0 ? ExitCodes.Ok : ExitCodes.CheckFailed;
         }
+    }
+
+    /// <summary>
+    /// The handler of the request: with <paramref name="tls"/>, it presents this site's certificate and accepts only an
+    /// agent whose certificate comes from the fleet CA (the agent's own check, <see cref="FleetTls"/>).
+    /// </summary>
+    private static SocketsHttpHandler Handler(AgentTlsOptions? tls, Uri baseUri, Agent.Diagnostics.AgentMetrics metrics, Action<string> refused)
+    {
+        if (tls is not { IsConfigured: true })
+        {
+            return new SocketsHttpHandler();
+        }
+
+        FleetTls fleet;
+        try
+        {
+            fleet = new FleetTls(new TlsFiles(tls, NullLogger.Instance, TimeProvider.System), NullLogger.Instance, TimeProvider.System, metrics);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+        {
+            throw new CliException(ExitCodes.IoError, $"cannot read the TLS files: {e.Message}");
+        }
+
+        var ssl = fleet.ForClient(baseUri.ToString(), _ => { }, refused);
+        ssl.ApplicationProtocols = null; // the handler negotiates HTTP/1.1 or HTTP/2 itself
+        return new SocketsHttpHandler { SslOptions = ssl };
     }
 
     private static IAnsiConsole Terminal(TextWriter output)

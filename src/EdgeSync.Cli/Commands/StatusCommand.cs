@@ -25,11 +25,12 @@ internal static class StatusCommand
         var peer = new Option<string?>("--peer") { Description = "With --fleet: the agent's HTTP URL (e.g. http://hq:8080).", HelpName = "URL" };
         var token = new Option<string?>("--token") { Description = "With --fleet: the agent's bearer token (EdgeSync:Auth:TokenFile), when it requires one.", HelpName = "TOKEN" };
         var cluster = new Option<string?>("--cluster") { Description = "With --fleet: only this cluster (a factory's detail).", HelpName = "ID" };
+        var tls = new TlsFlags(); // with --fleet and an https:// peer: authenticate with this site's certificate instead of a token
         var command = new Command("status", "Show a database's site id, version vector, synced tables, the last sync with each peer "
             + "per table (the cluster_sync table), and pushes a peer refused under an authorization rule; or, with --fleet --peer URL, "
             + "the whole fleet as that agent sees it.")
         {
-            db, json, fleet, peer, token, cluster,
+            db, json, fleet, peer, token, cluster, tls.Certificate, tls.Key, tls.Authority,
         };
         command.Validators.Add(result =>
         {
@@ -42,9 +43,13 @@ internal static class StatusCommand
             {
                 result.AddError("Option '--db' is required (or --fleet --peer URL).");
             }
+            else if (!isFleet && tls.All.Any(o => result.GetResult(o) is not null))
+            {
+                result.AddError("--tls-cert, --tls-key and --tls-ca go with --fleet --peer https://URL");
+            }
         });
         command.SetAction(parsed => parsed.GetValue(fleet)
-            ? FleetStatus.Run(context, parsed.GetValue(peer)!, parsed.GetValue(token), parsed.GetValue(cluster), parsed.GetValue(json))
+            ? FleetStatus.Run(context, parsed.GetValue(peer)!, parsed.GetValue(token), parsed.GetValue(cluster), parsed.GetValue(json), tls.Read(parsed))
             : Run(context, parsed.GetValue(db)!, parsed.GetValue(json)));
         return command;
     }

@@ -4,43 +4,38 @@ using System.Net.Sockets;
 namespace EdgeSync.Agent.Tests.Support;
 
 /// <summary>
-/// A user-space TCP proxy on loopback to one port: <see cref="Cut"/> closes every connection and refuses new ones
-/// (a network cut), <see cref="Restore"/> accepts again on the same port.
+/// A user-space TCP proxy on loopback to one port: <see cref="Cut"/> closes every connection and resets new ones
+/// (a network cut), <see cref="Restore"/> forwards again. The port stays bound through a cut: released, an ephemeral
+/// port can be taken meanwhile (by a client retrying its connection to it, which Linux may connect to itself), and
+/// the restore then failed with "Address already in use".
 /// </summary>
 public sealed class TcpProxy : IAsyncDisposable
 {
     private readonly int _target;
     private readonly List<TcpClient> _open = [];
     private readonly Lock _gate = new();
-    private TcpListener? _listener;
-    private CancellationTokenSource _cts = new();
+    private readonly TcpListener _listener;
+    private readonly CancellationTokenSource _stop = new();
+    private volatile bool _cut;
 
     public TcpProxy(int targetPort)
     {
         _target = targetPort;
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        Port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        Restore();
+        _listener = new TcpListener(IPAddress.Loopback, 0);
+        _listener.Start();
+        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+        _ = AcceptAsync(_listener, _stop.Token);
     }
 
     public int Port { get; }
 
     public string Url => $"nats://127.0.0.1:{Port}";
 
-    public void Restore()
-    {
-        _cts = new CancellationTokenSource();
-        _listener = new TcpListener(IPAddress.Loopback, Port);
-        _listener.Start();
-        _ = AcceptAsync(_listener, _cts.Token);
-    }
+    public void Restore() => _cut = false;
 
     public void Cut()
     {
-        _cts.Cancel();
-        _listener?.Stop();
+        _cut = true;
         lock (_gate)
         {
             foreach (var c in _open)
@@ -66,6 +61,13 @@ public sealed class TcpProxy : IAsyncDisposable
                 return;
             }
 
+            if (_cut)
+            {
+                inbound.Client.LingerState = new LingerOption(true, 0); // a reset, as from a cut link
+                inbound.Close();
+                continue;
+            }
+
             var outbound = new TcpClient();
             try
             {
@@ -82,6 +84,12 @@ public sealed class TcpProxy : IAsyncDisposable
             {
                 _open.Add(inbound);
                 _open.Add(outbound);
+            }
+
+            if (_cut)
+            {
+                Cut(); // cut while this connection was being made: close it too
+                continue;
             }
 
             _ = PumpAsync(inbound, outbound, ct);
@@ -108,6 +116,9 @@ public sealed class TcpProxy : IAsyncDisposable
     public ValueTask DisposeAsync()
     {
         Cut();
+        _stop.Cancel();
+        _listener.Stop();
+        _stop.Dispose();
         return ValueTask.CompletedTask;
     }
 }

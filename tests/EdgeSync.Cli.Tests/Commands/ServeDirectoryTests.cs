@@ -83,14 +83,14 @@ public sealed class ServeDirectoryTests : IDisposable
     private static List<string> Series(string metrics, string name) =>
         metrics.Split('\n').Where(l => l.StartsWith(name + "{", StringComparison.Ordinal)).Select(l => l.TrimEnd()).ToList();
 
-    private static Task UntilAsync(Func<bool> condition, string what) => UntilAsync(() => Task.FromResult(condition()), what);
+    private Task UntilAsync(Func<bool> condition, string what) => UntilAsync(() => Task.FromResult(condition()), what);
 
-    private static async Task UntilAsync(Func<Task<bool>> condition, string what)
+    private async Task UntilAsync(Func<Task<bool>> condition, string what)
     {
         var clock = Stopwatch.StartNew();
         while (!await condition())
         {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"timed out after 60 s waiting for: {what}");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"timed out after 60 s waiting for: {what}\nthe agents' warnings and errors:\n{_agents.Problems()}");
             await Task.Delay(100, TestContext.Current.CancellationToken);
         }
     }

@@ -63,6 +63,43 @@ public sealed class StatusFleetTests : IDisposable
         Assert.Contains("--fleet needs --peer", result.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Fleet_OverHttps_WithTheFleetsCertificate_InsteadOfAToken()
+    {
+        string ca = _dir.File("ca"), rogueCa = _dir.File("rogue-ca");
+        Assert.Equal(0, CliRunner.Run("certs", "ca", "--out", ca).ExitCode);
+        Assert.Equal(0, CliRunner.Run("certs", "ca", "--out", rogueCa).ExitCode);
+        Assert.Equal(0, CliRunner.Run("certs", "site", "--ca", ca, "--site", "hq", "--out", _dir.File("hq-tls")).ExitCode);
+        Assert.Equal(0, CliRunner.Run("certs", "site", "--ca", ca, "--site", "ops/laptop", "--out", _dir.File("ops-tls")).ExitCode);
+        Assert.Equal(0, CliRunner.Run("certs", "site", "--ca", rogueCa, "--site", "ops/laptop", "--out", _dir.File("rogue-tls")).ExitCode);
+        File.WriteAllText(_dir.File("token"), Token);
+        string hq = Init("hq", "hq");
+        var hub = _agents.Serve("https://127.0.0.1:0", "https://127.0.0.1:0",
+            ["--db", hq, "--role", "hub", "--token-file", _dir.File("token"), .. Tls(_dir.File("hq-tls"))]);
+        Assert.StartsWith("https://", hub.Http, StringComparison.Ordinal);
+
+        var ok = CliRunner.Run(["status", "--fleet", "--peer", hub.Http, .. Tls(_dir.File("ops-tls"))]);
+        Assert.True(ok.ExitCode == ExitCodes.Ok, ok.Stderr);
+        Assert.Contains("no problems", ok.Stdout, StringComparison.Ordinal);
+        Assert.Contains(ok.StdoutLines, l => l.Contains("hq", StringComparison.Ordinal) && l.Contains("hub", StringComparison.Ordinal));
+
+        // A certificate of another CA: the agent's certificate is not trusted, and nothing is sent.
+        var rogue = CliRunner.Run(["status", "--fleet", "--peer", hub.Http, .. Tls(_dir.File("rogue-tls"))]);
+        Assert.Equal(ExitCodes.IoError, rogue.ExitCode);
+        Assert.Contains("refused", rogue.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--tls-ca", rogue.Stderr, StringComparison.Ordinal);
+
+        var plain = CliRunner.Run(["status", "--fleet", "--peer", hub.Http.Replace("https://", "http://", StringComparison.Ordinal), .. Tls(_dir.File("ops-tls"))]);
+        Assert.Equal(ExitCodes.UsageError, plain.ExitCode);
+        Assert.Contains("need an https:// peer URL", plain.Stderr, StringComparison.Ordinal);
+        var half = CliRunner.Run("status", "--fleet", "--peer", hub.Http, "--tls-cert", Path.Combine(_dir.File("ops-tls"), "tls.crt"));
+        Assert.Equal(ExitCodes.UsageError, half.ExitCode);
+        var local = CliRunner.Run(["status", "--db", hq, .. Tls(_dir.File("ops-tls"))]);
+        Assert.Equal(ExitCodes.UsageError, local.ExitCode);
+    }
+
+    private static string[] Tls(string dir) => ["--tls-cert", Path.Combine(dir, "tls.crt"), "--tls-key", Path.Combine(dir, "tls.key"), "--tls-ca", Path.Combine(dir, "ca.crt")];
+
     private string Init(string dir, string site)
     {
         Directory.CreateDirectory(_dir.File(dir));

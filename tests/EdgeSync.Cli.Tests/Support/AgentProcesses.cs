@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 
 namespace EdgeSync.Cli.Tests.Support;
@@ -6,6 +7,7 @@ namespace EdgeSync.Cli.Tests.Support;
 public sealed class AgentProcesses : IDisposable
 {
     private readonly List<Process> _agents = [];
+    private readonly ConcurrentQueue<string> _problems = new(); // the agents' warnings and errors, for a failing test's message
 
     /// <summary>How long <see cref="Serve(string, string, string[])"/> waits for the agent to print its addresses (it opens its databases first).</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
@@ -52,9 +54,38 @@ public sealed class AgentProcesses : IDisposable
         }
 
         Assert.True(grpc is not null && http is not null, $"the agent did not print its addresses within {StartTimeout.TotalSeconds:0} s");
-        _ = p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken); // keep draining so the agent never blocks on a full pipe
-        _ = p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        int index = _agents.Count - 1;
+        _ = DrainAsync(p.StandardOutput, index); // keep draining so the agent never blocks on a full pipe
+        _ = DrainAsync(p.StandardError, index);
         return (grpc!, http!);
+    }
+
+    /// <summary>
+    /// The last warnings and errors the agents logged (agent index, then the line), to put in a failing assertion's
+    /// message: a CI log shows only that message, and a timeout alone does not say why.
+    /// </summary>
+    public string Problems() => _problems.IsEmpty ? "(the agents logged no warning or error)" : string.Join("\n", _problems);
+
+    private async Task DrainAsync(StreamReader reader, int index)
+    {
+        try
+        {
+            while (await reader.ReadLineAsync(TestContext.Current.CancellationToken) is { } line)
+            {
+                if (line.Contains("\"LogLevel\":\"Warning\"", StringComparison.Ordinal) || line.Contains("\"LogLevel\":\"Error\"", StringComparison.Ordinal)
+                    || line.Contains("\"LogLevel\":\"Critical\"", StringComparison.Ordinal))
+                {
+                    _problems.Enqueue($"[agent {index}] {(line.Length > 600 ? line[..600] + "…" : line)}");
+                    while (_problems.Count > 40 && _problems.TryDequeue(out _))
+                    {
+                    }
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            // The agent was killed, or the test ended.
+        }
     }
 
     public void Dispose()

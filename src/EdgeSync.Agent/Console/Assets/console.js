@@ -146,16 +146,18 @@
       set(card._sum, c.role + " · " + c.replicas.length + " replica" + (c.replicas.length === 1 ? "" : "s") + (behind ? " · " + num(behind) + " changes behind" : ""));
       sync(card._list, c.replicas, (x) => x.site, () => { const li = el("li"); li._s = el("span"); li._b = el("span", "badge"); li.append(li._s, li._b); return li; },
         (li, x) => { attr(li, "data-site", x.site); attr(li, "data-state", x.state); set(li._s, x.site); badge(li._b, x.state);
-          attr(li, "title", x.lastError ? "last error: " + x.lastError : "last sync " + ago(x.lastSuccess)); });
+          attr(li, "title", (x.lastError ? "last error: " + x.lastError : "last sync " + ago(x.lastSuccess)) + (x.via ? " (as " + x.via + " reports)" : "")); });
     });
   }
   function renderDetail(d, id, f) {
     const c = d.clusters.find((x) => x.id === id);
     set($("detail-h"), c ? "Cluster " + c.id + " (" + c.role + ", " + c.state + ")" : "Cluster " + id + " (unknown)");
     const replicas = c ? c.replicas.filter((x) => stateOk(x.state, f) && textOk(f, x.site)) : [];
-    sync($("replica-rows"), replicas, (x) => x.site, () => { const tr = cells(7); tr._c[1].appendChild(el("span", "badge")); tr._c[3].className = tr._c[4].className = "num"; return tr; },
-      (tr, x) => { const c = tr._c; attr(tr, "data-site", x.site); attr(tr, "data-state", x.state); set(c[0], x.site); badge(c[1].firstChild, x.state); set(c[2], x.link);
-        set(c[3], num(x.backlog)); set(c[4], secs(x.lagSeconds)); set(c[5], ago(x.lastSuccess)); set(c[6], x.lastError || ""); });
+    sync($("replica-rows"), replicas, (x) => x.site, () => { const tr = cells(8); tr._c[1].appendChild(el("span", "badge")); tr._c[3].className = tr._c[4].className = "num"; return tr; },
+      (tr, x) => { const c = tr._c; attr(tr, "data-site", x.site); attr(tr, "data-state", x.state); set(c[0], x.site); badge(c[1].firstChild, x.state);
+        set(c[2], x.via ? x.link + " to " + x.via + " (as " + x.via + " reports)" : x.link);
+        set(c[3], num(x.backlog)); set(c[4], secs(x.lagSeconds)); set(c[5], ago(x.lastSuccess)); set(c[6], x.lastError || "");
+        set(c[7], x.captureHeartbeatAgeSeconds == null ? "" : "capture heartbeat " + secs(x.captureHeartbeatAgeSeconds) + " ago · last backup " + ago(x.lastBackup)); });
     const rows = d.databases.flatMap((db) => db.peers.map((p) => ({ db: db.name, p })))
       .filter((x) => textOk(f, x.db, x.p.site) && stateOk(x.p.lastError ? "cut" : x.p.lagSeconds >= 10 ? "behind" : "ok", f));
     sync($("peer-rows"), rows, (x) => x.db + "|" + x.p.site, () => { const tr = cells(7); tr._c[2].className = tr._c[3].className = "num"; return tr; },
@@ -164,14 +166,17 @@
   }
   function renderDatabases(d, f) {
     const dbs = d.databases.filter((db) => textOk(f, db.name, db.site, ...db.tables.map((t) => t.name)));
-    sync($("database-rows"), dbs, (db) => db.name, () => cells(6), (tr, db) => {
-      const c = tr._c;
+    sync($("database-rows"), dbs, (db) => db.name, () => cells(8), (tr, db) => {
+      const c = tr._c; const x = db.export;
       set(c[0], db.name); set(c[1], db.site); set(c[2], secs(db.captureHeartbeatAgeSeconds) + " ago"); set(c[3], ago(db.lastBackup));
       set(c[4], num(db.peersBehind) + " of " + num(db.peerCount));
       set(c[5], db.divergences.length ? db.divergences.map((v) => v.peer + ": " + v.tables.join("; ")).join(" · ") : "none found");
+      set(c[6], db.acknowledged.length ? db.acknowledged.map((a) => a.level + " " + num(a.changes)).join(" · ") : "not computed yet");
+      set(c[7], !x ? "not exported" : !x.holder ? "another hub replica holds the lease"
+        : (x.lagChanges ? num(x.lagChanges) + " changes behind for " + secs(x.lagSeconds) : "caught up") + " · " + num(x.published) + " rows published");
     });
     const tables = dbs.flatMap((db) => db.tables.map((t) => ({ db: db.name, t }))).filter((x) => !f.table || x.t.name === f.table);
-    sync($("table-rows"), tables, (x) => x.db + "|" + x.t.name, () => { const tr = cells(7); tr._c[5].className = "num"; return tr; }, (tr, { db, t }) => {
+    sync($("table-rows"), tables, (x) => x.db + "|" + x.t.name, () => { const tr = cells(8); tr._c[5].className = "num"; return tr; }, (tr, { db, t }) => {
       const c = tr._c; attr(tr, "data-table", t.name); set(c[0], db); set(c[1], t.name); set(c[2], t.policy); set(c[3], t.direction);
       set(c[4], "v" + t.schemaVersion + (t.drift ? " · DRIFT: " + t.drift : "")); set(c[5], num(t.recentConflicts));
       const text = t.conflicts.map((x) => x.key + (x.column ? "." + x.column : "") + ": " + x.rule + " kept " + (x.winner ?? "(deleted)") + " from " + x.winnerSite
@@ -180,6 +185,9 @@
         c[6]._text = text; c[6].replaceChildren();
         if (t.conflicts.length) { const ul = el("ul", "decisions"); for (const line of text.split("\n")) ul.appendChild(el("li", null, line)); c[6].appendChild(ul); }
       }
+      const r = t.retention;
+      set(c[7], !r ? "keeps every row" : [r.maxRows != null ? "≤ " + num(r.maxRows) + " rows" : null, r.maxAge ? "≤ " + r.maxAge + " old" : null]
+        .filter(Boolean).join(", ") + " once " + r.level + " holds them · " + num(r.pruned) + " pruned");
     });
   }
 

@@ -28,7 +28,7 @@ public static class PeerSync
         var fleet = tls.IsConfigured
             ? new FleetTls(new TlsFiles(tls, NullLogger.Instance, TimeProvider.System), NullLogger.Instance, TimeProvider.System, metrics)
             : null;
-        using var hosted = HostedDatabase.Open(databasePath, options, NullLoggerFactory.Instance, TimeProvider.System, metrics);
+        using var hosted = HostedDatabase.Open(databasePath, options, NullLoggerFactory.Instance, TimeProvider.System, metrics, cancellationToken: cancellationToken);
         hosted.Db.Capture(cancellationToken); // a one-off round sends everything committed before it started (waits for another writer)
         using var client = new PeerClient(hosted, peerUrl, fleet) { Progress = progress };
         RoundResult round;

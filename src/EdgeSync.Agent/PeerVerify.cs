@@ -28,7 +28,7 @@ public static class PeerVerify
         var fleet = tls.IsConfigured
             ? new FleetTls(new TlsFiles(tls, NullLogger.Instance, TimeProvider.System), NullLogger.Instance, TimeProvider.System, metrics)
             : null;
-        using var hosted = HostedDatabase.Open(databasePath, options, NullLoggerFactory.Instance, TimeProvider.System, metrics);
+        using var hosted = HostedDatabase.Open(databasePath, options, NullLoggerFactory.Instance, TimeProvider.System, metrics, cancellationToken: cancellationToken);
         using var remote = new RemoteDigest(peerUrl, options, fleet);
         var result = await ContentCheck.RunAsync(hosted, remote, onlyWhenQuiescent: false, bucketCount, localName, remoteName, cancellationToken)
             .ConfigureAwait(false);

@@ -49,7 +49,7 @@ public sealed partial class SyncDatabase
             lock (_gate)
             {
                 ThrowIfDisposed();
-                ContinueIfClockRanAhead();
+                ContinueIfClockRanAhead(cancellationToken);
                 string site = _store.SiteId;
                 try
                 {
@@ -92,7 +92,7 @@ public sealed partial class SyncDatabase
 
         busy:
             // Meanwhile this database's lock stays free for extraction and apply.
-            SyncStore.PauseWhileBusy(attempt, cancellationToken);
+            WriteLock.Pause(attempt, cancellationToken);
         }
     }
 

@@ -6,14 +6,16 @@ public sealed partial class SyncDatabase
 {
     /// <summary>
     /// Records the direction a host syncs <paramref name="table"/> with (an opaque label, e.g. <c>Up</c>) and returns
-    /// the one recorded before (null the first time), so a host can tell when a direction changed between runs.
+    /// the one recorded before (null the first time), so a host can tell when a direction changed between runs. Waits
+    /// for another connection's write lock as <see cref="Apply"/> does; cancelling <paramref name="cancellationToken"/>
+    /// stops the wait with nothing recorded.
     /// </summary>
-    public string? RecordDirection(string table, string direction)
+    public string? RecordDirection(string table, string direction, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(table);
         ArgumentException.ThrowIfNullOrWhiteSpace(direction);
         string? previous = null;
-        WithWriter(store => previous = TableReoffer.SwapDirection(store.Db, table, direction));
+        WithWriter(writer => writer.InTransaction(Durability.Bookkeeping, store => previous = TableReoffer.SwapDirection(store, table, direction), cancellationToken));
         return previous;
     }
 

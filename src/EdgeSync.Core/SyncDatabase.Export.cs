@@ -43,7 +43,7 @@ public sealed partial class SyncDatabase
         lock (_gate)
         {
             ThrowIfDisposed();
-            return ExportCursor.Load(_store.Db).Select(p => new ExportPosition(p.Table, p.Site, p.Seq)).ToList();
+            return ExportCursor.Load(_store).Select(p => new ExportPosition(p.Table, p.Site, p.Seq)).ToList();
         }
     }
 
@@ -64,7 +64,7 @@ public sealed partial class SyncDatabase
             ThrowIfDisposed();
             _store.InTransaction(store =>
             {
-                ExportCursor.Raise(store.Db, positions.Select(p => (p.Table, p.Site, p.Sequence)));
+                ExportCursor.Raise(store, positions.Select(p => (p.Table, p.Site, p.Sequence)));
             }, cancellationToken);
         }
     }

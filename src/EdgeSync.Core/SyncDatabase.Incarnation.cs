@@ -13,7 +13,7 @@ public sealed partial class SyncDatabase
     /// everything it would write. It continues as a new incarnation with every write re-stamped at the present
     /// (<see cref="Reincarnation.RewindIfClockRanAhead"/>). Called under <see cref="_gate"/>, outside a transaction.
     /// </summary>
-    private void ContinueIfClockRanAhead()
+    private void ContinueIfClockRanAhead(CancellationToken cancellationToken = default)
     {
         var last = _store.Clock.Last;
         if (!Reincarnation.ClockRanAhead(_store.Clock, _options.MaxClockDrift))
@@ -23,13 +23,13 @@ public sealed partial class SyncDatabase
 
         string previous = _store.SiteId;
         int previousIdx = _store.SiteIndex;
-        _store.Begin();
+        _store.Begin(cancellationToken);
         try
         {
             if (Reincarnation.RewindIfClockRanAhead(_store, _options.MaxClockDrift))
             {
                 Sealer.Seal(_store); // what is pending is clocked (at the present) before everything is re-stamped
-                Reincarnation.Run(_store, previousIdx, previous);
+                Reincarnation.Run(_store, previousIdx, previous, cancellationToken);
             }
 
             _store.Commit();

@@ -111,23 +111,23 @@ public sealed partial class SyncDatabase
     /// <summary>Runs the migration; when a capture trigger blocks a statement (SQLite refuses to drop a column a trigger names), again without them.</summary>
     private void RunMigrationSql(string sql)
     {
-        Sql.Exec(_store.Db, "SAVEPOINT edgesync_migration");
+        _store.Execute("SAVEPOINT edgesync_migration");
         try
         {
-            Sql.Exec(_store.Db, sql);
+            _store.Execute(sql);
         }
         catch (SqliteException e) when (e.Message.Contains("_edgesync_", StringComparison.Ordinal))
         {
-            Sql.Exec(_store.Db, "ROLLBACK TO edgesync_migration");
+            _store.Execute("ROLLBACK TO edgesync_migration");
             foreach (var t in _store.Tables)
             {
-                TriggerInstaller.Drop(_store.Db, t.Info);
+                TriggerInstaller.Drop(_store, t.Info);
             }
 
-            Sql.Exec(_store.Db, sql);
+            _store.Execute(sql);
         }
 
-        Sql.Exec(_store.Db, "RELEASE edgesync_migration");
+        _store.Execute("RELEASE edgesync_migration");
     }
 
     /// <summary>
@@ -146,7 +146,7 @@ public sealed partial class SyncDatabase
             _store.Begin(cancellationToken);
             try
             {
-                TriggerInstaller.Drop(_store.Db, t.Info);
+                TriggerInstaller.Drop(_store, t.Info);
                 TableCatalog.Forget(_store, t.Info.Id);
                 _store.Commit();
                 _store.RemoveTable(t.Info.Id);
@@ -256,7 +256,7 @@ public sealed partial class SyncDatabase
         lock (_gate)
         {
             ThrowIfDisposed();
-            return ((long)Sql.Scalar(_store.Db, "PRAGMA data_version")!, _store.VectorAsVersionVector().ToString(), local);
+            return (_store.DataVersion(), _store.VectorAsVersionVector().ToString(), local);
         }
     }
 

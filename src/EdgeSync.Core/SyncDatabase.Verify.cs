@@ -54,15 +54,16 @@ public sealed partial class SyncDatabase
 
     /// <summary>
     /// Records what the last content comparison with <paramref name="peer"/> found (an identical comparison clears the
-    /// record), for <see cref="Divergences"/> and <c>edgesync status</c>.
+    /// record), for <see cref="Divergences"/> and <c>edgesync status</c>. Waits for another connection's write lock as
+    /// <see cref="Apply"/> does; cancelling <paramref name="cancellationToken"/> stops the wait with nothing recorded.
     /// </summary>
-    public void RecordDivergence(string peer, DigestComparison comparison)
+    public void RecordDivergence(string peer, DigestComparison comparison, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(peer);
         ArgumentNullException.ThrowIfNull(comparison);
         var lines = comparison.Describe().ToList();
         var now = _options.Time.GetUtcNow();
-        WithWriter(store => Storage.DivergenceRecords.Set(store, peer, now, lines));
+        WithWriter(writer => writer.InTransaction(Storage.Durability.Bookkeeping, store => Storage.DivergenceRecords.Set(store, peer, now, lines), cancellationToken));
     }
 
     /// <summary>The divergences the last content comparisons found, per peer (none when every peer last compared identical).</summary>

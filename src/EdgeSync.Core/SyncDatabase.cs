@@ -55,8 +55,14 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     /// </summary>
     public SyncStatusView Status { get; }
 
-    /// <summary>Opens (and on first use initialises) EdgeSync metadata in the SQLite database at <paramref name="path"/>.</summary>
-    public static SyncDatabase Open(string path, SyncDatabaseOptions? options = null)
+    /// <summary>
+    /// Opens (and on first use initialises) EdgeSync metadata in the SQLite database at <paramref name="path"/>. Opening
+    /// takes the write lock once (to create or upgrade EdgeSync's tables), waiting for another connection's lock up to
+    /// <see cref="SyncDatabaseOptions.BusyTimeout"/>; a clock found to have run ahead re-stamps this site's writes first.
+    /// Cancelling <paramref name="cancellationToken"/> stops either with <see cref="OperationCanceledException"/> and
+    /// nothing opened.
+    /// </summary>
+    public static SyncDatabase Open(string path, SyncDatabaseOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new SyncDatabaseOptions();
         var csb = new SqliteConnectionStringBuilder
@@ -68,7 +74,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         SyncStore store;
         try
         {
-            store = SyncStore.Open(csb.ToString(), options.SiteId, options.Time);
+            store = SyncStore.Open(csb.ToString(), options.SiteId, options.Time, options.BusyTimeout, cancellationToken);
             store.SetBusyTimeout(options.BusyTimeout);
         }
         catch (SqliteException e)
@@ -80,7 +86,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         var db = new SyncDatabase(path, store, options, csb.ToString());
         try
         {
-            db.ContinueIfClockRanAhead();
+            db.ContinueIfClockRanAhead(cancellationToken);
         }
         catch
         {
@@ -148,8 +154,8 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             _store.Begin(cancellationToken);
             try
             {
-                var info = TableCatalog.Add(_store, SchemaReader.Read(_store.Db, table), policy);
-                TriggerInstaller.Install(_store.Db, info);
+                var info = TableCatalog.Add(_store, _store.ReadShape(table), policy);
+                TriggerInstaller.Install(_store, info);
                 if (info.Mode == CaptureMode.Trigger)
                 {
                     TableCatalog.QueueExistingRows(_store, info);
@@ -189,8 +195,8 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         lock (_gate)
         {
             ThrowIfDisposed();
-            ContinueIfClockRanAhead();
-            ReincarnateIfPeerIsAhead(peerVector);
+            ContinueIfClockRanAhead(cancellationToken);
+            ReincarnateIfPeerIsAhead(peerVector, cancellationToken);
         }
 
         CaptureAndAudit(wait: false, cancellationToken); // what another writer holds the lock over follows in the next round
@@ -223,8 +229,8 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             check?.Invoke(batch);
             try
             {
-                ContinueIfClockRanAhead();
-                ReincarnateIfPeerIsAhead(batch.SenderVector);
+                ContinueIfClockRanAhead(cancellationToken);
+                ReincarnateIfPeerIsAhead(batch.SenderVector, cancellationToken);
                 string site = _store.SiteId;
                 var result = new BatchApplier(_store, _options.Time, _options.MaxClockDrift).Apply(batch, peer, cancellationToken);
                 ReportSchemaEvents();
@@ -249,21 +255,25 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>Records that <paramref name="peer"/> holds at least <paramref name="vector"/> (from a handshake or an acknowledgement).</summary>
-    public void RecordPeerVector(string peer, VersionVector vector)
+    /// <summary>
+    /// Records that <paramref name="peer"/> holds at least <paramref name="vector"/> (from a handshake or an
+    /// acknowledgement). Writes only when the vector rises, waiting for another connection's write lock as
+    /// <see cref="Apply"/> does; cancelling <paramref name="cancellationToken"/> stops the wait with nothing recorded.
+    /// </summary>
+    public void RecordPeerVector(string peer, VersionVector vector, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(peer);
         ArgumentNullException.ThrowIfNull(vector);
         lock (_gate)
         {
             ThrowIfDisposed();
-            ReincarnateIfPeerIsAhead(vector);
+            ReincarnateIfPeerIsAhead(vector, cancellationToken);
             if (!PeerVectors.Raises(_store, peer, vector))
             {
                 return; // an idle round writes nothing
             }
 
-            _store.Begin(Durability.Bookkeeping); // one commit for the whole vector; redone by the next round if lost
+            _store.Begin(Durability.Bookkeeping, cancellationToken); // one commit for the whole vector; redone by the next round if lost
             try
             {
                 PeerVectors.Raise(_store, peer, vector);
@@ -284,7 +294,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     /// (an empty replacement volume, an old copy): it continues as the site's next incarnation (see
     /// <see cref="Storage.Reincarnation"/>) before it writes anything that could reuse a sequence number.
     /// </summary>
-    private void ReincarnateIfPeerIsAhead(VersionVector peer)
+    private void ReincarnateIfPeerIsAhead(VersionVector peer, CancellationToken cancellationToken)
     {
         if (peer[_store.SiteId] <= _store.Seen(_store.SiteIndex))
         {
@@ -293,11 +303,11 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
 
         var previous = _store.SiteId;
         int previousIdx = _store.SiteIndex;
-        _store.Begin();
+        _store.Begin(cancellationToken);
         try
         {
             Sealer.Seal(_store); // what was written under the old id is clocked before it is re-stamped
-            Reincarnation.Run(_store, previousIdx, previous);
+            Reincarnation.Run(_store, previousIdx, previous, cancellationToken);
             _store.Commit();
         }
         catch

@@ -6,7 +6,7 @@ namespace EdgeSync.Bench.Internal;
 
 /// <summary>
 /// An agent hosted in this process with <see cref="AgentHost"/>, on loopback with free ports. Its console logs are
-/// removed (stdout carries the one JSON line); a <see cref="RoundLog"/> can be attached to see its sync rounds.
+/// removed (stdout carries the one JSON line).
 /// </summary>
 internal sealed class InProcessAgent : IAsyncDisposable
 {
@@ -22,7 +22,7 @@ internal sealed class InProcessAgent : IAsyncDisposable
     public string GrpcUrl { get; }
 
     public static async Task<InProcessAgent> StartAsync(
-        string path, string site, IReadOnlyList<string> peers, IReadOnlyDictionary<string, string?>? settings = null, RoundLog? rounds = null)
+        string path, string site, IReadOnlyList<string> peers, IReadOnlyDictionary<string, string?>? settings = null)
     {
         // No watching of appsettings files: each watcher is an inotify instance, and a user has 128 on a default
         // Linux host, shared with every process they run (the fanout scenario starts 100+ agents in this process).
@@ -36,11 +36,6 @@ internal sealed class InProcessAgent : IAsyncDisposable
             Settings = settings ?? new Dictionary<string, string?>(),
         });
         builder.Logging.ClearProviders();
-        if (rounds is not null)
-        {
-            builder.Logging.AddProvider(rounds);
-            builder.Logging.AddFilter<RoundLog>("EdgeSync.Agent.Sync", LogLevel.Debug);
-        }
 
         var app = AgentHost.Build(builder);
         await app.StartAsync().ConfigureAwait(false);

@@ -8,7 +8,7 @@ namespace EdgeSync.Bench.Scenarios;
 /// <summary>
 /// What merging a peer's changes costs: replicas A and B start with the same rows (A inserted them, B pulled them);
 /// A then updates every one of them (one or two columns each) and inserts as many new rows; B applies all of it.
-/// Both replicas use WAL and synchronous=NORMAL.
+/// Both replicas use WAL and synchronous=NORMAL. Each timed phase starts after a full collection (<see cref="Settle"/>).
 /// </summary>
 internal static class MergeScenario
 {
@@ -71,25 +71,30 @@ internal static class MergeScenario
         // A's new work: every existing row updated, as many new rows inserted.
         Workload.Update(appA, 1, updates);
         Workload.Insert(appA, updates + 1, inserts);
+        Settle();
         var clock = Stopwatch.StartNew();
         a.Capture();
         double sealMs = clock.Elapsed.TotalMilliseconds;
 
+        Settle();
         clock.Restart();
         var batches = a.GetChanges(b.Vector).ToList();
         double extractMs = clock.Elapsed.TotalMilliseconds;
         int rowCount = batches.Sum(x => x.RowCount);
         BenchmarkFailedException.Check(rowCount == changes, $"A extracted {rowCount} row changes for B, expected {changes}");
 
+        Settle();
         clock.Restart();
         var wire = batches.Select(b => BatchCodec.Encode(b)).ToList();
         double encodeMs = clock.Elapsed.TotalMilliseconds;
+        Settle();
         clock.Restart();
         var decoded = wire.Select(bytes => BatchCodec.Decode(bytes)).ToList();
         double decodeMs = clock.Elapsed.TotalMilliseconds;
 
         int applied = 0;
         int conflicts = 0;
+        Settle();
         clock.Restart();
         foreach (var batch in decoded)
         {
@@ -111,5 +116,18 @@ internal static class MergeScenario
             $"B's vector for {SiteA} is {b.Vector[SiteA]}, A's is {a.Vector[SiteA]}");
 
         return new Measurement(rowCount, batches.Count, wire.Sum(w => (long)w.Length), sealMs, extractMs, encodeMs, decodeMs, applyMs);
+    }
+
+    /// <summary>
+    /// A full collection before each timed phase, so a phase pays for the collections its own allocations cause and not
+    /// for the garbage of the phases before it. Without it, decode (one call that allocates about 10 MB for 20,000
+    /// changes) took 9–18 ms in runs where no collection fell inside it and 50–180 ms where one did, and where one fell
+    /// depended on how much the earlier phases had allocated (docs/benchmarks.md, "merge decode_ms").
+    /// </summary>
+    private static void Settle()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
     }
 }

@@ -1,16 +1,18 @@
 namespace EdgeSync.Bench.Scenarios;
 
 /// <summary>
-/// Result of the noop scenario. <see cref="MedianMs"/>: median duration of agent B's own sync rounds with A when
-/// nothing changed, as B's peer loop times and logs them (handshake, vector comparison, no pull, no push).
-/// <see cref="EngineMs"/>: the engine's share (B.Vector, A.GetChanges enumerated, and the reverse, both empty).
-/// <see cref="HandshakeMs"/>: one Handshake call to live agent A over a warm gRPC channel.
+/// Result of the noop scenario: what a sync pass that finds nothing to do costs, over a warm channel to live agent A.
+/// <see cref="ConverseMs"/>: a conversation opened with the caller's full list of databases until A's full list answers
+/// it (the comparison every conversation starts with, and A's periodic full list); <see cref="PullMs"/>: a Pull with an
+/// up-to-date vector, which streams no batch; <see cref="EngineMs"/>: the engine's share on the two files
+/// (B.Vector, A.GetChanges enumerated, and the reverse, both empty). Medians and p99 over <see cref="Calls"/> calls each.
 /// </summary>
 internal sealed record NoopReport(
     string Scenario,
-    double MedianMs,
-    double P99Ms,
-    int Rounds,
+    double ConverseMs,
+    double ConverseP99Ms,
+    double PullMs,
+    double PullP99Ms,
     double EngineMs,
-    double HandshakeMs,
+    int Calls,
     int TableRows);

@@ -38,7 +38,7 @@ internal sealed partial class SyncService
             var hello = requestStream.Current.Hello
                 ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "a conversation starts with the caller's hello"));
             DatabaseRegistry.CheckProtocol(hello.ProtocolVersion);
-            caller.Observe(registry, requestStream.Current);
+            caller.Observe(registry, requestStream.Current, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException && !ct.IsCancellationRequested)
         {
@@ -112,7 +112,7 @@ internal sealed partial class SyncService
         while (await requestStream.MoveNext(ct).ConfigureAwait(false))
         {
             var message = requestStream.Current;
-            caller.Observe(null, message);
+            caller.Observe(null, message, ct);
             if (message.Report is { } report && caller.Vouches(report.SiteId))
             {
                 reports.Put(report, caller);
@@ -159,7 +159,7 @@ internal sealed partial class SyncService
             }
         }
 
-        public void Observe(DatabaseRegistry? registry, ConversationMessage message)
+        public void Observe(DatabaseRegistry? registry, ConversationMessage message, CancellationToken cancellationToken)
         {
             _registry ??= registry;
             foreach (var entry in message.Databases)
@@ -196,7 +196,7 @@ internal sealed partial class SyncService
 
                     if (!_recorded.TryGetValue(key, out var recorded) || !recorded.Dominates(vector))
                     {
-                        hosted.Db.RecordPeerVector(site, vector);
+                        hosted.Db.RecordPeerVector(site, vector, cancellationToken);
                         _recorded[key] = recorded is null ? vector : recorded.Merge(vector);
                     }
 

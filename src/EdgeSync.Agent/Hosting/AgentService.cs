@@ -34,7 +34,7 @@ internal sealed class AgentService(
         {
             foreach (var path in o.Databases)
             {
-                _databases.Add(HostedDatabase.Open(path, o, loggers, time, registry.Metrics, registry.Feed));
+                _databases.Add(HostedDatabase.Open(path, o, loggers, time, registry.Metrics, registry.Feed, cancellationToken));
             }
 
             security.CheckOwnSites(_databases.Select(d => (d.Name, d.Site)));

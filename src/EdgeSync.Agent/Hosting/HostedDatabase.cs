@@ -53,9 +53,13 @@ internal sealed class HostedDatabase : IDisposable
 
     public static string NameOf(string path) => System.IO.Path.GetFileNameWithoutExtension(path);
 
-    /// <summary>Opens the database at <paramref name="path"/>; its changes are announced on <paramref name="feed"/> when given.</summary>
+    /// <summary>
+    /// Opens the database at <paramref name="path"/>; its changes are announced on <paramref name="feed"/> when given.
+    /// Cancelling <paramref name="cancellationToken"/> stops a wait for another writer's lock, with nothing opened.
+    /// </summary>
     public static HostedDatabase Open(
-        string path, AgentOptions options, ILoggerFactory loggers, TimeProvider time, AgentMetrics metrics, ChangeFeed? feed = null)
+        string path, AgentOptions options, ILoggerFactory loggers, TimeProvider time, AgentMetrics metrics, ChangeFeed? feed = null,
+        CancellationToken cancellationToken = default)
     {
         var db = SyncDatabase.Open(path, new SyncDatabaseOptions
         {
@@ -64,12 +68,12 @@ internal sealed class HostedDatabase : IDisposable
             Logger = loggers.CreateLogger("EdgeSync.Core"),
             Time = time,
             Metrics = metrics.Engine,
-        });
+        }, cancellationToken);
         try
         {
             foreach (var (table, t) in options.Tables)
             {
-                var info = db.EnableTable(table, t.Policy);
+                var info = db.EnableTable(table, t.Policy, cancellationToken);
                 if (t.OwnerColumn is { } owner && !info.Columns.Contains(owner, StringComparer.OrdinalIgnoreCase))
                 {
                     throw new EdgeSync.Errors.SchemaException(EdgeSync.Errors.ErrorCode.InvalidArgument, table,
@@ -78,8 +82,8 @@ internal sealed class HostedDatabase : IDisposable
                 }
             }
 
-            db.EnableMigrationLog(); // the fleet's migration log flows down from HQ; the application's gate stays local
-            Sync.DirectionHistory.Check(db, NameOf(path), options, loggers.CreateLogger("EdgeSync.Agent.Directions"));
+            db.EnableMigrationLog(cancellationToken); // the fleet's migration log flows down from HQ; the application's gate stays local
+            Sync.DirectionHistory.Check(db, NameOf(path), options, loggers.CreateLogger("EdgeSync.Agent.Directions"), cancellationToken);
             return new HostedDatabase(NameOf(path), db, options, time, metrics, feed);
         }
         catch

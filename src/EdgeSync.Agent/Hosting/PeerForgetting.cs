@@ -47,7 +47,7 @@ internal sealed class PeerForgetting : IAsyncDisposable
             {
                 foreach (var hosted in _registry.All)
                 {
-                    Check(hosted);
+                    Check(hosted, ct);
                 }
             }
         }
@@ -58,7 +58,7 @@ internal sealed class PeerForgetting : IAsyncDisposable
     }
 
     /// <summary>Forgets the peers of one database that have been absent too long.</summary>
-    public void Check(HostedDatabase hosted)
+    public void Check(HostedDatabase hosted, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
         try
@@ -92,7 +92,7 @@ internal sealed class PeerForgetting : IAsyncDisposable
                     continue;
                 }
 
-                hosted.Db.Status.ForgetPeer(peer);
+                hosted.Db.Status.ForgetPeer(peer, cancellationToken);
                 hosted.Board.Forget(peer);
                 Log.PeerForgotten(_logger, peer, hosted.Name, (now - at).TotalMinutes);
             }

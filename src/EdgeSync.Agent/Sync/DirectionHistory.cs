@@ -12,15 +12,15 @@ namespace EdgeSync.Agent.Sync;
 /// </summary>
 internal static class DirectionHistory
 {
-    public static void Check(SyncDatabase db, string database, AgentOptions options, ILogger logger)
+    public static void Check(SyncDatabase db, string database, AgentOptions options, ILogger logger, CancellationToken cancellationToken)
     {
         foreach (var (table, t) in options.Tables)
         {
-            var previous = db.RecordDirection(table, t.Direction.ToString());
+            var previous = db.RecordDirection(table, t.Direction.ToString(), cancellationToken);
             if (options.EffectiveRole == AgentRole.Hub && previous == nameof(SyncDirection.Up)
                 && DirectionFilter.Allows(t.Direction, AgentRole.Hub, AgentRole.Factory))
             {
-                int rows = db.ReofferTable(table);
+                int rows = db.ReofferTable(table, cancellationToken);
                 Log.DirectionOpened(logger, database, table, t.Direction.ToString(), rows);
             }
         }

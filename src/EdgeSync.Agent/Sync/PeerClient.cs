@@ -96,7 +96,7 @@ internal sealed class PeerClient : IDisposable
         _channel.CheckServerIdentity(peer);
         PeerSite = peer;
         var peerVector = Wire.ToVector(reply.Vector);
-        _hosted.Db.RecordPeerVector(peer, peerVector);
+        _hosted.Db.RecordPeerVector(peer, peerVector, cancellationToken);
         var (result, _) = await ExchangeAsync(peer, Wire.FromWire(reply.Role), peerVector, start, cancellationToken).ConfigureAwait(false);
         return result;
     }
@@ -155,13 +155,13 @@ internal sealed class PeerClient : IDisposable
 
         if (!pushBlocked)
         {
-            ClearRejection(peer);
+            ClearRejection(peer, cancellationToken);
         }
 
         _hosted.Board.Observe(peer, peerVector, success: true);
         if (pulled + pushed > 0 || Stopwatch.GetElapsedTime(_lastMarked) >= TimeSpan.FromSeconds(1))
         {
-            _hosted.Db.Status.MarkSynced(peer); // cluster_sync: last successful exchange, at most once a second when idle
+            _hosted.Db.Status.MarkSynced(peer, cancellationToken); // cluster_sync: last successful exchange, at most once a second when idle
             _lastMarked = Stopwatch.GetTimestamp();
         }
 
@@ -202,7 +202,7 @@ internal sealed class PeerClient : IDisposable
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && Denied(call, e) is { } denied)
         {
-            OnRejected(peer, denied, tags);
+            OnRejected(peer, denied, tags, cancellationToken);
             throw denied;
         }
     }
@@ -220,7 +220,7 @@ internal sealed class PeerClient : IDisposable
         await call.RequestStream.CompleteAsync().ConfigureAwait(false);
         var reply = await call.ResponseAsync.ConfigureAwait(false);
         var acknowledged = Wire.ToVector(reply.Vector);
-        _hosted.Db.RecordPeerVector(peer, acknowledged);
+        _hosted.Db.RecordPeerVector(peer, acknowledged, cancellationToken);
         return (rows, peerVector.Merge(acknowledged));
     }
 
@@ -244,7 +244,7 @@ internal sealed class PeerClient : IDisposable
         }
     }
 
-    private void OnRejected(string peer, RpcException denied, KeyValuePair<string, object?>[] tags)
+    private void OnRejected(string peer, RpcException denied, KeyValuePair<string, object?>[] tags, CancellationToken cancellationToken)
     {
         var options = _hosted.Options;
         var first = TimeSpan.FromMilliseconds(options.RetryBaseDelayMs);
@@ -256,7 +256,7 @@ internal sealed class PeerClient : IDisposable
         Log.PushRejected(_logger, _hosted.Name, peer, rule, _pushBackoff.TotalMilliseconds, denied.Status.Detail);
         try
         {
-            _hosted.Db.Status.RecordRejection(peer, rule, denied.Status.Detail);
+            _hosted.Db.Status.RecordRejection(peer, rule, denied.Status.Detail, cancellationToken);
             _rejected = true;
         }
         catch (Exception e) when (e is ObjectDisposedException or EdgeSync.Errors.EdgeSyncException or Microsoft.Data.Sqlite.SqliteException)
@@ -266,7 +266,7 @@ internal sealed class PeerClient : IDisposable
     }
 
     /// <summary>After the peer took (or already held) everything this replica pushes: forget an earlier refusal.</summary>
-    private void ClearRejection(string peer)
+    private void ClearRejection(string peer, CancellationToken cancellationToken)
     {
         _pushBackoff = TimeSpan.Zero;
         if (_rejected == false)
@@ -277,7 +277,7 @@ internal sealed class PeerClient : IDisposable
         _rejected ??= _hosted.Db.Status.GetRejections().Any(r => r.Peer == peer);
         if (_rejected == true)
         {
-            _hosted.Db.Status.ClearRejection(peer);
+            _hosted.Db.Status.ClearRejection(peer, cancellationToken);
             Log.PushRejectionCleared(_logger, _hosted.Name, peer);
         }
 

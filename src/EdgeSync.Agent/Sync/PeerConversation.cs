@@ -185,7 +185,7 @@ internal sealed class PeerConversation : IAsyncDisposable
             }
         }
 
-        OnPeerMessage(first, hello.SiteId, peerRole);
+        OnPeerMessage(first, hello.SiteId, peerRole, ct);
         IsLive = true;
         _failing = null;
         Log.ConversationOpened(_logger, hello.SiteId, Url, SharedDatabases);
@@ -232,7 +232,7 @@ internal sealed class PeerConversation : IAsyncDisposable
     {
         while (await stream.MoveNext(ct).ConfigureAwait(false))
         {
-            OnPeerMessage(stream.Current, peerSite, peerRole);
+            OnPeerMessage(stream.Current, peerSite, peerRole, ct);
         }
     }
 
@@ -262,7 +262,7 @@ internal sealed class PeerConversation : IAsyncDisposable
             if (membership)
             {
                 await stream.WriteAsync(ConversationMessages.Full(_registry.All), ct).ConfigureAwait(false);
-                Relink(peerSite, peerRole);
+                Relink(peerSite, peerRole, observed: false, ct);
                 continue;
             }
 
@@ -289,7 +289,7 @@ internal sealed class PeerConversation : IAsyncDisposable
         }
     }
 
-    private void OnPeerMessage(ConversationMessage message, string peerSite, AgentRole peerRole)
+    private void OnPeerMessage(ConversationMessage message, string peerSite, AgentRole peerRole, CancellationToken ct)
     {
         lock (_gate)
         {
@@ -308,18 +308,18 @@ internal sealed class PeerConversation : IAsyncDisposable
         {
             if (entry.Database.Length > 0 && _registry.Find(entry.Database) is { } local)
             {
-                Observe(local, entry, peerSite, peerRole, full: message.Full);
+                Observe(local, entry, peerSite, peerRole, full: message.Full, ct);
             }
         }
 
         if (message.Full)
         {
-            Relink(peerSite, peerRole, observed: true);
+            Relink(peerSite, peerRole, observed: true, ct);
         }
     }
 
     /// <summary>Takes the peer's vector for one database; starts a round when it holds something this replica lacks (or, in a full list, when anything differs).</summary>
-    private void Observe(HostedDatabase local, DatabaseVector entry, string peerSite, AgentRole peerRole, bool full)
+    private void Observe(HostedDatabase local, DatabaseVector entry, string peerSite, AgentRole peerRole, bool full, CancellationToken ct)
     {
         string site = entry.SiteId.Length > 0 ? entry.SiteId : peerSite;
         if (site == local.Site || local.TryVector() is not { } localVector)
@@ -341,14 +341,14 @@ internal sealed class PeerConversation : IAsyncDisposable
                 local.Db.RecordExportedVector(Wire.ToVector(entry.Exported));
             }
 
-            link.Observe(site, peerRole, vector);
+            link.Observe(site, peerRole, vector, ct);
             if (full ? link.Differs(localVector) : !localVector.Dominates(vector))
             {
                 Schedule(link);
             }
             else if (full)
             {
-                link.Confirmed();
+                link.Confirmed(ct);
             }
         }
         catch (Exception e) when (e is ObjectDisposedException or EdgeSync.Errors.EdgeSyncException or Microsoft.Data.Sqlite.SqliteException)
@@ -375,7 +375,7 @@ internal sealed class PeerConversation : IAsyncDisposable
     /// Keeps one link per database both sides host: drops those one side no longer hosts, and (unless the caller just
     /// observed the peer's full list) adds those a new local database shares with the peer.
     /// </summary>
-    private void Relink(string peerSite, AgentRole peerRole, bool observed = false)
+    private void Relink(string peerSite, AgentRole peerRole, bool observed, CancellationToken ct)
     {
         var hosted = _registry.All;
         List<PeerLink> gone;
@@ -407,7 +407,7 @@ internal sealed class PeerConversation : IAsyncDisposable
 
         foreach (var (db, entry) in added)
         {
-            Observe(db, entry, peerSite, peerRole, full: true);
+            Observe(db, entry, peerSite, peerRole, full: true, ct);
         }
     }
 

@@ -77,7 +77,7 @@ internal sealed class PeerLink : IDisposable
     /// The peer announced <paramref name="vector"/> for this database: remember it, record it (compaction waits for
     /// what peers hold; recorded only when it grew, so idle announcements write nothing), and update the gauges.
     /// </summary>
-    public void Observe(string peerSite, AgentRole peerRole, VersionVector vector)
+    public void Observe(string peerSite, AgentRole peerRole, VersionVector vector, CancellationToken cancellationToken)
     {
         PeerSite = peerSite;
         PeerRole = peerRole;
@@ -94,7 +94,7 @@ internal sealed class PeerLink : IDisposable
 
         if (record)
         {
-            Hosted.Db.RecordPeerVector(peerSite, vector);
+            Hosted.Db.RecordPeerVector(peerSite, vector, cancellationToken);
         }
 
         Hosted.Board.Observe(peerSite, vector, success: false);
@@ -120,14 +120,14 @@ internal sealed class PeerLink : IDisposable
     /// A full list from the peer showed nothing to move: that is this database's round (the vectors were exchanged and
     /// compared, as a handshake did), counted and marked like one.
     /// </summary>
-    public void Confirmed()
+    public void Confirmed(CancellationToken cancellationToken)
     {
         Hosted.Metrics.Round("ok", Hosted.Board.TagsFor(PeerSite));
         Hosted.Board.Observe(PeerSite, PeerVector, success: true);
         Recovered();
         if (Stopwatch.GetElapsedTime(_lastMarked) >= TimeSpan.FromSeconds(1))
         {
-            Hosted.Db.Status.MarkSynced(PeerSite); // cluster_sync: last successful exchange
+            Hosted.Db.Status.MarkSynced(PeerSite, cancellationToken); // cluster_sync: last successful exchange
             _lastMarked = Stopwatch.GetTimestamp();
         }
     }
@@ -238,7 +238,7 @@ internal sealed class PeerLink : IDisposable
                 Log.RoundFailedAgain(_logger, Hosted.Name, Url, kind, e.Message);
             }
 
-            RecordState($"error: {kind}: {e.Message}");
+            RecordState($"error: {kind}: {e.Message}", ct);
             return false;
         }
     }
@@ -267,13 +267,13 @@ internal sealed class PeerLink : IDisposable
 
     private void CountError(string kind) => Hosted.Metrics.Error(kind, "client");
 
-    private void RecordState(string state)
+    private void RecordState(string state, CancellationToken cancellationToken)
     {
         try
         {
             foreach (var table in Hosted.Db.Tables)
             {
-                Hosted.Db.Status.SetSyncState(PeerSite, table.Name, state);
+                Hosted.Db.Status.SetSyncState(PeerSite, table.Name, state, cancellationToken);
             }
         }
         catch (Exception e) when (e is ObjectDisposedException or EdgeSync.Errors.EdgeSyncException or Microsoft.Data.Sqlite.SqliteException)

@@ -73,7 +73,7 @@ internal sealed class DivergenceMonitor(
         }
 
         var comparison = result.Comparison;
-        hosted.Db.RecordDivergence(result.PeerSite, comparison); // first, so whoever sees the gauge move finds the record too
+        hosted.Db.RecordDivergence(result.PeerSite, comparison, cancellationToken); // first, so whoever sees the gauge move finds the record too
         foreach (var table in result.ComparedTables)
         {
             long rows = comparison.Tables.FirstOrDefault(t => t.Table == table) is { } d ? Math.Max(d.DifferingRows, d.SchemaDiffers ? 1 : 0) : 0;

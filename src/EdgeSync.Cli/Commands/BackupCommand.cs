@@ -27,7 +27,7 @@ internal static class BackupCommand
 
     private static int Run(CliContext context, string path, string destination)
     {
-        using var db = Databases.OpenInitialised(path);
+        using var db = Databases.OpenInitialised(path, context.CancellationToken);
         var bar = new ProgressLine(context.Out, "backup");
         var result = db.Backup(destination, bar, context.CancellationToken);
         bar.Done();

@@ -25,7 +25,7 @@ internal static class ConflictsCommand
 
     private static int Run(CliContext context, string path, string? table, int limit, bool json)
     {
-        using var db = Databases.OpenInitialised(path);
+        using var db = Databases.OpenInitialised(path, context.CancellationToken);
         var conflicts = db.Status.GetConflicts(limit, table);
         if (json)
         {

@@ -37,7 +37,7 @@ internal static class InitCommand
     private static int Run(CliContext context, string path, string site, TableSpec[] tables)
     {
         Databases.RequireFile(path);
-        using var db = SyncDatabase.Open(path, new SyncDatabaseOptions { SiteId = site });
+        using var db = SyncDatabase.Open(path, new SyncDatabaseOptions { SiteId = site }, context.CancellationToken);
         var before = db.Tables.Select(t => t.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
         foreach (var spec in tables)
         {

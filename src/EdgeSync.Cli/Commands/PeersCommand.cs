@@ -27,8 +27,8 @@ internal static class PeersCommand
 
     private static int Forget(CliContext context, string path, string peer)
     {
-        using var db = Databases.OpenInitialised(path);
-        if (!db.Status.ForgetPeer(peer))
+        using var db = Databases.OpenInitialised(path, context.CancellationToken);
+        if (!db.Status.ForgetPeer(peer, context.CancellationToken))
         {
             throw new CliException(ExitCodes.EdgeSyncError, $"no peer '{peer}' is known to '{path}' ('edgesync status --db {path}' lists the known peers)");
         }

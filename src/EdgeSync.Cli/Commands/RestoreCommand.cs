@@ -24,9 +24,9 @@ internal static class RestoreCommand
     private static int Run(CliContext context, string backup, string path, bool force)
     {
         var bar = new ProgressLine(context.Out, "restore");
-        DatabaseBackup.Restore(backup, path, force, bar);
+        DatabaseBackup.Restore(backup, path, force, bar, context.CancellationToken);
         bar.Done();
-        using var db = SyncDatabase.Open(path);
+        using var db = SyncDatabase.Open(path, cancellationToken: context.CancellationToken);
         context.Out.WriteLine($"restored {backup} to {path}; it rejoins as site '{db.SiteId}' and catches up from its peers on the next sync");
         return ExitCodes.Ok;
     }

@@ -79,7 +79,7 @@ internal static class SchemaCommand
                 throw new CliException(ExitCodes.UsageError, $"migration file '{f.FullName}' does not exist");
             }
 
-            using var database = Databases.OpenInitialised(parsed.GetRequiredValue(db));
+            using var database = Databases.OpenInitialised(parsed.GetRequiredValue(db), context.CancellationToken);
             var migration = parsed.GetValue(name) ?? f.Name;
             database.PublishMigration(migration, File.ReadAllText(f.FullName), parsed.GetValue(gate));
             context.Out.WriteLine($"published migration '{migration}' (gate {parsed.GetValue(gate)}); replicas run it once their gate allows");
@@ -99,7 +99,7 @@ internal static class SchemaCommand
         };
         command.SetAction(parsed =>
         {
-            using var database = Databases.OpenInitialised(parsed.GetRequiredValue(db));
+            using var database = Databases.OpenInitialised(parsed.GetRequiredValue(db), context.CancellationToken);
             database.SetSchemaGate(parsed.GetRequiredValue(gate));
             context.Out.WriteLine($"gate set to {parsed.GetRequiredValue(gate)}");
             return ExitCodes.Ok;
@@ -118,7 +118,7 @@ internal static class SchemaCommand
         };
         command.SetAction(parsed =>
         {
-            using var database = Databases.OpenInitialised(parsed.GetRequiredValue(db));
+            using var database = Databases.OpenInitialised(parsed.GetRequiredValue(db), context.CancellationToken);
             var name = parsed.GetRequiredValue(table);
             database.ForgetTable(name);
             context.Out.WriteLine($"sync of table '{name}' forgotten here; enable it again with 'edgesync init --table {name}=POLICY' to sync it afresh");
@@ -129,7 +129,7 @@ internal static class SchemaCommand
 
     private static int RunShow(CliContext context, string path, bool json)
     {
-        using var db = Databases.OpenInitialised(path);
+        using var db = Databases.OpenInitialised(path, context.CancellationToken);
         var tables = db.CheckSchema();
         var migrations = db.GetMigrations();
         if (json)
@@ -177,7 +177,7 @@ internal static class SchemaCommand
         }
 
         string sql = File.ReadAllText(file.FullName);
-        using var db = Databases.OpenInitialised(path);
+        using var db = Databases.OpenInitialised(path, context.CancellationToken);
         var result = db.ApplyMigration(name ?? file.Name, sql);
         if (json)
         {

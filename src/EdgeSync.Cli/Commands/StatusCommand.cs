@@ -56,7 +56,7 @@ internal static class StatusCommand
 
     private static int Run(CliContext context, string path, bool json)
     {
-        using var db = Databases.OpenInitialised(path);
+        using var db = Databases.OpenInitialised(path, context.CancellationToken);
         var vector = db.Vector;
         var schema = db.CheckSchema(); // a schema change made since the last capture is named here, not found later
         var tables = db.Tables.OrderBy(t => t.Name, StringComparer.Ordinal).ToList();

@@ -76,8 +76,8 @@ internal static class SyncCommand
             throw new CliException(ExitCodes.UsageError, $"--db and --with are the same file ('{localPath}'); sync needs two replicas");
         }
 
-        using var local = Databases.OpenInitialised(localPath);
-        using var remote = Databases.OpenInitialised(remotePath);
+        using var local = Databases.OpenInitialised(localPath, context.CancellationToken);
+        using var remote = Databases.OpenInitialised(remotePath, context.CancellationToken);
         if (string.Equals(local.SiteId, remote.SiteId, StringComparison.Ordinal))
         {
             throw new CliException(ExitCodes.EdgeSyncError,
@@ -89,8 +89,8 @@ internal static class SyncCommand
         output.WriteLine($"sync {localPath} ({local.SiteId}) with {remotePath} ({remote.SiteId})");
         Direction(context, "pull", remote, local, $"{remotePath} -> {localPath}");
         Direction(context, "push", local, remote, $"{localPath} -> {remotePath}");
-        local.RecordPeerVector(remote.SiteId, remote.Vector);
-        remote.RecordPeerVector(local.SiteId, local.Vector);
+        local.RecordPeerVector(remote.SiteId, remote.Vector, context.CancellationToken);
+        remote.RecordPeerVector(local.SiteId, local.Vector, context.CancellationToken);
 
         bool same = local.Vector.Dominates(remote.Vector) && remote.Vector.Dominates(local.Vector);
         if (!same)

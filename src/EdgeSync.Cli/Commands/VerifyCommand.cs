@@ -64,8 +64,8 @@ internal static class VerifyCommand
         }
 
         var clock = Stopwatch.StartNew();
-        using var first = Databases.OpenInitialised(firstPath);
-        using var second = Databases.OpenInitialised(secondPath);
+        using var first = Databases.OpenInitialised(firstPath, context.CancellationToken);
+        using var second = Databases.OpenInitialised(secondPath, context.CancellationToken);
         var (a, b) = DivergenceOutput.Names(firstPath, secondPath);
         if (repair)
         {
@@ -99,8 +99,8 @@ internal static class VerifyCommand
 
             Transfer.Run(second, first, context.CancellationToken);
             Transfer.Run(first, second, context.CancellationToken);
-            first.RecordPeerVector(second.SiteId, second.Vector);
-            second.RecordPeerVector(first.SiteId, first.Vector);
+            first.RecordPeerVector(second.SiteId, second.Vector, context.CancellationToken);
+            second.RecordPeerVector(first.SiteId, first.Vector, context.CancellationToken);
         }
     }
 

@@ -16,8 +16,8 @@ internal static class Databases
         }
     }
 
-    /// <summary>Opens a database that <c>edgesync init</c> has already set up.</summary>
-    public static SyncDatabase OpenInitialised(string path)
+    /// <summary>Opens a database that <c>edgesync init</c> has already set up (Ctrl-C stops a wait for another writer's lock).</summary>
+    public static SyncDatabase OpenInitialised(string path, CancellationToken cancellationToken)
     {
         RequireFile(path);
         if (ReadSiteId(path) is null)
@@ -26,7 +26,7 @@ internal static class Databases
                 $"database '{path}' is not set up for EdgeSync yet; run 'edgesync init --db {path} --site SITE --table NAME=POLICY' first");
         }
 
-        return SyncDatabase.Open(path);
+        return SyncDatabase.Open(path, cancellationToken: cancellationToken);
     }
 
     /// <summary>The site id stored in the file, or null when EdgeSync was never set up there. Read-only.</summary>

@@ -28,7 +28,7 @@ internal static class Transfer
             cancellationToken.ThrowIfCancellationRequested();
         }, cancellationToken);
 
-        to.Status.MarkSynced(from.SiteId);
+        to.Status.MarkSynced(from.SiteId, cancellationToken);
         return totals;
     }
 }

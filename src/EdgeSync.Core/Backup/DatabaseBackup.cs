@@ -114,8 +114,11 @@ public static class DatabaseBackup
     /// Checks <paramref name="backupPath"/> and copies it to <paramref name="databasePath"/>. Stop the agent serving
     /// that database first. An existing database is replaced only with <paramref name="replace"/>; its WAL files go
     /// with it. The restored replica rejoins as the next incarnation of its site and catches up from its peers.
+    /// Cancelling <paramref name="cancellationToken"/> during the copy stops it with <see cref="OperationCanceledException"/>,
+    /// the partial copy removed and the existing database untouched.
     /// </summary>
-    public static void Restore(string backupPath, string databasePath, bool replace = false, IProgress<double>? progress = null)
+    public static void Restore(string backupPath, string databasePath, bool replace = false, IProgress<double>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(backupPath);
         ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
@@ -145,20 +148,27 @@ public static class DatabaseBackup
         }
 
         string staging = databasePath + ".restoring";
-        using (var input = File.OpenRead(backupPath))
-        using (var output = File.Create(staging))
+        try
         {
+            using var input = File.OpenRead(backupPath);
+            using var output = File.Create(staging);
             var buffer = new byte[1 << 20];
             long total = Math.Max(1, input.Length), copied = 0;
             int n;
             while ((n = input.Read(buffer)) > 0)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 output.Write(buffer, 0, n);
                 copied += n;
                 progress?.Report((double)copied / total);
             }
 
             output.Flush(flushToDisk: true);
+        }
+        catch (OperationCanceledException)
+        {
+            File.Delete(staging);
+            throw;
         }
 
         File.Delete(databasePath + "-wal");

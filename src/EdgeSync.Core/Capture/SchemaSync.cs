@@ -1,6 +1,5 @@
 using EdgeSync.Clocks;
 using EdgeSync.Errors;
-using EdgeSync.Internal;
 using EdgeSync.Merge;
 using EdgeSync.Schema;
 using EdgeSync.Storage;
@@ -35,9 +34,8 @@ internal static class SchemaSync
 
     private static void CheckTable(SyncStore store, TableInfo recorded)
     {
-        var db = store.Db;
-        var signature = SchemaReader.Signature(db, recorded.Name);
-        var triggers = SchemaReader.Triggers(db, TriggerInstaller.Prefix(recorded));
+        var signature = store.SchemaSignature(recorded.Name);
+        var triggers = store.Triggers(TriggerInstaller.Prefix(recorded));
         bool triggersInPlace = TriggerInstaller.IsInstalled(recorded, triggers.Where(tr =>
             string.Equals(tr.Table, recorded.Name, StringComparison.OrdinalIgnoreCase)).Select(tr => tr.Name));
         var recordedSignature = TableCatalog.RecordedSignature(store, recorded.Id);
@@ -52,7 +50,7 @@ internal static class SchemaSync
         {
             try
             {
-                live = SchemaReader.Read(db, recorded.Name);
+                live = store.ReadShape(recorded.Name);
             }
             catch (SchemaException e)
             {
@@ -88,7 +86,7 @@ internal static class SchemaSync
             MarkAddedColumnsWritten(store, next, change.Added);
         }
 
-        TriggerInstaller.Install(db, next);
+        TriggerInstaller.Install(store, next);
         store.ReplaceTable(next);
         if (!triggersInPlace && recorded.Drift is null && recordedSignature is not null)
         {
@@ -97,7 +95,7 @@ internal static class SchemaSync
 
         bool meaningful = change.ColumnsChanged || !triggersInPlace || recorded.Drift is not null
             || !recorded.Columns.SequenceEqual(next.Columns, StringComparer.Ordinal);
-        TableCatalog.Update(store, next, SchemaReader.Signature(db, next.Name));
+        TableCatalog.Update(store, next, store.SchemaSignature(next.Name));
         if (meaningful)
         {
             store.SchemaEvents.Add(new SchemaEvent(next, change.Added, change.Dropped, change.Retyped, !triggersInPlace, 0));
@@ -183,8 +181,7 @@ internal static class SchemaSync
         foreach (var column in added)
         {
             int c = IndexOf(t, column);
-            var dflt = Sql.Scalar(store.Db, "SELECT dflt_value FROM pragma_table_xinfo($t) WHERE name = $c COLLATE NOCASE",
-                ("$t", t.Name), ("$c", column)) as string;
+            var dflt = store.ColumnDefault(t.Name, column);
             CaptureQueue.MarkColumnWritten(store, t, column, 1L << Math.Min(c, 63), dflt ?? "NULL");
         }
     }

@@ -2,7 +2,6 @@ using System.Text;
 using EdgeSync.Internal;
 using EdgeSync.Schema;
 using EdgeSync.Storage;
-using Microsoft.Data.Sqlite;
 
 namespace EdgeSync.Capture;
 
@@ -20,9 +19,9 @@ internal static class TriggerInstaller
     internal const int OpDelete = CaptureQueue.OpDelete;
     private const string NotApplying = CaptureQueue.TriggersNotMuted;
 
-    public static void Install(SqliteConnection db, TableInfo t)
+    public static void Install(SyncStore store, TableInfo t)
     {
-        Drop(db, t);
+        Drop(store, t);
         var name = Sql.Quote(t.Name);
         var sb = new StringBuilder();
         if (t.Policy == TablePolicy.Append)
@@ -62,10 +61,10 @@ internal static class TriggerInstaller
                 + $"{CaptureQueue.TriggerQueueInsert(t.Id, OpInsert, "-1", KeySlots(t), KeyValues(t, "NEW"))}; END;\n");
         }
 
-        Sql.Exec(db, sb.ToString());
+        store.Execute(sb.ToString());
     }
 
-    public static void Drop(SqliteConnection db, TableInfo t)
+    public static void Drop(SyncStore store, TableInfo t)
     {
         var sb = new StringBuilder();
         foreach (var suffix in new[] { "UPDATE", "DELETE", "upd", "key", "del", "ins" })
@@ -73,7 +72,7 @@ internal static class TriggerInstaller
             sb.Append($"DROP TRIGGER IF EXISTS {TriggerName(t, suffix)};\n");
         }
 
-        Sql.Exec(db, sb.ToString());
+        store.Execute(sb.ToString());
     }
 
     private static string TriggerName(TableInfo t, string suffix) => Sql.Quote(Prefix(t) + suffix.ToLowerInvariant());

@@ -15,7 +15,7 @@ internal static class Compactor
 {
     public static CompactionResult Compact(SyncStore store, IReadOnlyCollection<string> requiredPeers, CancellationToken cancellationToken)
     {
-        var peers = PeerVectors.Load(store.Db);
+        var peers = PeerVectors.Load(store);
         foreach (var p in requiredPeers)
         {
             peers.TryAdd(p, Clocks.VersionVector.Empty);
@@ -43,8 +43,8 @@ internal static class Compactor
             int logs = 0, tombs = 0;
             foreach (var (site, floor) in floors)
             {
-                logs += CompactionRecords.DeleteLogEntries(store.Db, site, floor);
-                CompactionRecords.SetFloor(store.Db, site, floor);
+                logs += CompactionRecords.DeleteLogEntries(store, site, floor);
+                CompactionRecords.SetFloor(store, site, floor);
                 store.Floor[site] = floor;
             }
 
@@ -69,7 +69,7 @@ internal static class Compactor
         var doomed = new List<(long Tid, object Pk)>();
         var floors = new Dictionary<long, long>();
         var frontiers = new Dictionary<long, long>();
-        foreach (var (tid, pk, cl, blob) in CompactionRecords.Tombstones(store.Db))
+        foreach (var (tid, pk, cl, blob) in CompactionRecords.Tombstones(store))
         {
             var clock = ClockCodec.Decode(blob, 1, store.Sites.NameOf)[0];
             if (!store.Sites.TryGetIndex(clock.Site, out int site) || clock.Seq > store.Floor.GetValueOrDefault(site))
@@ -90,14 +90,14 @@ internal static class Compactor
 
         foreach (var (tid, cl) in floors)
         {
-            CompactionRecords.RaiseCausalFloor(store.Db, tid, cl);
+            CompactionRecords.RaiseCausalFloor(store, tid, cl);
             if (store.FindTable(tid) is { } t)
             {
                 t.CausalFloor = Math.Max(t.CausalFloor, cl);
             }
         }
 
-        CompactionRecords.DeleteRowMetadata(store.Db, doomed);
+        CompactionRecords.DeleteRowMetadata(store, doomed);
         return doomed.Count;
     }
 

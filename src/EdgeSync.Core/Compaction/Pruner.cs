@@ -24,11 +24,11 @@ internal static class Pruner
         try
         {
             CaptureQueue.MuteTriggers(store); // the append table's delete guard lets us through
-            long excess = policy.MaxRows is { } max ? RetentionRecords.Accounted(store.Db, tid) - max : 0;
+            long excess = policy.MaxRows is { } max ? RetentionRecords.Accounted(store, tid) - max : 0;
             long cutoff = policy.MaxAge is { } age ? (now - age).ToUnixTimeMilliseconds() : long.MinValue;
             int deleted = 0;
             long slots = 0;
-            foreach (var range in RetentionRecords.OldestRanges(store.Db, tid, 256))
+            foreach (var range in RetentionRecords.OldestRanges(store, tid, 256))
             {
                 bool old = new Hlc(range.Hlc).Milliseconds < cutoff;
                 if (slots >= budget || (!old && excess <= 0))
@@ -44,9 +44,9 @@ internal static class Pruner
                     continue; // the required level does not hold the start of this range yet
                 }
 
-                int n = RetentionRecords.DeleteRangeRows(store.Db, t.QuotedName, tid, range.Lo, range.Lo + take - 1);
-                RetentionRecords.TrimRange(store.Db, range, take, n);
-                RetentionRecords.RaiseWatermark(store.Db, tid, site, range.Seq + take - 1);
+                int n = RetentionRecords.DeleteRangeRows(store, t.QuotedName, tid, range.Lo, range.Lo + take - 1);
+                RetentionRecords.TrimRange(store, range, take, n);
+                RetentionRecords.RaiseWatermark(store, tid, site, range.Seq + take - 1);
                 deleted += n;
                 excess -= n;
                 slots += take;
@@ -54,7 +54,7 @@ internal static class Pruner
 
             if (slots < budget)
             {
-                foreach (var (rowid, blob) in RetentionRecords.MetadataRows(store.Db, tid, budget * 4))
+                foreach (var (rowid, blob) in RetentionRecords.MetadataRows(store, tid, budget * 4))
                 {
                     var clocks = ClockCodec.Decode(blob, columns, store.Sites.NameOf);
                     bool old = clocks.Max(c => c.Hlc.Milliseconds) < cutoff;
@@ -64,10 +64,10 @@ internal static class Pruner
                     }
 
                     var events = clocks.Select(c => (Site: store.Sites.TryGetIndex(c.Site, out int i) ? i : -1, c.Seq)).Where(e => e.Site >= 0).ToList();
-                    RetentionRecords.DeleteRow(store.Db, t.QuotedName, tid, rowid, events);
+                    RetentionRecords.DeleteRow(store, t.QuotedName, tid, rowid, events);
                     foreach (var c in clocks)
                     {
-                        RetentionRecords.RaiseWatermark(store.Db, tid, c.Site, c.Seq);
+                        RetentionRecords.RaiseWatermark(store, tid, c.Site, c.Seq);
                     }
 
                     deleted++;
@@ -81,7 +81,7 @@ internal static class Pruner
 
             if (deleted > 0)
             {
-                RetentionRecords.Unaccount(store.Db, tid, deleted);
+                RetentionRecords.Unaccount(store, tid, deleted);
             }
 
             CaptureQueue.UnmuteTriggers(store);

@@ -7,23 +7,23 @@ namespace EdgeSync.Storage;
 internal static class CompactionRecords
 {
     /// <summary>Deletes the single-row log entries of <paramref name="site"/> at or below <paramref name="floor"/> (ranges stay); returns how many.</summary>
-    public static int DeleteLogEntries(SqliteConnection db, int site, long floor)
+    public static int DeleteLogEntries(SyncStore store, int site, long floor)
     {
-        using var del = Sql.Prepare(db, "DELETE FROM _edgesync_log WHERE site = $s AND seq <= $f AND span = 0", "$s", "$f");
+        using var del = Sql.Prepare(store.Db, "DELETE FROM _edgesync_log WHERE site = $s AND seq <= $f AND span = 0", "$s", "$f");
         del.Set(0, (long)site);
         del.Set(1, floor);
         return del.ExecuteNonQuery();
     }
 
     /// <summary>Stores the compaction floor of <paramref name="site"/>.</summary>
-    public static void SetFloor(SqliteConnection db, int site, long floor) =>
-        Sql.Scalar(db, "INSERT OR REPLACE INTO _edgesync_floor(site, seq) VALUES ($s, $f)", ("$s", (long)site), ("$f", floor));
+    public static void SetFloor(SyncStore store, int site, long floor) =>
+        Sql.Scalar(store.Db, "INSERT OR REPLACE INTO _edgesync_floor(site, seq) VALUES ($s, $f)", ("$s", (long)site), ("$f", floor));
 
     /// <summary>Every tombstone: table id, stored key, causal length and the encoded delete clock.</summary>
-    public static List<(long Tid, object Pk, long CausalLength, byte[] Clock)> Tombstones(SqliteConnection db)
+    public static List<(long Tid, object Pk, long CausalLength, byte[] Clock)> Tombstones(SyncStore store)
     {
         var list = new List<(long, object, long, byte[])>();
-        using var cmd = db.CreateCommand();
+        using var cmd = store.Db.CreateCommand();
         cmd.CommandText = "SELECT tid, pk, cl, clocks FROM _edgesync_rows WHERE cl % 2 = 0";
         using var r = cmd.ExecuteReader();
         while (r.Read())
@@ -35,9 +35,9 @@ internal static class CompactionRecords
     }
 
     /// <summary>Deletes the metadata rows of <paramref name="rows"/>.</summary>
-    public static void DeleteRowMetadata(SqliteConnection db, IEnumerable<(long Tid, object Pk)> rows)
+    public static void DeleteRowMetadata(SyncStore store, IEnumerable<(long Tid, object Pk)> rows)
     {
-        using var del = Sql.Prepare(db, "DELETE FROM _edgesync_rows WHERE tid = $t AND pk = $pk", "$t", "$pk");
+        using var del = Sql.Prepare(store.Db, "DELETE FROM _edgesync_rows WHERE tid = $t AND pk = $pk", "$t", "$pk");
         foreach (var (tid, pk) in rows)
         {
             del.Set(0, tid);
@@ -47,8 +47,8 @@ internal static class CompactionRecords
     }
 
     /// <summary>Raises the table's causal-length floor to at least <paramref name="causalLength"/> (see <see cref="TableStore.CausalFloor"/>).</summary>
-    public static void RaiseCausalFloor(SqliteConnection db, long tid, long causalLength) =>
-        Sql.Scalar(db, "UPDATE _edgesync_tables SET clfloor = max(clfloor, $c) WHERE tid = $t", ("$c", causalLength), ("$t", tid));
+    public static void RaiseCausalFloor(SyncStore store, long tid, long causalLength) =>
+        Sql.Scalar(store.Db, "UPDATE _edgesync_tables SET clfloor = max(clfloor, $c) WHERE tid = $t", ("$c", causalLength), ("$t", tid));
 
     /// <summary>Counts single-row log entries and tombstones, and sums the payload bytes of the log and row metadata.</summary>
     public static (long LogEntries, long Tombstones, long Bytes) Measure(SqliteConnection db)

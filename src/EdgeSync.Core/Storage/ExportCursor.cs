@@ -9,10 +9,11 @@ namespace EdgeSync.Storage;
 /// </summary>
 internal static class ExportCursor
 {
-    public static List<(string Table, string Site, long Seq)> Load(SqliteConnection db)
+    /// <summary>Every recorded position, read on the writer.</summary>
+    public static List<(string Table, string Site, long Seq)> Load(SyncStore store)
     {
         var positions = new List<(string Table, string Site, long Seq)>();
-        using var cmd = db.CreateCommand();
+        using var cmd = store.Db.CreateCommand();
         cmd.CommandText = "SELECT tbl, site, seq FROM _edgesync_export_cursor ORDER BY tbl, site";
         using var r = cmd.ExecuteReader();
         while (r.Read())
@@ -24,9 +25,9 @@ internal static class ExportCursor
     }
 
     /// <summary>Raises each position (never lowers one); the caller holds a write transaction.</summary>
-    public static void Raise(SqliteConnection db, IEnumerable<(string Table, string Site, long Seq)> positions)
+    public static void Raise(SyncStore store, IEnumerable<(string Table, string Site, long Seq)> positions)
     {
-        using var cmd = db.CreateCommand();
+        using var cmd = store.Db.CreateCommand();
         cmd.CommandText = "INSERT INTO _edgesync_export_cursor(tbl, site, seq) VALUES ($t, $s, $q) "
             + "ON CONFLICT(tbl, site) DO UPDATE SET seq = max(seq, excluded.seq)";
         var t = cmd.Parameters.Add("$t", SqliteType.Text);

@@ -40,6 +40,10 @@ internal static class PeerVectors
         return vector.Any(e => !known.TryGetValue(e.Key, out long seq) || e.Value > seq);
     }
 
+    /// <summary>Every peer's recorded vector, read on the writer (in the caller's transaction, if any).</summary>
+    public static Dictionary<string, VersionVector> Load(SyncStore store) => Load(store.Db);
+
+    /// <summary>Every peer's recorded vector, read on <paramref name="db"/> (a reader's snapshot).</summary>
     public static Dictionary<string, VersionVector> Load(SqliteConnection db)
     {
         var raw = new Dictionary<string, List<KeyValuePair<string, long>>>(StringComparer.Ordinal);

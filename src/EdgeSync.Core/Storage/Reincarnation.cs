@@ -19,7 +19,9 @@ internal static class Reincarnation
     /// <param name="oldIdx">The local index of the id to re-stamp, read before the caller sealed (a seal may itself
     /// continue under a new id when the last session was unclean: the id the clocks name is still this one).</param>
     /// <param name="oldSite">The id to re-stamp.</param>
-    public static string Run(SyncStore store, int oldIdx, string oldSite)
+    /// <param name="cancellationToken">Checked between rows: re-stamping a large table is long, and a cancelled run
+    /// leaves the caller to roll the whole transaction back.</param>
+    public static string Run(SyncStore store, int oldIdx, string oldSite, CancellationToken cancellationToken)
     {
         string newSite = UnusedIncarnation(store);
         store.SwitchSite(newSite);
@@ -45,8 +47,14 @@ internal static class Reincarnation
 
         using var log = Sql.Prepare(store.Db,
             "INSERT OR REPLACE INTO _edgesync_log(site, seq, tid, pk, span, hlc) VALUES ($s, $q, $t, $pk, 0, $h)", "$s", "$q", "$t", "$pk", "$h");
+        int read = 0;
         foreach (var (tid, pk, cl, blob) in rows)
         {
+            if (++read % 1024 == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
             var t = store.Table(tid);
             int n = cl % 2 == 0 ? 1 : t.ColumnCount;
             var clocks = ClockCodec.Decode(blob, n, store.Sites.NameOf, cl % 2 == 0 ? 1 : t.Info.LegacyClockWidth);

@@ -1,5 +1,4 @@
 using EdgeSync.Internal;
-using Microsoft.Data.Sqlite;
 
 namespace EdgeSync.Storage;
 
@@ -16,10 +15,10 @@ internal static class RetentionRecords
     public readonly record struct Range(int Site, long Seq, long Lo, long Span, long Hlc, long Count);
 
     /// <summary>The table's insert ranges, oldest clock first.</summary>
-    public static List<Range> OldestRanges(SqliteConnection db, int tid, int limit)
+    public static List<Range> OldestRanges(SyncStore store, int tid, int limit)
     {
         var ranges = new List<Range>();
-        using var cmd = db.CreateCommand();
+        using var cmd = store.Db.CreateCommand();
         cmd.CommandText = "SELECT site, seq, pk, span, hlc, cnt FROM _edgesync_log WHERE tid = $t AND span > 0 ORDER BY hlc, site, seq LIMIT $n";
         cmd.Parameters.AddWithValue("$t", tid);
         cmd.Parameters.AddWithValue("$n", limit);
@@ -33,9 +32,9 @@ internal static class RetentionRecords
     }
 
     /// <summary>Deletes the rows with rowids in <c>[lo, hi]</c> that have no per-row metadata (those belong to their own clocks).</summary>
-    public static int DeleteRangeRows(SqliteConnection db, string quotedTable, int tid, long lo, long hi)
+    public static int DeleteRangeRows(SyncStore store, string quotedTable, int tid, long lo, long hi)
     {
-        using var cmd = db.CreateCommand();
+        using var cmd = store.Db.CreateCommand();
         cmd.CommandText = $"DELETE FROM {quotedTable} WHERE rowid BETWEEN $lo AND $hi "
             + "AND rowid NOT IN (SELECT pk FROM _edgesync_rows WHERE tid = $t AND pk BETWEEN $lo AND $hi)";
         cmd.Parameters.AddWithValue("$lo", lo);
@@ -45,23 +44,23 @@ internal static class RetentionRecords
     }
 
     /// <summary>Drops the first <paramref name="slots"/> rowids of a range (all of it when that is its span).</summary>
-    public static void TrimRange(SqliteConnection db, Range range, long slots, int deleted)
+    public static void TrimRange(SyncStore store, Range range, long slots, int deleted)
     {
         if (slots >= range.Span)
         {
-            Sql.Scalar(db, "DELETE FROM _edgesync_log WHERE site = $s AND seq = $q", ("$s", (long)range.Site), ("$q", range.Seq));
+            Sql.Scalar(store.Db, "DELETE FROM _edgesync_log WHERE site = $s AND seq = $q", ("$s", (long)range.Site), ("$q", range.Seq));
             return;
         }
 
-        Sql.Scalar(db, "UPDATE _edgesync_log SET seq = seq + $k, pk = pk + $k, span = span - $k, cnt = max(0, cnt - $d) WHERE site = $s AND seq = $q",
+        Sql.Scalar(store.Db, "UPDATE _edgesync_log SET seq = seq + $k, pk = pk + $k, span = span - $k, cnt = max(0, cnt - $d) WHERE site = $s AND seq = $q",
             ("$k", slots), ("$d", (long)deleted), ("$s", (long)range.Site), ("$q", range.Seq));
     }
 
     /// <summary>Live rows of the table that have per-row metadata, by rowid: (rowid, encoded clocks).</summary>
-    public static List<(long Rowid, byte[] Clocks)> MetadataRows(SqliteConnection db, int tid, int limit)
+    public static List<(long Rowid, byte[] Clocks)> MetadataRows(SyncStore store, int tid, int limit)
     {
         var rows = new List<(long, byte[])>();
-        using var cmd = db.CreateCommand();
+        using var cmd = store.Db.CreateCommand();
         cmd.CommandText = "SELECT pk, clocks FROM _edgesync_rows WHERE tid = $t AND cl % 2 = 1 ORDER BY pk LIMIT $n";
         cmd.Parameters.AddWithValue("$t", tid);
         cmd.Parameters.AddWithValue("$n", limit);
@@ -75,13 +74,13 @@ internal static class RetentionRecords
     }
 
     /// <summary>Deletes one row with per-row metadata, its metadata and its single-row log entries.</summary>
-    public static void DeleteRow(SqliteConnection db, string quotedTable, int tid, long rowid, IEnumerable<(int Site, long Seq)> events)
+    public static void DeleteRow(SyncStore store, string quotedTable, int tid, long rowid, IEnumerable<(int Site, long Seq)> events)
     {
-        Sql.Scalar(db, $"DELETE FROM {quotedTable} WHERE rowid = $r", ("$r", rowid));
-        Sql.Scalar(db, "DELETE FROM _edgesync_rows WHERE tid = $t AND pk = $r", ("$t", (long)tid), ("$r", rowid));
+        Sql.Scalar(store.Db, $"DELETE FROM {quotedTable} WHERE rowid = $r", ("$r", rowid));
+        Sql.Scalar(store.Db, "DELETE FROM _edgesync_rows WHERE tid = $t AND pk = $r", ("$t", (long)tid), ("$r", rowid));
         foreach (var (site, seq) in events.Distinct())
         {
-            Sql.Scalar(db, "DELETE FROM _edgesync_log WHERE site = $s AND seq = $q AND tid = $t AND pk = $r AND span = 0",
+            Sql.Scalar(store.Db, "DELETE FROM _edgesync_log WHERE site = $s AND seq = $q AND tid = $t AND pk = $r AND span = 0",
                 ("$s", (long)site), ("$q", seq), ("$t", (long)tid), ("$r", rowid));
         }
     }
@@ -90,14 +89,14 @@ internal static class RetentionRecords
     /// Rows of the table capture has accounted for (<c>_edgesync_tables.rows</c>), for a row limit: no <c>count(*)</c>
     /// scan per batch; rows not captured yet are not counted, so a limit errs on the side of keeping rows.
     /// </summary>
-    public static long Accounted(SqliteConnection db, int tid) => (long)Sql.Scalar(db, "SELECT rows FROM _edgesync_tables WHERE tid = $t", ("$t", (long)tid))!;
+    public static long Accounted(SyncStore store, int tid) => (long)Sql.Scalar(store.Db, "SELECT rows FROM _edgesync_tables WHERE tid = $t", ("$t", (long)tid))!;
 
     /// <summary>The capture audit compares <c>count(*)</c> with the rows accounted: pruned rows leave both.</summary>
-    public static void Unaccount(SqliteConnection db, int tid, long rows) =>
-        Sql.Scalar(db, "UPDATE _edgesync_tables SET rows = max(0, rows - $n) WHERE tid = $t", ("$n", rows), ("$t", (long)tid));
+    public static void Unaccount(SyncStore store, int tid, long rows) =>
+        Sql.Scalar(store.Db, "UPDATE _edgesync_tables SET rows = max(0, rows - $n) WHERE tid = $t", ("$n", rows), ("$t", (long)tid));
 
-    public static void RaiseWatermark(SqliteConnection db, int tid, string site, long seq) =>
-        Sql.Scalar(db, "INSERT INTO _edgesync_pruned(tid, site, seq) VALUES ($t, $s, $q) ON CONFLICT(tid, site) DO UPDATE SET seq = max(seq, excluded.seq)",
+    public static void RaiseWatermark(SyncStore store, int tid, string site, long seq) =>
+        Sql.Scalar(store.Db, "INSERT INTO _edgesync_pruned(tid, site, seq) VALUES ($t, $s, $q) ON CONFLICT(tid, site) DO UPDATE SET seq = max(seq, excluded.seq)",
             ("$t", (long)tid), ("$s", site), ("$q", seq));
 
     /// <summary>The highest sequence of <paramref name="site"/> pruned from the table here (0: none).</summary>

@@ -56,42 +56,44 @@ public sealed class SyncStatusView
 
     /// <summary>
     /// Records in <c>cluster_sync</c> that an exchange with <paramref name="peer"/> completed now (every batch it had
-    /// was applied, possibly none): every synced table gets the current time and state <c>ok</c>.
+    /// was applied, possibly none): every synced table gets the current time and state <c>ok</c>. Like every write of
+    /// this view it waits for another connection's write lock as <see cref="SyncDatabase.Apply"/> does, and stops
+    /// waiting, with nothing written, when <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
-    public void MarkSynced(string peer)
+    public void MarkSynced(string peer, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(peer);
         long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        _write(store => MarkSynced(store, peer, store.Tables.Select(t => t.Info.Name), now));
+        Write(store => MarkSynced(store, peer, store.Tables.Select(t => t.Info.Name), now), cancellationToken);
     }
 
     /// <summary>Sets <c>cluster_sync.sync_state</c> for a peer and table (for example to the last error).</summary>
-    public void SetSyncState(string peer, string table, string state) =>
-        _write(store => Sql.Scalar(store.Db,
+    public void SetSyncState(string peer, string table, string state, CancellationToken cancellationToken = default) =>
+        Write(store => Sql.Scalar(store.Db,
             "INSERT INTO cluster_sync(sync_id, cluster_id, table_name, last_sync_time, sync_state) VALUES ($id, $p, $t, NULL, $s) "
             + "ON CONFLICT(sync_id) DO UPDATE SET sync_state = excluded.sync_state",
-            ("$id", $"{peer}/{table}"), ("$p", peer), ("$t", table), ("$s", state)));
+            ("$id", $"{peer}/{table}"), ("$p", peer), ("$t", table), ("$s", state)), cancellationToken);
 
     /// <summary>
     /// Records that <paramref name="peer"/> refused this replica's changes under <paramref name="rule"/> (replacing an
     /// earlier record for that peer), so that <c>edgesync status</c> can show it from the file.
     /// </summary>
-    public void RecordRejection(string peer, string rule, string detail)
+    public void RecordRejection(string peer, string rule, string detail, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(peer);
         ArgumentException.ThrowIfNullOrWhiteSpace(rule);
         long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        _write(store => Sql.Scalar(store.Db,
+        Write(store => Sql.Scalar(store.Db,
             "INSERT INTO _edgesync_rejections(peer, rule, detail, at_ms) VALUES ($p, $r, $d, $at) "
             + "ON CONFLICT(peer) DO UPDATE SET rule = excluded.rule, detail = excluded.detail, at_ms = excluded.at_ms",
-            ("$p", peer), ("$r", rule), ("$d", detail ?? ""), ("$at", now)));
+            ("$p", peer), ("$r", rule), ("$d", detail ?? ""), ("$at", now)), cancellationToken);
     }
 
     /// <summary>Forgets the refusal recorded for <paramref name="peer"/> (after it accepted this replica's changes). Cheap when there is none.</summary>
-    public void ClearRejection(string peer)
+    public void ClearRejection(string peer, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(peer);
-        _write(store => Sql.Scalar(store.Db, "DELETE FROM _edgesync_rejections WHERE peer = $p", ("$p", peer)));
+        Write(store => Sql.Scalar(store.Db, "DELETE FROM _edgesync_rejections WHERE peer = $p", ("$p", peer)), cancellationToken);
     }
 
     /// <summary>
@@ -101,31 +103,27 @@ public sealed class SyncStatusView
     /// if this replica compacted past what it holds meanwhile, its pull is refused with
     /// <see cref="Errors.ErrorCode.ResyncRequired"/> (re-seed it from a current replica), never served a partial log.
     /// </summary>
-    public bool ForgetPeer(string peer)
+    public bool ForgetPeer(string peer, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(peer);
         long removed = 0;
-        _write(store =>
+        _write(writer => writer.InTransaction(store =>
         {
-            store.Begin();
-            try
+            foreach (var sql in ForgetStatements)
             {
-                foreach (var sql in ForgetStatements)
-                {
-                    Sql.Scalar(store.Db, sql, ("$p", peer));
-                    removed += (long)Sql.Scalar(store.Db, "SELECT changes()")!;
-                }
-
-                store.Commit();
+                Sql.Scalar(store.Db, sql, ("$p", peer));
+                removed += (long)Sql.Scalar(store.Db, "SELECT changes()")!;
             }
-            catch
-            {
-                store.Rollback();
-                throw;
-            }
-        });
+        }, cancellationToken));
         return removed > 0;
     }
+
+    /// <summary>
+    /// One bookkeeping write in its own short transaction (synchronous=NORMAL, as SQLite's autocommit would), so the
+    /// wait for another connection's write lock honours <paramref name="cancellationToken"/>.
+    /// </summary>
+    private void Write(Action<SyncStore> write, CancellationToken cancellationToken) =>
+        _write(writer => writer.InTransaction(Durability.Bookkeeping, write, cancellationToken));
 
     /// <summary>The refusals recorded per peer (see <see cref="RecordRejection"/>), by peer.</summary>
     public IReadOnlyList<SyncRejection> GetRejections()

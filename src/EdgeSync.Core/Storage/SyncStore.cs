@@ -13,7 +13,7 @@ namespace EdgeSync.Storage;
 /// <c>synchronous=FULL</c> only when it issues sequence numbers or changes the site's identity (<see cref="Durability"/>);
 /// the rest, and writes outside a transaction, use NORMAL.
 /// </summary>
-internal sealed class SyncStore : IDisposable
+internal sealed partial class SyncStore : IDisposable
 {
     private readonly Dictionary<int, TableStore> _byId = [];
     private readonly Dictionary<string, TableStore> _byName = new(StringComparer.OrdinalIgnoreCase);
@@ -69,7 +69,12 @@ internal sealed class SyncStore : IDisposable
 
     public IEnumerable<TableStore> Tables => _byId.Values.OrderBy(t => t.Info.Name, StringComparer.Ordinal);
 
-    public static SyncStore Open(string connectionString, string? siteId, TimeProvider time)
+    /// <summary>
+    /// Opens the writer connection and, in one write transaction, creates or upgrades EdgeSync's tables and loads the
+    /// site, vector and tables. Waits up to <paramref name="busyTimeout"/> for another connection's write lock;
+    /// <see cref="OperationCanceledException"/> as soon as <paramref name="cancellationToken"/> is cancelled.
+    /// </summary>
+    public static SyncStore Open(string connectionString, string? siteId, TimeProvider time, TimeSpan busyTimeout, CancellationToken cancellationToken)
     {
         var db = new SqliteConnection(connectionString);
         try
@@ -77,7 +82,7 @@ internal sealed class SyncStore : IDisposable
             db.Open();
             // FULL while opening (it may write the site id); then NORMAL between transactions (see Durability).
             Sql.Exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF;");
-            Sql.Exec(db, "BEGIN IMMEDIATE");
+            WriteLock.Begin(db, busyTimeout, cancellationToken);
             MetadataSchema.Create(db);
             var stored = Sql.Scalar(db, "SELECT value FROM _edgesync_meta WHERE key = 'site_id'") as string;
             if (stored is null)
@@ -308,9 +313,13 @@ internal sealed class SyncStore : IDisposable
     public void Begin(CancellationToken cancellationToken = default) => Begin(Durability.Full, cancellationToken);
 
     /// <summary>Runs <paramref name="body"/> in one write transaction (<see cref="Begin(CancellationToken)"/>): committed when it returns, rolled back when it throws.</summary>
-    public T InTransaction<T>(Func<SyncStore, T> body, CancellationToken cancellationToken = default)
+    public T InTransaction<T>(Func<SyncStore, T> body, CancellationToken cancellationToken = default) =>
+        InTransaction(Durability.Full, body, cancellationToken);
+
+    /// <summary>As <see cref="InTransaction{T}(Func{SyncStore, T}, CancellationToken)"/>, committing as <paramref name="durability"/> says.</summary>
+    public T InTransaction<T>(Durability durability, Func<SyncStore, T> body, CancellationToken cancellationToken = default)
     {
-        Begin(cancellationToken);
+        Begin(durability, cancellationToken);
         try
         {
             T result = body(this);
@@ -324,9 +333,13 @@ internal sealed class SyncStore : IDisposable
         }
     }
 
-    /// <summary>As <see cref="InTransaction{T}"/>, for a body with no result.</summary>
+    /// <summary>As <see cref="InTransaction{T}(Func{SyncStore, T}, CancellationToken)"/>, for a body with no result.</summary>
     public void InTransaction(Action<SyncStore> body, CancellationToken cancellationToken = default) =>
-        InTransaction(store => { body(store); return true; }, cancellationToken);
+        InTransaction(Durability.Full, body, cancellationToken);
+
+    /// <summary>As <see cref="InTransaction(Action{SyncStore}, CancellationToken)"/>, committing as <paramref name="durability"/> says.</summary>
+    public void InTransaction(Durability durability, Action<SyncStore> body, CancellationToken cancellationToken = default) =>
+        InTransaction(durability, store => { body(store); return true; }, cancellationToken);
 
     /// <summary>As <see cref="Begin(CancellationToken)"/>, committing as <paramref name="durability"/> says.</summary>
     public void Begin(Durability durability, CancellationToken cancellationToken = default)
@@ -341,7 +354,7 @@ internal sealed class SyncStore : IDisposable
                 return;
             }
 
-            PauseWhileBusy(attempt, cancellationToken);
+            WriteLock.Pause(attempt, cancellationToken);
         }
     }
 
@@ -446,24 +459,9 @@ internal sealed class SyncStore : IDisposable
 
     private bool TryBeginAt(bool throwIfBusy)
     {
-        var handle = Db.Handle!;
-        SQLitePCL.raw.sqlite3_busy_timeout(handle, 0);
-        try
+        if (!WriteLock.TryBegin(Db, throwIfBusy, BusyTimeout))
         {
-            int rc = SQLitePCL.raw.sqlite3_exec(handle, "BEGIN IMMEDIATE");
-            if (rc == SQLitePCL.raw.SQLITE_BUSY && !throwIfBusy)
-            {
-                return false;
-            }
-
-            if (rc != SQLitePCL.raw.SQLITE_OK)
-            {
-                throw RawStatement.ErrorOf(handle, rc);
-            }
-        }
-        finally
-        {
-            SQLitePCL.raw.sqlite3_busy_timeout(handle, (int)BusyTimeout.TotalMilliseconds);
+            return false;
         }
 
         _inTransaction = true;
@@ -471,27 +469,6 @@ internal sealed class SyncStore : IDisposable
         _vectorSnapshot = new Dictionary<int, long>(Vector);
         return true;
     }
-
-    /// <summary>
-    /// The pause before attempt <paramref name="attempt"/> + 1 to take the write lock: the pauses of SQLite's own busy
-    /// handler, so an application writing without pause is slowed as little as by SQLite itself. Returns early, with
-    /// <see cref="OperationCanceledException"/>, when <paramref name="cancellationToken"/> is cancelled.
-    /// </summary>
-    public static void PauseWhileBusy(int attempt, CancellationToken cancellationToken)
-    {
-        int ms = BusyPausesMs[Math.Min(attempt, BusyPausesMs.Length - 1)];
-        if (cancellationToken.CanBeCanceled)
-        {
-            cancellationToken.WaitHandle.WaitOne(ms);
-            cancellationToken.ThrowIfCancellationRequested();
-        }
-        else
-        {
-            Thread.Sleep(ms);
-        }
-    }
-
-    private static readonly int[] BusyPausesMs = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
 
     public void Commit()
     {

@@ -109,13 +109,13 @@ internal static class TableReoffer
     }
 
     /// <summary>Records <paramref name="direction"/> as the table's direction; returns the one recorded before, if any.</summary>
-    public static string? SwapDirection(Microsoft.Data.Sqlite.SqliteConnection db, string table, string direction)
+    public static string? SwapDirection(SyncStore store, string table, string direction)
     {
         var key = "direction:" + table.ToLowerInvariant();
-        var previous = Sql.Scalar(db, "SELECT value FROM _edgesync_meta WHERE key = $k", ("$k", key)) as string;
+        var previous = Sql.Scalar(store.Db, "SELECT value FROM _edgesync_meta WHERE key = $k", ("$k", key)) as string;
         if (previous != direction)
         {
-            Sql.Scalar(db, "INSERT OR REPLACE INTO _edgesync_meta(key, value) VALUES ($k, $v)", ("$k", key), ("$v", direction));
+            Sql.Scalar(store.Db, "INSERT OR REPLACE INTO _edgesync_meta(key, value) VALUES ($k, $v)", ("$k", key), ("$v", direction));
         }
 
         return previous;

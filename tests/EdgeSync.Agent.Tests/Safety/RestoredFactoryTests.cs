@@ -45,7 +45,7 @@ public sealed class RestoredFactoryTests
             File.Delete(f);
         }
 
-        DatabaseBackup.Restore(backup, path);
+        DatabaseBackup.Restore(backup, path, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(1L, AppDb.Count(path, "items", "id = 'bolt'"));
         await using var restored = await TestAgent.StartAsync(path, "f1", hub: hq.Url);
 

@@ -18,10 +18,10 @@ public sealed class PeersCommandTests : IDisposable
             Assert.Equal(0, CliRunner.Run("init", "--db", path, "--site", "f1/edge-0", "--table", "config=lww").ExitCode);
         }
 
-        using (var db = SyncDatabase.Open(path))
+        using (var db = SyncDatabase.Open(path, cancellationToken: TestContext.Current.CancellationToken))
         {
-            db.RecordPeerVector("f1/edge-4", Clocks.VersionVector.From(new Dictionary<string, long> { ["f1/edge-0"] = 0 }));
-            db.Status.MarkSynced("f1/edge-4"); // a replica that was scaled away
+            db.RecordPeerVector("f1/edge-4", Clocks.VersionVector.From(new Dictionary<string, long> { ["f1/edge-0"] = 0 }), cancellationToken: TestContext.Current.CancellationToken);
+            db.Status.MarkSynced("f1/edge-4", cancellationToken: TestContext.Current.CancellationToken); // a replica that was scaled away
         }
 
         Assert.Contains("f1/edge-4", CliRunner.Run("status", "--db", path).Stdout, StringComparison.Ordinal);

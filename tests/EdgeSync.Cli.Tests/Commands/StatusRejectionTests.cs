@@ -25,9 +25,9 @@ public sealed class StatusRejectionTests : IDisposable
     public void Status_ShowsTheRefusedPushPerPeer_UntilItIsCleared()
     {
         var path = Factory();
-        using (var db = SyncDatabase.Open(path))
+        using (var db = SyncDatabase.Open(path, cancellationToken: TestContext.Current.CancellationToken))
         {
-            db.Status.RecordRejection("hq/hub", "owner", Detail);
+            db.Status.RecordRejection("hq/hub", "owner", Detail, cancellationToken: TestContext.Current.CancellationToken);
         }
 
         var text = CliRunner.Run("status", "--db", path);
@@ -47,9 +47,9 @@ public sealed class StatusRejectionTests : IDisposable
             Assert.Equal(Detail, r.GetProperty("detail").GetString());
         }
 
-        using (var db = SyncDatabase.Open(path))
+        using (var db = SyncDatabase.Open(path, cancellationToken: TestContext.Current.CancellationToken))
         {
-            db.Status.ClearRejection("hq/hub");
+            db.Status.ClearRejection("hq/hub", cancellationToken: TestContext.Current.CancellationToken);
         }
 
         var after = CliRunner.Run("status", "--db", path);

@@ -113,18 +113,18 @@ public sealed class VerifyCommandTests : IDisposable
         Sql(sqlite3, a, "INSERT INTO config VALUES ('mode', 'auto', 'app');");
         CliRunner.Run("sync", "--db", a, "--with", b);
         Sql(sqlite3, b, "ALTER TABLE config ADD COLUMN unit TEXT;");
-        using (var dbA = SyncDatabase.Open(a))
-        using (var dbB = SyncDatabase.Open(b))
+        using (var dbA = SyncDatabase.Open(a, cancellationToken: TestContext.Current.CancellationToken))
+        using (var dbB = SyncDatabase.Open(b, cancellationToken: TestContext.Current.CancellationToken))
         {
-            dbA.RecordDivergence("site-b", dbA.CompareContent(dbB, "site-a", "site-b", cancellationToken: TestContext.Current.CancellationToken));
+            dbA.RecordDivergence("site-b", dbA.CompareContent(dbB, "site-a", "site-b", cancellationToken: TestContext.Current.CancellationToken), cancellationToken: TestContext.Current.CancellationToken);
         }
 
         var diverged = CliRunner.Run("status", "--db", a);
         Sql(sqlite3, a, "ALTER TABLE config ADD COLUMN unit TEXT;");
-        using (var dbA = SyncDatabase.Open(a))
-        using (var dbB = SyncDatabase.Open(b))
+        using (var dbA = SyncDatabase.Open(a, cancellationToken: TestContext.Current.CancellationToken))
+        using (var dbB = SyncDatabase.Open(b, cancellationToken: TestContext.Current.CancellationToken))
         {
-            dbA.RecordDivergence("site-b", dbA.CompareContent(dbB, "site-a", "site-b", cancellationToken: TestContext.Current.CancellationToken));
+            dbA.RecordDivergence("site-b", dbA.CompareContent(dbB, "site-a", "site-b", cancellationToken: TestContext.Current.CancellationToken), cancellationToken: TestContext.Current.CancellationToken);
         }
 
         var cleared = CliRunner.Run("status", "--db", a);

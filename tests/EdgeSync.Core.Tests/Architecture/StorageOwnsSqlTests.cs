@@ -54,6 +54,42 @@ public sealed partial class StorageOwnsSqlTests
             + "with a reason in StorageOwnsSqlTests):\n" + string.Join("\n", found));
     }
 
+    [GeneratedRegex(@"\.\s*Db\b")]
+    private static partial Regex WriterConnection();
+
+    /// <summary>
+    /// The writer connection (<c>SyncStore.Db</c>) stays in Storage: the other folders of Core ask <c>SyncStore</c> or a
+    /// Storage type, so every statement on the writer, on EdgeSync's tables or the application's schema, goes through
+    /// Storage. Checked on the source text, comment lines left out.
+    /// </summary>
+    [Fact]
+    public void CoreOutsideStorage_NeverTouchesTheWriterConnection()
+    {
+        var found = new List<string>();
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(Root, "src", "EdgeSync.Core"), "*.cs", SearchOption.AllDirectories))
+        {
+            var path = Path.GetRelativePath(Root, file).Replace('\\', '/');
+            if (path.StartsWith(StorageFolder, StringComparison.Ordinal) || path.Contains("/obj/", StringComparison.Ordinal)
+                || path.Contains("/bin/", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var lines = File.ReadAllLines(file);
+            for (int i = 0; i < lines.Length; i++)
+            {
+                var code = lines[i].Trim();
+                if (!code.StartsWith("//", StringComparison.Ordinal) && WriterConnection().IsMatch(code))
+                {
+                    found.Add($"{path}:{i + 1}: {code}");
+                }
+            }
+        }
+
+        Assert.True(found.Count == 0, "the writer connection used outside src/EdgeSync.Core/Storage (ask SyncStore or a Storage type):\n"
+            + string.Join("\n", found));
+    }
+
     [Fact]
     public void AllowList_NamesFilesThatStillNeedIt()
     {

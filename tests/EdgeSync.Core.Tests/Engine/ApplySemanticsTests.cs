@@ -52,7 +52,7 @@ public sealed class ApplySemanticsTests : IDisposable
 
         var options = new SyncDatabaseOptions { MaxBatchRows = 4 };
         a.Db.Dispose();
-        using var small = SyncDatabase.Open(a.Path, options);
+        using var small = SyncDatabase.Open(a.Path, options, cancellationToken: TestContext.Current.CancellationToken);
         var batches = small.GetChanges(b.Db.Vector, TestContext.Current.CancellationToken).ToList();
         Assert.True(batches.Count > 3);
         foreach (var batch in batches)
@@ -229,7 +229,7 @@ public sealed class ApplySemanticsTests : IDisposable
         Assert.Equal(["a/settings", "a", "settings"], rows[1][..3]);
         Assert.All(rows, r => Assert.True((long)r[3]! >= before));
         Assert.All(rows, r => Assert.Equal("ok", r[4]));
-        b.Db.Status.SetSyncState("a", "settings", "error: peer unreachable");
+        b.Db.Status.SetSyncState("a", "settings", "error: peer unreachable", cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal("error: peer unreachable", b.Db.Status.GetSyncStatus().Single(s => s.Table == "settings").State);
     }
 
@@ -239,7 +239,7 @@ public sealed class ApplySemanticsTests : IDisposable
         using var a = New("a");
         using var b = New("b");
         Assert.Equal(0, b.PullFrom(a));
-        b.Db.Status.MarkSynced("a");
+        b.Db.Status.MarkSynced("a", cancellationToken: TestContext.Current.CancellationToken);
         var rows = b.Db.Status.GetSyncStatus();
         Assert.Equal(["a/counters", "a/items", "a/readings", "a/settings"], rows.Select(r => r.SyncId));
         Assert.All(rows, r => Assert.True(r.LastSyncTime > 0 && r.State == "ok"));
@@ -252,7 +252,7 @@ public sealed class ApplySemanticsTests : IDisposable
         using var b = New("b");
         a.Exec("INSERT INTO settings VALUES ('k1', 'v', 'a', 1)");
         b.PullFrom(a);
-        a.Db.RecordPeerVector("b", b.Db.Vector);
+        a.Db.RecordPeerVector("b", b.Db.Vector, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(0, Assert.Single(a.Db.Status.GetPeerBacklogs()).Backlog);
         a.Exec("INSERT INTO settings VALUES ('k2', 'v', 'a', 1), ('k3', 'v', 'a', 1)");
         a.Exec("UPDATE settings SET value = 'w' WHERE key = 'k1'");
@@ -262,7 +262,7 @@ public sealed class ApplySemanticsTests : IDisposable
         Assert.Equal(("b", 3L), (behind.Peer, behind.Backlog));
         Assert.True(behind.OldestUnsentAge >= TimeSpan.FromMilliseconds(15), $"lag {behind.OldestUnsentAge}");
         b.PullFrom(a);
-        a.Db.RecordPeerVector("b", b.Db.Vector);
+        a.Db.RecordPeerVector("b", b.Db.Vector, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(TimeSpan.Zero, Assert.Single(a.Db.Status.GetPeerBacklogs()).OldestUnsentAge);
     }
 

@@ -70,7 +70,7 @@ public sealed class BackupRestoreTests : IDisposable
         }
 
         long issuedBeforeLoss = b.Db.Vector["a"];
-        DatabaseBackup.Restore(backup, path, replace: true);
+        DatabaseBackup.Restore(backup, path, replace: true, cancellationToken: TestContext.Current.CancellationToken);
         using var restored = new Replica(path, "a", enable: false);
         Assert.StartsWith("a~", restored.Db.SiteId, StringComparison.Ordinal);
         Assert.True(restored.Db.Vector["a"] < issuedBeforeLoss);
@@ -126,7 +126,7 @@ public sealed class BackupRestoreTests : IDisposable
             a.Db.Backup(_dir.File("good.backup"), cancellationToken: TestContext.Current.CancellationToken);
         }
 
-        var exists = Assert.Throws<ArgumentValidationException>(() => DatabaseBackup.Restore(_dir.File("good.backup"), _dir.File("a.db")));
+        var exists = Assert.Throws<ArgumentValidationException>(() => DatabaseBackup.Restore(_dir.File("good.backup"), _dir.File("a.db"), cancellationToken: TestContext.Current.CancellationToken));
         Assert.Contains("exists", exists.Message, StringComparison.Ordinal);
 
         using (var plain = new Replica(_dir.File("plain.db"), "p", enable: false))
@@ -134,7 +134,7 @@ public sealed class BackupRestoreTests : IDisposable
             plain.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
         }
 
-        var foreign = Assert.Throws<ArgumentValidationException>(() => DatabaseBackup.Restore(_dir.File("plain.db"), _dir.File("new.db")));
+        var foreign = Assert.Throws<ArgumentValidationException>(() => DatabaseBackup.Restore(_dir.File("plain.db"), _dir.File("new.db"), cancellationToken: TestContext.Current.CancellationToken));
         Assert.Contains("not an EdgeSync backup", foreign.Message, StringComparison.Ordinal);
 
         var bytes = File.ReadAllBytes(_dir.File("good.backup"));
@@ -144,7 +144,7 @@ public sealed class BackupRestoreTests : IDisposable
         }
 
         File.WriteAllBytes(_dir.File("bad.backup"), bytes);
-        var corrupt = Assert.ThrowsAny<EdgeSyncException>(() => DatabaseBackup.Restore(_dir.File("bad.backup"), _dir.File("new.db")));
+        var corrupt = Assert.ThrowsAny<EdgeSyncException>(() => DatabaseBackup.Restore(_dir.File("bad.backup"), _dir.File("new.db"), cancellationToken: TestContext.Current.CancellationToken));
         Assert.False(File.Exists(_dir.File("new.db")));
         Assert.True(corrupt is ArgumentValidationException or StorageException);
     }

@@ -123,4 +123,56 @@ public sealed class BusyWriterTests : IDisposable
         b.Db.Apply(batch, "a", cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal("v", b.Scalar("SELECT value FROM settings WHERE key = 'k'"));
     }
+
+    [Fact]
+    public async Task RecordPeerVector_WaitingForAnotherWriter_StopsWhenCancelled_WithNothingRecorded()
+    {
+        using var a = new Replica(_dir.File("a.db"), "a");
+        a.Exec("INSERT INTO settings VALUES ('k', 'v', 'a', 1)");
+        a.Db.Capture(TestContext.Current.CancellationToken);
+        var holdsNothing = VersionVector.Empty.With("b", 1); // a peer that has none of a's changes
+        using var writer = HoldWriteLock(a.Path);
+
+        await AssertCancelledWhileWaiting(token => a.Db.RecordPeerVector("b", holdsNothing, token));
+
+        Commit(writer);
+        Assert.DoesNotContain(a.Db.Status.GetPeerBacklogs(), p => p.Peer == "b");
+        a.Db.RecordPeerVector("b", holdsNothing, TestContext.Current.CancellationToken);
+        Assert.Equal(1, Assert.Single(a.Db.Status.GetPeerBacklogs(), p => p.Peer == "b").Backlog);
+    }
+
+    [Fact]
+    public async Task StatusWrites_WaitingForAnotherWriter_StopWhenCancelled_WithNothingWritten()
+    {
+        using var a = new Replica(_dir.File("a.db"), "a");
+        using var writer = HoldWriteLock(a.Path);
+
+        await AssertCancelledWhileWaiting(token => a.Db.Status.MarkSynced("b", token));
+        await AssertCancelledWhileWaiting(token => a.Db.Status.RecordRejection("b", "owner", "not yours", token));
+        await AssertCancelledWhileWaiting(token => a.Db.RecordDirection("settings", "Up", token));
+
+        Commit(writer);
+        Assert.Empty(a.Db.Status.GetSyncStatus());
+        Assert.Empty(a.Db.Status.GetRejections());
+        Assert.Null(a.Db.RecordDirection("settings", "Up", TestContext.Current.CancellationToken)); // none was recorded before
+        a.Db.Status.MarkSynced("b", TestContext.Current.CancellationToken);
+        Assert.Contains(a.Db.Status.GetSyncStatus(), e => e.ClusterId == "b");
+    }
+
+    [Fact]
+    public async Task Open_WaitingForAnotherWriter_StopsWhenCancelled_AndOpensOnceTheWriterCommits()
+    {
+        using (new Replica(_dir.File("a.db"), "a"))
+        {
+            // set up, then closed: the next open takes the write lock to check EdgeSync's tables
+        }
+
+        using var writer = HoldWriteLock(_dir.File("a.db"));
+
+        await AssertCancelledWhileWaiting(token => SyncDatabase.Open(_dir.File("a.db"), cancellationToken: token).Dispose());
+
+        Commit(writer);
+        using var db = SyncDatabase.Open(_dir.File("a.db"), cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal("a", db.SiteId);
+    }
 }

@@ -55,7 +55,7 @@ public sealed class ClockTests : IDisposable
         Hlc first;
         long seq;
         var now = DateTimeOffset.UtcNow;
-        using (var db = SyncDatabase.Open(path, new SyncDatabaseOptions { Time = new ManualTime(now) }))
+        using (var db = SyncDatabase.Open(path, new SyncDatabaseOptions { Time = new ManualTime(now) }, cancellationToken: TestContext.Current.CancellationToken))
         {
             Exec(app, "INSERT INTO settings VALUES ('k', 'v', 'x', 1)");
             db.Capture(TestContext.Current.CancellationToken);
@@ -64,7 +64,7 @@ public sealed class ClockTests : IDisposable
         }
 
         // Back by less than MaxClockDrift (5 min): the same site, its HLC still ahead of the wall clock.
-        using (var db = SyncDatabase.Open(path, new SyncDatabaseOptions { Time = new ManualTime(now.AddMinutes(-4)) }))
+        using (var db = SyncDatabase.Open(path, new SyncDatabaseOptions { Time = new ManualTime(now.AddMinutes(-4)) }, cancellationToken: TestContext.Current.CancellationToken))
         {
             Exec(app, "UPDATE settings SET value = 'w' WHERE key = 'k'");
             db.Capture(TestContext.Current.CancellationToken);

@@ -27,12 +27,12 @@ public sealed class CompactionTests : IDisposable
         a.Exec("DELETE FROM settings WHERE key = 'k1'");
         a.Db.Capture(TestContext.Current.CancellationToken);
         b.PullFrom(a);
-        a.Db.RecordPeerVector("b", b.Db.Vector);
+        a.Db.RecordPeerVector("b", b.Db.Vector, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(default, a.Db.Compact(requiredPeers: ["c"], TestContext.Current.CancellationToken));
         Assert.Equal(3, LogEntries(a));
 
         c.PullFrom(a);
-        a.Db.RecordPeerVector("c", c.Db.Vector);
+        a.Db.RecordPeerVector("c", c.Db.Vector, cancellationToken: TestContext.Current.CancellationToken);
         var result = a.Db.Compact(requiredPeers: ["c"], TestContext.Current.CancellationToken);
         Assert.Equal(3, result.LogEntries);
         Assert.Equal(1, result.Tombstones);
@@ -51,19 +51,19 @@ public sealed class CompactionTests : IDisposable
         a.Exec("INSERT INTO settings VALUES ('k1', 'v', 'a', 1)");
         a.Db.Capture(TestContext.Current.CancellationToken);
         gone.PullFrom(a);
-        a.Db.RecordPeerVector("gone", gone.Db.Vector);
+        a.Db.RecordPeerVector("gone", gone.Db.Vector, cancellationToken: TestContext.Current.CancellationToken);
         a.Exec("INSERT INTO settings VALUES ('k2', 'v', 'a', 1)");
         a.Db.Capture(TestContext.Current.CancellationToken);
         b.PullFrom(a);
-        a.Db.RecordPeerVector("b", b.Db.Vector);
-        a.Db.Status.MarkSynced("gone");
+        a.Db.RecordPeerVector("b", b.Db.Vector, cancellationToken: TestContext.Current.CancellationToken);
+        a.Db.Status.MarkSynced("gone", cancellationToken: TestContext.Current.CancellationToken);
 
         // The removed replica holds the floor at k1: k2's entry stays.
         a.Db.Compact(cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(1, LogEntries(a));
 
-        Assert.True(a.Db.Status.ForgetPeer("gone"));
-        Assert.False(a.Db.Status.ForgetPeer("gone"));
+        Assert.True(a.Db.Status.ForgetPeer("gone", cancellationToken: TestContext.Current.CancellationToken));
+        Assert.False(a.Db.Status.ForgetPeer("gone", cancellationToken: TestContext.Current.CancellationToken));
         Assert.Equal(0L, a.Scalar("SELECT count(*) FROM cluster_sync WHERE cluster_id = 'gone'"));
         Assert.Equal(1, a.Db.Compact(cancellationToken: TestContext.Current.CancellationToken).LogEntries);
         Assert.Equal(0, LogEntries(a));
@@ -80,7 +80,7 @@ public sealed class CompactionTests : IDisposable
         using var b = New("b");
         a.Exec("INSERT INTO settings VALUES ('k', 'v', 'a', 1)");
         b.PullFrom(a);
-        a.Db.RecordPeerVector("b", b.Db.Vector);
+        a.Db.RecordPeerVector("b", b.Db.Vector, cancellationToken: TestContext.Current.CancellationToken);
         a.Db.Compact(cancellationToken: TestContext.Current.CancellationToken);
         var e = Assert.Throws<SyncStateException>(() => a.Db.GetChanges(VersionVector.Empty, TestContext.Current.CancellationToken).ToList());
         Assert.Equal(ErrorCode.ResyncRequired, e.Code);
@@ -97,7 +97,7 @@ public sealed class CompactionTests : IDisposable
         var old = b.Db.GetChanges(VersionVector.Empty, TestContext.Current.CancellationToken).ToList(); // b's old view: row alive
         a.Exec("DELETE FROM settings WHERE key = 'k'");
         b.PullFrom(a);
-        a.Db.RecordPeerVector("b", b.Db.Vector);
+        a.Db.RecordPeerVector("b", b.Db.Vector, cancellationToken: TestContext.Current.CancellationToken);
         a.Db.Compact(cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(0, Tombstones(a));
         var e = Assert.Throws<SyncStateException>(() => a.Db.Apply(old.Single(), "b", cancellationToken: TestContext.Current.CancellationToken));
@@ -112,7 +112,7 @@ public sealed class CompactionTests : IDisposable
         using var b = New("b");
         a.Exec("INSERT INTO counters VALUES (1, 1, 'x', NULL), (2, 2, 'y', NULL)");
         b.PullFrom(a);
-        a.Db.RecordPeerVector("b", b.Db.Vector);
+        a.Db.RecordPeerVector("b", b.Db.Vector, cancellationToken: TestContext.Current.CancellationToken);
         a.Db.Compact(cancellationToken: TestContext.Current.CancellationToken);
         b.Exec("UPDATE counters SET a = 10 WHERE id = 1");
         a.PullFrom(b);

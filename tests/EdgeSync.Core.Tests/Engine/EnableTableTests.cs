@@ -131,7 +131,7 @@ public sealed class EnableTableTests : IDisposable
     [Fact]
     public void Open_NewDatabaseWithoutSiteId_IsRefused()
     {
-        var e = Assert.Throws<ArgumentValidationException>(() => SyncDatabase.Open(_dir.File("fresh.db")));
+        var e = Assert.Throws<ArgumentValidationException>(() => SyncDatabase.Open(_dir.File("fresh.db"), cancellationToken: TestContext.Current.CancellationToken));
         Assert.Contains("site id", e.Message, StringComparison.Ordinal);
     }
 
@@ -139,7 +139,7 @@ public sealed class EnableTableTests : IDisposable
     public void Open_WithADifferentSiteId_IsRefused()
     {
         _db.Dispose();
-        var e = Assert.Throws<ArgumentValidationException>(() => SyncDatabase.Open(_dir.File("t.db"), new SyncDatabaseOptions { SiteId = "s2" }));
+        var e = Assert.Throws<ArgumentValidationException>(() => SyncDatabase.Open(_dir.File("t.db"), new SyncDatabaseOptions { SiteId = "s2" }, cancellationToken: TestContext.Current.CancellationToken));
         Assert.Contains("belongs to site 's1'", e.Message, StringComparison.Ordinal);
     }
 }

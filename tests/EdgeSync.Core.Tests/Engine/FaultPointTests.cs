@@ -24,7 +24,7 @@ public sealed class FaultPointTests : IDisposable
         a.Exec("INSERT INTO settings VALUES ('k1', 'v', 'a', 1), ('k2', 'v', 'a', 1)");
         a.Exec("DELETE FROM settings WHERE key = 'k1'");
         b.PullFrom(a);
-        a.Db.RecordPeerVector("b", b.Db.Vector);
+        a.Db.RecordPeerVector("b", b.Db.Vector, cancellationToken: TestContext.Current.CancellationToken);
         long logBefore = (long)a.Scalar("SELECT count(*) FROM _edgesync_log")!;
 
         StorageException full;

@@ -100,7 +100,7 @@ public sealed class RolledBackFileTests : IDisposable
         agent.Exec("INSERT INTO settings VALUES ('k1', 'v1', 'a', 1)");
         agent.Db.Capture(TestContext.Current.CancellationToken);   // the agent's session holds the file's mark
 
-        using (var cli = SyncDatabase.Open(path, new SyncDatabaseOptions()))
+        using (var cli = SyncDatabase.Open(path, new SyncDatabaseOptions(), cancellationToken: TestContext.Current.CancellationToken))
         {
             agent.Exec("INSERT INTO settings VALUES ('k2', 'v2', 'a', 1)");
             cli.Capture(TestContext.Current.CancellationToken);

@@ -20,7 +20,7 @@ public sealed class StorageFaultTests : IDisposable
         {
         }
 
-        using var db = SyncDatabase.Open(path, new SyncDatabaseOptions { BusyTimeout = TimeSpan.FromMilliseconds(300) });
+        using var db = SyncDatabase.Open(path, new SyncDatabaseOptions { BusyTimeout = TimeSpan.FromMilliseconds(300) }, cancellationToken: TestContext.Current.CancellationToken);
         using var app = new Replica(path, "a", enable: false);
         app.Exec("INSERT INTO settings VALUES ('k', 'v', 'x', 1)");
         using var holder = new SqliteConnection($"Data Source={path};Pooling=false");
@@ -48,7 +48,7 @@ public sealed class StorageFaultTests : IDisposable
     {
         string path = _dir.File("bad.db");
         File.WriteAllBytes(path, Enumerable.Range(0, 8192).Select(i => (byte)(i * 31)).ToArray());
-        var e = Assert.Throws<StorageException>(() => SyncDatabase.Open(path, new SyncDatabaseOptions { SiteId = "x" }));
+        var e = Assert.Throws<StorageException>(() => SyncDatabase.Open(path, new SyncDatabaseOptions { SiteId = "x" }, cancellationToken: TestContext.Current.CancellationToken));
         Assert.Equal("corrupt", e.Cause);
         Assert.Contains("edgesync restore", e.Message, StringComparison.Ordinal);
     }
@@ -107,7 +107,7 @@ public sealed class StorageFaultTests : IDisposable
         try
         {
             Run("/bin/mount", $"-o remount,ro,bind {data}");
-            var e = Assert.Throws<StorageException>(() => SyncDatabase.Open(path));
+            var e = Assert.Throws<StorageException>(() => SyncDatabase.Open(path, cancellationToken: TestContext.Current.CancellationToken));
             Assert.True(e.Cause is "read_only" or "cannot_open", $"cause {e.Cause}: {e.Message}");
             Assert.Contains(path, e.Message, StringComparison.Ordinal);
         }
@@ -117,7 +117,7 @@ public sealed class StorageFaultTests : IDisposable
             Run("/bin/umount", $"-l {data}");
         }
 
-        using var reopened = SyncDatabase.Open(path);
+        using var reopened = SyncDatabase.Open(path, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(1, reopened.Vector["a"]);
     }
 

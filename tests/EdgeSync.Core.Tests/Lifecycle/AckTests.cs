@@ -28,7 +28,7 @@ public sealed class AckTests : IDisposable
         var replica = a.Db.WaitForAckAsync(ticket, AckLevel.Replicas(1), TimeSpan.FromSeconds(30), ct);
         var atHub = a.Db.WaitForAckAsync(ticket, AckLevel.Hub, TimeSpan.FromSeconds(30), ct);
         sibling.PullFrom(a);
-        a.Db.RecordPeerVector(sibling.Site, sibling.Db.Vector);
+        a.Db.RecordPeerVector(sibling.Site, sibling.Db.Vector, cancellationToken: TestContext.Current.CancellationToken);
 
         var one = await replica;
         Assert.True(one.Reached);
@@ -36,7 +36,7 @@ public sealed class AckTests : IDisposable
         Assert.False(atHub.IsCompleted); // a sibling is not a hub
 
         hub.PullFrom(a);
-        a.Db.RecordPeerVector(hub.Site, hub.Db.Vector);
+        a.Db.RecordPeerVector(hub.Site, hub.Db.Vector, cancellationToken: TestContext.Current.CancellationToken);
         var held = await atHub;
         Assert.True(held.Reached);
         Assert.True(held.HubHolds);

@@ -18,7 +18,7 @@ public sealed class RetentionTests : IDisposable
         using var hub = new Replica(_dir.File("hub.db"), "hq/hub");
         Insert(a, 1, 60);
         hub.PullFrom(a);
-        a.Db.RecordPeerVector(hub.Site, hub.Db.Vector);
+        a.Db.RecordPeerVector(hub.Site, hub.Db.Vector, cancellationToken: TestContext.Current.CancellationToken);
         Insert(a, 61, 40); // the hub does not have these
         a.Db.Capture(TestContext.Current.CancellationToken);
 
@@ -45,7 +45,7 @@ public sealed class RetentionTests : IDisposable
         using var sibling = new Replica(_dir.File("b.db"), "f1/b");
         Insert(a, 1, 50);
         sibling.PullFrom(a);
-        a.Db.RecordPeerVector(sibling.Site, sibling.Db.Vector); // a sibling of the same cluster is not a hub
+        a.Db.RecordPeerVector(sibling.Site, sibling.Db.Vector, cancellationToken: TestContext.Current.CancellationToken); // a sibling of the same cluster is not a hub
 
         PruneAll(a, KeepNone, maxRows: 1_000);
         Assert.Equal(50L, a.Scalar("SELECT count(*) FROM readings"));
@@ -61,7 +61,7 @@ public sealed class RetentionTests : IDisposable
         time.Now += TimeSpan.FromHours(2);
         Insert(a, 31, 20);
         hub.PullFrom(a);
-        a.Db.RecordPeerVector(hub.Site, hub.Db.Vector);
+        a.Db.RecordPeerVector(hub.Site, hub.Db.Vector, cancellationToken: TestContext.Current.CancellationToken);
 
         PruneAll(a, new RetentionPolicy { MaxAge = TimeSpan.FromHours(1) }, maxRows: 1_000);
 
@@ -76,7 +76,7 @@ public sealed class RetentionTests : IDisposable
         using var hub = new Replica(_dir.File("hub.db"), "hq/hub");
         Insert(a, 1, 60);
         hub.PullFrom(a);
-        a.Db.RecordPeerVector(hub.Site, hub.Db.Vector);
+        a.Db.RecordPeerVector(hub.Site, hub.Db.Vector, cancellationToken: TestContext.Current.CancellationToken);
         Insert(a, 61, 40);
         PruneAll(a, KeepNone, maxRows: 1_000);
         Assert.Equal(40L, a.Scalar("SELECT count(*) FROM readings"));
@@ -93,7 +93,7 @@ public sealed class RetentionTests : IDisposable
         // A peer holding more of a's id than a makes a continue as a new incarnation and forget the old id's vector
         // entry; the hub then sends the old id's rows back. The pruned-through watermark keeps them out.
         string oldId = a.Site;
-        a.Db.RecordPeerVector("f1/c", Clocks.VersionVector.Empty.With(oldId, a.Db.Vector[oldId] + 5));
+        a.Db.RecordPeerVector("f1/c", Clocks.VersionVector.Empty.With(oldId, a.Db.Vector[oldId] + 5), cancellationToken: TestContext.Current.CancellationToken);
         Assert.NotEqual(oldId, a.Db.SiteId);
         Assert.Equal(0, a.Db.Vector[oldId]);
         a.PullFrom(hub);

@@ -57,7 +57,7 @@ public sealed class AntiEntropyFaultTests : IDisposable
         b.PullFrom(a);
         a.Exec("DELETE FROM settings WHERE key = 'k'");
         b.PullFrom(a);
-        a.Db.RecordPeerVector("b", b.Db.Vector);
+        a.Db.RecordPeerVector("b", b.Db.Vector, cancellationToken: TestContext.Current.CancellationToken);
         a.Db.Compact(cancellationToken: Ct);
         a.Exec("UPDATE _edgesync_tables SET clfloor = 0"); // the fault as it was before the fix: the floor forgotten
         a.Reopen();
@@ -86,7 +86,7 @@ public sealed class AntiEntropyFaultTests : IDisposable
             Send(f, AgentRole.Factory, hub, AgentRole.Hub);
         }
 
-        DatabaseBackup.Restore(backup, path, replace: true);
+        DatabaseBackup.Restore(backup, path, replace: true, cancellationToken: TestContext.Current.CancellationToken);
         using var restored = new Replica(path, "f", enable: false);
 
         var c = Compare(restored, hub);

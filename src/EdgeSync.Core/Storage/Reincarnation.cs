@@ -25,11 +25,15 @@ internal static class Reincarnation
         store.SwitchSite(newSite);
         var hlc = store.Clock.Next();
 
-        // A clock that ran ahead stamped, ahead too, what earlier incarnations of this site wrote in this file (an
-        // unclean restart, or a restored backup, continued under a new id meanwhile): peers refuse those clocks as
-        // from the future, and with them every batch that carries them. They come down to the present as well.
-        string baseSite = SiteIncarnation.BaseOf(oldSite);
-        bool Restamped(CellClock c) => c.Site == oldSite || (c.Hlc > hlc && SiteIncarnation.BaseOf(c.Site) == baseSite);
+        // A clock that ran ahead stamped ahead too what earlier incarnations of this site wrote in this file (an
+        // unclean restart, or a restored backup, continued under a new id meanwhile), and let this replica accept
+        // clocks as far ahead from peers whose clocks ran ahead as well. Peers with a right clock refuse those clocks,
+        // and with them every batch that carries them. Whoever stamped them, they come down to the present, and the
+        // events they came with are disclaimed (see Disclaim). Only a clock that was set back finds any: otherwise
+        // the HLC is past every clock this replica holds.
+        var future = new Dictionary<int, long>(); // origin index -> its first event in the future held here
+        void NoteFuture(int site, long seq) => future[site] = Math.Min(seq, future.GetValueOrDefault(site, long.MaxValue));
+        bool Restamped(CellClock c) => c.Site == oldSite || c.Hlc > hlc;
 
         // Rows whose clocks name the old id: re-stamp those clocks as one new change per row.
         var rows = new List<(int Tid, object Pk, long Cl, byte[] Blob)>();
@@ -60,6 +64,11 @@ internal static class Reincarnation
             {
                 if (Restamped(clocks[i]))
                 {
+                    if (clocks[i].Site != oldSite && store.Sites.TryGetIndex(clocks[i].Site, out int origin))
+                    {
+                        NoteFuture(origin, clocks[i].Seq);
+                    }
+
                     // The value keeps its time (a newer write made elsewhere, not pulled yet, must still beat it);
                     // only a clock in the future (the clock ran ahead) comes down to the present.
                     clocks[i] = new CellClock(clocks[i].Hlc < hlc ? clocks[i].Hlc : hlc, newSite, seq, clocks[i].Hlc, clocks[i].Site);
@@ -89,28 +98,27 @@ internal static class Reincarnation
             }
         }
 
-        // Insert ranges earlier incarnations of this site stamped in the future: issued again under the new id too.
-        var ahead = new List<(long Site, long Seq)>();
+        // Log entries of other origins stamped in the future: their insert ranges are issued again under the new id
+        // too (the rows stay; a single row's entry goes with the re-stamp above), and the events are disclaimed.
         using (var cmd = store.Db.CreateCommand())
         {
-            cmd.CommandText = "SELECT l.site, l.seq, l.tid, l.pk, l.span, l.cnt, s.site FROM _edgesync_log l JOIN _edgesync_sites s ON s.idx = l.site "
-                + "WHERE l.site <> $s AND l.span > 0 AND l.hlc > $h";
+            cmd.CommandText = "SELECT site, seq, tid, pk, span, cnt FROM _edgesync_log WHERE site <> $s AND hlc > $h";
             cmd.Parameters.AddWithValue("$s", oldIdx);
             cmd.Parameters.AddWithValue("$h", hlc.Value);
             using var r = cmd.ExecuteReader();
             while (r.Read())
             {
-                if (SiteIncarnation.BaseOf(r.GetString(6)) == baseSite)
+                NoteFuture((int)r.GetInt64(0), r.GetInt64(1));
+                if (r.GetInt64(4) > 0)
                 {
-                    ahead.Add((r.GetInt64(0), r.GetInt64(1)));
                     ranges.Add((r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5)));
                 }
             }
         }
 
-        foreach (var (site, seq) in ahead)
+        foreach (var (site, first) in future)
         {
-            Sql.Scalar(store.Db, "DELETE FROM _edgesync_log WHERE site = $s AND seq = $q", ("$s", site), ("$q", seq));
+            Disclaim(store, site, first);
         }
 
         foreach (var (_, tid, pk, span, cnt) in ranges)
@@ -129,6 +137,28 @@ internal static class Reincarnation
         Sql.Scalar(store.Db, "INSERT OR REPLACE INTO _edgesync_meta(key, value) VALUES ('reincarnated_from', $p)", ("$p", oldSite));
         FaultPoints.Hit("reincarnate.run");
         return newSite;
+    }
+
+    /// <summary>
+    /// This replica no longer holds the events of <paramref name="site"/> from <paramref name="first"/> on (an
+    /// origin's clock only goes forward, so they are all in the future): their log entries go, and the vector (and
+    /// compaction floor) come back below them. The re-stamps that replaced them order below them, so if any replica
+    /// still holds one of them (its clock still ahead), it must come back here and win as it does everywhere: claimed
+    /// as held, it would be skipped as known, and the replicas would differ for good.
+    /// </summary>
+    private static void Disclaim(SyncStore store, int site, long first)
+    {
+        Sql.Scalar(store.Db, "DELETE FROM _edgesync_log WHERE site = $s AND seq >= $q", ("$s", (long)site), ("$q", first));
+        if (store.Vector.TryGetValue(site, out long held) && held >= first)
+        {
+            store.Vector[site] = first - 1;
+        }
+
+        if (store.Floor.TryGetValue(site, out long floor) && floor >= first)
+        {
+            store.Floor[site] = first - 1;
+            CompactionRecords.SetFloor(store.Db, site, first - 1);
+        }
     }
 
     /// <summary>

@@ -44,11 +44,14 @@ public sealed class StateTracker
 
     /// <summary>What <paramref name="slot"/> was seen holding, to put back with <see cref="Restore"/>.</summary>
     public Dictionary<string, (long Cl, CellClock[]? Clocks)> Snapshot(int slot) =>
-        _bySite.TryGetValue(slot, out var max)
-            ? max.ToDictionary(e => e.Key, e => (e.Value.Cl, (CellClock[]?)e.Value.Clocks?.Clone()), StringComparer.Ordinal)
-            : new(StringComparer.Ordinal);
+        _bySite.TryGetValue(slot, out var max) ? Copy(max) : new(StringComparer.Ordinal);
 
-    public void Restore(int slot, Dictionary<string, (long Cl, CellClock[]? Clocks)> snapshot) => _bySite[slot] = snapshot;
+    /// <summary>Puts back what <paramref name="slot"/> was seen holding when <paramref name="snapshot"/> was taken. A
+    /// copy: later observations raise it in place, and the same backup or snapshot may be put back again.</summary>
+    public void Restore(int slot, Dictionary<string, (long Cl, CellClock[]? Clocks)> snapshot) => _bySite[slot] = Copy(snapshot);
+
+    private static Dictionary<string, (long Cl, CellClock[]? Clocks)> Copy(Dictionary<string, (long Cl, CellClock[]? Clocks)> seen) =>
+        seen.ToDictionary(e => e.Key, e => (e.Value.Cl, (CellClock[]?)e.Value.Clocks?.Clone()), StringComparer.Ordinal);
 
     private static void Raise(Dictionary<string, (long Cl, CellClock[]? Clocks)> max, string key, long cl, CellClock[]? state)
     {

@@ -96,4 +96,31 @@ public sealed class RelayedFutureClockTests : IDisposable
         Assert.Equal(b.Db.Checksum(), c.Db.Checksum());
         Assert.Equal(b.Db.Checksum(), d.Db.Checksum());
     }
+    [Fact]
+    public void RelayCompactedBeforeTheFix_PeersWithARightClockStillExchangeBothWays()
+    {
+        // b compacted a's future event away (a held it), so its floor for a was past it. Disclaimed, the floor must come
+        // back too: else every batch from a peer that never held a's event is refused as extracted before the floor.
+        using var a = new Replica(_dir.File("a.db"), "a", time: new ManualTime(Now.AddMinutes(60)));
+        var bTime = new ManualTime(Now.AddMinutes(57));
+        using var b = new Replica(_dir.File("b.db"), "b", time: bTime);
+        using var c = new Replica(_dir.File("c.db"), "c", time: new ManualTime(Now.AddSeconds(2)));
+        a.Exec("INSERT INTO settings VALUES ('mode', 'set while ahead', 'a', 1)");
+        b.PullFrom(a);
+        var compacted = b.Db.Compact(["a"], TestContext.Current.CancellationToken);
+        Assert.True(compacted.LogEntries > 0, "b's log entry of a's write was not compacted: the test sets up nothing");
+
+        bTime.Now = Now.AddSeconds(1);
+        c.Exec("INSERT INTO settings VALUES ('unit', 'mm', 'c', 1)");
+        b.PullFrom(c);
+        c.PullFrom(b);
+
+        foreach (var r in new[] { b, c })
+        {
+            Assert.Equal("set while ahead", r.Scalar("SELECT value FROM settings WHERE key = 'mode'"));
+            Assert.Equal("mm", r.Scalar("SELECT value FROM settings WHERE key = 'unit'"));
+        }
+
+        Assert.Equal(b.Db.Checksum(), c.Db.Checksum());
+    }
 }

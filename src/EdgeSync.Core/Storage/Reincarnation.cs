@@ -29,31 +29,55 @@ internal static class Reincarnation
         // unclean restart, or a restored backup, continued under a new id meanwhile), and let this replica accept
         // clocks as far ahead from peers whose clocks ran ahead as well. Peers with a right clock refuse those clocks,
         // and with them every batch that carries them. Whoever stamped them, they come down to the present, and the
-        // events they came with are disclaimed (see Disclaim). Only a clock that was set back finds any: otherwise
-        // the HLC is past every clock this replica holds.
-        var future = new Dictionary<int, long>(); // origin index -> its first event in the future held here
-        void NoteFuture(int site, long seq) => future[site] = Math.Min(seq, future.GetValueOrDefault(site, long.MaxValue));
-        bool Restamped(CellClock c) => c.Site == oldSite || c.Hlc > hlc;
-
-        // Rows whose clocks name the old id: re-stamp those clocks as one new change per row.
-        var rows = new List<(int Tid, object Pk, long Cl, byte[] Blob)>();
+        // events they came with are disclaimed (see Disclaim) from the first one in the future on: an origin's clocks
+        // need not grow with its sequence numbers (an incarnation's re-stamps keep their own times), so the later
+        // ones that are not in the future are re-stamped too (keeping their time), and no row keeps a clock of an
+        // event this replica no longer claims. Only a clock that was set back finds any: otherwise the HLC is past
+        // every clock this replica holds.
+        var rows = new List<(int Tid, object Pk, long Cl, CellClock[] Clocks)>();
         using (var cmd = store.Db.CreateCommand())
         {
             cmd.CommandText = "SELECT tid, pk, cl, clocks FROM _edgesync_rows";
             using var r = cmd.ExecuteReader();
             while (r.Read())
             {
-                rows.Add(((int)r.GetInt64(0), r.GetValue(1), r.GetInt64(2), (byte[])r.GetValue(3)));
+                long cl = r.GetInt64(2);
+                var t = store.Table((int)r.GetInt64(0));
+                var decoded = ClockCodec.Decode((byte[])r.GetValue(3), cl % 2 == 0 ? 1 : t.ColumnCount, store.Sites.NameOf,
+                    cl % 2 == 0 ? 1 : t.Info.LegacyClockWidth);
+                rows.Add(((int)r.GetInt64(0), r.GetValue(1), cl, decoded));
             }
         }
 
+        var future = new Dictionary<string, long>(StringComparer.Ordinal); // origin -> its first event in the future held here
+        void NoteFuture(string site, long seq) => future[site] = Math.Min(seq, future.GetValueOrDefault(site, long.MaxValue));
+        foreach (var c in rows.SelectMany(row => row.Clocks).Where(c => c.Site != oldSite && c.Hlc > hlc))
+        {
+            NoteFuture(c.Site, c.Seq);
+        }
+
+        using (var cmd = store.Db.CreateCommand())
+        {
+            cmd.CommandText = "SELECT s.site, min(l.seq) FROM _edgesync_log l JOIN _edgesync_sites s ON s.idx = l.site "
+                + "WHERE l.site <> $s AND l.hlc > $h GROUP BY l.site";
+            cmd.Parameters.AddWithValue("$s", oldIdx);
+            cmd.Parameters.AddWithValue("$h", hlc.Value);
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                NoteFuture(r.GetString(0), r.GetInt64(1));
+            }
+        }
+
+        bool Restamped(CellClock c) => c.Site == oldSite || (future.TryGetValue(c.Site, out long first) && c.Seq >= first);
+
+        // Rows whose clocks name the old id or a disclaimed event: re-stamp those clocks as one new change per row.
         using var log = Sql.Prepare(store.Db,
             "INSERT OR REPLACE INTO _edgesync_log(site, seq, tid, pk, span, hlc) VALUES ($s, $q, $t, $pk, 0, $h)", "$s", "$q", "$t", "$pk", "$h");
-        foreach (var (tid, pk, cl, blob) in rows)
+        foreach (var (tid, pk, cl, clocks) in rows)
         {
             var t = store.Table(tid);
-            int n = cl % 2 == 0 ? 1 : t.ColumnCount;
-            var clocks = ClockCodec.Decode(blob, n, store.Sites.NameOf, cl % 2 == 0 ? 1 : t.Info.LegacyClockWidth);
+            int n = clocks.Length;
             if (!clocks.Any(Restamped))
             {
                 continue;
@@ -64,11 +88,6 @@ internal static class Reincarnation
             {
                 if (Restamped(clocks[i]))
                 {
-                    if (clocks[i].Site != oldSite && store.Sites.TryGetIndex(clocks[i].Site, out int origin))
-                    {
-                        NoteFuture(origin, clocks[i].Seq);
-                    }
-
                     // The value keeps its time (a newer write made elsewhere, not pulled yet, must still beat it);
                     // only a clock in the future (the clock ran ahead) comes down to the present.
                     clocks[i] = new CellClock(clocks[i].Hlc < hlc ? clocks[i].Hlc : hlc, newSite, seq, clocks[i].Hlc, clocks[i].Site);
@@ -98,27 +117,23 @@ internal static class Reincarnation
             }
         }
 
-        // Log entries of other origins stamped in the future: their insert ranges are issued again under the new id
-        // too (the rows stay; a single row's entry goes with the re-stamp above), and the events are disclaimed.
-        using (var cmd = store.Db.CreateCommand())
-        {
-            cmd.CommandText = "SELECT site, seq, tid, pk, span, cnt FROM _edgesync_log WHERE site <> $s AND hlc > $h";
-            cmd.Parameters.AddWithValue("$s", oldIdx);
-            cmd.Parameters.AddWithValue("$h", hlc.Value);
-            using var r = cmd.ExecuteReader();
-            while (r.Read())
-            {
-                NoteFuture((int)r.GetInt64(0), r.GetInt64(1));
-                if (r.GetInt64(4) > 0)
-                {
-                    ranges.Add((r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5)));
-                }
-            }
-        }
-
+        // Insert ranges of the disclaimed events: issued again under the new id too (the rows stay).
         foreach (var (site, first) in future)
         {
-            Disclaim(store, site, first);
+            int idx = store.Sites.GetOrAdd(store.Db, site);
+            using (var cmd = store.Db.CreateCommand())
+            {
+                cmd.CommandText = "SELECT seq, tid, pk, span, cnt FROM _edgesync_log WHERE site = $s AND seq >= $q AND span > 0";
+                cmd.Parameters.AddWithValue("$s", (long)idx);
+                cmd.Parameters.AddWithValue("$q", first);
+                using var r = cmd.ExecuteReader();
+                while (r.Read())
+                {
+                    ranges.Add((r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4)));
+                }
+            }
+
+            Disclaim(store, idx, first);
         }
 
         foreach (var (_, tid, pk, span, cnt) in ranges)

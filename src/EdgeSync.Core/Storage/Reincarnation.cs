@@ -155,9 +155,9 @@ internal static class Reincarnation
     }
 
     /// <summary>
-    /// This replica no longer holds the events of <paramref name="site"/> from <paramref name="first"/> on (an
-    /// origin's clock only goes forward, so they are all in the future): their log entries go, and the vector (and
-    /// compaction floor) come back below them. The re-stamps that replaced them order below them, so if any replica
+    /// This replica no longer holds the events of <paramref name="site"/> from <paramref name="first"/> (its first
+    /// one in the future) on; the caller re-stamped every clock of them its rows held. Their log entries go, and the
+    /// vector (and compaction floor) come back below them. The re-stamps that replaced them order below them, so if any replica
     /// still holds one of them (its clock still ahead), it must come back here and win as it does everywhere: claimed
     /// as held, it would be skipped as known, and the replicas would differ for good.
     /// </summary>

@@ -1,7 +1,9 @@
 using EdgeSync.Capture;
 using EdgeSync.Clocks;
+using EdgeSync.Errors;
 using EdgeSync.Internal;
 using EdgeSync.Storage;
+using Microsoft.Data.Sqlite;
 
 namespace EdgeSync;
 
@@ -33,6 +35,12 @@ public sealed partial class SyncDatabase
             }
 
             _store.Commit();
+        }
+        catch (SqliteException e) when (StorageException.IsStorageError(e))
+        {
+            _store.Rollback();
+            _store.Clock.Rewind(last);
+            throw new StorageException(Path, e); // a full or failing disk: typed, as from the capture or apply that called this
         }
         catch
         {

@@ -310,6 +310,11 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             Reincarnation.Run(_store, previousIdx, previous, cancellationToken);
             _store.Commit();
         }
+        catch (SqliteException e) when (StorageException.IsStorageError(e))
+        {
+            _store.Rollback();
+            throw new StorageException(Path, e);
+        }
         catch
         {
             _store.Rollback();

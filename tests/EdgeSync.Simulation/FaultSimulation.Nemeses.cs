@@ -46,6 +46,7 @@ public sealed partial class FaultSimulation
             case 5 when _profile == Profile.Rollbacks && _rng.Next(3) == 0:
                 Quiet(() => { s.ReplaceWithEmptyVolume(); return 0; });
                 Forget(i, new(StringComparer.Ordinal));
+                _tracker.ForgetVolume(i);
                 _trace.Append($"empty volume {i}; ");
                 FirstExchange(i);
                 return null;

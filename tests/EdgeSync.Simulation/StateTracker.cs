@@ -18,6 +18,7 @@ public sealed class StateTracker
     private static readonly HashSet<string> AddedColumns = new(StringComparer.OrdinalIgnoreCase) { "unit", "quality", "note" };
     private readonly Dictionary<int, Dictionary<string, (long Cl, CellClock[]? Clocks)>> _bySite = [];
     private readonly Dictionary<(string Site, long Seq, string Cell), (long Hlc, string Value, string Where)> _events = [];
+    private readonly Dictionary<(string Site, long Seq, string Cell), HashSet<int>> _eventSlots = [];
     private int _observation;
 
     /// <summary>True for the columns the simulation's migrations add.</summary>
@@ -37,18 +38,21 @@ public sealed class StateTracker
 
         foreach (var (key, info, state) in States(site))
         {
-            CheckEvents(db.SiteId, key, info.Columns, state);
+            CheckEvents(slot, db.SiteId, key, info.Columns, state);
             Raise(max, key, state.CausalLength, state.IsDeleted ? null : state.Clocks);
         }
     }
 
     /// <summary>What <paramref name="slot"/> was seen holding, to put back with <see cref="Restore"/>.</summary>
     public Dictionary<string, (long Cl, CellClock[]? Clocks)> Snapshot(int slot) =>
-        _bySite.TryGetValue(slot, out var max)
-            ? max.ToDictionary(e => e.Key, e => (e.Value.Cl, (CellClock[]?)e.Value.Clocks?.Clone()), StringComparer.Ordinal)
-            : new(StringComparer.Ordinal);
+        _bySite.TryGetValue(slot, out var max) ? Copy(max) : new(StringComparer.Ordinal);
 
-    public void Restore(int slot, Dictionary<string, (long Cl, CellClock[]? Clocks)> snapshot) => _bySite[slot] = snapshot;
+    /// <summary>Puts back what <paramref name="slot"/> was seen holding when <paramref name="snapshot"/> was taken. A
+    /// copy: later observations raise it in place, and the same backup or snapshot may be put back again.</summary>
+    public void Restore(int slot, Dictionary<string, (long Cl, CellClock[]? Clocks)> snapshot) => _bySite[slot] = Copy(snapshot);
+
+    private static Dictionary<string, (long Cl, CellClock[]? Clocks)> Copy(Dictionary<string, (long Cl, CellClock[]? Clocks)> seen) =>
+        seen.ToDictionary(e => e.Key, e => (e.Value.Cl, (CellClock[]?)e.Value.Clocks?.Clone()), StringComparer.Ordinal);
 
     private static void Raise(Dictionary<string, (long Cl, CellClock[]? Clocks)> max, string key, long cl, CellClock[]? state)
     {
@@ -94,7 +98,25 @@ public sealed class StateTracker
             || (later.Hlc < earlier.Hlc && later.Site != earlier.Site
                 && Storage.SiteIncarnation.BaseOf(later.Site) == Storage.SiteIncarnation.BaseOf(earlier.Site)));
 
-    private void CheckEvents(string holder, string key, IReadOnlyList<string> columns, RowState state)
+    /// <summary>
+    /// The slot's volume was replaced by an empty one: an event seen on no other slot is forgotten with it, so the new
+    /// volume may issue its (site, sequence) again (what no peer holds of the old volume is lost with it: docs/guarantees.md,
+    /// "replica's volume replaced by an empty one"). If some replica still holds the old event, observing that replica (at the end, every
+    /// replica is observed) shows the two contents and fails the run as before.
+    /// </summary>
+    public void ForgetVolume(int slot)
+    {
+        foreach (var (ev, slots) in _eventSlots.ToList())
+        {
+            if (slots.Remove(slot) && slots.Count == 0)
+            {
+                _eventSlots.Remove(ev);
+                _events.Remove(ev);
+            }
+        }
+    }
+
+    private void CheckEvents(int slot, string holder, string key, IReadOnlyList<string> columns, RowState state)
     {
         for (int c = 0; c < state.Clocks.Length && c < columns.Count; c++)
         {
@@ -115,6 +137,12 @@ public sealed class StateTracker
             }
 
             _events[(clock.Site, clock.Seq, cell)] = (clock.Hlc.Value, value, where);
+            if (!_eventSlots.TryGetValue((clock.Site, clock.Seq, cell), out var slots))
+            {
+                _eventSlots[(clock.Site, clock.Seq, cell)] = slots = [];
+            }
+
+            slots.Add(slot);
         }
     }
 

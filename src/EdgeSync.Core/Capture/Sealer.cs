@@ -146,6 +146,7 @@ internal static class Sealer
         var prior = t.LoadClocks(key, storedKey);
         var current = t.SelectRow(key);
         RowState next;
+        CellClock made; // the event this seal issues for the row
         if (current is not null)
         {
             if (prior is { IsDeleted: false } && mask == -1 && t.CausalFloor > 0 && !t.HasMeta(storedKey))
@@ -156,7 +157,7 @@ internal static class Sealer
             if (prior is null || prior.IsDeleted)
             {
                 var seen = prior?.Clocks[0] ?? default;
-                var clock = NewClock(store, stamp, seen.PrevHlc, seen.PrevSite ?? "");
+                var clock = made = NewClock(store, stamp, seen.PrevHlc, seen.PrevSite ?? "");
                 // With no metadata the row continues above every tombstone compaction dropped from the table, so
                 // it beats one a peer still keeps (design.md §6).
                 next = RowState.Alive((prior?.CausalLength ?? t.CausalFloor) + 1, current, Fill(t.ColumnCount, clock));
@@ -175,18 +176,19 @@ internal static class Sealer
                     }
                 }
 
-                if (clock is null)
+                if (clock is not { } issued)
                 {
                     return false;
                 }
 
+                made = issued;
                 next = RowState.Alive(prior.CausalLength, current, clocks);
             }
         }
         else if (prior is { IsDeleted: false })
         {
             var newest = prior.Newest;
-            next = RowState.Deleted(prior.CausalLength + 1, NewClock(store, stamp, newest.Hlc, newest.Site));
+            next = RowState.Deleted(prior.CausalLength + 1, made = NewClock(store, stamp, newest.Hlc, newest.Site));
         }
         else
         {
@@ -199,8 +201,10 @@ internal static class Sealer
             AppendRuns.AddAccounted(store, t.Info.Id, 1);
         }
 
-        var ev = next.Newest;
-        log.Add(store.SiteIndex, ev.Seq, t.Info.Id, storedKey, ev.Hlc.Value);
+        // The entry names the event issued here, not the row's newest clock: right after a clock that ran ahead was
+        // set back, another column may still hold a clock in the future (another site's, or this site's before it is
+        // re-stamped), whose sequence number is not this site's to log.
+        log.Add(store.SiteIndex, made.Seq, t.Info.Id, storedKey, made.Hlc.Value);
         return true;
     }
 

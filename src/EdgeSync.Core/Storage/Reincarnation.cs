@@ -27,28 +27,57 @@ internal static class Reincarnation
         store.SwitchSite(newSite);
         var hlc = store.Clock.Next();
 
-        // A clock that ran ahead stamped, ahead too, what earlier incarnations of this site wrote in this file (an
-        // unclean restart, or a restored backup, continued under a new id meanwhile): peers refuse those clocks as
-        // from the future, and with them every batch that carries them. They come down to the present as well.
-        string baseSite = SiteIncarnation.BaseOf(oldSite);
-        bool Restamped(CellClock c) => c.Site == oldSite || (c.Hlc > hlc && SiteIncarnation.BaseOf(c.Site) == baseSite);
-
-        // Rows whose clocks name the old id: re-stamp those clocks as one new change per row.
-        var rows = new List<(int Tid, object Pk, long Cl, byte[] Blob)>();
+        // A clock that ran ahead stamped ahead too what earlier incarnations of this site wrote in this file (an
+        // unclean restart, or a restored backup, continued under a new id meanwhile), and let this replica accept
+        // clocks as far ahead from peers whose clocks ran ahead as well. Peers with a right clock refuse those clocks,
+        // and with them every batch that carries them. Whoever stamped them, they come down to the present, and the
+        // events they came with are disclaimed (see Disclaim) from the first one in the future on: an origin's clocks
+        // need not grow with its sequence numbers (an incarnation's re-stamps keep their own times), so the later
+        // ones that are not in the future are re-stamped too (keeping their time), and no row keeps a clock of an
+        // event this replica no longer claims. Only a clock that was set back finds any: otherwise the HLC is past
+        // every clock this replica holds.
+        var rows = new List<(int Tid, object Pk, long Cl, CellClock[] Clocks)>();
         using (var cmd = store.Db.CreateCommand())
         {
             cmd.CommandText = "SELECT tid, pk, cl, clocks FROM _edgesync_rows";
             using var r = cmd.ExecuteReader();
             while (r.Read())
             {
-                rows.Add(((int)r.GetInt64(0), r.GetValue(1), r.GetInt64(2), (byte[])r.GetValue(3)));
+                long cl = r.GetInt64(2);
+                var t = store.Table((int)r.GetInt64(0));
+                var decoded = ClockCodec.Decode((byte[])r.GetValue(3), cl % 2 == 0 ? 1 : t.ColumnCount, store.Sites.NameOf,
+                    cl % 2 == 0 ? 1 : t.Info.LegacyClockWidth);
+                rows.Add(((int)r.GetInt64(0), r.GetValue(1), cl, decoded));
             }
         }
 
+        var future = new Dictionary<string, long>(StringComparer.Ordinal); // origin -> its first event in the future held here
+        void NoteFuture(string site, long seq) => future[site] = Math.Min(seq, future.GetValueOrDefault(site, long.MaxValue));
+        foreach (var c in rows.SelectMany(row => row.Clocks).Where(c => c.Site != oldSite && c.Hlc > hlc))
+        {
+            NoteFuture(c.Site, c.Seq);
+        }
+
+        using (var cmd = store.Db.CreateCommand())
+        {
+            cmd.CommandText = "SELECT s.site, min(l.seq) FROM _edgesync_log l JOIN _edgesync_sites s ON s.idx = l.site "
+                + "WHERE l.site <> $s AND l.hlc > $h GROUP BY l.site";
+            cmd.Parameters.AddWithValue("$s", oldIdx);
+            cmd.Parameters.AddWithValue("$h", hlc.Value);
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                NoteFuture(r.GetString(0), r.GetInt64(1));
+            }
+        }
+
+        bool Restamped(CellClock c) => c.Site == oldSite || (future.TryGetValue(c.Site, out long first) && c.Seq >= first);
+
+        // Rows whose clocks name the old id or a disclaimed event: re-stamp those clocks as one new change per row.
         using var log = Sql.Prepare(store.Db,
             "INSERT OR REPLACE INTO _edgesync_log(site, seq, tid, pk, span, hlc) VALUES ($s, $q, $t, $pk, 0, $h)", "$s", "$q", "$t", "$pk", "$h");
         int read = 0;
-        foreach (var (tid, pk, cl, blob) in rows)
+        foreach (var (tid, pk, cl, clocks) in rows)
         {
             if (++read % 1024 == 0)
             {
@@ -56,8 +85,7 @@ internal static class Reincarnation
             }
 
             var t = store.Table(tid);
-            int n = cl % 2 == 0 ? 1 : t.ColumnCount;
-            var clocks = ClockCodec.Decode(blob, n, store.Sites.NameOf, cl % 2 == 0 ? 1 : t.Info.LegacyClockWidth);
+            int n = clocks.Length;
             if (!clocks.Any(Restamped))
             {
                 continue;
@@ -97,28 +125,23 @@ internal static class Reincarnation
             }
         }
 
-        // Insert ranges earlier incarnations of this site stamped in the future: issued again under the new id too.
-        var ahead = new List<(long Site, long Seq)>();
-        using (var cmd = store.Db.CreateCommand())
+        // Insert ranges of the disclaimed events: issued again under the new id too (the rows stay).
+        foreach (var (site, first) in future)
         {
-            cmd.CommandText = "SELECT l.site, l.seq, l.tid, l.pk, l.span, l.cnt, s.site FROM _edgesync_log l JOIN _edgesync_sites s ON s.idx = l.site "
-                + "WHERE l.site <> $s AND l.span > 0 AND l.hlc > $h";
-            cmd.Parameters.AddWithValue("$s", oldIdx);
-            cmd.Parameters.AddWithValue("$h", hlc.Value);
-            using var r = cmd.ExecuteReader();
-            while (r.Read())
+            int idx = store.Sites.GetOrAdd(store.Db, site);
+            using (var cmd = store.Db.CreateCommand())
             {
-                if (SiteIncarnation.BaseOf(r.GetString(6)) == baseSite)
+                cmd.CommandText = "SELECT seq, tid, pk, span, cnt FROM _edgesync_log WHERE site = $s AND seq >= $q AND span > 0";
+                cmd.Parameters.AddWithValue("$s", (long)idx);
+                cmd.Parameters.AddWithValue("$q", first);
+                using var r = cmd.ExecuteReader();
+                while (r.Read())
                 {
-                    ahead.Add((r.GetInt64(0), r.GetInt64(1)));
-                    ranges.Add((r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5)));
+                    ranges.Add((r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4)));
                 }
             }
-        }
 
-        foreach (var (site, seq) in ahead)
-        {
-            Sql.Scalar(store.Db, "DELETE FROM _edgesync_log WHERE site = $s AND seq = $q", ("$s", site), ("$q", seq));
+            Disclaim(store, idx, first);
         }
 
         foreach (var (_, tid, pk, span, cnt) in ranges)
@@ -137,6 +160,28 @@ internal static class Reincarnation
         Sql.Scalar(store.Db, "INSERT OR REPLACE INTO _edgesync_meta(key, value) VALUES ('reincarnated_from', $p)", ("$p", oldSite));
         FaultPoints.Hit("reincarnate.run");
         return newSite;
+    }
+
+    /// <summary>
+    /// This replica no longer holds the events of <paramref name="site"/> from <paramref name="first"/> (its first
+    /// one in the future) on; the caller re-stamped every clock of them its rows held. Their log entries go, and the
+    /// vector (and compaction floor) come back below them. The re-stamps that replaced them order below them, so if any replica
+    /// still holds one of them (its clock still ahead), it must come back here and win as it does everywhere: claimed
+    /// as held, it would be skipped as known, and the replicas would differ for good.
+    /// </summary>
+    private static void Disclaim(SyncStore store, int site, long first)
+    {
+        Sql.Scalar(store.Db, "DELETE FROM _edgesync_log WHERE site = $s AND seq >= $q", ("$s", (long)site), ("$q", first));
+        if (store.Vector.TryGetValue(site, out long held) && held >= first)
+        {
+            store.Vector[site] = first - 1;
+        }
+
+        if (store.Floor.TryGetValue(site, out long floor) && floor >= first)
+        {
+            store.Floor[site] = first - 1;
+            CompactionRecords.SetFloor(store, site, first - 1);
+        }
     }
 
     /// <summary>

@@ -54,6 +54,9 @@ public sealed class ExportedLevelTests
             Assert.Equal(302L, AppDb.Count(f.DbPath, "readings")); // level hub would have pruned these
 
             proxies.ForEach(p => p.Restore());
+            // HQ retries NATS with a backoff of up to 10 s (as long as an ack's default wait): first see it back.
+            var export = hq.Service<EdgeSync.Agent.Export.ExportMetrics>();
+            await Eventually.TrueAsync(() => export.Of(hq.Hosted.Name) is { Holder: true }, "HQ reaches NATS again and holds the export lease");
             using (var acked = await f.Http.PostAsync("/v1/tables/readings/rows?ack=exported", AckLevelTests.Readings(303, 2), ct))
             {
                 Assert.Equal(HttpStatusCode.OK, acked.StatusCode);

@@ -2,7 +2,7 @@ using System.CommandLine;
 using EdgeSync.Bench.Internal;
 using EdgeSync.Bench.Scenarios;
 
-// dotnet run -c Release --project bench/EdgeSync.Bench -- <capture|merge|sync|lag|noop|growth|memory|idle|schema|verify|retention|manydb|fanout|lagshare|catchup|console|export> [--json] [--rows N] [--runs K]
+// dotnet run -c Release --project bench/EdgeSync.Bench -- <capture|merge|sync|lag|noop|growth|memory|idle|schema|verify|retention|manydb|fanout|lagshare|catchup|console|ack|export> [--json] [--rows N] [--runs K]
 // (lag, idle, lagshare and retention take --seconds S instead of --rows; idle takes --databases N, measuring 1, 100 and 500 up to N;
 // manydb takes --databases N and fanout --replicas N, each measuring the one-database/one-replica case first; console takes --requests N). Exit codes: 0 measured and verified; 1 a scenario produced a wrong
 // result (message on stderr) or the engine threw.
@@ -49,6 +49,8 @@ var root = new RootCommand("EdgeSync benchmarks: each scenario measures against 
     Scenario("console", "The fleet console at a hub that sees 50 factories x 10 replicas on 20 databases (synthetic peer state, the agent's own builder and endpoints): "
         + "p50/p99 of /v1/fleet, a 304, /v1/fleet/{cluster} and /ui, against /healthz/live on the same server.",
         "Requests of each kind per run.", defaultRows: 200, defaultRuns: 3, ConsoleScenario.Run, rowsName: "--requests"),
+    Scenario("ack", "Ingest latency at 10,000 rows/s (100-row requests every 10 ms) for ack=local, replicas:2 and hub, on a factory of three replicas and a hub in this process, next to the same inserts into a plain SQLite file.",
+        "Seconds of paced ingest per level and run.", defaultRows: 10, defaultRuns: 3, AckScenario.Run, rowsName: "--seconds"),
     Scenario("export", "Rows inserted on a hub until its NATS export has them in an R3 JetStream stream (three local nats-server, JetStream acks); rate and ratio to raw SQLite inserts.",
         "Rows the application inserts on the hub.", defaultRows: 1_000_000, defaultRuns: 3, ExportScenario.Run),
 };

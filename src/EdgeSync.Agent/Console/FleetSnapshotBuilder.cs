@@ -64,15 +64,14 @@ internal sealed class FleetSnapshotBuilder(
     {
         var replicas = new Dictionary<string, ReplicaAccumulator>(StringComparer.Ordinal);
         long heartbeat = 0;
-        double? oldestBackup = double.MaxValue;
+        var backups = new List<double?>(); // per database, Unix seconds (0 = never, null = not looked at yet)
         foreach (var hosted in registry.All)
         {
             try
             {
                 Accumulate(hosted, replicas);
                 heartbeat = Math.Max(heartbeat, (long)hosted.Board.CaptureHeartbeatAge().TotalSeconds);
-                var backup = registry.Metrics.LastBackupOf(hosted.Board);
-                oldestBackup = backup is > 0 && oldestBackup is { } o ? Math.Min(o, backup.Value) : null;
+                backups.Add(registry.Metrics.LastBackupOf(hosted.Board));
             }
             catch (ObjectDisposedException)
             {
@@ -83,7 +82,7 @@ internal sealed class FleetSnapshotBuilder(
         var (agent, clusters) = Topology(replicas, relay: false);
         var report = ReplicaReports.Of(agent, clusters[0]);
         report.CaptureHeartbeatAgeSeconds = heartbeat;
-        report.LastBackupUnixSeconds = oldestBackup is { } b && b < double.MaxValue ? (long)b : 0;
+        report.LastBackupUnixSeconds = backups.Count > 0 && backups.All(b => b > 0) ? (long)backups.Min()!.Value : 0; // 0 when one has none
         return report;
     }
 

@@ -5,13 +5,11 @@ namespace EdgeSync.Agent.Console;
 /// <summary>
 /// The reports callers sent this agent about their own clusters (<see cref="ReplicaReport"/>), while their conversation
 /// is open: a hub's console shows through them the factory replicas that do not dial the hub themselves (in a factory
-/// usually one replica does). A report ends with its conversation; the next one replaces it.
+/// usually one replica does). A caller sends one at most every <see cref="Sync.PeerConversation.ReportInterval"/>, when it
+/// changed; it ends with its conversation, and the next one replaces it.
 /// </summary>
 internal sealed class ReplicaReports
 {
-    /// <summary>How often a caller sends its report at most (only when it changed).</summary>
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
-
     private readonly Lock _gate = new();
     private readonly Dictionary<string, (ReplicaReport Report, object Conversation)> _reports = new(StringComparer.Ordinal);
 

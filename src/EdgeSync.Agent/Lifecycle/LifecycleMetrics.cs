@@ -49,7 +49,8 @@ internal sealed class LifecycleMetrics
 
     /// <summary>The changes of this site not yet held at each level, as last computed (levels in a fixed order; empty before the first pass).</summary>
     public IReadOnlyList<(string Level, long Changes)> AckLagOf(string database, IEnumerable<string> levels) =>
-        levels.Where(l => _ackLag.ContainsKey((database, l))).Select(l => (l, (long)_ackLag[(database, l)])).ToList();
+        levels.Select(l => (Level: l, Found: _ackLag.TryGetValue((database, l), out double changes), Changes: (long)changes))
+            .Where(x => x.Found).Select(x => (x.Level, x.Changes)).ToList();
 
     /// <summary>Rows retention deleted from the table since the agent started.</summary>
     public long PrunedOf(string database, string table) => _prunedTotal.GetValueOrDefault((database, table));

@@ -21,6 +21,9 @@ namespace EdgeSync.Agent.Sync;
 /// </summary>
 internal sealed class PeerConversation : IAsyncDisposable
 {
+    /// <summary>How often a caller sends a hub its report of its cluster at most (only when it changed).</summary>
+    public static readonly TimeSpan ReportInterval = TimeSpan.FromSeconds(2);
+
     private readonly DatabaseRegistry _registry;
     private readonly Func<ReplicaReport>? _report;
     private readonly AgentOptions _options;
@@ -238,7 +241,7 @@ internal sealed class PeerConversation : IAsyncDisposable
 
     /// <summary>
     /// Announces this agent's changes to the peer, and starts a round for each changed database the peer lacks; to a hub,
-    /// also sends this agent's report of its cluster whenever it changed (checked every <see cref="Console.ReplicaReports.Interval"/>).
+    /// also sends this agent's report of its cluster whenever it changed (checked every <see cref="ReportInterval"/>).
     /// </summary>
     private async Task WriteAsync(IClientStreamWriter<ConversationMessage> stream, ChangeFeed.Subscription feed, string peerSite, AgentRole peerRole, CancellationToken ct)
     {
@@ -247,7 +250,7 @@ internal sealed class PeerConversation : IAsyncDisposable
         long reportedAt = 0;
         while (!ct.IsCancellationRequested)
         {
-            if (reporting && (reportedAt == 0 || System.Diagnostics.Stopwatch.GetElapsedTime(reportedAt) >= Console.ReplicaReports.Interval))
+            if (reporting && (reportedAt == 0 || System.Diagnostics.Stopwatch.GetElapsedTime(reportedAt) >= ReportInterval))
             {
                 reportedAt = System.Diagnostics.Stopwatch.GetTimestamp();
                 var report = _report!();
@@ -258,7 +261,7 @@ internal sealed class PeerConversation : IAsyncDisposable
                 }
             }
 
-            var (changed, membership) = await feed.WaitAsync(reporting ? Console.ReplicaReports.Interval : Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false);
+            var (changed, membership) = await feed.WaitAsync(reporting ? ReportInterval : Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false);
             if (membership)
             {
                 await stream.WriteAsync(ConversationMessages.Full(_registry.All), ct).ConfigureAwait(false);

@@ -58,7 +58,7 @@ internal static class CompactionRecords
             SELECT (SELECT count(*) FROM _edgesync_log WHERE span = 0),
                    (SELECT count(*) FROM _edgesync_rows WHERE cl % 2 = 0),
                    (SELECT coalesce(sum(length(pk) + 24), 0) FROM _edgesync_log)
-                 + (SELECT coalesce(sum(length(pk) + length(clocks) + 16), 0) FROM _edgesync_rows)
+                 + (SELECT coalesce(sum(length(pk) + length(clocks) + coalesce(length(sums), 0) + 16), 0) FROM _edgesync_rows)
             """;
         using var r = cmd.ExecuteReader();
         r.Read();

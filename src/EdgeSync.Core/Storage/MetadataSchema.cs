@@ -25,7 +25,7 @@ internal static class MetadataSchema
         CREATE TABLE IF NOT EXISTS _edgesync_pending(
             id INTEGER PRIMARY KEY, tid INTEGER NOT NULL, op INTEGER NOT NULL, mask INTEGER NOT NULL, k0, k1, k2, k3);
         CREATE TABLE IF NOT EXISTS _edgesync_rows(
-            tid INTEGER NOT NULL, pk NOT NULL, cl INTEGER NOT NULL, clocks BLOB NOT NULL,
+            tid INTEGER NOT NULL, pk NOT NULL, cl INTEGER NOT NULL, clocks BLOB NOT NULL, sums BLOB,
             PRIMARY KEY(tid, pk)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS _edgesync_log(
             site INTEGER NOT NULL, seq INTEGER NOT NULL, tid INTEGER NOT NULL, pk NOT NULL,
@@ -67,6 +67,12 @@ internal static class MetadataSchema
         ("clfloor", "clfloor INTEGER NOT NULL DEFAULT 0"), // highest causal length of a tombstone compaction dropped
     ];
 
+    /// <summary>Columns added to <c>_edgesync_rows</c> after its first release; databases set up earlier gain them on open.</summary>
+    private static readonly (string Name, string Ddl)[] LaterRowColumns =
+    [
+        ("sums", "sums BLOB"), // RowSums: each column's value fingerprint when the row was last written here (null: unknown)
+    ];
+
     public static void Create(SqliteConnection connection)
     {
         using (var cmd = connection.CreateCommand())
@@ -75,10 +81,16 @@ internal static class MetadataSchema
             cmd.ExecuteNonQuery();
         }
 
+        AddLaterColumns(connection, "_edgesync_tables", LaterTableColumns);
+        AddLaterColumns(connection, "_edgesync_rows", LaterRowColumns);
+    }
+
+    private static void AddLaterColumns(SqliteConnection connection, string table, (string Name, string Ddl)[] later)
+    {
         var have = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         using (var cmd = connection.CreateCommand())
         {
-            cmd.CommandText = "SELECT name FROM pragma_table_info('_edgesync_tables')";
+            cmd.CommandText = $"SELECT name FROM pragma_table_info('{table}')";
             using var r = cmd.ExecuteReader();
             while (r.Read())
             {
@@ -86,12 +98,12 @@ internal static class MetadataSchema
             }
         }
 
-        foreach (var (name, ddl) in LaterTableColumns)
+        foreach (var (name, ddl) in later)
         {
             if (!have.Contains(name))
             {
                 using var cmd = connection.CreateCommand();
-                cmd.CommandText = $"ALTER TABLE _edgesync_tables ADD COLUMN {ddl}";
+                cmd.CommandText = $"ALTER TABLE {table} ADD COLUMN {ddl}";
                 cmd.ExecuteNonQuery();
             }
         }

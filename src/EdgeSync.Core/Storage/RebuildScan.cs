@@ -5,14 +5,16 @@ namespace EdgeSync.Storage;
 
 /// <summary>
 /// After a table was rebuilt (its capture triggers went with the old table), finds the writes made between the rebuild
-/// and the capture that noticed it, where they can be told from the table and its sync metadata: a row that sync knows
-/// as alive (it has row metadata) but is gone was deleted; a row of a keyed table sync has never seen was inserted. Queues them as pending
-/// changes for the seal that follows. An update in that window cannot be told from the rows (docs/schema.md: run
-/// migrations with <c>edgesync schema apply</c>, which leaves no window). One pass over the table and its metadata.
+/// and the capture that noticed it, from the table and its sync metadata: a row that sync knows as alive (it has row
+/// metadata) but is gone was deleted; a value of such a row that differs from the one recorded when the row was last
+/// written here (<see cref="RowSums"/>) was updated (lww tables); a row of a keyed table sync has never seen was
+/// inserted. Queues them as pending changes for the seal that follows. Rows that have no metadata of their own (captured
+/// in an insert range and never updated since) have no recorded values, so an update of one in that window is not seen
+/// (docs/schema.md: <c>edgesync schema apply</c> leaves no window). One pass over the table and its metadata.
 /// </summary>
 internal static class RebuildScan
 {
-    /// <summary>Queues the deletes and inserts made while the table had no capture triggers; returns how many.</summary>
+    /// <summary>Queues the deletes, updates and inserts made while the table had no capture triggers; returns how many.</summary>
     public static int QueueMissedWrites(SyncStore store, TableStore t)
     {
         var info = t.Info;
@@ -22,10 +24,10 @@ internal static class RebuildScan
             ["$t", "$op", "$m", .. info.PrimaryKey.Select((_, i) => $"$k{i}")]);
         queue.Set(0, (long)info.Id);
         int found = 0;
-        void Queue(int op, object?[] key)
+        void Queue(int op, object?[] key, long mask)
         {
             queue.Set(1, (long)op);
-            queue.Set(2, op == 3 ? 0L : -1L);
+            queue.Set(2, mask);
             for (int i = 0; i < key.Length; i++)
             {
                 queue.Set(3 + i, key[i]);
@@ -35,24 +37,47 @@ internal static class RebuildScan
             found++;
         }
 
-        // Rows with metadata that say "alive" but are gone.
-        var known = new List<object>();
-        using (var cmd = Sql.Prepare(store.Db, "SELECT pk FROM _edgesync_rows WHERE tid = $t AND cl % 2 = 1", "$t"))
+        // Rows with metadata that say "alive": gone means deleted; in an lww table, a value that is not the one last
+        // recorded (its fingerprint, RowSums) means updated.
+        var known = new List<(object Pk, byte[] Clocks, byte[]? Sums)>();
+        using (var cmd = Sql.Prepare(store.Db, "SELECT pk, clocks, sums FROM _edgesync_rows WHERE tid = $t AND cl % 2 = 1", "$t"))
         {
             cmd.Set(0, (long)info.Id);
             using var r = cmd.ExecuteReader();
             while (r.Read())
             {
-                known.Add(r.GetValue(0));
+                known.Add((r.GetValue(0), (byte[])r.GetValue(1), r.IsDBNull(2) ? null : (byte[])r.GetValue(2)));
             }
         }
 
-        foreach (var pk in known)
+        var keyColumns = new HashSet<int>(info.PrimaryKey);
+        var defaults = new Dictionary<int, (bool, object?)>();
+        (bool, object?) DefaultOf(int c)
+        {
+            if (!defaults.TryGetValue(c, out var d))
+            {
+                defaults[c] = d = EvaluateDefault(store, store.ColumnDefault(info.Name, info.Columns[c]));
+            }
+
+            return d;
+        }
+
+        foreach (var (pk, clockBlob, sums) in known)
         {
             var key = KeyCodec.FromStored(pk, info.PrimaryKey.Count);
-            if (t.SelectRow(key) is null)
+            var current = t.SelectRow(key);
+            if (current is null)
             {
-                Queue(3, key);
+                Queue(CaptureQueue.OpDelete, key, 0);
+            }
+            else if (info.Policy == TablePolicy.Lww && sums is not null)
+            {
+                var clocks = ClockCodec.Decode(clockBlob, info.Columns.Count, store.Sites.NameOf, info.LegacyClockWidth);
+                long changed = RowSums.Changed(sums, current, clocks, keyColumns, DefaultOf);
+                if (changed != 0)
+                {
+                    Queue(CaptureQueue.OpUpdate, key, changed);
+                }
             }
         }
 
@@ -83,11 +108,51 @@ internal static class RebuildScan
             {
                 if (key.All(k => k is not null) && t.LoadClocks(key, t.StoredKey(key)) is null)
                 {
-                    Queue(1, key);
+                    Queue(CaptureQueue.OpInsert, key, -1);
                 }
             }
         }
 
         return found;
+    }
+
+    /// <summary>
+    /// A column's declared default as a value (SQL text from <c>pragma_table_xinfo</c>), or unknown when it is not a
+    /// constant (<c>CURRENT_TIMESTAMP</c>, a function call): such a column's unwritten rows cannot be told from updated ones.
+    /// </summary>
+    private static (bool Known, object? Value) EvaluateDefault(SyncStore store, string? expression)
+    {
+        if (expression is null)
+        {
+            return (true, null);
+        }
+
+        if (expression.Contains("CURRENT_", StringComparison.OrdinalIgnoreCase) || CallsAFunction(expression))
+        {
+            return (false, null);
+        }
+
+        var value = Sql.Scalar(store.Db, $"SELECT {expression}");
+        return (true, value is DBNull ? null : value);
+    }
+
+    /// <summary>True when a name is followed by an opening parenthesis (<c>datetime('now')</c>, <c>random()</c>).</summary>
+    private static bool CallsAFunction(string expression)
+    {
+        for (int i = expression.IndexOf('(', StringComparison.Ordinal); i > 0; i = expression.IndexOf('(', i + 1))
+        {
+            int j = i - 1;
+            while (j >= 0 && char.IsWhiteSpace(expression[j]))
+            {
+                j--;
+            }
+
+            if (j >= 0 && (char.IsLetterOrDigit(expression[j]) || expression[j] == '_'))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -103,7 +103,7 @@ internal static class Reincarnation
             }
 
             var state = cl % 2 == 0 ? RowState.Deleted(cl, clocks[0]) : RowState.Alive(cl, new object?[n], clocks);
-            t.PutMeta(pk, state);
+            t.PutClocks(pk, state);
             log.Set(0, (long)store.SiteIndex);
             log.Set(1, seq);
             log.Set(2, (long)tid);

@@ -71,7 +71,8 @@ internal static class TableReoffer
         foreach (var (key, stored) in keys)
         {
             var state = t.LoadClocks(key, stored);
-            bool present = captureUnknown && t.SelectRow(key) is not null;
+            var current = captureUnknown ? t.SelectRow(key) : null;
+            bool present = current is not null;
             if (state is null && !present)
             {
                 continue;
@@ -85,13 +86,13 @@ internal static class TableReoffer
                 var clock = new CellClock(hlc, store.SiteId, seq, seen.Hlc, seen.Site ?? "");
                 long cl = state?.CausalLength ?? t.CausalFloor;
                 t.PutMeta(stored, present
-                    ? RowState.Alive(cl + 1, new object?[t.ColumnCount], Enumerable.Repeat(clock, t.ColumnCount).ToArray())
+                    ? RowState.Alive(cl + 1, current!, Enumerable.Repeat(clock, t.ColumnCount).ToArray())
                     : RowState.Deleted(cl + 1, clock));
             }
             else if (state is not null)
             {
                 var clocks = state.Clocks.Select(c => c.IsUnwritten ? c : new CellClock(new Hlc(c.Hlc.Value + 1), store.SiteId, seq, c.Hlc, c.Site)).ToArray();
-                t.PutMeta(stored, state.IsDeleted
+                t.PutClocks(stored, state.IsDeleted
                     ? RowState.Deleted(state.CausalLength, clocks[0])
                     : RowState.Alive(state.CausalLength, new object?[clocks.Length], clocks));
             }

@@ -21,6 +21,7 @@ internal sealed class TableStore : IDisposable
     private readonly SqliteCommand _delete;
     private readonly SqliteCommand _getMeta;
     private readonly SqliteCommand _putMeta;
+    private readonly SqliteCommand _putClocks;
     private readonly SqliteCommand _deleteMeta;
     private readonly SqliteCommand _findRange;
     private readonly SqliteCommand _insertIfNew;
@@ -43,7 +44,11 @@ internal sealed class TableStore : IDisposable
         _insert = Sql.Prepare(db, $"INSERT INTO {QuotedName}({cols}) VALUES ({string.Join(", ", valueParams)})", valueParams);
         _delete = Sql.Prepare(db, $"DELETE FROM {QuotedName} WHERE {_where}", keyParams);
         _getMeta = Sql.Prepare(db, "SELECT cl, clocks FROM _edgesync_rows WHERE tid = $t AND pk = $pk", "$t", "$pk");
-        _putMeta = Sql.Prepare(db, "INSERT OR REPLACE INTO _edgesync_rows(tid, pk, cl, clocks) VALUES ($t, $pk, $cl, $c)", "$t", "$pk", "$cl", "$c");
+        _putMeta = Sql.Prepare(db, "INSERT OR REPLACE INTO _edgesync_rows(tid, pk, cl, clocks, sums) VALUES ($t, $pk, $cl, $c, $s)",
+            "$t", "$pk", "$cl", "$c", "$s");
+        _putClocks = Sql.Prepare(db,
+            "INSERT INTO _edgesync_rows(tid, pk, cl, clocks) VALUES ($t, $pk, $cl, $c) ON CONFLICT(tid, pk) DO UPDATE SET cl = excluded.cl, clocks = excluded.clocks",
+            "$t", "$pk", "$cl", "$c");
         _deleteMeta = Sql.Prepare(db, "DELETE FROM _edgesync_rows WHERE tid = $t AND pk = $pk", "$t", "$pk");
         // The nearest range that covers the rowid (ranges of different origins may nest: a local row can land in
         // the span of a range received from a peer, and the other way round).
@@ -54,6 +59,7 @@ internal sealed class TableStore : IDisposable
             $"INSERT OR IGNORE INTO {QuotedName}({cols}) VALUES ({string.Join(", ", valueParams)})", valueParams);
         _getMeta.Set(0, info.Id);
         _putMeta.Set(0, info.Id);
+        _putClocks.Set(0, info.Id);
         _deleteMeta.Set(0, info.Id);
         _findRange.Set(0, info.Id);
         CausalFloor = Sql.Scalar(db, "SELECT clfloor FROM _edgesync_tables WHERE tid = $t", ("$t", (long)info.Id)) is long f ? f : 0;
@@ -200,12 +206,29 @@ internal sealed class TableStore : IDisposable
         return r.Read() ? r.GetInt64(2) : null;
     }
 
+    /// <summary>
+    /// Records a row's state: its clocks and, for a live row, the fingerprints of <paramref name="state"/>'s values
+    /// (<see cref="RowSums"/>), which must be what the table now holds.
+    /// </summary>
     public void PutMeta(object storedKey, RowState state)
     {
         _putMeta.Set(1, storedKey);
         _putMeta.Set(2, state.CausalLength);
         _putMeta.Set(3, ClockCodec.Encode(state.Clocks, s => _sites.GetOrAdd(_db, s), _scratch));
+        _putMeta.Set(4, state.Values is { } values ? RowSums.Of(values) : null);
         _putMeta.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// Records a row's causal length and clocks and keeps its recorded value fingerprints: for a caller whose state
+    /// carries no values (a re-stamp, a re-offer), so the row's content did not change.
+    /// </summary>
+    public void PutClocks(object storedKey, RowState state)
+    {
+        _putClocks.Set(1, storedKey);
+        _putClocks.Set(2, state.CausalLength);
+        _putClocks.Set(3, ClockCodec.Encode(state.Clocks, s => _sites.GetOrAdd(_db, s), _scratch));
+        _putClocks.ExecuteNonQuery();
     }
 
     public void DeleteMeta(object storedKey)

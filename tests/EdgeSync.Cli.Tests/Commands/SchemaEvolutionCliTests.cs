@@ -58,7 +58,7 @@ public sealed class SchemaEvolutionCliTests : IDisposable
         Sql(_b, "ALTER TABLE settings ADD COLUMN unit TEXT;");
         var after = Sync();
 
-        Assert.Contains("in sync: both hold the same changes", after.Stdout, StringComparison.Ordinal);
+        Assert.Contains("in sync: both hold the same changes", after.StdoutLines);
         AssertSameRows("settings");
         Assert.Equal("max|9|t\nrate|6|kg", Sql(_b, "SELECT * FROM settings ORDER BY k;"));
     }
@@ -81,9 +81,39 @@ public sealed class SchemaEvolutionCliTests : IDisposable
         Sql(_b, "DELETE FROM settings WHERE k = 'max';");
         var round = Sync();
 
-        Assert.Contains("in sync: both hold the same changes", round.Stdout, StringComparison.Ordinal);
+        Assert.Contains("in sync: both hold the same changes", round.StdoutLines);
         Assert.Equal("rate|7|tuned", Sql(_b, "SELECT * FROM settings ORDER BY k;"));
         AssertSameRows("settings");
+    }
+
+    [Fact]
+    public void RebuildMigration_ThenWritesBeforeAnyCapture_EveryWriteSyncs_AndAConcurrentEditOfAnotherColumnSurvives()
+    {
+        Setup("CREATE TABLE settings(k TEXT PRIMARY KEY, v TEXT, note TEXT); "
+            + "INSERT INTO settings VALUES ('rate', '5', 'a'), ('max', '9', 'b'), ('min', '1', 'c');", "settings=lww");
+        Sync();
+
+        // B edits one column of 'rate' and syncs nothing yet.
+        Sql(_b, "UPDATE settings SET note = 'from-b' WHERE k = 'rate';");
+
+        // A's application rebuilds the table (adding a column with a default) and, in the same session, before any
+        // EdgeSync command runs, writes: no capture trigger exists between the rebuild and the next capture.
+        Sql(_a, "BEGIN; CREATE TABLE settings_new(k TEXT PRIMARY KEY, v TEXT NOT NULL DEFAULT '', note TEXT, unit TEXT DEFAULT 'kg'); "
+            + "INSERT INTO settings_new(k, v, note) SELECT k, v, note FROM settings; DROP TABLE settings; "
+            + "ALTER TABLE settings_new RENAME TO settings; COMMIT; "
+            + "UPDATE settings SET v = '7' WHERE k = 'rate'; UPDATE settings SET unit = 'lb' WHERE k = 'max'; "
+            + "DELETE FROM settings WHERE k = 'min'; INSERT INTO settings VALUES ('step', '2', 'd', 'g');");
+        Sql(_b, "ALTER TABLE settings ADD COLUMN unit TEXT DEFAULT 'kg';");
+        var round = Sync();
+
+        Assert.Contains("in sync: both hold the same changes", round.StdoutLines);
+        AssertSameRows("settings");
+        // A's window writes arrived, each only in the column it changed: B's concurrent note on 'rate' is kept.
+        Assert.Equal("max|9|b|lb\nrate|7|from-b|kg\nstep|2|d|g", Sql(_b, "SELECT * FROM settings ORDER BY k;"));
+
+        // Nothing A did not change is sent again in the next round.
+        var again = Sync();
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(again.Stdout, ": 0 rows applied"));
     }
 
     [Fact]
@@ -101,7 +131,7 @@ public sealed class SchemaEvolutionCliTests : IDisposable
         Sql(_b, "ALTER TABLE telemetry ADD COLUMN unit TEXT NOT NULL DEFAULT 'C'; INSERT INTO telemetry VALUES (101, 'plc-b', 9.5, 'K');");
         var round = Sync();
 
-        Assert.Contains("in sync: both hold the same changes", round.Stdout, StringComparison.Ordinal);
+        Assert.Contains("in sync: both hold the same changes", round.StdoutLines);
         AssertSameRows("telemetry");
         Assert.Equal("5", Sql(_b, "SELECT count(*) FROM telemetry;"));
     }
@@ -132,7 +162,7 @@ public sealed class SchemaEvolutionCliTests : IDisposable
         Assert.Contains("already applied", again.Stdout, StringComparison.Ordinal);
         var round = Sync();
 
-        Assert.Contains("in sync: both hold the same changes", round.Stdout, StringComparison.Ordinal);
+        Assert.Contains("in sync: both hold the same changes", round.StdoutLines);
         Assert.Equal("rate|6|g", Sql(_a, "SELECT * FROM settings;"));
         AssertSameRows("settings");
     }
@@ -214,7 +244,7 @@ public sealed class SchemaEvolutionCliTests : IDisposable
         Sql(_b, "ALTER TABLE gauges ADD COLUMN unit TEXT NOT NULL DEFAULT 'bar'; INSERT INTO gauges(id, raw) VALUES ('g2', 7);");
         var round = Sync();
 
-        Assert.Contains("in sync: both hold the same changes", round.Stdout, StringComparison.Ordinal);
+        Assert.Contains("in sync: both hold the same changes", round.StdoutLines);
         Assert.Equal("g1|130|13.0|psi\ng2|7|0.7|bar", Sql(_b, "SELECT id, raw, scaled, unit FROM gauges ORDER BY id;"));
         AssertSameRows("gauges");
     }

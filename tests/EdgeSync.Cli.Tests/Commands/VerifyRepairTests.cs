@@ -20,8 +20,9 @@ public sealed class VerifyRepairTests : IDisposable
         Sqlite3Shell.Sql(a, "INSERT INTO config VALUES ('mode', 'auto', 'app'), ('speed', '10', 'app'), ('unit', 'mm', 'app');");
         Assert.Equal(ExitCodes.Ok, CliRunner.Run("sync", "--db", a, "--with", b).ExitCode);
 
-        // a: an update with its capture trigger dropped; b: a row inserted and one deleted with capture bypassed.
-        Sqlite3Shell.Sql(a, $"DROP TRIGGER \"{Trigger(a, "AFTER UPDATE", "%key%")}\"; UPDATE config SET value = 'manual' WHERE key = 'speed';");
+        // a: an update with capture muted (as EdgeSync mutes it for its own writes); b: a row inserted and one deleted
+        // with their capture triggers dropped.
+        Sqlite3Shell.Sql(a, "BEGIN; INSERT INTO _edgesync_ctx(k) VALUES (1); UPDATE config SET value = 'manual' WHERE key = 'speed'; DELETE FROM _edgesync_ctx; COMMIT;");
         Sqlite3Shell.Sql(b, $"DROP TRIGGER \"{Trigger(b, "AFTER INSERT", "")}\"; DROP TRIGGER \"{Trigger(b, "AFTER DELETE", "")}\";"
             + " INSERT INTO config VALUES ('limit', '99', 'ops'); DELETE FROM config WHERE key = 'unit';");
         Assert.Equal(ExitCodes.CheckFailed, CliRunner.Run("verify", a, b).ExitCode);

@@ -9,20 +9,22 @@ namespace EdgeSync.Tests.SchemaEvolution;
 /// <summary>
 /// Replicas at different schema versions merging rows (issue 13): three replicas write, delete and sync in a random
 /// order while each adds a column at a random moment (writing it as soon as it has it). Once every replica has the
-/// column and a few rounds have run, every column of every row is the same on all three, whatever the order.
+/// column and a few rounds have run, every column of every row is the same on all three, whatever the order. Replicas
+/// also rebuild the table with plain SQL (SQLite's create-copy-drop-rename procedure) at random moments, and the writes
+/// that follow a rebuild before the replica's next capture (when the table has no capture triggers) must sync too.
 /// </summary>
 public sealed class MixedVersionPropertyTests
 {
     private const int Replicas = 3;
 
-    /// <summary>kind: 0 upsert, 1 update a, 2 delete, 3 add column c, 4 set c, 5 pull from the next replica.</summary>
+    /// <summary>kind: 0 upsert, 1 update a, 2 delete, 3 add column c, 4 set c, 5 pull from the next replica, 6 rebuild the table.</summary>
     private readonly record struct Op(int Replica, int Kind, int Key, int Value);
 
-    private static readonly Gen<Op> GenOp = Gen.Select(Gen.Int[0, Replicas - 1], Gen.Int[0, 5], Gen.Int[0, 4], Gen.Int[0, 99],
+    private static readonly Gen<Op> GenOp = Gen.Select(Gen.Int[0, Replicas - 1], Gen.Int[0, 6], Gen.Int[0, 4], Gen.Int[0, 99],
         (r, k, key, v) => new Op(r, k, key, v));
 
     [Fact]
-    public void RandomWritesAndSyncs_WhileReplicasAddAColumnAtDifferentTimes_ConvergeOnEveryColumn() =>
+    public void RandomWritesAndSyncs_WhileReplicasAddAColumnAndRebuildTheTableAtDifferentTimes_ConvergeOnEveryColumn() =>
         GenOp.List[5, 40].Sample(ops => Run(ops), iter: 40, threads: 1);
 
     private static bool Run(List<Op> ops)
@@ -53,6 +55,9 @@ public sealed class MixedVersionPropertyTests
                         break;
                     case 5:
                         n.PullFrom(nodes[(op.Replica + 1) % Replicas]);
+                        break;
+                    case 6:
+                        n.Rebuild();
                         break;
                 }
             }
@@ -132,6 +137,15 @@ public sealed class MixedVersionPropertyTests
                 Exec("ALTER TABLE kv ADD COLUMN c INTEGER NOT NULL DEFAULT 7");
                 HasColumn = true;
             }
+        }
+
+        /// <summary>The rebuild migration as an application runs it, outside EdgeSync: the capture triggers go with the old table.</summary>
+        public void Rebuild()
+        {
+            var c = HasColumn ? ", c INTEGER NOT NULL DEFAULT 7" : "";
+            var cols = HasColumn ? "k, a, b, c" : "k, a, b";
+            Exec($"BEGIN; CREATE TABLE kv_new(k TEXT PRIMARY KEY, a TEXT, b INTEGER{c}); INSERT INTO kv_new({cols}) SELECT {cols} FROM kv; "
+                + "DROP TABLE kv; ALTER TABLE kv_new RENAME TO kv; COMMIT;");
         }
 
         public void PullFrom(Node from)

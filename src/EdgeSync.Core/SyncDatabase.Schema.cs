@@ -312,7 +312,7 @@ public sealed partial class SyncDatabase
 
             if (e.Reinstalled)
             {
-                Log.TriggersReinstalled(_options.Logger, t.Name);
+                Log.TriggersReinstalled(_options.Logger, t.Name, e.MissedWrites);
             }
 
             if (e.Added.Count > 0 || e.Dropped.Count > 0 || e.Retyped.Count > 0)

@@ -88,17 +88,16 @@ internal static class SchemaSync
 
         TriggerInstaller.Install(store, next);
         store.ReplaceTable(next);
-        if (!triggersInPlace && recorded.Drift is null && recordedSignature is not null)
-        {
-            RebuildScan.QueueMissedWrites(store, store.Table(next.Id));
-        }
+        int missed = !triggersInPlace && recorded.Drift is null && recordedSignature is not null
+            ? RebuildScan.QueueMissedWrites(store, store.Table(next.Id))
+            : 0;
 
         bool meaningful = change.ColumnsChanged || !triggersInPlace || recorded.Drift is not null
             || !recorded.Columns.SequenceEqual(next.Columns, StringComparer.Ordinal);
         TableCatalog.Update(store, next, store.SchemaSignature(next.Name));
         if (meaningful)
         {
-            store.SchemaEvents.Add(new SchemaEvent(next, change.Added, change.Dropped, change.Retyped, !triggersInPlace, 0));
+            store.SchemaEvents.Add(new SchemaEvent(next, change.Added, change.Dropped, change.Retyped, !triggersInPlace, 0, missed));
         }
     }
 

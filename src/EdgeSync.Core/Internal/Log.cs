@@ -32,8 +32,8 @@ internal static partial class Log
     [LoggerMessage(1008, LogLevel.Information, "Schema of table {Table} changed (version {Version}): added [{Added}], dropped [{Dropped}], retyped [{Retyped}]; sync goes on, columns travel by name")]
     public static partial void SchemaChanged(ILogger logger, string table, int version, string added, string dropped, string retyped);
 
-    [LoggerMessage(1009, LogLevel.Warning, "Capture triggers of table {Table} were missing (a rebuild migration drops them with the old table); installed again, the table keeps its sync identity and history. Writes made between the rebuild and now were not captured; run migrations with 'edgesync schema apply' to leave no gap")]
-    public static partial void TriggersReinstalled(ILogger logger, string table);
+    [LoggerMessage(1009, LogLevel.Warning, "Capture triggers of table {Table} were missing (a rebuild migration drops them with the old table); installed again, the table keeps its sync identity and history. {Found} writes made meanwhile were found from the rows and captured; an update of a row captured in an insert range and never updated since cannot be told ('edgesync schema apply' leaves no gap)")]
+    public static partial void TriggersReinstalled(ILogger logger, string table, int found);
 
     [LoggerMessage(1010, LogLevel.Error, "Sync of table {Table} stopped ({Change}): {Detail}. What to do: {Remedy}. Every other table keeps syncing")]
     public static partial void SchemaDrift(ILogger logger, string table, string change, string detail, string remedy);

@@ -9,8 +9,9 @@ namespace EdgeSync.Storage;
 /// <param name="Retyped">Columns whose declared type changed.</param>
 /// <param name="Reinstalled">True when the capture triggers were missing (a rebuild migration) and were installed again.</param>
 /// <param name="StashApplied">Values received earlier for the added columns and written now.</param>
+/// <param name="MissedWrites">Writes made while the capture triggers were missing, found from the rows and queued (<see cref="RebuildScan"/>).</param>
 internal sealed record SchemaEvent(TableInfo Table, IReadOnlyList<string> Added, IReadOnlyList<string> Dropped,
-    IReadOnlyList<string> Retyped, bool Reinstalled, int StashApplied)
+    IReadOnlyList<string> Retyped, bool Reinstalled, int StashApplied, int MissedWrites = 0)
 {
     public SchemaDrift? Drift => Table.Drift;
 }

@@ -379,15 +379,22 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
 
     /// <summary>
     /// A canonical SHA-256 over every synced table's rows (ordered by primary key, values with their storage class).
-    /// Two replicas holding the same rows return the same checksum.
+    /// Two replicas holding the same rows return the same checksum. Reads every row from a snapshot of its own (writers
+    /// are not blocked); <paramref name="cancellationToken"/> interrupts the read.
     /// </summary>
-    public string Checksum()
+    public string Checksum(CancellationToken cancellationToken = default)
     {
         // A table whose sync is stopped may not exist any more; the fleet's migration log is EdgeSync's, not the application's.
         var tables = Tables.Where(t => t.Drift is null && !string.Equals(t.Name, PublishedMigrations.LogTable, StringComparison.OrdinalIgnoreCase)).ToList();
         using var c = OpenReader();
+        return ReadInterrupt.Run(c, () => Checksum(c, tables), cancellationToken);
+    }
+
+    private static string Checksum(SqliteConnection c, List<TableInfo> tables)
+    {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var w = new ByteWriter(64 * 1024);
+        using var snapshot = c.BeginTransaction(deferred: true);
         foreach (var t in tables.OrderBy(t => t.Name, StringComparer.Ordinal))
         {
             w.WriteString(t.Name);

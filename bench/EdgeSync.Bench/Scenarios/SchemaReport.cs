@@ -7,7 +7,9 @@ namespace EdgeSync.Bench.Scenarios;
 /// <c>_edgesync_log</c> added) and the seconds from the application's commit of the first new-column value until the peer
 /// holds it (capture, extract, encode, decode, apply). A rebuild migration of <see cref="RebuildRows"/> rows (new table,
 /// copy, drop, rename, in one transaction): seconds until capture works again (the capture that takes the rebuild) and
-/// the row changes the next round sends (none changed content).
+/// the row changes the next round sends (none changed content). Measured on A, whose rows were inserted in order (insert
+/// ranges, no per-row metadata), and on B, which applied every row from A (per-row metadata: its rebuild scan reads
+/// every row and compares each column with its recorded fingerprint, <see cref="RebuildKeyedResumeSeconds"/>).
 /// </summary>
 internal sealed record SchemaReport(
     string Scenario,
@@ -19,5 +21,7 @@ internal sealed record SchemaReport(
     long RebuildRows,
     double RebuildResumeSeconds,
     long RebuildRowsResent,
+    double RebuildKeyedResumeSeconds,
+    long RebuildKeyedRowsResent,
     double RebuildAppSeconds,
     double BuildSeconds);

@@ -12,7 +12,7 @@ namespace EdgeSync.Bench.Scenarios;
 /// application writes it on one row; the capture that takes the change is measured for metadata, and the round that
 /// ships the value to B is timed. Then a second pair of tables of a tenth of the size is rebuilt with SQLite's
 /// procedure (new table with one more column, copy, drop, rename) on both; the capture after it and the rows the next
-/// round sends are measured.
+/// round sends are measured on A (rows in insert ranges) and on B (every row applied from A, so each has metadata).
 /// </summary>
 internal static class SchemaScenario
 {
@@ -58,6 +58,8 @@ internal static class SchemaScenario
         var (ra, rb, rappA, rappB, rfiles, _) = Pair("rebuild", rebuildRows);
         var resume = new List<double>();
         var resent = new List<double>();
+        var resumeKeyed = new List<double>();
+        var resentKeyed = new List<double>();
         var appSeconds = new List<double>();
         try
         {
@@ -70,13 +72,17 @@ internal static class SchemaScenario
                 clock.Restart();
                 ra.Capture();
                 resume.Add(clock.Elapsed.TotalSeconds);
+                clock.Restart();
                 rb.Capture();
+                resumeKeyed.Add(clock.Elapsed.TotalSeconds);
                 long sent = ra.GetChanges(rb.Vector).Sum(x => (long)x.RowCount);
                 resent.Add(sent);
+                long sentBack = rb.GetChanges(ra.Vector).Sum(x => (long)x.RowCount);
+                resentKeyed.Add(sentBack);
                 Workload.Exec(rappA, $"UPDATE t SET value = -1 WHERE id = {1 + run}");
                 Ship(ra, rb, expected: 1); // capture works again: the next write ships
                 Report.Progress($"schema rebuild {run + 1}/{runs}: {rebuildRows:N0} rows copied by the app in {appSeconds[^1]:N2} s; "
-                    + $"capture resumed in {resume[^1]:N2} s; {sent} rows re-sent");
+                    + $"capture resumed in {resume[^1]:N2} s; {sent} rows re-sent; on B (per-row metadata) {resumeKeyed[^1]:N2} s, {sentBack} re-sent");
             }
 
             BenchmarkFailedException.Check(ra.Checksum() == rb.Checksum(), "A and B differ after the rebuilds");
@@ -88,6 +94,7 @@ internal static class SchemaScenario
 
         return new SchemaReport("schema", rows, runs, (long)Stats.Median(metaBytes), (long)Stats.Median(metaRows),
             Math.Round(Stats.Median(firstValue), 4), rebuildRows, Math.Round(Stats.Median(resume), 3), (long)Stats.Median(resent),
+            Math.Round(Stats.Median(resumeKeyed), 3), (long)Stats.Median(resentKeyed),
             Math.Round(Stats.Median(appSeconds), 3), Math.Round(build, 1));
     }
 
@@ -135,7 +142,7 @@ internal static class SchemaScenario
     /// <summary>Bytes of the contents of EdgeSync's own row, log and table records, and their row count.</summary>
     private static (long Bytes, long Rows) Metadata(SqliteConnection app)
     {
-        long bytes = Workload.Scalar(app, "SELECT coalesce(sum(length(pk) + length(clocks) + 16), 0) FROM _edgesync_rows")
+        long bytes = Workload.Scalar(app, "SELECT coalesce(sum(length(pk) + length(clocks) + coalesce(length(sums), 0) + 16), 0) FROM _edgesync_rows")
             + Workload.Scalar(app, "SELECT count(*) * 40 FROM _edgesync_log")
             + Workload.Scalar(app, "SELECT coalesce(sum(length(columns) + length(coalesce(types, '')) + length(coalesce(shape, '')) + 32), 0) FROM _edgesync_tables")
             + Workload.Scalar(app, "SELECT coalesce(sum(length(coalesce(value, '')) + 48), 0) FROM _edgesync_stash");

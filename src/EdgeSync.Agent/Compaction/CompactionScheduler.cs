@@ -94,6 +94,6 @@ internal sealed class CompactionScheduler(
         }
 
         metrics.Pass(db.Name, result);
-        metrics.Size(db.Name, db.Db.MeasureMetadata());
+        metrics.Size(db.Name, db.Db.MeasureMetadata(cancellationToken));
     }
 }

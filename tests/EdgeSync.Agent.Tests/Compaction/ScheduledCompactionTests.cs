@@ -33,7 +33,7 @@ public sealed class ScheduledCompactionTests
         }
 
         await Eventually.TrueAsync(() => AppDb.Count(b.DbPath, "items") == Keys, "the items to reach b");
-        long loaded = Math.Max(a.Db.MeasureMetadata().Bytes, b.Db.MeasureMetadata().Bytes); // every key with one log entry
+        long loaded = Math.Max(a.Db.MeasureMetadata(TestContext.Current.CancellationToken).Bytes, b.Db.MeasureMetadata(TestContext.Current.CancellationToken).Bytes); // every key with one log entry
         long changes = 0;
         for (int round = 0; round < Rounds; round++)
         {
@@ -51,7 +51,7 @@ public sealed class ScheduledCompactionTests
             await Task.Delay(150, ct); // pacing only: compaction and sync run between rounds
         }
 
-        await Eventually.TrueAsync(() => a.Db.Checksum() == b.Db.Checksum() && AppDb.Dump(a.DbPath, "items") == AppDb.Dump(b.DbPath, "items"),
+        await Eventually.TrueAsync(() => a.Db.Checksum(TestContext.Current.CancellationToken) == b.Db.Checksum(TestContext.Current.CancellationToken) && AppDb.Dump(a.DbPath, "items") == AppDb.Dump(b.DbPath, "items"),
             "both replicas to hold the same items", TimeSpan.FromSeconds(60),
             () => $"a:\n{AppDb.Dump(a.DbPath, "items")}\nb:\n{AppDb.Dump(b.DbPath, "items")}");
 
@@ -62,7 +62,7 @@ public sealed class ScheduledCompactionTests
                 (await agent.GaugeAsync("edgesync_metadata_log_entries", "database")).GetValueOrDefault(agent.Hosted.Name, -1) == 0
                 && (await agent.GaugeAsync("edgesync_metadata_tombstones", "database")).GetValueOrDefault(agent.Hosted.Name, -1) == 0,
                 $"{agent.Site}'s exported log entries and tombstones to reach 0 after {changes} changes", TimeSpan.FromSeconds(60),
-                () => $"metadata now: {agent.Db.MeasureMetadata()}");
+                () => $"metadata now: {agent.Db.MeasureMetadata(TestContext.Current.CancellationToken)}");
             var bytes = (await agent.GaugeAsync("edgesync_metadata_bytes", "database"))[agent.Hosted.Name];
             Assert.True(bytes <= loaded, $"{agent.Site} holds {bytes} metadata bytes after {changes} changes, more than the {loaded} right after loading");
         }

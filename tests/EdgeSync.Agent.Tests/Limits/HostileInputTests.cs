@@ -60,17 +60,17 @@ public sealed class HostileInputTests
         AppDb.Exec(peer.DbPath, "INSERT INTO items(id, name, qty) VALUES ('i1', 'bolt', 3)");
         AppDb.InsertReadings(peer.DbPath, 1, 5, "d");
         var batch = Assert.Single(peer.Batches());
-        string before = agent.Db.Checksum(), vector = agent.Db.Vector.ToString();
+        string before = agent.Db.Checksum(TestContext.Current.CancellationToken), vector = agent.Db.Vector.ToString();
 
         var e = await Assert.ThrowsAsync<RpcException>(() => peer.PushAsync(Break(batch, what)));
 
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         Assert.Contains(message, e.Status.Detail, StringComparison.Ordinal);
         Assert.Equal("InvalidBatch", e.Trailers.GetValue("edgesync-error-code"));
-        Assert.Equal(before, agent.Db.Checksum());
+        Assert.Equal(before, agent.Db.Checksum(TestContext.Current.CancellationToken));
         Assert.Equal(vector, agent.Db.Vector.ToString());
         await peer.PushAsync(batch); // the same peer's valid batch is still accepted
-        Assert.Equal(peer.Db.Checksum(), agent.Db.Checksum());
+        Assert.Equal(peer.Db.Checksum(TestContext.Current.CancellationToken), agent.Db.Checksum(TestContext.Current.CancellationToken));
     }
 
     [Fact]

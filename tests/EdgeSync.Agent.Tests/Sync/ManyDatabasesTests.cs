@@ -92,7 +92,7 @@ public sealed class ManyDatabasesTests
         Assert.InRange(most, 1, 1 + RoundsPerPeer);
         for (int i = 0; i < databases; i++)
         {
-            Assert.Equal(a.Registry.All[i].Db.Checksum(), b.Registry.All[i].Db.Checksum());
+            Assert.Equal(a.Registry.All[i].Db.Checksum(TestContext.Current.CancellationToken), b.Registry.All[i].Db.Checksum(TestContext.Current.CancellationToken));
         }
     }
 

@@ -32,7 +32,7 @@ public sealed class AppendPolicyTests : IDisposable
         a.Exec("INSERT INTO readings VALUES (1000002, 'a', 2, 2.0)"); // below b's row: not past the watermark
         b.PullFrom(a);
         Assert.Equal(3L, b.Scalar("SELECT count(*) FROM readings"));
-        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -48,7 +48,7 @@ public sealed class AppendPolicyTests : IDisposable
         Assert.Equal(0, a.Db.AuditAppendTables(TestContext.Current.CancellationToken));
         b.PullFrom(a);
         Assert.Equal(4L, b.Scalar("SELECT count(*) FROM readings"));
-        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
         Assert.Empty(b.Db.Status.GetConflicts());
     }
 
@@ -72,7 +72,7 @@ public sealed class AppendPolicyTests : IDisposable
             }
 
             Assert.All(sites, s => Assert.Equal(20L, s.Scalar("SELECT count(*) FROM readings")));
-            Assert.Single(sites.Select(s => s.Db.Checksum()).Distinct());
+            Assert.Single(sites.Select(s => s.Db.Checksum(TestContext.Current.CancellationToken)).Distinct());
             // Every row was found by the scan itself, none needed the audit.
             Assert.All(sites, s => Assert.Equal(0, s.Db.AuditAppendTables(TestContext.Current.CancellationToken)));
         }

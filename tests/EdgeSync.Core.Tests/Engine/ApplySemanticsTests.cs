@@ -27,13 +27,13 @@ public sealed class ApplySemanticsTests : IDisposable
         a.Exec("INSERT INTO readings VALUES (1, 'd', 1, 1.0)");
         var batch = Assert.Single(Batches(a, b));
         b.Db.Apply(batch, cancellationToken: TestContext.Current.CancellationToken);
-        var sum = b.Db.Checksum();
+        var sum = b.Db.Checksum(TestContext.Current.CancellationToken);
         var vector = b.Db.Vector;
         var again = b.Db.Apply(batch, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(0, again.Applied);
-        Assert.Equal(sum, b.Db.Checksum());
+        Assert.Equal(sum, b.Db.Checksum(TestContext.Current.CancellationToken));
         Assert.Equal(vector.ToString(), b.Db.Vector.ToString());
-        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -71,8 +71,8 @@ public sealed class ApplySemanticsTests : IDisposable
             c.Db.Apply(batch, cancellationToken: TestContext.Current.CancellationToken);
         }
 
-        Assert.Equal(small.Checksum(), b.Db.Checksum());
-        Assert.Equal(b.Db.Checksum(), c.Db.Checksum());
+        Assert.Equal(small.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
+        Assert.Equal(b.Db.Checksum(TestContext.Current.CancellationToken), c.Db.Checksum(TestContext.Current.CancellationToken));
         Assert.Equal(small.Vector["a"], c.Db.Vector["a"]);
     }
 
@@ -117,11 +117,11 @@ public sealed class ApplySemanticsTests : IDisposable
         a.Exec("INSERT INTO settings VALUES ('a1', 'fine', 'a', 1), ('a2', 'taken', 'a', 1)");
         a.Exec("INSERT INTO readings VALUES (1, 'd', 1, 1.0)");
         var batch = Assert.Single(Batches(a, b));
-        var sum = b.Db.Checksum();
+        var sum = b.Db.Checksum(TestContext.Current.CancellationToken);
         var vector = b.Db.Vector.ToString();
         var e = Assert.Throws<InvalidBatchException>(() => b.Db.Apply(batch, cancellationToken: TestContext.Current.CancellationToken));
         Assert.Contains("rolled back", e.Message, StringComparison.Ordinal);
-        Assert.Equal(sum, b.Db.Checksum());
+        Assert.Equal(sum, b.Db.Checksum(TestContext.Current.CancellationToken));
         Assert.Equal(vector, b.Db.Vector.ToString());
         Assert.Equal(0L, b.Scalar("SELECT count(*) FROM readings"));
         // The replica still works afterwards.
@@ -155,7 +155,7 @@ public sealed class ApplySemanticsTests : IDisposable
         b.PullFrom(a);
         a.PullFrom(b);
         Assert.Equal(0L, a.Scalar("SELECT count(*) FROM settings"));
-        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
         var audit = a.Db.Status.GetConflicts().Concat(b.Db.Status.GetConflicts()).ToList();
         Assert.Contains(audit, c => c.Rule == "delete-wins" && c.Table == "settings" && c.Key == "'k'" && c.WinnerSite == "b" && c.LoserSite == "a");
     }
@@ -174,7 +174,7 @@ public sealed class ApplySemanticsTests : IDisposable
         a.PullFrom(b);
         b.PullFrom(a);
         Assert.Equal("again", a.Scalar("SELECT value FROM settings WHERE key = 'k'"));
-        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -191,7 +191,7 @@ public sealed class ApplySemanticsTests : IDisposable
         b.Db.Capture(TestContext.Current.CancellationToken); // b's clock is later: its value wins
         a.PullFrom(b);
         b.PullFrom(a);
-        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
         Assert.Equal("from-b", a.Scalar("SELECT value FROM settings WHERE key = 'k'"));
         Assert.Equal("b", a.Scalar("SELECT owner FROM settings WHERE key = 'k'"));
         var onA = Assert.Single(a.Db.Status.GetConflicts());

@@ -55,7 +55,7 @@ public sealed class BusyWriterTests : IDisposable
         var captured = await capture.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken); // got the lock once the writer committed
         Assert.Equal(1, captured.Changes);
         b.PullFrom(a);
-        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
     }
 
     private static SqliteConnection HoldWriteLock(string path)

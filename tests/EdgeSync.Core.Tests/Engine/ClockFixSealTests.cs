@@ -32,7 +32,7 @@ public sealed class ClockFixSealTests : IDisposable
 
         Assert.Equal("ops", b.Scalar("SELECT owner FROM settings WHERE key = 'mode'"));
         Assert.Equal("mm", b.Scalar("SELECT value FROM settings WHERE key = 'unit'"));
-        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
         Assert.True(a.Db.Vector.Dominates(b.Db.Vector) && b.Db.Vector.Dominates(a.Db.Vector), $"{a.Db.Vector} vs {b.Db.Vector}");
     }
 }

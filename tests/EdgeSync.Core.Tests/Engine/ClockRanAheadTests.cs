@@ -35,7 +35,7 @@ public sealed class ClockRanAheadTests : IDisposable
         Assert.Equal("v1", b.Scalar("SELECT value FROM settings WHERE key = 'written-ahead'"));
         Assert.Equal("v2", b.Scalar("SELECT value FROM settings WHERE key = 'written-after-fix'"));
         Assert.Equal(2L, b.Scalar("SELECT count(*) FROM readings"));
-        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
         long maxHlcMs = (long)a.Scalar("SELECT max(hlc) FROM _edgesync_log")! >>> 16;
         Assert.True(maxHlcMs < Now.AddMinutes(5).ToUnixTimeMilliseconds(), "the HLC stayed pinned ahead after the clock was fixed");
     }
@@ -63,7 +63,7 @@ public sealed class ClockRanAheadTests : IDisposable
         Assert.Equal("newer on b", a.Scalar("SELECT value FROM settings WHERE key = 'mode'"));
         Assert.Equal("newer on b", b.Scalar("SELECT value FROM settings WHERE key = 'mode'"));
         Assert.Equal("written ahead", b.Scalar("SELECT value FROM settings WHERE key = 'other'"));
-        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -87,7 +87,7 @@ public sealed class ClockRanAheadTests : IDisposable
 
         Assert.Equal("set later on b", a.Scalar("SELECT value FROM settings WHERE key = 'mode'"));
         Assert.Equal("set later on b", b.Scalar("SELECT value FROM settings WHERE key = 'mode'"));
-        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
         var lost = a.Db.Status.GetConflicts().Concat(b.Db.Status.GetConflicts()).Where(c => c.Table == "settings").ToList();
         Assert.Contains(lost, c => Equals(c.LoserValue, "set while ahead") && Equals(c.WinnerValue, "set later on b"));
     }
@@ -105,7 +105,7 @@ public sealed class ClockRanAheadTests : IDisposable
         b.PullFrom(a);
 
         Assert.Equal(2L, b.Scalar("SELECT count(*) FROM settings"));
-        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
     }
 
     [Fact]

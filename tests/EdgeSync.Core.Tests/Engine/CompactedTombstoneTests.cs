@@ -40,7 +40,7 @@ public sealed class CompactedTombstoneTests : IDisposable
         a.PullFrom(b);
 
         Assert.Equal("new", b.Scalar("SELECT value FROM settings WHERE key = 'k'"));
-        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -60,7 +60,7 @@ public sealed class CompactedTombstoneTests : IDisposable
         a.PullFrom(b);
 
         Assert.Equal("again", b.Scalar("SELECT b FROM counters WHERE id = 1"));
-        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -79,7 +79,7 @@ public sealed class CompactedTombstoneTests : IDisposable
         a.PullFrom(b);
 
         Assert.Equal("a", b.Scalar("SELECT b FROM counters WHERE id = 50"));
-        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -102,6 +102,6 @@ public sealed class CompactedTombstoneTests : IDisposable
         a.PullFrom(b);
 
         Assert.Equal(1L, a.Scalar("SELECT count(*) FROM items"));
-        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
     }
 }

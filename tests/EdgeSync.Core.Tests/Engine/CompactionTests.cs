@@ -38,8 +38,8 @@ public sealed class CompactionTests : IDisposable
         Assert.Equal(1, result.Tombstones);
         Assert.Equal(0, LogEntries(a));
         Assert.Equal(0, Tombstones(a));
-        Assert.Equal(b.Db.Checksum(), a.Db.Checksum());
-        Assert.Equal(c.Db.Checksum(), a.Db.Checksum());
+        Assert.Equal(b.Db.Checksum(TestContext.Current.CancellationToken), a.Db.Checksum(TestContext.Current.CancellationToken));
+        Assert.Equal(c.Db.Checksum(TestContext.Current.CancellationToken), a.Db.Checksum(TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -118,6 +118,6 @@ public sealed class CompactionTests : IDisposable
         a.PullFrom(b);
         b.PullFrom(a);
         Assert.Equal(10L, a.Scalar("SELECT a FROM counters WHERE id = 1"));
-        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
     }
 }

@@ -33,6 +33,6 @@ public sealed class ConvergenceTests : IDisposable
         Assert.Equal("manual", a.Scalar("SELECT value FROM settings WHERE key = 'mode'"));
         Assert.Null(b.Scalar("SELECT value FROM settings WHERE key = 'speed'"));
         Assert.Equal(6L, b.Scalar("SELECT qty FROM items WHERE tenant = 't1' AND code = 1"));
-        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
     }
 }

@@ -57,7 +57,7 @@ public sealed class DurableCommitTests : IDisposable
         a.PullFrom(b);
         Assert.Equal("from b", a.Scalar("SELECT value FROM settings WHERE key = 'k1'"));
         Assert.Equal(4L, a.Scalar("SELECT count(*) FROM readings"));
-        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -98,7 +98,7 @@ public sealed class DurableCommitTests : IDisposable
         Assert.Equal(versionB, DataVersion(watchB));
         Assert.Equal(walA, new FileInfo(a.Path + "-wal").Length);
         Assert.Equal(walB, new FileInfo(b.Path + "-wal").Length);
-        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
     }
 
     /// <summary>What an agent's round does: both sides record the other's vector (handshake), then pull and push.</summary>

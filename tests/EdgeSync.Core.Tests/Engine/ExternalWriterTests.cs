@@ -49,7 +49,7 @@ public sealed class ExternalWriterTests : IDisposable
         Assert.Equal("auto", b.Scalar("SELECT value FROM settings WHERE key = 'mode'"));
         Assert.Equal(4L, b.Scalar("SELECT qty FROM items WHERE tenant = 't' AND code = 1"));
         Assert.Equal(0L, b.Scalar("SELECT count(*) FROM counters"));
-        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -72,6 +72,6 @@ public sealed class ExternalWriterTests : IDisposable
         b.PullFrom(a);
         Assert.Equal(100L, b.Scalar("SELECT count(*) FROM readings"));
         Assert.Equal("43", b.Scalar("SELECT value FROM settings WHERE key = 'speed'"));
-        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
     }
 }

@@ -45,7 +45,7 @@ public sealed class FaultPointTests : IDisposable
 
         var done = a.Db.Compact(cancellationToken: TestContext.Current.CancellationToken);
         Assert.True(done.LogEntries > 0);
-        Assert.Equal(b.Db.Checksum(), a.Db.Checksum());
+        Assert.Equal(b.Db.Checksum(TestContext.Current.CancellationToken), a.Db.Checksum(TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -74,6 +74,6 @@ public sealed class FaultPointTests : IDisposable
 
         Assert.Equal(3L, b.Scalar("SELECT count(*) FROM settings"));
         Assert.Equal(2L, b.Scalar("SELECT count(*) FROM readings"));
-        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
     }
 }

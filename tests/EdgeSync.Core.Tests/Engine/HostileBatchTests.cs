@@ -38,10 +38,10 @@ public sealed class HostileBatchTests : IDisposable
 
     private static void AssertRefusedWhole(Replica target, ChangeBatch batch, string because)
     {
-        string sum = target.Db.Checksum(), vector = target.Db.Vector.ToString();
+        string sum = target.Db.Checksum(TestContext.Current.CancellationToken), vector = target.Db.Vector.ToString();
         var e = Assert.Throws<InvalidBatchException>(() => target.Db.Apply(batch));
         Assert.Contains(because, e.Message, StringComparison.Ordinal);
-        Assert.Equal(sum, target.Db.Checksum());
+        Assert.Equal(sum, target.Db.Checksum(TestContext.Current.CancellationToken));
         Assert.Equal(vector, target.Db.Vector.ToString());
     }
 
@@ -72,7 +72,7 @@ public sealed class HostileBatchTests : IDisposable
         AssertRefusedWhole(b, WithTable(batch, t => new TableChangeSet(t.Table, t.Columns, t.KeyColumns,
             t.AllRows().Select(r => t.Table == "readings" ? WithValue(r, 0, 8L) : r).ToList())), "carries a different value in key column 'id'");
         b.Db.Apply(batch, cancellationToken: TestContext.Current.CancellationToken);
-        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
     }
 
     [Fact]

@@ -47,8 +47,8 @@ public sealed class RelayedFutureClockTests : IDisposable
             Assert.Equal(2L, r.Scalar("SELECT count(*) FROM readings"));
         }
 
-        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
-        Assert.Equal(a.Db.Checksum(), c.Db.Checksum());
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), c.Db.Checksum(TestContext.Current.CancellationToken));
         foreach (var r in new[] { b, c })
         {
             Assert.True(r.Db.Vector.Dominates(a.Db.Vector) && a.Db.Vector.Dominates(r.Db.Vector), $"{r.Db.Vector} vs {a.Db.Vector}");
@@ -93,8 +93,8 @@ public sealed class RelayedFutureClockTests : IDisposable
 
         var values = new[] { b, c, d }.Select(r => r.Scalar("SELECT value FROM settings WHERE key = 'mode'")).ToList();
         Assert.All(values, v => Assert.Equal(values[0], v));
-        Assert.Equal(b.Db.Checksum(), c.Db.Checksum());
-        Assert.Equal(b.Db.Checksum(), d.Db.Checksum());
+        Assert.Equal(b.Db.Checksum(TestContext.Current.CancellationToken), c.Db.Checksum(TestContext.Current.CancellationToken));
+        Assert.Equal(b.Db.Checksum(TestContext.Current.CancellationToken), d.Db.Checksum(TestContext.Current.CancellationToken));
     }
     [Fact]
     public void RelayCompactedBeforeTheFix_PeersWithARightClockStillExchangeBothWays()
@@ -121,6 +121,6 @@ public sealed class RelayedFutureClockTests : IDisposable
             Assert.Equal("mm", r.Scalar("SELECT value FROM settings WHERE key = 'unit'"));
         }
 
-        Assert.Equal(b.Db.Checksum(), c.Db.Checksum());
+        Assert.Equal(b.Db.Checksum(TestContext.Current.CancellationToken), c.Db.Checksum(TestContext.Current.CancellationToken));
     }
 }

@@ -111,7 +111,7 @@ public sealed class InsertRunTests : IDisposable
         Assert.Equal(1_000, readings.Runs.Sum(r => r.Count));
 
         b.PullFrom(a);
-        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
         Assert.Equal(0, b.PullFrom(a)); // nothing left to send
     }
 
@@ -149,7 +149,7 @@ public sealed class InsertRunTests : IDisposable
         // And both converge with the origin once it has their rows too.
         a.PullFrom(viaRuns);
         viaRuns.PullFrom(a);
-        Assert.Equal(a.Db.Checksum(), viaRuns.Db.Checksum());
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), viaRuns.Db.Checksum(TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -165,7 +165,7 @@ public sealed class InsertRunTests : IDisposable
         var result = b.Db.Apply(BatchCodec.Decode(BatchCodec.Encode(late)), "a", cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(10, result.Applied);
         Assert.Equal(10, result.Skipped);
-        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
         Assert.Empty(b.Db.Status.GetConflicts());
     }
 
@@ -181,8 +181,8 @@ public sealed class InsertRunTests : IDisposable
         c.PullFrom(b);
         a.PullFrom(b);
         b.PullFrom(a);
-        Assert.Equal(b.Db.Checksum(), c.Db.Checksum());
-        Assert.Equal(a.Db.Checksum(), c.Db.Checksum());
+        Assert.Equal(b.Db.Checksum(TestContext.Current.CancellationToken), c.Db.Checksum(TestContext.Current.CancellationToken));
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), c.Db.Checksum(TestContext.Current.CancellationToken));
         Assert.Equal(100L, c.Scalar("SELECT count(*) FROM readings"));
     }
 

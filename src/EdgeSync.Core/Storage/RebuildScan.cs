@@ -38,18 +38,7 @@ internal static class RebuildScan
         }
 
         // Rows with metadata that say "alive": gone means deleted; in an lww table, a value that is not the one last
-        // recorded (its fingerprint, RowSums) means updated.
-        var known = new List<(object Pk, byte[] Clocks, byte[]? Sums)>();
-        using (var cmd = Sql.Prepare(store.Db, "SELECT pk, clocks, sums FROM _edgesync_rows WHERE tid = $t AND cl % 2 = 1", "$t"))
-        {
-            cmd.Set(0, (long)info.Id);
-            using var r = cmd.ExecuteReader();
-            while (r.Read())
-            {
-                known.Add((r.GetValue(0), (byte[])r.GetValue(1), r.IsDBNull(2) ? null : (byte[])r.GetValue(2)));
-            }
-        }
-
+        // recorded (its fingerprint, RowSums) means updated. Found first, queued after the read.
         var keyColumns = new HashSet<int>(info.PrimaryKey);
         var defaults = new Dictionary<int, (bool, object?)>();
         (bool, object?) DefaultOf(int c)
@@ -62,23 +51,28 @@ internal static class RebuildScan
             return d;
         }
 
-        foreach (var (pk, clockBlob, sums) in known)
+        var missed = new List<(int Op, object?[] Key, long Mask)>();
+        foreach (var (pk, clockBlob, sums, current) in KnownRows(store, t))
         {
             var key = KeyCodec.FromStored(pk, info.PrimaryKey.Count);
-            var current = t.SelectRow(key);
             if (current is null)
             {
-                Queue(CaptureQueue.OpDelete, key, 0);
+                missed.Add((CaptureQueue.OpDelete, key, 0));
             }
             else if (info.Policy == TablePolicy.Lww && sums is not null)
             {
-                var clocks = ClockCodec.Decode(clockBlob, info.Columns.Count, store.Sites.NameOf, info.LegacyClockWidth);
-                long changed = RowSums.Changed(sums, current, clocks, keyColumns, DefaultOf);
+                long changed = RowSums.Changed(sums, current,
+                    () => ClockCodec.Decode(clockBlob, info.Columns.Count, store.Sites.NameOf, info.LegacyClockWidth), keyColumns, DefaultOf);
                 if (changed != 0)
                 {
-                    Queue(CaptureQueue.OpUpdate, key, changed);
+                    missed.Add((CaptureQueue.OpUpdate, key, changed));
                 }
             }
+        }
+
+        foreach (var (op, key, mask) in missed)
+        {
+            Queue(op, key, mask);
         }
 
         // A rowid-keyed table's new rows are found past its watermark as always. A row captured by an insert range
@@ -86,9 +80,13 @@ internal static class RebuildScan
         if (info.Mode == CaptureMode.Trigger)
         {
             // Rows inserted since the rebuild: keys sync has never seen.
-            var keys = string.Join(", ", info.PrimaryKey.Select(i => Sql.Quote(info.Columns[i])));
+            var keys = string.Join(", ", info.PrimaryKey.Select(i => "u." + Sql.Quote(info.Columns[i])));
             using var cmd = store.Db.CreateCommand();
-            cmd.CommandText = $"SELECT {keys} FROM {t.QuotedName}";
+            // A one-column key is stored as itself: only keys without metadata are read (a composite key: every key).
+            cmd.CommandText = info.PrimaryKey.Count == 1
+                ? $"SELECT {keys} FROM {t.QuotedName} AS u WHERE NOT EXISTS (SELECT 1 FROM _edgesync_rows AS m WHERE m.tid = $t AND m.pk = {keys})"
+                : $"SELECT {keys} FROM {t.QuotedName} AS u";
+            cmd.Parameters.AddWithValue("$t", (long)info.Id);
             var fresh = new List<object?[]>();
             using (var r = cmd.ExecuteReader())
             {
@@ -114,6 +112,58 @@ internal static class RebuildScan
         }
 
         return found;
+    }
+
+    /// <summary>
+    /// Every row the metadata says is alive, with its clocks, its value fingerprints and what the table holds for it now
+    /// (null when the row is gone). A one-column key is read in one join (the key is stored as itself); a composite key
+    /// row by row.
+    /// </summary>
+    private static IEnumerable<(object Pk, byte[] Clocks, byte[]? Sums, object?[]? Current)> KnownRows(SyncStore store, TableStore t)
+    {
+        var info = t.Info;
+        int n = info.Columns.Count;
+        if (info.PrimaryKey.Count == 1)
+        {
+            var keyColumn = Sql.Quote(info.Columns[info.PrimaryKey[0]]);
+            using var cmd = Sql.Prepare(store.Db,
+                $"SELECT m.pk, m.clocks, m.sums, u.{keyColumn} IS NULL, {string.Join(", ", info.Columns.Select(c => "u." + Sql.Quote(c)))} "
+                + $"FROM _edgesync_rows AS m LEFT JOIN {t.QuotedName} AS u ON u.{keyColumn} = m.pk WHERE m.tid = $t AND m.cl % 2 = 1", "$t");
+            cmd.Set(0, (long)info.Id);
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                object?[]? current = null;
+                if (r.GetInt64(3) == 0)
+                {
+                    current = new object?[n];
+                    for (int i = 0; i < n; i++)
+                    {
+                        current[i] = r.IsDBNull(4 + i) ? null : r.GetValue(4 + i);
+                    }
+                }
+
+                yield return (r.GetValue(0), (byte[])r.GetValue(1), r.IsDBNull(2) ? null : (byte[])r.GetValue(2), current);
+            }
+
+            yield break;
+        }
+
+        var known = new List<(object Pk, byte[] Clocks, byte[]? Sums)>();
+        using (var cmd = Sql.Prepare(store.Db, "SELECT pk, clocks, sums FROM _edgesync_rows WHERE tid = $t AND cl % 2 = 1", "$t"))
+        {
+            cmd.Set(0, (long)info.Id);
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                known.Add((r.GetValue(0), (byte[])r.GetValue(1), r.IsDBNull(2) ? null : (byte[])r.GetValue(2)));
+            }
+        }
+
+        foreach (var (pk, clocks, sums) in known)
+        {
+            yield return (pk, clocks, sums, t.SelectRow(KeyCodec.FromStored(pk, info.PrimaryKey.Count)));
+        }
     }
 
     /// <summary>

@@ -53,31 +53,36 @@ internal static class RowSums
 
     /// <summary>
     /// The columns (a capture mask: bit c for column c, the last bit for every column past 63) whose value now differs
-    /// from the one recorded, skipping the key and columns the fingerprints do not cover. A column never written
-    /// (<see cref="CellClock.Unwritten"/>) differs when it no longer holds its default; <paramref name="defaults"/> gives
-    /// that default per column, or says it cannot be known (an expression such as <c>CURRENT_TIMESTAMP</c>).
+    /// from the one recorded, skipping the key. A column whose fingerprint matches is unchanged (the common case: the
+    /// row's clocks are not even decoded). One that does not match, or that the fingerprints do not cover (added since),
+    /// is changed when it was written (its clock is not <see cref="CellClock.Unwritten"/>) and its fingerprint is
+    /// recorded; a column never written holds its declared default and is changed when it no longer does;
+    /// <paramref name="defaults"/> gives that default per column, or says it cannot be known (an expression such as
+    /// <c>CURRENT_TIMESTAMP</c>).
     /// </summary>
-    public static long Changed(byte[] sums, ReadOnlySpan<object?> current, ReadOnlySpan<CellClock> clocks, IReadOnlySet<int> key,
+    public static long Changed(byte[] sums, ReadOnlySpan<object?> current, Func<CellClock[]> clocks, IReadOnlySet<int> key,
         Func<int, (bool Known, object? Value)> defaults)
     {
         long mask = 0;
-        for (int c = 0; c < current.Length && c < clocks.Length; c++)
+        CellClock[]? decoded = null;
+        for (int c = 0; c < current.Length; c++)
         {
-            if (key.Contains(c))
+            bool covered = (c + 1) * Width <= sums.Length;
+            if (key.Contains(c) || (covered && BinaryPrimitives.ReadUInt32LittleEndian(sums.AsSpan(c * Width)) == Of(current[c])))
             {
                 continue;
             }
 
+            decoded ??= clocks();
             bool differs;
-            if (clocks[c].IsUnwritten)
+            if (c >= decoded.Length || decoded[c].IsUnwritten)
             {
                 var (known, dflt) = defaults(c);
                 differs = known && Of(current[c]) != Of(dflt);
             }
             else
             {
-                differs = (c + 1) * Width <= sums.Length
-                    && BinaryPrimitives.ReadUInt32LittleEndian(sums.AsSpan(c * Width)) != Of(current[c]);
+                differs = covered;
             }
 
             if (differs)

@@ -77,6 +77,16 @@ internal sealed class RawStatement : IDisposable
 
     public double ColumnDouble(int index) => raw.sqlite3_column_double(_stmt, index);
 
+    /// <summary>A result column's value as Microsoft.Data.Sqlite would give it (long, double, string, byte[] or null).</summary>
+    public object? ColumnValue(int index) => ColumnTag(index) switch
+    {
+        ValueTag.Integer => ColumnInt64(index),
+        ValueTag.Real => ColumnDouble(index),
+        ValueTag.Text => System.Text.Encoding.UTF8.GetString(ColumnUtf8(index)),
+        ValueTag.Blob => ColumnBytes(index).ToArray(),
+        _ => null,
+    };
+
     /// <summary>The bytes of a text (UTF-8) or blob result column, valid until the next step.</summary>
     public ReadOnlySpan<byte> ColumnBytes(int index) => raw.sqlite3_column_blob(_stmt, index);
 

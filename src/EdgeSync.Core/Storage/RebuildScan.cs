@@ -52,20 +52,20 @@ internal static class RebuildScan
         }
 
         var missed = new List<(int Op, object?[] Key, long Mask)>();
-        foreach (var (pk, clockBlob, sums, current) in KnownRows(store, t))
+        bool lww = info.Policy == TablePolicy.Lww;
+        foreach (var row in KnownRows(store, t))
         {
-            var key = KeyCodec.FromStored(pk, info.PrimaryKey.Count);
-            if (current is null)
+            if (row.Gone)
             {
-                missed.Add((CaptureQueue.OpDelete, key, 0));
+                missed.Add((CaptureQueue.OpDelete, KeyCodec.FromStored(row.Pk(), info.PrimaryKey.Count), 0));
             }
-            else if (info.Policy == TablePolicy.Lww && sums is not null)
+            else if (lww && row.Sums is { } sums)
             {
-                long changed = RowSums.Changed(sums, current,
-                    () => ClockCodec.Decode(clockBlob, info.Columns.Count, store.Sites.NameOf, info.LegacyClockWidth), keyColumns, DefaultOf);
+                long changed = RowSums.Changed(sums.Span, row.Now,
+                    () => ClockCodec.Decode(row.Clocks(), info.Columns.Count, store.Sites.NameOf, info.LegacyClockWidth), keyColumns, DefaultOf);
                 if (changed != 0)
                 {
-                    missed.Add((CaptureQueue.OpUpdate, key, changed));
+                    missed.Add((CaptureQueue.OpUpdate, KeyCodec.FromStored(row.Pk(), info.PrimaryKey.Count), changed));
                 }
             }
         }
@@ -114,36 +114,62 @@ internal static class RebuildScan
         return found;
     }
 
+    /// <summary>One row the metadata says is alive, as <see cref="KnownRows"/> reads it; valid until the next row.</summary>
+    private sealed class KnownRow
+    {
+        public bool Gone { get; set; }
+
+        /// <summary>The value fingerprints recorded with the row, or null when none were (metadata older than them).</summary>
+        public ReadOnlyMemory<byte>? Sums { get; set; }
+
+        /// <summary>Each column's fingerprint of what the table holds now.</summary>
+        public uint[] Now { get; init; } = [];
+
+        public Func<object> Pk { get; set; } = () => throw new InvalidOperationException("no row");
+
+        public Func<byte[]> Clocks { get; set; } = () => throw new InvalidOperationException("no row");
+    }
+
     /// <summary>
-    /// Every row the metadata says is alive, with its clocks, its value fingerprints and what the table holds for it now
-    /// (null when the row is gone). A one-column key is read in one join (the key is stored as itself); a composite key
-    /// row by row.
+    /// Every row the metadata says is alive, with what the table holds for it now (gone, or each column's fingerprint).
+    /// A one-column key is read in one join without a value boxed (the key is stored as itself); a composite key row by row.
     /// </summary>
-    private static IEnumerable<(object Pk, byte[] Clocks, byte[]? Sums, object?[]? Current)> KnownRows(SyncStore store, TableStore t)
+    private static IEnumerable<KnownRow> KnownRows(SyncStore store, TableStore t)
     {
         var info = t.Info;
         int n = info.Columns.Count;
+        var row = new KnownRow { Now = new uint[n] };
         if (info.PrimaryKey.Count == 1)
         {
             var keyColumn = Sql.Quote(info.Columns[info.PrimaryKey[0]]);
-            using var cmd = Sql.Prepare(store.Db,
+            using var statement = new RawStatement(store.Db,
                 $"SELECT m.pk, m.clocks, m.sums, u.{keyColumn} IS NULL, {string.Join(", ", info.Columns.Select(c => "u." + Sql.Quote(c)))} "
-                + $"FROM _edgesync_rows AS m LEFT JOIN {t.QuotedName} AS u ON u.{keyColumn} = m.pk WHERE m.tid = $t AND m.cl % 2 = 1", "$t");
-            cmd.Set(0, (long)info.Id);
-            using var r = cmd.ExecuteReader();
-            while (r.Read())
+                + $"FROM _edgesync_rows AS m LEFT JOIN {t.QuotedName} AS u ON u.{keyColumn} = m.pk WHERE m.tid = $t AND m.cl % 2 = 1");
+            statement.BindInt64(0, info.Id);
+            row.Pk = () => statement.ColumnValue(0)!;
+            row.Clocks = () => statement.ColumnBytes(1).ToArray();
+            var sums = new byte[n * 4];
+            while (statement.Step())
             {
-                object?[]? current = null;
-                if (r.GetInt64(3) == 0)
+                row.Gone = statement.ColumnInt64(3) != 0;
+                row.Sums = null;
+                if (!row.Gone && statement.ColumnTag(2) == ValueTag.Blob)
                 {
-                    current = new object?[n];
+                    var stored = statement.ColumnBytes(2);
+                    if (stored.Length > sums.Length)
+                    {
+                        sums = new byte[stored.Length];
+                    }
+
+                    stored.CopyTo(sums);
+                    row.Sums = sums.AsMemory(0, stored.Length);
                     for (int i = 0; i < n; i++)
                     {
-                        current[i] = r.IsDBNull(4 + i) ? null : r.GetValue(4 + i);
+                        row.Now[i] = RowSums.Of(statement, 4 + i);
                     }
                 }
 
-                yield return (r.GetValue(0), (byte[])r.GetValue(1), r.IsDBNull(2) ? null : (byte[])r.GetValue(2), current);
+                yield return row;
             }
 
             yield break;
@@ -162,7 +188,17 @@ internal static class RebuildScan
 
         foreach (var (pk, clocks, sums) in known)
         {
-            yield return (pk, clocks, sums, t.SelectRow(KeyCodec.FromStored(pk, info.PrimaryKey.Count)));
+            var current = t.SelectRow(KeyCodec.FromStored(pk, info.PrimaryKey.Count));
+            row.Gone = current is null;
+            row.Sums = sums;
+            row.Pk = () => pk;
+            row.Clocks = () => clocks;
+            for (int i = 0; current is not null && i < n; i++)
+            {
+                row.Now[i] = RowSums.Of(current[i]);
+            }
+
+            yield return row;
         }
     }
 

@@ -1,7 +1,9 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Hashing;
-using System.Runtime.InteropServices;
+using System.Text;
 using EdgeSync.Clocks;
+using EdgeSync.Internal;
 
 namespace EdgeSync.Storage;
 
@@ -43,7 +45,7 @@ internal static class RowSums
                 BinaryPrimitives.WriteDoubleLittleEndian(number, Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture));
                 return XxHash32.HashToUInt32(number, seed: 2);
             case string s:
-                return XxHash32.HashToUInt32(MemoryMarshal.AsBytes(s.AsSpan()), seed: 3);
+                return OfText(s);
             case byte[] b:
                 return XxHash32.HashToUInt32(b, seed: 4);
             default:
@@ -51,43 +53,84 @@ internal static class RowSums
         }
     }
 
+    /// <summary>A result column's fingerprint, read without boxing: the same as <see cref="Of(object?)"/> of its value.</summary>
+    public static uint Of(RawStatement statement, int column)
+    {
+        Span<byte> number = stackalloc byte[sizeof(long)];
+        switch (statement.ColumnTag(column))
+        {
+            case ValueTag.Integer:
+                BinaryPrimitives.WriteInt64LittleEndian(number, statement.ColumnInt64(column));
+                return XxHash32.HashToUInt32(number, seed: 1);
+            case ValueTag.Real:
+                BinaryPrimitives.WriteDoubleLittleEndian(number, statement.ColumnDouble(column));
+                return XxHash32.HashToUInt32(number, seed: 2);
+            case ValueTag.Text:
+                return XxHash32.HashToUInt32(statement.ColumnUtf8(column), seed: 3);
+            case ValueTag.Blob:
+                return XxHash32.HashToUInt32(statement.ColumnBytes(column), seed: 4);
+            default:
+                return 0;
+        }
+    }
+
+    /// <summary>Text is fingerprinted as UTF-8, as SQLite hands it out.</summary>
+    private static uint OfText(string s)
+    {
+        int max = Encoding.UTF8.GetMaxByteCount(s.Length);
+        byte[]? rented = null;
+        Span<byte> buffer = max <= 512 ? stackalloc byte[512] : (rented = ArrayPool<byte>.Shared.Rent(max));
+        try
+        {
+            return XxHash32.HashToUInt32(buffer[..Encoding.UTF8.GetBytes(s, buffer)], seed: 3);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
     /// <summary>
     /// The columns (a capture mask: bit c for column c, the last bit for every column past 63) whose value now differs
-    /// from the one recorded, skipping the key. A column whose fingerprint matches is unchanged (the common case: the
-    /// row's clocks are not even decoded). One that does not match, or that the fingerprints do not cover (added since),
-    /// is changed when it was written (its clock is not <see cref="CellClock.Unwritten"/>) and its fingerprint is
-    /// recorded; a column never written holds its declared default and is changed when it no longer does;
-    /// <paramref name="defaults"/> gives that default per column, or says it cannot be known (an expression such as
-    /// <c>CURRENT_TIMESTAMP</c>).
+    /// from the one recorded (<paramref name="current"/>: each column's fingerprint now), skipping the key. A column never written (<see cref="CellClock.Unwritten"/>) holds its
+    /// declared default, so it is changed when it no longer does; <paramref name="defaults"/> gives that default per
+    /// column, or says it cannot be known (an expression such as <c>CURRENT_TIMESTAMP</c>). A written column is changed
+    /// when its fingerprint differs. The row's clocks are decoded only for a column that may have changed: one whose
+    /// fingerprint differs, or one added since the fingerprints were taken that no longer holds its default.
     /// </summary>
-    public static long Changed(byte[] sums, ReadOnlySpan<object?> current, Func<CellClock[]> clocks, IReadOnlySet<int> key,
+    public static long Changed(ReadOnlySpan<byte> sums, ReadOnlySpan<uint> current, Func<CellClock[]> clocks, IReadOnlySet<int> key,
         Func<int, (bool Known, object? Value)> defaults)
     {
         long mask = 0;
         CellClock[]? decoded = null;
         for (int c = 0; c < current.Length; c++)
         {
+            if (key.Contains(c))
+            {
+                continue;
+            }
+
+            uint now = current[c];
             bool covered = (c + 1) * Width <= sums.Length;
-            if (key.Contains(c) || (covered && BinaryPrimitives.ReadUInt32LittleEndian(sums.AsSpan(c * Width)) == Of(current[c])))
+            if (covered ? BinaryPrimitives.ReadUInt32LittleEndian(sums[(c * Width)..]) == now : HoldsDefault(c))
             {
                 continue;
             }
 
             decoded ??= clocks();
-            bool differs;
-            if (c >= decoded.Length || decoded[c].IsUnwritten)
-            {
-                var (known, dflt) = defaults(c);
-                differs = known && Of(current[c]) != Of(dflt);
-            }
-            else
-            {
-                differs = covered;
-            }
-
+            bool differs = c >= decoded.Length || decoded[c].IsUnwritten ? !HoldsDefault(c) : covered;
             if (differs)
             {
                 mask |= 1L << Math.Min(c, 63);
+            }
+
+            bool HoldsDefault(int column)
+            {
+                var (known, dflt) = defaults(column);
+                return !known || Of(dflt) == now;
             }
         }
 

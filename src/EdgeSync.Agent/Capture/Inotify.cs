@@ -46,18 +46,6 @@ internal sealed class Inotify
     /// </summary>
     public static Inotify Shared => SharedInstance.Value;
 
-    /// <summary>Listeners currently registered, over every directory (for tests and diagnostics).</summary>
-    public int Listeners
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _byPath.Values.Sum(w => w.Listeners.Length);
-            }
-        }
-    }
-
     /// <summary>
     /// Calls <paramref name="onFile"/> with the name of each file created, written or moved into
     /// <paramref name="directory"/>, and <paramref name="onLost"/> when events may have been lost (queue overflow, the

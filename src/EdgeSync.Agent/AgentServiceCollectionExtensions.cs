@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 
@@ -41,7 +42,7 @@ public static class AgentServiceCollectionExtensions
         services.TryAddSingleton(sp => new Diagnostics.AgentMetrics(meters.Factory = sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton<DatabaseRegistry>();
         services.TryAddSingleton<Security.AgentSecurity>();
-        services.TryAddSingleton(_ => new Capture.WalWatch());
+        services.TryAddSingleton(sp => new Capture.WalWatch(sp.GetRequiredService<ILoggerFactory>().CreateLogger<Capture.WalWatch>()));
         services.AddHostedService<AgentService>();
         services.AddHostedService<Backup.BackupScheduler>();
         services.AddHostedService<Hosting.MigrationRunner>();

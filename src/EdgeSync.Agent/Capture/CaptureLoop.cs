@@ -118,6 +118,11 @@ internal sealed class CaptureLoop : IAsyncDisposable
                 long version = (long)poll.ExecuteScalar()!;
                 bool requested = _hosted.TakeCaptureRequest();
                 bool changed = version != seen;
+                if (changed)
+                {
+                    _hosted.CommitSeen();
+                }
+
                 if (changed || requested)
                 {
                     lastActivity = now;

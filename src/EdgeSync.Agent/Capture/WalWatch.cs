@@ -1,20 +1,36 @@
+using EdgeSync.Agent.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
 namespace EdgeSync.Agent.Capture;
 
 /// <summary>
 /// Tells capture loops that a database's <c>-wal</c> file was written, through the kernel's file notifications
-/// (inotify on Linux) instead of polling: one <see cref="FileSystemWatcher"/> per directory, shared by every database
-/// in it, dispatching by file name. Every commit in WAL mode, by any process on this host, writes the <c>-wal</c>
-/// file, so a write wakes the loop at once; the loop still polls slowly in case a notification is lost (queue
-/// overflow, a file system without notifications). Owned by the agent; disposing it stops every watcher.
+/// instead of polling: one watch per directory, shared by every database in it, dispatching by file name. On Linux
+/// every watch of the process goes through its one inotify instance (<see cref="Inotify"/>), however many agents it
+/// hosts; elsewhere each directory takes a <see cref="FileSystemWatcher"/>. Every commit in WAL mode, by any process on
+/// this host, writes the <c>-wal</c> file, so a write wakes the loop at once; the loop still polls slowly in case a
+/// notification is lost (queue overflow, a file system without notifications). When the process can get no inotify
+/// instance (the user's <c>fs.inotify.max_user_instances</c> is reached) this is logged once and every database
+/// polls. Owned by the agent; disposing it stops its watches.
 /// </summary>
 internal sealed class WalWatch : IDisposable
 {
     private readonly Predicate<string>? _deliver;
+    private readonly Func<Inotify>? _inotify;
+    private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, WatchedDirectory> _directories = new(StringComparer.Ordinal);
+    private bool _unavailableLogged;
     private bool _disposed;
 
     public WalWatch()
+        : this(NullLogger.Instance)
+    {
+    }
+
+    public WalWatch(ILogger logger)
+        : this(logger, OperatingSystem.IsLinux() ? static () => Inotify.Shared : null, deliver: null)
     {
     }
 
@@ -24,14 +40,26 @@ internal sealed class WalWatch : IDisposable
     /// still finds every commit through its safety poll.
     /// </summary>
     internal WalWatch(Predicate<string> deliver)
+        : this(NullLogger.Instance, OperatingSystem.IsLinux() ? static () => Inotify.Shared : null, deliver)
     {
+    }
+
+    /// <summary>
+    /// <paramref name="inotify"/> gives the process's inotify instance (or throws <see cref="IOException"/> when there is
+    /// none); null watches with one <see cref="FileSystemWatcher"/> per directory.
+    /// </summary>
+    internal WalWatch(ILogger logger, Func<Inotify>? inotify, Predicate<string>? deliver)
+    {
+        _logger = logger;
+        _inotify = inotify;
         _deliver = deliver;
     }
 
     /// <summary>
     /// Calls <paramref name="onWrite"/> (on a thread-pool thread) whenever the <c>-wal</c> file of the database at
     /// <paramref name="databasePath"/> is created or written, and <paramref name="onLost"/> when notifications may
-    /// have been lost. Returns null when the directory cannot be watched; the caller then polls.
+    /// have been lost. Returns null when the directory cannot be watched (<paramref name="onUnavailable"/> is told why)
+    /// or the process has no inotify instance (logged once); the caller then polls.
     /// </summary>
     public IDisposable? Subscribe(string databasePath, Action onWrite, Action onLost, Action<Exception> onUnavailable)
     {
@@ -43,9 +71,26 @@ internal sealed class WalWatch : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (!_directories.TryGetValue(directory, out var watched))
             {
+                Inotify? inotify = null;
                 try
                 {
-                    watched = new WatchedDirectory(directory, _deliver);
+                    inotify = _inotify?.Invoke();
+                }
+                catch (IOException e)
+                {
+                    if (!_unavailableLogged)
+                    {
+                        _unavailableLogged = true;
+                        Log.WatchUnavailable(_logger, e.Message);
+                    }
+
+                    return null;
+                }
+
+                watched = new WatchedDirectory(directory, _deliver);
+                try
+                {
+                    watched.Start(inotify);
                 }
                 catch (Exception e) when (e is IOException or ArgumentException or PlatformNotSupportedException or UnauthorizedAccessException)
                 {
@@ -89,36 +134,38 @@ internal sealed class WalWatch : IDisposable
     }
 
     /// <summary>One watched directory and the databases in it that want to hear about their <c>-wal</c> file.</summary>
-    private sealed class WatchedDirectory : IDisposable
+    private sealed class WatchedDirectory(string path, Predicate<string>? deliver) : IDisposable
     {
-        private readonly FileSystemWatcher _watcher;
-        private readonly Predicate<string>? _deliver;
+        private IDisposable? _source;
         private Dictionary<string, Subscription[]> _byFile = new(StringComparer.Ordinal);
 
-        public WatchedDirectory(string path, Predicate<string>? deliver)
+        /// <summary>Starts hearing the directory's events: through <paramref name="inotify"/>, or a <see cref="FileSystemWatcher"/> when null.</summary>
+        public void Start(Inotify? inotify) => _source = inotify is not null ? inotify.Add(Path, OnFile, OnLost) : FileSystemWatch(Path, OnFile, OnLost);
+
+        private static FileSystemWatcher FileSystemWatch(string path, Action<string> onFile, Action onLost)
         {
-            Path = path;
-            _deliver = deliver;
-            _watcher = new FileSystemWatcher(path, "*-wal")
+            var watcher = new FileSystemWatcher(path, "*-wal")
             {
                 NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.FileName,
                 IncludeSubdirectories = false,
             };
-            _watcher.Changed += OnEvent;
-            _watcher.Created += OnEvent;
-            _watcher.Error += OnError;
+            watcher.Changed += (_, e) => onFile(e.Name ?? "");
+            watcher.Created += (_, e) => onFile(e.Name ?? "");
+            watcher.Error += (_, _) => onLost();
             try
             {
-                _watcher.EnableRaisingEvents = true;
+                watcher.EnableRaisingEvents = true;
             }
             catch
             {
-                _watcher.Dispose();
+                watcher.Dispose();
                 throw;
             }
+
+            return watcher;
         }
 
-        public string Path { get; }
+        public string Path => path;
 
         // Copy-on-write, read without a lock by the watcher's thread; changed under WalWatch's lock.
         public void Add(Subscription s)
@@ -149,9 +196,9 @@ internal sealed class WalWatch : IDisposable
             return next.Count == 0;
         }
 
-        private void OnEvent(object sender, FileSystemEventArgs e)
+        private void OnFile(string name)
         {
-            if (e.Name is { } name && (_deliver is null || _deliver(name)) && Volatile.Read(ref _byFile).TryGetValue(name, out var subscribers))
+            if ((deliver is null || deliver(name)) && Volatile.Read(ref _byFile).TryGetValue(name, out var subscribers))
             {
                 foreach (var s in subscribers)
                 {
@@ -161,7 +208,7 @@ internal sealed class WalWatch : IDisposable
         }
 
         // The kernel's queue overflowed (or the watch broke): every database here may have missed a write.
-        private void OnError(object sender, ErrorEventArgs e)
+        private void OnLost()
         {
             foreach (var subscribers in Volatile.Read(ref _byFile).Values)
             {
@@ -172,7 +219,7 @@ internal sealed class WalWatch : IDisposable
             }
         }
 
-        public void Dispose() => _watcher.Dispose();
+        public void Dispose() => _source?.Dispose();
     }
 
     private sealed class Subscription(WalWatch owner, WatchedDirectory watched, string file, Action onWrite, Action onLost) : IDisposable

@@ -14,6 +14,7 @@ internal sealed class HostedDatabase : IDisposable
 {
     private int _captureRequested;
     private Action? _captureWake;
+    private long _commitsSeen;
 
     private HostedDatabase(string name, SyncDatabase db, AgentOptions options, TimeProvider time, AgentMetrics metrics, ChangeFeed? feed)
     {
@@ -142,6 +143,16 @@ internal sealed class HostedDatabase : IDisposable
     public void SetCaptureWake(Action? wake) => Volatile.Write(ref _captureWake, wake);
 
     public bool TakeCaptureRequest() => Interlocked.Exchange(ref _captureRequested, 0) == 1;
+
+    /// <summary>
+    /// Commits to the file the capture loop has seen move <c>PRAGMA data_version</c> (by any connection: the
+    /// application's, another process's, this agent's own bookkeeping). While it stands still, whatever was read from
+    /// the file's content is still current, so periodic readers can skip the database instead of reading it again.
+    /// </summary>
+    public long CommitsSeen => Interlocked.Read(ref _commitsSeen);
+
+    /// <summary>Called by the capture loop when <c>data_version</c> moved.</summary>
+    public void CommitSeen() => Interlocked.Increment(ref _commitsSeen);
 
     public void Dispose()
     {

@@ -8,13 +8,15 @@ namespace EdgeSync.Agent.Hosting;
 /// <summary>
 /// Runs the fleet's published migrations (docs/schema.md, "Fleet-managed migrations") on every hosted database each
 /// <see cref="AgentOptions.MigrationCheckMs"/>: those the application's gate allows and that have not run here, in
-/// order, each all or nothing. A failure is logged once per migration and error, shown by <c>edgesync schema show</c>
+/// order, each all or nothing. A database not committed to since a pass that left nothing failed is skipped, so an idle
+/// agent's passes cost nothing per database. A failure is logged once per migration and error, shown by <c>edgesync schema show</c>
 /// and tried again at the next pass; the migrations after it wait.
 /// </summary>
 internal sealed class MigrationRunner(DatabaseRegistry registry, IOptions<AgentOptions> options, TimeProvider time, ILogger<MigrationRunner> logger)
     : BackgroundService
 {
     private readonly Dictionary<(string Database, string Migration), string> _reported = [];
+    private readonly Dictionary<HostedDatabase, long> _settled = []; // commits seen at the last pass that left nothing failed
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -31,20 +33,44 @@ internal sealed class MigrationRunner(DatabaseRegistry registry, IOptions<AgentO
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(options.Value.MigrationCheckMs), time);
         do
         {
-            foreach (var db in registry.All)
+            var all = registry.All;
+            foreach (var db in all)
             {
-                RunOne(db, stoppingToken);
+                // Nothing can be due in a database nobody committed to since a pass that left nothing failed: the
+                // published log arrives by sync and the gate is the application's write, both commits.
+                long commits = db.CommitsSeen;
+                if (_settled.TryGetValue(db, out long seen) && seen == commits)
+                {
+                    continue;
+                }
+
+                if (RunOne(db, stoppingToken))
+                {
+                    _settled[db] = commits;
+                }
+                else
+                {
+                    _settled.Remove(db);
+                }
+            }
+
+            foreach (var gone in _settled.Keys.Except(all).ToList())
+            {
+                _settled.Remove(gone);
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
     }
 
-    internal void RunOne(HostedDatabase db, CancellationToken cancellationToken)
+    /// <summary>Runs what is due in <paramref name="db"/>; true when nothing failed (nothing to try again until the next commit).</summary>
+    internal bool RunOne(HostedDatabase db, CancellationToken cancellationToken)
     {
         try
         {
+            bool settled = true;
             foreach (var m in db.Db.ApplyPublishedMigrations(cancellationToken))
             {
+                settled &= m.State != "failed";
                 var key = (db.Name, m.Name);
                 if (m.State == "failed" && (!_reported.TryGetValue(key, out var seen) || seen != m.Error))
                 {
@@ -56,10 +82,13 @@ internal sealed class MigrationRunner(DatabaseRegistry registry, IOptions<AgentO
                     Log.MigrationRecovered(logger, db.Name, m.Name);
                 }
             }
+
+            return settled;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             Log.MigrationPassFailed(logger, db.Name, e.Message);
+            return false;
         }
     }
 }

@@ -9,7 +9,8 @@ namespace EdgeSync.Agent.Lifecycle;
 
 /// <summary>
 /// Once a second: probes each database's free space; publishes how far this site's changes lag at each
-/// acknowledgement level every <see cref="LagRefresh"/> (a second for up to 50 databases). Every <see cref="AgentOptions.RetentionIntervalMs"/>: prunes the tables that have a
+/// acknowledgement level every <see cref="LagRefresh"/> (a second for up to 50 databases), for the databases committed
+/// to since (an idle database is not read again). Every <see cref="AgentOptions.RetentionIntervalMs"/>: prunes the tables that have a
 /// retention policy, in batches of <see cref="AgentOptions.RetentionBatchRows"/> rows, each its own short write
 /// transaction with a pause after it, deleting only rows a hub is known to hold.
 /// </summary>
@@ -23,6 +24,7 @@ internal sealed class LifecycleService(
     internal static IReadOnlyList<string> LagLevelNames { get; } = LagLevels.Select(l => l.ToString()).ToArray();
 
     private HashSet<string> _lagged = new(StringComparer.Ordinal); // databases whose lag was published in the last pass
+    private readonly Dictionary<HostedDatabase, (long Commits, Clocks.VersionVector Exported)> _lagInputs = []; // what each database's published lag was read from
     private readonly Dictionary<string, string> _failing = new(StringComparer.Ordinal); // database → the message last logged
     private long _passes;
 
@@ -50,7 +52,7 @@ internal sealed class LifecycleService(
                 try
                 {
                     guard.Probe(db.Name, db.Db.Path);
-                    if (lag)
+                    if (lag && LagInputsMoved(db))
                     {
                         PublishLag(db);
                     }
@@ -63,6 +65,7 @@ internal sealed class LifecycleService(
                 {
                     // One database's failure (its file removed before the directory scan lets go of it, a corrupt page,
                     // an I/O error) must not end the probes, gauges and retention of every other database.
+                    _lagInputs.Remove(db); // its lag is read again at the next refresh
                     Failed(db.Name, e);
                     continue;
                 }
@@ -88,6 +91,10 @@ internal sealed class LifecycleService(
                 }
 
                 _lagged = names;
+                foreach (var gone in _lagInputs.Keys.Except(all).ToList())
+                {
+                    _lagInputs.Remove(gone);
+                }
             }
 
             if (time.GetUtcNow() >= nextRetention)
@@ -124,6 +131,23 @@ internal sealed class LifecycleService(
     /// databases that pass never finished before the next began and kept most of a core busy on an idle agent.
     /// </summary>
     internal static TimeSpan LagRefresh(int databases) => TimeSpan.FromMilliseconds(Math.Max(1_000, 20 * databases));
+
+    /// <summary>
+    /// True when <paramref name="db"/>'s lag may have changed since it was last published: its file was committed to
+    /// (its vector, or a peer's recorded vector, moved) or its exported vector moved. An idle database is not read
+    /// again: each read opens a connection and parses the schema, which at 500 databases kept an idle agent busy.
+    /// </summary>
+    private bool LagInputsMoved(HostedDatabase db)
+    {
+        var inputs = (db.CommitsSeen, db.Db.ExportedVector);
+        if (_lagInputs.TryGetValue(db, out var last) && last.Commits == inputs.CommitsSeen && ReferenceEquals(last.Exported, inputs.ExportedVector))
+        {
+            return false;
+        }
+
+        _lagInputs[db] = inputs; // taken before the read: a commit meanwhile makes the next pass read again
+        return true;
+    }
 
     private void PublishLag(HostedDatabase db)
     {

@@ -28,7 +28,10 @@ internal static class StatusCommand
         var tls = new TlsFlags(); // with --fleet and an https:// peer: authenticate with this site's certificate instead of a token
         var command = new Command("status", "Show a database's site id, version vector, synced tables, the last sync with each peer "
             + "per table (the cluster_sync table), and pushes a peer refused under an authorization rule; or, with --fleet --peer URL, "
-            + "the whole fleet as that agent sees it.")
+            + "the whole fleet as that agent sees it. The last sync is written when an exchange moves changes, recovers from an error "
+            + "or first succeeds; while a connected peer and this replica agree it is refreshed at most every 5 minutes, so it may "
+            + "be up to 5 minutes plus IdleSyncIntervalMs old on a healthy idle link (the agent's edgesync_last_sync_timestamp_seconds "
+            + "gauge follows every exchange).")
         {
             db, json, fleet, peer, token, cluster, tls.Certificate, tls.Key, tls.Authority,
         };

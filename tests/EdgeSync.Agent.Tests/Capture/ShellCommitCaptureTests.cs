@@ -26,13 +26,22 @@ public sealed class ShellCommitCaptureTests
         await RunAsync(dropNotifications: true);
     }
 
-    private static async Task RunAsync(bool dropNotifications)
+    [Fact]
+    public async Task CommitsBySqlite3Shell_WhenTheProcessHasNoInotifyInstance_ArePolledAndReachThePeer()
+    {
+        await RunAsync(dropNotifications: false, noInotify: true);
+    }
+
+    private static async Task RunAsync(bool dropNotifications, bool noInotify = false)
     {
         string shell = Shell();
         using var dir = new TempDir();
         int dropped = 0;
         Action<IServiceCollection>? services = dropNotifications
             ? s => s.AddSingleton(new WalWatch(_ => { Interlocked.Increment(ref dropped); return false; }))
+            : noInotify
+            ? s => s.AddSingleton(new WalWatch(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
+                () => throw new IOException("inotify_init1 failed: Too many open files (errno 24)"), deliver: null))
             : null;
         string urlA = TestAgent.DeadUrl();
         await using var a = await TestAgent.StartAsync(dir.Db("shell-a"), "shell-a", listen: urlA, services: services,

@@ -31,10 +31,15 @@ public sealed class RemovedFileTests
         var lifecycle = agent.Service<LifecycleService>();
         await Eventually.TrueAsync(() => lifecycle.Passes >= 1, "the lifecycle service runs");
 
+        var removed = agent.Registry.Find("gone")!;
         foreach (var suffix in new[] { "", "-wal", "-shm" })
         {
             File.Delete(gone + suffix);
         }
+
+        // The lifecycle reads a database again only once it was committed to: a peer's vector arrives and is recorded by
+        // the agent's writer, which still holds the removed file open. Its next read opens the path, which is gone.
+        removed.Db.RecordPeerVector("f1/edge-9", EdgeSync.Clocks.VersionVector.Empty.With("f1/edge-9", 5), TestContext.Current.CancellationToken);
 
         await Eventually.TrueAsync(() => logs.Has(2913, "gone"), "the failure on the removed file is logged", diagnostics: logs.Dump);
         long passes = lifecycle.Passes;

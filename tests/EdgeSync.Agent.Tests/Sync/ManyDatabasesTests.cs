@@ -122,4 +122,58 @@ public sealed class ManyDatabasesTests
         var databases = exchanges.GetMeasurementSnapshot().Select(m => (string)m.Tags["database"]!).Distinct().ToList();
         Assert.Equal([names[7]], databases);
     }
+
+    [Fact]
+    public async Task IdleLinks_KeepComparingEveryDatabase_WithoutWritingToAnyOfThem_AndAChangeIsMarkedAtOnce()
+    {
+        using var dir = new TempDir();
+        const int Databases = 5;
+        var settings = new Dictionary<string, string?> { ["EdgeSync:SyncIntervalMs"] = "100", ["EdgeSync:IdleSyncIntervalMs"] = "200" };
+        var (a, b) = await StartPairAsync(dir, Databases, settings);
+        await using var _a = a;
+        await using var _b = b;
+        var rounds = a.Metric("edgesync_sync_rounds");
+
+        // Each link's first confirmation is written to cluster_sync (what `edgesync status` shows).
+        await Eventually.TrueAsync(() => Enumerable.Range(0, Databases).All(i => LastSync(a, i, b.Site) > 0 && LastSync(b, i, a.Site) > 0),
+            "every database shows a last sync with the peer on both sides");
+        await Task.Delay(500, TestContext.Current.CancellationToken); // the first rounds' own bookkeeping settles
+
+        // Then idle: full lists every 200 ms confirm every database, and nothing is committed to any file.
+        var watchers = a.Registry.All.Concat(b.Registry.All).Select(d => AppDb.Open(d.Db.Path)).ToList();
+        try
+        {
+            var versions = watchers.Select(DataVersion).ToList();
+            var marked = Enumerable.Range(0, Databases).Select(i => LastSync(b, i, a.Site)).ToList();
+            double confirmed = rounds.SumWith("result=ok");
+            await Task.Delay(2_500, TestContext.Current.CancellationToken);
+
+            Assert.True(rounds.SumWith("result=ok") >= confirmed + (3 * Databases),
+                $"a kept confirming every database with b while idle: {rounds.Dump()}");
+            for (int i = 0; i < watchers.Count; i++)
+            {
+                Assert.True(DataVersion(watchers[i]) == versions[i], $"no commit to {watchers[i].DataSource} while idle (PRAGMA data_version moved)");
+            }
+
+            // A change moves data: the receiving side writes its last sync with the sender at once.
+            AppDb.Exec(a.Registry.All[2].Db.Path, "INSERT INTO items(id, name) VALUES ('idle-end', 'x')");
+            await Eventually.TrueAsync(() => AppDb.Count(b.Registry.All[2].Db.Path, "items", "id = 'idle-end'") == 1, "the row reached b");
+            await Eventually.TrueAsync(() => LastSync(b, 2, a.Site) > marked[2], "b's last sync with a for that database moved with the change");
+            Assert.Equal(marked[3], LastSync(b, 3, a.Site)); // an untouched database's stays put
+        }
+        finally
+        {
+            watchers.ForEach(c => c.Dispose());
+        }
+    }
+
+    private static long LastSync(TestAgent agent, int database, string peer) =>
+        agent.Registry.All[database].Db.Status.GetSyncStatus().Where(e => e.ClusterId == peer).Select(e => e.LastSyncTime).DefaultIfEmpty(0).Max();
+
+    private static long DataVersion(Microsoft.Data.Sqlite.SqliteConnection connection)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = "PRAGMA data_version";
+        return (long)cmd.ExecuteScalar()!;
+    }
 }

@@ -10,6 +10,8 @@ internal static class StatusCommand
 {
     private static readonly string[] PeerHeader = ["PEER", "TABLE", "LAST SYNC (UTC)", "STATE"];
     private static readonly string[] BacklogHeader = ["PEER", "CHANGES BEHIND", "LAG"];
+    private static readonly string[] AckHeader = ["LEVEL", "CHANGES NOT HELD THERE"];
+    private static readonly AckLevel[] AckLevels = [AckLevel.Replicas(1), AckLevel.Hub];
     private static readonly string[] RejectedHeader = ["PEER", "RULE", "SINCE (UTC)", "DETAIL"];
 
     public static Command Create(CliContext context)
@@ -101,6 +103,15 @@ internal static class StatusCommand
             {
                 output.WriteLine($"  {line}");
             }
+        }
+
+        var acknowledged = AckLag(db);
+        if (acknowledged.Count > 0)
+        {
+            output.WriteLine("acknowledged (this replica's own changes not yet held at each level; 'exported' is known to the hub's running agent)");
+            var lines = new List<string[]> { AckHeader };
+            lines.AddRange(acknowledged.Select(a => new[] { a.Level, Format.N(a.Behind) }));
+            Format.Table(output, "  ", lines);
         }
 
         if (peers.Count == 0)
@@ -196,6 +207,13 @@ internal static class StatusCommand
         }
 
         w.WriteEndArray();
+        w.WriteStartObject("acknowledged");
+        foreach (var (level, behind) in AckLag(db))
+        {
+            w.WriteNumber(level, behind);
+        }
+
+        w.WriteEndObject();
         w.WriteStartArray("rejections");
         foreach (var r in db.Status.GetRejections())
         {
@@ -230,5 +248,15 @@ internal static class StatusCommand
 
         w.WriteEndArray();
         w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Per acknowledgement level, how many of this replica's own changes the level does not hold yet (from the vectors
+    /// peers last reported; what <c>edgesync_ack_lag_changes</c> publishes); empty before this replica wrote anything.
+    /// </summary>
+    private static List<(string Level, long Behind)> AckLag(SyncDatabase db)
+    {
+        long own = db.Vector[db.SiteId];
+        return own == 0 ? [] : AckLevels.Select(level => (level.ToString(), own - db.HeldAt(level)[db.SiteId])).ToList();
     }
 }

@@ -72,6 +72,25 @@ public sealed class StatusCommandTests : IDisposable
     }
 
     [Fact]
+    public void Status_ShowsPerAcknowledgementLevel_HowManyOwnChangesAreNotHeldThereYet()
+    {
+        using var app = new AppDatabase(_dir.File("a.db"));
+        CliRunner.Run("init", "--db", app.Path, "--site", "factory-001/edge-0", "--table", "config=lww");
+        app.Exec("INSERT INTO config VALUES ('mode', 'auto', 'a'), ('speed', '10', 'a')");
+        CliRunner.Run("sync", "--db", app.Path, "--with", Initialised("b.db", "factory-001/edge-1")); // another replica of the factory
+
+        var afterReplica = CliRunner.Run("status", "--db", app.Path);
+        CliRunner.Run("sync", "--db", app.Path, "--with", Initialised("hq.db", "hq/hub-0")); // a site of another cluster: a hub
+        var afterHub = CliRunner.Run("status", "--db", app.Path, "--json");
+
+        Assert.Equal(["replicas:1  0", "hub         2"], afterReplica.StdoutLines.SkipWhile(l => !l.StartsWith("acknowledged", StringComparison.Ordinal)).Skip(2).Take(2));
+        using var json = JsonDocument.Parse(afterHub.Stdout);
+        var acknowledged = json.RootElement.GetProperty("acknowledged");
+        Assert.Equal(0, acknowledged.GetProperty("replicas:1").GetInt64());
+        Assert.Equal(0, acknowledged.GetProperty("hub").GetInt64());
+    }
+
+    [Fact]
     public void Status_DatabaseNotInitialised_ExitsWithEdgeSyncErrorAndSaysRunInit()
     {
         using var app = new AppDatabase(_dir.File("plain.db"));

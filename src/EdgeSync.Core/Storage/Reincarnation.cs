@@ -53,7 +53,10 @@ internal static class Reincarnation
 
         var future = new Dictionary<string, long>(StringComparer.Ordinal); // origin -> its first event in the future held here
         void NoteFuture(string site, long seq) => future[site] = Math.Min(seq, future.GetValueOrDefault(site, long.MaxValue));
-        foreach (var c in rows.SelectMany(row => row.Clocks).Where(c => c.Site != oldSite && c.Hlc > hlc))
+        // Values kept aside for columns this table lacks carry clocks too, written into the row when the column is
+        // added: they are re-stamped and disclaimed like the row's own cells.
+        var stashed = StashStore.AllClocks(store.Db);
+        foreach (var c in rows.SelectMany(row => row.Clocks).Concat(stashed.Select(e => e.Clock)).Where(c => c.Site != oldSite && c.Hlc > hlc))
         {
             NoteFuture(c.Site, c.Seq);
         }
@@ -77,6 +80,7 @@ internal static class Reincarnation
         using var log = Sql.Prepare(store.Db,
             "INSERT OR REPLACE INTO _edgesync_log(site, seq, tid, pk, span, hlc) VALUES ($s, $q, $t, $pk, 0, $h)", "$s", "$q", "$t", "$pk", "$h");
         int read = 0;
+        var rowSeq = new Dictionary<(int Tid, string Pk), long>();
         foreach (var (tid, pk, cl, clocks) in rows)
         {
             if (++read % 1024 == 0)
@@ -92,6 +96,7 @@ internal static class Reincarnation
             }
 
             long seq = store.AllocateSeq(1);
+            rowSeq[(tid, PkText(pk))] = seq;
             for (int i = 0; i < clocks.Length; i++)
             {
                 if (Restamped(clocks[i]))
@@ -110,6 +115,24 @@ internal static class Reincarnation
             log.Set(3, pk);
             log.Set(4, hlc.Value);
             log.ExecuteNonQuery();
+        }
+
+        // Stashed values: re-stamped under the row's new change, or a change of their own when no cell of the row was.
+        foreach (var (tid, pk, column, clock) in stashed.Where(e => Restamped(e.Clock)))
+        {
+            if (!rowSeq.TryGetValue((tid, PkText(pk)), out long seq))
+            {
+                seq = store.AllocateSeq(1);
+                rowSeq[(tid, PkText(pk))] = seq;
+                log.Set(0, (long)store.SiteIndex);
+                log.Set(1, seq);
+                log.Set(2, (long)tid);
+                log.Set(3, pk);
+                log.Set(4, hlc.Value);
+                log.ExecuteNonQuery();
+            }
+
+            StashStore.SetClock(store, tid, pk, column, new CellClock(clock.Hlc < hlc ? clock.Hlc : hlc, newSite, seq, clock.Hlc, clock.Site));
         }
 
         // Local insert ranges: issue them again under the new id, with fresh sequence numbers.
@@ -161,6 +184,8 @@ internal static class Reincarnation
         FaultPoints.Hit("reincarnate.run");
         return newSite;
     }
+
+    private static string PkText(object pk) => pk is byte[] b ? Convert.ToHexString(b) : Convert.ToString(pk, System.Globalization.CultureInfo.InvariantCulture)!;
 
     /// <summary>
     /// This replica no longer holds the events of <paramref name="site"/> from <paramref name="first"/> (its first

@@ -119,4 +119,34 @@ public sealed class ClockRanAheadTests : IDisposable
         a.Db.Capture(TestContext.Current.CancellationToken);
         Assert.Equal("a", a.Db.SiteId);
     }
+
+    [Fact]
+    public void ClockFixedAfterAPeerCompactedWhatItWroteBefore_BothStillExchange_AndTheNewWritesArrive()
+    {
+        // Seeds 1573 and 1762 at 120 steps: b compacted a's first writes (every peer held them). a's clock then ran
+        // ahead and was set right; a continued as a new incarnation and forgot it held its old id's changes, so b refused
+        // a's batches as extracted before its floor (StaleBatch) and a's pulls as needing a re-seed (ResyncRequired).
+        var aTime = new ManualTime(Now);
+        using var a = new Replica(_dir.File("a.db"), "a", time: aTime);
+        using var b = new Replica(_dir.File("b.db"), "b", time: new ManualTime(Now.AddSeconds(1)));
+        a.Exec("INSERT INTO settings VALUES ('before', 'v0', 'a', 1)");
+        a.Exec("INSERT INTO readings VALUES (1, 'd', 1, 1.0)");
+        b.PullFrom(a);
+        a.PullFrom(b);   // b records that a holds everything
+        Assert.True(b.Db.Compact(["a"], TestContext.Current.CancellationToken).LogEntries > 0, "nothing compacted: the test sets up nothing");
+
+        aTime.Now = Now.AddHours(2);
+        a.Exec("INSERT INTO settings VALUES ('ahead', 'v1', 'a', 1)");
+        a.Db.Capture(TestContext.Current.CancellationToken);
+        aTime.Now = Now.AddSeconds(2);   // set right
+        a.Exec("INSERT INTO settings VALUES ('after', 'v2', 'a', 1)");
+        b.PullFrom(a);   // before the fix: StaleBatch
+        a.PullFrom(b);   // before the fix: ResyncRequired
+
+        Assert.StartsWith("a~", a.Db.SiteId, StringComparison.Ordinal);
+        Assert.Equal(["after", "ahead", "before"], b.Rows("SELECT key FROM settings ORDER BY key").Select(r => (string)r[0]!));
+        Assert.Equal(1L, b.Scalar("SELECT count(*) FROM readings"));
+        Assert.Equal(a.Db.Checksum(), b.Db.Checksum());
+        Assert.True(a.Db.Vector.Dominates(b.Db.Vector) && b.Db.Vector.Dominates(a.Db.Vector), $"{a.Db.Vector} vs {b.Db.Vector}");
+    }
 }

@@ -160,10 +160,16 @@ public sealed class StateTracker
         }
 
         var final = States(site).ToDictionary(s => s.Key, s => (s.Info, s.State), StringComparer.Ordinal);
+        var floors = CausalFloors(site);
         foreach (var (key, (cl, clocks)) in all)
         {
             if (!final.TryGetValue(key, out var held))
             {
+                if (cl % 2 == 0 && floors.GetValueOrDefault(key[..key.IndexOf(':', StringComparison.Ordinal)]) >= cl)
+                {
+                    continue; // a tombstone compaction dropped here: the table's causal-length floor keeps it beaten (design §6)
+                }
+
                 return $"{db.SiteId} lost row {key} (had reached causal length {cl})";
             }
 
@@ -225,6 +231,25 @@ public sealed class StateTracker
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Per table, the highest causal length of a tombstone compaction dropped on <paramref name="site"/> (the table's
+    /// causal-length floor, docs/design.md §6): a tombstone at or below it may be gone there while a peer keeps it.
+    /// Read from the engine's catalog, which no public call exposes.
+    /// </summary>
+    internal static Dictionary<string, long> CausalFloors(SimSite site)
+    {
+        var floors = new Dictionary<string, long>(StringComparer.Ordinal);
+        using var cmd = site.App.CreateCommand();
+        cmd.CommandText = "SELECT name, clfloor FROM _edgesync_tables";
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            floors[r.GetString(0)] = r.GetInt64(1);
+        }
+
+        return floors;
     }
 
     /// <summary>

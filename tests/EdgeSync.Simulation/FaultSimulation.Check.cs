@@ -153,7 +153,7 @@ public sealed partial class FaultSimulation
                 return $"{s.Site} has append rows no site wrote: {string.Join(", ", ids.Except(_workload.Written).Take(5))}";
             }
 
-            if ((_tracker.Verify(s) ?? StateTracker.VerifyAudit(s)) is { } broken)
+            if ((_tracker.Verify(s, _time.Ms) ?? StateTracker.VerifyAudit(s)) is { } broken)
             {
                 return broken;
             }

@@ -99,6 +99,14 @@ public sealed class StateTracker
                 && Storage.SiteIncarnation.BaseOf(later.Site) == Storage.SiteIncarnation.BaseOf(earlier.Site)));
 
     /// <summary>
+    /// True when <paramref name="clock"/> is still in the future once every clock is right: a replica that held it re-stamped
+    /// it when its own clock was set right (docs/design.md §6b, rule 4). An append row's re-stamp is its insert range issued
+    /// again, by whichever replica held it, and a range names no clock it replaces (the row's values never change).
+    /// </summary>
+    private static bool InFuture(CellClock clock, long nowMs) =>
+        clock.Hlc.Milliseconds > nowMs + (long)new SyncDatabaseOptions().MaxClockDrift.TotalMilliseconds;
+
+    /// <summary>
     /// The slot's volume was replaced by an empty one: an event seen on no other slot is forgotten with it, so the new
     /// volume may issue its (site, sequence) again (what no peer holds of the old volume is lost with it: docs/guarantees.md,
     /// "replica's volume replaced by an empty one"). If some replica still holds the old event, observing that replica (at the end, every
@@ -146,8 +154,9 @@ public sealed class StateTracker
         }
     }
 
-    /// <summary>Null when <paramref name="db"/> holds at least everything ever observed; else what it lost.</summary>
-    public string? Verify(SimSite site)
+    /// <summary>Null when <paramref name="site"/> holds at least everything ever observed; else what it lost.
+    /// <paramref name="nowMs"/> is the true time at the check, when every clock is right.</summary>
+    public string? Verify(SimSite site, long nowMs)
     {
         var db = site.Db!;
         var all = new Dictionary<string, (long Cl, CellClock[]? Clocks)>(StringComparer.Ordinal);
@@ -192,7 +201,8 @@ public sealed class StateTracker
                     // replica that keeps the row as an insert range reads the range's clock for it: same value (the
                     // final SELECT * comparison checks every column), and any later write of it beats both.
                     if (c >= state.Clocks.Length
-                        || (state.Clocks[c] < clocks[c] && !state.Clocks[c].IsUnwritten && !Replaces(state.Clocks[c], clocks[c])))
+                        || (state.Clocks[c] < clocks[c] && !state.Clocks[c].IsUnwritten && !Replaces(state.Clocks[c], clocks[c])
+                            && !(info.Policy == Schema.TablePolicy.Append && InFuture(clocks[c], nowMs))))
                     {
                         return $"{db.SiteId} lost a write to {key} column {c}: holds {(c < state.Clocks.Length ? state.Clocks[c] : "no such column")}, {clocks[c]} was committed";
                     }

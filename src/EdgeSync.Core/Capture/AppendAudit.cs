@@ -8,7 +8,8 @@ namespace EdgeSync.Capture;
 /// local frontier (an id lower than rows already sealed) or inside a remote run is not seen by the scan. Each
 /// append table keeps the number of rows it has accounted for (<c>_edgesync_tables.rows</c>); the audit compares it
 /// with <c>count(*)</c> in a read snapshot, and only when the table holds more rows than accounted does it walk the
-/// table, queue the rows no range or metadata accounts for, and re-seal insert ranges that gained rows.
+/// table, queue the rows no range or metadata accounts for, and re-seal insert ranges that gained rows, received
+/// ones included (a local row whose id fell inside a peer's range span reads as that range's, simulation seed 5785).
 /// </summary>
 internal static class AppendAudit
 {
@@ -27,6 +28,10 @@ internal static class AppendAudit
             ranges[lo] = (hi, count, 0);
         }
 
+        // A range received from a peer accounts for the rows it carried: any more inside its span (a local row whose
+        // id fell there, since a range's rows need not be contiguous) is read as the range's and was never issued.
+        var received = new Dictionary<long, (long Hi, long Count, long Actual)>();
+        Dictionary<long, (long Hi, long Count)>? all = null;
         var orphans = new List<long>();
         foreach (long id in AppendRuns.RowsWithoutMetadata(store, t))
         {
@@ -39,6 +44,14 @@ internal static class AppendAudit
             {
                 ranges[lo.Value] = range with { Actual = range.Actual + 1 };
             }
+            else if (received.TryGetValue(lo.Value, out var other))
+            {
+                received[lo.Value] = other with { Actual = other.Actual + 1 };
+            }
+            else if ((all ??= AppendRuns.AllRanges(store, tid)).TryGetValue(lo.Value, out var found))
+            {
+                received[lo.Value] = (found.Hi, found.Count, 1);
+            }
         }
 
         CaptureQueue.QueueInserts(store, tid, orphans);
@@ -49,6 +62,15 @@ internal static class AppendAudit
             // already hold a row see the same values with a newer clock, which changes nothing but the clock.
             CaptureQueue.QueueRowsWithoutMetadata(store, t, lo, hi);
             AppendRuns.SetRangeCount(store, tid, lo, actual);
+            regained += (int)(actual - count);
+        }
+
+        foreach (var (lo, (hi, count, actual)) in received.Where(r => r.Value.Actual > r.Value.Count))
+        {
+            // Which rows are this site's is unknown: every row without metadata in the span is sealed here with a fresh
+            // clock (the peer's rows among them keep their values; the newer clock changes nothing else). Sealed per
+            // row, they no longer read as the range's, so the range keeps the count it was received with.
+            CaptureQueue.QueueRowsWithoutMetadata(store, t, lo, hi);
             regained += (int)(actual - count);
         }
 

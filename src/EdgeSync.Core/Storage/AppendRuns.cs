@@ -246,6 +246,23 @@ internal static class AppendRuns
         return ranges;
     }
 
+    /// <summary>Every insert range of table <paramref name="tid"/>, whatever its origin: first rowid → last rowid, rows recorded.</summary>
+    public static Dictionary<long, (long Hi, long Count)> AllRanges(SyncStore store, long tid)
+    {
+        var ranges = new Dictionary<long, (long, long)>();
+        using var cmd = store.Db.CreateCommand();
+        cmd.CommandText = "SELECT pk, span, cnt FROM _edgesync_log WHERE tid = $t AND span > 0";
+        cmd.Parameters.AddWithValue("$t", tid);
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            long lo = r.GetInt64(0);
+            ranges[lo] = (lo + r.GetInt64(1) - 1, r.GetInt64(2));
+        }
+
+        return ranges;
+    }
+
     /// <summary>Rowids of <paramref name="t"/> with no row metadata (inside a range, or not captured), ascending.</summary>
     public static List<long> RowsWithoutMetadata(SyncStore store, TableStore t)
     {

@@ -65,14 +65,24 @@ internal static class AppendAudit
             regained += (int)(actual - count);
         }
 
-        foreach (var (lo, (hi, count, actual)) in received.Where(r => r.Value.Actual > r.Value.Count))
+        // Which rows are this site's is unknown: every row without metadata in the span is sealed here with a fresh
+        // clock (the peer's rows among them keep their values; the newer clock changes nothing else). Sealed per row,
+        // they no longer read as the range's, so the range keeps the count it was received with. A range whose rows
+        // partly have metadata here may hide the extra row from this count; then the table's own shortfall decides,
+        // and every received range holding rows without metadata is sealed again.
+        var gained = received.Where(r => r.Value.Actual > r.Value.Count).ToList();
+        long shortfall = AppendRuns.RowCount(store, t) - AppendRuns.Accounted(store, tid) - orphans.Count - regained;
+        if (gained.Sum(r => r.Value.Actual - r.Value.Count) < shortfall)
         {
-            // Which rows are this site's is unknown: every row without metadata in the span is sealed here with a fresh
-            // clock (the peer's rows among them keep their values; the newer clock changes nothing else). Sealed per
-            // row, they no longer read as the range's, so the range keeps the count it was received with.
-            CaptureQueue.QueueRowsWithoutMetadata(store, t, lo, hi);
-            regained += (int)(actual - count);
+            gained = received.ToList();
         }
+
+        foreach (var (lo, (hi, _, _)) in gained)
+        {
+            CaptureQueue.QueueRowsWithoutMetadata(store, t, lo, hi);
+        }
+
+        regained += (int)Math.Max(0, Math.Min(shortfall, gained.Sum(r => r.Value.Actual)));
 
         if (regained > 0)
         {

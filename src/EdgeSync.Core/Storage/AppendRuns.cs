@@ -284,6 +284,13 @@ internal static class AppendRuns
     public static void SetRangeCount(SyncStore store, long tid, long lo, long count) =>
         Sql.Scalar(store.Db, "UPDATE _edgesync_log SET cnt = $a WHERE tid = $t AND pk = $lo AND span > 0", ("$a", count), ("$t", tid), ("$lo", lo));
 
+    /// <summary>How many rows table <paramref name="t"/> holds now.</summary>
+    public static long RowCount(SyncStore store, TableStore t) => (long)Sql.Scalar(store.Db, $"SELECT count(*) FROM {t.QuotedName}")!;
+
+    /// <summary>How many rows capture accounted for in table <paramref name="tid"/>.</summary>
+    public static long Accounted(SyncStore store, long tid) =>
+        (long)Sql.Scalar(store.Db, "SELECT rows FROM _edgesync_tables WHERE tid = $t", ("$t", tid))!;
+
     /// <summary>Adds <paramref name="rows"/> to the rows capture accounted for in table <paramref name="tid"/>.</summary>
     public static void AddAccounted(SyncStore store, long tid, long rows) =>
         Sql.Scalar(store.Db, "UPDATE _edgesync_tables SET rows = rows + $n WHERE tid = $t", ("$n", rows), ("$t", tid));

@@ -31,7 +31,7 @@ public sealed partial class SyncDatabase
             if (Reincarnation.RewindIfClockRanAhead(_store, _options.MaxClockDrift))
             {
                 Sealer.Seal(_store); // what is pending is clocked (at the present) before everything is re-stamped
-                Reincarnation.Run(_store, previousIdx, previous, cancellationToken);
+                Reincarnation.Run(_store, previousIdx, previous, clockRanAhead: true, cancellationToken);
             }
 
             _store.Commit();

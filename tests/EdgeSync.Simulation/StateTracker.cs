@@ -99,6 +99,14 @@ public sealed class StateTracker
                 && Storage.SiteIncarnation.BaseOf(later.Site) == Storage.SiteIncarnation.BaseOf(earlier.Site)));
 
     /// <summary>
+    /// True when <paramref name="clock"/> is still in the future once every clock is right: a replica that held it re-stamped
+    /// it when its own clock was set right (docs/design.md §6b, rule 4). An append row's re-stamp is its insert range issued
+    /// again, by whichever replica held it, and a range names no clock it replaces (the row's values never change).
+    /// </summary>
+    private static bool InFuture(CellClock clock, long nowMs) =>
+        clock.Hlc.Milliseconds > nowMs + (long)new SyncDatabaseOptions().MaxClockDrift.TotalMilliseconds;
+
+    /// <summary>
     /// The slot's volume was replaced by an empty one: an event seen on no other slot is forgotten with it, so the new
     /// volume may issue its (site, sequence) again (what no peer holds of the old volume is lost with it: docs/guarantees.md,
     /// "replica's volume replaced by an empty one"). If some replica still holds the old event, observing that replica (at the end, every
@@ -146,8 +154,9 @@ public sealed class StateTracker
         }
     }
 
-    /// <summary>Null when <paramref name="db"/> holds at least everything ever observed; else what it lost.</summary>
-    public string? Verify(SimSite site)
+    /// <summary>Null when <paramref name="site"/> holds at least everything ever observed; else what it lost.
+    /// <paramref name="nowMs"/> is the true time at the check, when every clock is right.</summary>
+    public string? Verify(SimSite site, long nowMs)
     {
         var db = site.Db!;
         var all = new Dictionary<string, (long Cl, CellClock[]? Clocks)>(StringComparer.Ordinal);
@@ -160,10 +169,16 @@ public sealed class StateTracker
         }
 
         var final = States(site).ToDictionary(s => s.Key, s => (s.Info, s.State), StringComparer.Ordinal);
+        var floors = CausalFloors(site);
         foreach (var (key, (cl, clocks)) in all)
         {
             if (!final.TryGetValue(key, out var held))
             {
+                if (cl % 2 == 0 && floors.GetValueOrDefault(key[..key.IndexOf(':', StringComparison.Ordinal)]) >= cl)
+                {
+                    continue; // a tombstone compaction dropped here: the table's causal-length floor keeps it beaten (design §6)
+                }
+
                 return $"{db.SiteId} lost row {key} (had reached causal length {cl})";
             }
 
@@ -186,7 +201,8 @@ public sealed class StateTracker
                     // replica that keeps the row as an insert range reads the range's clock for it: same value (the
                     // final SELECT * comparison checks every column), and any later write of it beats both.
                     if (c >= state.Clocks.Length
-                        || (state.Clocks[c] < clocks[c] && !state.Clocks[c].IsUnwritten && !Replaces(state.Clocks[c], clocks[c])))
+                        || (state.Clocks[c] < clocks[c] && !state.Clocks[c].IsUnwritten && !Replaces(state.Clocks[c], clocks[c])
+                            && !(info.Policy == Schema.TablePolicy.Append && InFuture(clocks[c], nowMs))))
                     {
                         return $"{db.SiteId} lost a write to {key} column {c}: holds {(c < state.Clocks.Length ? state.Clocks[c] : "no such column")}, {clocks[c]} was committed";
                     }
@@ -225,6 +241,25 @@ public sealed class StateTracker
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Per table, the highest causal length of a tombstone compaction dropped on <paramref name="site"/> (the table's
+    /// causal-length floor, docs/design.md §6): a tombstone at or below it may be gone there while a peer keeps it.
+    /// Read from the engine's catalog, which no public call exposes.
+    /// </summary>
+    internal static Dictionary<string, long> CausalFloors(SimSite site)
+    {
+        var floors = new Dictionary<string, long>(StringComparer.Ordinal);
+        using var cmd = site.App.CreateCommand();
+        cmd.CommandText = "SELECT name, clfloor FROM _edgesync_tables";
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            floors[r.GetString(0)] = r.GetInt64(1);
+        }
+
+        return floors;
     }
 
     /// <summary>

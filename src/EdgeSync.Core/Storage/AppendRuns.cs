@@ -246,6 +246,23 @@ internal static class AppendRuns
         return ranges;
     }
 
+    /// <summary>Every insert range of table <paramref name="tid"/>, whatever its origin: first rowid → last rowid, rows recorded.</summary>
+    public static Dictionary<long, (long Hi, long Count)> AllRanges(SyncStore store, long tid)
+    {
+        var ranges = new Dictionary<long, (long, long)>();
+        using var cmd = store.Db.CreateCommand();
+        cmd.CommandText = "SELECT pk, span, cnt FROM _edgesync_log WHERE tid = $t AND span > 0";
+        cmd.Parameters.AddWithValue("$t", tid);
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            long lo = r.GetInt64(0);
+            ranges[lo] = (lo + r.GetInt64(1) - 1, r.GetInt64(2));
+        }
+
+        return ranges;
+    }
+
     /// <summary>Rowids of <paramref name="t"/> with no row metadata (inside a range, or not captured), ascending.</summary>
     public static List<long> RowsWithoutMetadata(SyncStore store, TableStore t)
     {
@@ -266,6 +283,13 @@ internal static class AppendRuns
     /// <summary>Sets the row count recorded for the insert range starting at <paramref name="lo"/>.</summary>
     public static void SetRangeCount(SyncStore store, long tid, long lo, long count) =>
         Sql.Scalar(store.Db, "UPDATE _edgesync_log SET cnt = $a WHERE tid = $t AND pk = $lo AND span > 0", ("$a", count), ("$t", tid), ("$lo", lo));
+
+    /// <summary>How many rows table <paramref name="t"/> holds now.</summary>
+    public static long RowCount(SyncStore store, TableStore t) => (long)Sql.Scalar(store.Db, $"SELECT count(*) FROM {t.QuotedName}")!;
+
+    /// <summary>How many rows capture accounted for in table <paramref name="tid"/>.</summary>
+    public static long Accounted(SyncStore store, long tid) =>
+        (long)Sql.Scalar(store.Db, "SELECT rows FROM _edgesync_tables WHERE tid = $t", ("$t", tid))!;
 
     /// <summary>Adds <paramref name="rows"/> to the rows capture accounted for in table <paramref name="tid"/>.</summary>
     public static void AddAccounted(SyncStore store, long tid, long rows) =>

@@ -19,9 +19,13 @@ internal static class Reincarnation
     /// <param name="oldIdx">The local index of the id to re-stamp, read before the caller sealed (a seal may itself
     /// continue under a new id when the last session was unclean: the id the clocks name is still this one).</param>
     /// <param name="oldSite">The id to re-stamp.</param>
+    /// <param name="clockRanAhead">The site continues because its clock had run ahead and was set right (not because
+    /// it lost changes it had issued): the file holds every event of the old id, so the old id is treated like any other
+    /// origin whose events are in the future — only those, from its first one in the future on, are re-stamped and
+    /// disclaimed; what it issued before stays held and logged as it was (a peer may have compacted it already).</param>
     /// <param name="cancellationToken">Checked between rows: re-stamping a large table is long, and a cancelled run
     /// leaves the caller to roll the whole transaction back.</param>
-    public static string Run(SyncStore store, int oldIdx, string oldSite, CancellationToken cancellationToken)
+    public static string Run(SyncStore store, int oldIdx, string oldSite, bool clockRanAhead, CancellationToken cancellationToken)
     {
         string newSite = UnusedIncarnation(store);
         store.SwitchSite(newSite);
@@ -53,7 +57,10 @@ internal static class Reincarnation
 
         var future = new Dictionary<string, long>(StringComparer.Ordinal); // origin -> its first event in the future held here
         void NoteFuture(string site, long seq) => future[site] = Math.Min(seq, future.GetValueOrDefault(site, long.MaxValue));
-        foreach (var c in rows.SelectMany(row => row.Clocks).Where(c => c.Site != oldSite && c.Hlc > hlc))
+        // Values kept aside for columns this table lacks carry clocks too, written into the row when the column is
+        // added: they are re-stamped and disclaimed like the row's own cells.
+        var stashed = StashStore.AllClocks(store.Db);
+        foreach (var c in rows.SelectMany(row => row.Clocks).Concat(stashed.Select(e => e.Clock)).Where(c => (clockRanAhead || c.Site != oldSite) && c.Hlc > hlc))
         {
             NoteFuture(c.Site, c.Seq);
         }
@@ -61,7 +68,8 @@ internal static class Reincarnation
         using (var cmd = store.Db.CreateCommand())
         {
             cmd.CommandText = "SELECT s.site, min(l.seq) FROM _edgesync_log l JOIN _edgesync_sites s ON s.idx = l.site "
-                + "WHERE l.site <> $s AND l.hlc > $h GROUP BY l.site";
+                + "WHERE ($all OR l.site <> $s) AND l.hlc > $h GROUP BY l.site";
+            cmd.Parameters.AddWithValue("$all", clockRanAhead);
             cmd.Parameters.AddWithValue("$s", oldIdx);
             cmd.Parameters.AddWithValue("$h", hlc.Value);
             using var r = cmd.ExecuteReader();
@@ -71,12 +79,13 @@ internal static class Reincarnation
             }
         }
 
-        bool Restamped(CellClock c) => c.Site == oldSite || (future.TryGetValue(c.Site, out long first) && c.Seq >= first);
+        bool Restamped(CellClock c) => (!clockRanAhead && c.Site == oldSite) || (future.TryGetValue(c.Site, out long first) && c.Seq >= first);
 
         // Rows whose clocks name the old id or a disclaimed event: re-stamp those clocks as one new change per row.
         using var log = Sql.Prepare(store.Db,
             "INSERT OR REPLACE INTO _edgesync_log(site, seq, tid, pk, span, hlc) VALUES ($s, $q, $t, $pk, 0, $h)", "$s", "$q", "$t", "$pk", "$h");
         int read = 0;
+        var rowSeq = new Dictionary<(int Tid, string Pk), long>();
         foreach (var (tid, pk, cl, clocks) in rows)
         {
             if (++read % 1024 == 0)
@@ -92,6 +101,7 @@ internal static class Reincarnation
             }
 
             long seq = store.AllocateSeq(1);
+            rowSeq[(tid, PkText(pk))] = seq;
             for (int i = 0; i < clocks.Length; i++)
             {
                 if (Restamped(clocks[i]))
@@ -112,12 +122,31 @@ internal static class Reincarnation
             log.ExecuteNonQuery();
         }
 
+        // Stashed values: re-stamped under the row's new change, or a change of their own when no cell of the row was.
+        foreach (var (tid, pk, column, clock) in stashed.Where(e => Restamped(e.Clock)))
+        {
+            if (!rowSeq.TryGetValue((tid, PkText(pk)), out long seq))
+            {
+                seq = store.AllocateSeq(1);
+                rowSeq[(tid, PkText(pk))] = seq;
+                log.Set(0, (long)store.SiteIndex);
+                log.Set(1, seq);
+                log.Set(2, (long)tid);
+                log.Set(3, pk);
+                log.Set(4, hlc.Value);
+                log.ExecuteNonQuery();
+            }
+
+            StashStore.SetClock(store, tid, pk, column, new CellClock(clock.Hlc < hlc ? clock.Hlc : hlc, newSite, seq, clock.Hlc, clock.Site));
+        }
+
         // Local insert ranges: issue them again under the new id, with fresh sequence numbers.
         var ranges = new List<(long Seq, long Tid, long Pk, long Span, long Cnt)>();
         using (var cmd = store.Db.CreateCommand())
         {
-            cmd.CommandText = "SELECT seq, tid, pk, span, cnt FROM _edgesync_log WHERE site = $s AND span > 0";
+            cmd.CommandText = "SELECT seq, tid, pk, span, cnt FROM _edgesync_log WHERE site = $s AND span > 0 AND NOT $keep";
             cmd.Parameters.AddWithValue("$s", oldIdx);
+            cmd.Parameters.AddWithValue("$keep", clockRanAhead);
             using var r = cmd.ExecuteReader();
             while (r.Read())
             {
@@ -150,17 +179,29 @@ internal static class Reincarnation
                 ("$s", (long)store.SiteIndex), ("$q", store.AllocateSeq(span)), ("$t", tid), ("$pk", pk), ("$n", span), ("$h", hlc.Value), ("$c", cnt));
         }
 
-        // The old id is now an origin like any other, of which this database holds nothing.
-        Sql.Scalar(store.Db, "DELETE FROM _edgesync_log WHERE site = $s", ("$s", (long)oldIdx));
-        Sql.Scalar(store.Db, "DELETE FROM _edgesync_vector WHERE site = $s", ("$s", (long)oldIdx));
-        Sql.Scalar(store.Db, "DELETE FROM _edgesync_floor WHERE site = $s", ("$s", (long)oldIdx));
-        store.Vector.Remove(oldIdx);
-        store.Floor.Remove(oldIdx);
+        // The old id is now an origin like any other, of which this database holds nothing (after a clock fix: what
+        // it held before the first event in the future, disclaimed above).
+        if (!clockRanAhead)
+        {
+            ForgetHeld(store, oldIdx);
+        }
+
         Sql.Scalar(store.Db, "UPDATE _edgesync_meta SET value = $s WHERE key = 'site_id'", ("$s", newSite));
         Sql.Scalar(store.Db, "INSERT OR REPLACE INTO _edgesync_meta(key, value) VALUES ('reincarnated_from', $p)", ("$p", oldSite));
         FaultPoints.Hit("reincarnate.run");
         return newSite;
     }
+
+    private static void ForgetHeld(SyncStore store, int oldIdx)
+    {
+        Sql.Scalar(store.Db, "DELETE FROM _edgesync_log WHERE site = $s", ("$s", (long)oldIdx));
+        Sql.Scalar(store.Db, "DELETE FROM _edgesync_vector WHERE site = $s", ("$s", (long)oldIdx));
+        Sql.Scalar(store.Db, "DELETE FROM _edgesync_floor WHERE site = $s", ("$s", (long)oldIdx));
+        store.Vector.Remove(oldIdx);
+        store.Floor.Remove(oldIdx);
+    }
+
+    private static string PkText(object pk) => pk is byte[] b ? Convert.ToHexString(b) : Convert.ToString(pk, System.Globalization.CultureInfo.InvariantCulture)!;
 
     /// <summary>
     /// This replica no longer holds the events of <paramref name="site"/> from <paramref name="first"/> (its first

@@ -108,6 +108,29 @@ internal static class StashStore
         return list;
     }
 
+    /// <summary>Every stashed value's table, row, column and clock (the values stay where they are).</summary>
+    public static List<(int Tid, object StoredKey, string Column, CellClock Clock)> AllClocks(SqliteConnection db)
+    {
+        var list = new List<(int, object, string, CellClock)>();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT tid, pk, col, hlc, site, seq, prev_hlc, prev_site FROM _edgesync_stash";
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            var clock = new CellClock(new Hlc(r.GetInt64(3)), r.GetString(4), r.GetInt64(5), new Hlc(r.GetInt64(6)), r.GetString(7));
+            list.Add(((int)r.GetInt64(0), r.GetValue(1), r.GetString(2), clock));
+        }
+
+        return list;
+    }
+
+    /// <summary>Replaces the clock of one stashed value, keeping the value (a re-stamp: <see cref="Reincarnation"/>).</summary>
+    public static void SetClock(SyncStore store, int tid, object storedKey, string column, CellClock clock) =>
+        Sql.Scalar(store.Db, "UPDATE _edgesync_stash SET hlc = $h, site = $s, seq = $q, prev_hlc = $ph, prev_site = $ps "
+            + "WHERE tid = $t AND pk = $pk AND col = $c",
+            ("$h", clock.Hlc.Value), ("$s", clock.Site), ("$q", clock.Seq), ("$ph", clock.PrevHlc.Value), ("$ps", clock.PrevSite),
+            ("$t", (long)tid), ("$pk", storedKey), ("$c", column));
+
     private static List<Entry> Read(SqliteCommand cmd)
     {
         var list = new List<Entry>();

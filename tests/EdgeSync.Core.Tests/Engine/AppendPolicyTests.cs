@@ -81,4 +81,32 @@ public sealed class AppendPolicyTests : IDisposable
             sites.ForEach(s => s.Dispose());
         }
     }
+
+    [Fact]
+    public void AppendTable_LocalRowInsideTheSpanOfARangeFromAPeer_IsFoundByTheAudit_AndReachesEveryPeer()
+    {
+        // Seeds 5785, 2200, 2666 at 120 steps: a range's rows need not be contiguous (a's rows 100 and 300 sealed
+        // together span 100..300). b received it, then its application wrote 200: the row read as part of a's range,
+        // the scan skipped it (inside a remote run) and the audit left it to that range, so no peer ever got it.
+        using var a = new Replica(_dir.File("a.db"), "a");
+        using var b = new Replica(_dir.File("b.db"), "b");
+        using var c = new Replica(_dir.File("c.db"), "c");
+        a.Exec("INSERT INTO readings VALUES (100, 'a', 1, 1.0), (300, 'a', 2, 3.0)");
+        b.PullFrom(a);
+        b.Exec("INSERT INTO readings VALUES (200, 'b', 1, 2.0)");
+
+        Assert.Equal(1, b.Db.AuditAppendTables(TestContext.Current.CancellationToken));
+        Assert.Equal(0, b.Db.AuditAppendTables(TestContext.Current.CancellationToken));
+        c.PullFrom(b);
+        a.PullFrom(b);
+        c.PullFrom(a);
+
+        foreach (var r in new[] { a, b, c })
+        {
+            Assert.Equal([100L, 200L, 300L], r.Rows("SELECT id FROM readings ORDER BY id").Select(x => (long)x[0]!));
+        }
+
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), c.Db.Checksum(TestContext.Current.CancellationToken));
+    }
 }

@@ -119,4 +119,64 @@ public sealed class ClockRanAheadTests : IDisposable
         a.Db.Capture(TestContext.Current.CancellationToken);
         Assert.Equal("a", a.Db.SiteId);
     }
+
+    [Fact]
+    public void ClockFixedAfterAPeerCompactedWhatItWroteBefore_BothStillExchange_AndTheNewWritesArrive()
+    {
+        // Seeds 1573 and 1762 at 120 steps: b compacted a's first writes (every peer held them). a's clock then ran
+        // ahead and was set right; a continued as a new incarnation and forgot it held its old id's changes, so b refused
+        // a's batches as extracted before its floor (StaleBatch) and a's pulls as needing a re-seed (ResyncRequired).
+        var aTime = new ManualTime(Now);
+        using var a = new Replica(_dir.File("a.db"), "a", time: aTime);
+        using var b = new Replica(_dir.File("b.db"), "b", time: new ManualTime(Now.AddSeconds(1)));
+        a.Exec("INSERT INTO settings VALUES ('before', 'v0', 'a', 1)");
+        a.Exec("INSERT INTO readings VALUES (1, 'd', 1, 1.0)");
+        b.PullFrom(a);
+        a.PullFrom(b);   // b records that a holds everything
+        Assert.True(b.Db.Compact(["a"], TestContext.Current.CancellationToken).LogEntries > 0, "nothing compacted: the test sets up nothing");
+
+        aTime.Now = Now.AddHours(2);
+        a.Exec("INSERT INTO settings VALUES ('ahead', 'v1', 'a', 1)");
+        a.Db.Capture(TestContext.Current.CancellationToken);
+        aTime.Now = Now.AddSeconds(2);   // set right
+        a.Exec("INSERT INTO settings VALUES ('after', 'v2', 'a', 1)");
+        b.PullFrom(a);   // before the fix: StaleBatch
+        a.PullFrom(b);   // before the fix: ResyncRequired
+
+        Assert.StartsWith("a~", a.Db.SiteId, StringComparison.Ordinal);
+        Assert.Equal(["after", "ahead", "before"], b.Rows("SELECT key FROM settings ORDER BY key").Select(r => (string)r[0]!));
+        Assert.Equal(1L, b.Scalar("SELECT count(*) FROM readings"));
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
+        Assert.True(a.Db.Vector.Dominates(b.Db.Vector) && b.Db.Vector.Dominates(a.Db.Vector), $"{a.Db.Vector} vs {b.Db.Vector}");
+    }
+
+    [Fact]
+    public void AWriteThatLostToAFutureClock_StillOrdersRightAfterTheFix_OnEveryReplica()
+    {
+        // Seed 2623 at 120 steps: c (2 min fast, within tolerance) wrote 'mode'; a, an hour ahead, had written it too, so
+        // c's write lost there and nothing on a named it any more. a's clock was then set right: its write came down to
+        // a's wall clock, below c's write, which a claimed as held and so never took back. Every other replica held c's
+        // write: a differed from them for good.
+        var aTime = new ManualTime(Now.AddHours(1));
+        using var a = new Replica(_dir.File("a.db"), "a", time: aTime);
+        using var b = new Replica(_dir.File("b.db"), "b", time: new ManualTime(Now.AddSeconds(2)));
+        using var c = new Replica(_dir.File("c.db"), "c", time: new ManualTime(Now.AddMinutes(2)));
+        a.Exec("INSERT INTO settings VALUES ('mode', 'written ahead on a', 'a', 1)");
+        c.Exec("INSERT INTO settings VALUES ('mode', 'written on c', 'c', 1)");
+        a.PullFrom(c);
+        Assert.Equal("written ahead on a", a.Scalar("SELECT value FROM settings WHERE key = 'mode'"));
+
+        aTime.Now = Now.AddSeconds(1);   // a's clock set right
+        a.Db.Capture(TestContext.Current.CancellationToken);
+        Assert.StartsWith("a~", a.Db.SiteId, StringComparison.Ordinal);
+        foreach (var (into, from) in new[] { (b, a), (b, c), (c, a), (a, b), (a, c), (c, b) })
+        {
+            into.PullFrom(from);
+        }
+
+        var values = new[] { a, b, c }.Select(r => r.Scalar("SELECT value FROM settings WHERE key = 'mode'")).ToList();
+        Assert.All(values, v => Assert.Equal(values[0], v));
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), c.Db.Checksum(TestContext.Current.CancellationToken));
+    }
 }

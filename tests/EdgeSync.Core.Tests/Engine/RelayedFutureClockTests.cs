@@ -123,4 +123,37 @@ public sealed class RelayedFutureClockTests : IDisposable
 
         Assert.Equal(b.Db.Checksum(TestContext.Current.CancellationToken), c.Db.Checksum(TestContext.Current.CancellationToken));
     }
+
+    [Fact]
+    public void FutureValueKeptAsideForAColumnNotAddedHereYet_IsReStampedToo()
+    {
+        // Seeds 1544 and 5258 at 120 steps: b, 57 min ahead and still without a's new column, kept a's value of it aside
+        // (_edgesync_stash). When b's clock was set right the row's cells were re-stamped, the kept value was not: b
+        // relayed it, and every batch of b was refused as from the future by replicas with a right clock.
+        using var a = new Replica(_dir.File("a.db"), "a", time: new ManualTime(Now.AddMinutes(60)));
+        var bTime = new ManualTime(Now.AddMinutes(57));
+        using var b = new Replica(_dir.File("b.db"), "b", time: bTime);
+        using var c = new Replica(_dir.File("c.db"), "c", time: new ManualTime(Now.AddSeconds(2)));
+        a.Exec("ALTER TABLE settings ADD COLUMN unit TEXT");
+        c.Exec("ALTER TABLE settings ADD COLUMN unit TEXT");
+        a.Exec("INSERT INTO settings VALUES ('speed', '10', 'a', 1, 'mm/s')");
+        b.PullFrom(a);
+        Assert.Equal("10", b.Scalar("SELECT value FROM settings WHERE key = 'speed'"));
+
+        bTime.Now = Now.AddSeconds(1);   // b's clock set right
+        c.PullFrom(b);   // before the fix: refused, a's clock of 'unit' kept aside on b is 60 min ahead of c's
+        Assert.Equal("mm/s", c.Scalar("SELECT unit FROM settings WHERE key = 'speed'"));
+
+        b.Exec("ALTER TABLE settings ADD COLUMN unit TEXT");   // b's application catches up: the kept value is written
+        b.Db.Capture(TestContext.Current.CancellationToken);
+        Assert.Equal("mm/s", b.Scalar("SELECT unit FROM settings WHERE key = 'speed'"));
+        c.PullFrom(b);
+        c.Exec("UPDATE settings SET unit = 'm/s' WHERE key = 'speed'");   // a later write elsewhere wins
+        b.PullFrom(c);
+        c.PullFrom(b);
+
+        Assert.Equal("m/s", b.Scalar("SELECT unit FROM settings WHERE key = 'speed'"));
+        Assert.Equal("m/s", c.Scalar("SELECT unit FROM settings WHERE key = 'speed'"));
+        Assert.Equal(b.Db.Checksum(TestContext.Current.CancellationToken), c.Db.Checksum(TestContext.Current.CancellationToken));
+    }
 }

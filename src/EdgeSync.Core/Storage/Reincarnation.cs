@@ -84,6 +84,16 @@ internal static class Reincarnation
         // Rows whose clocks name the old id or a disclaimed event: re-stamp those clocks as one new change per row.
         using var log = Sql.Prepare(store.Db,
             "INSERT OR REPLACE INTO _edgesync_log(site, seq, tid, pk, span, hlc) VALUES ($s, $q, $t, $pk, 0, $h)", "$s", "$q", "$t", "$pk", "$h");
+        void LogEvent(long seq, long tid, object pk)
+        {
+            log.Set(0, (long)store.SiteIndex);
+            log.Set(1, seq);
+            log.Set(2, tid);
+            log.Set(3, pk);
+            log.Set(4, hlc.Value);
+            log.ExecuteNonQuery();
+        }
+
         int read = 0;
         var rowSeq = new Dictionary<(int Tid, string Pk), long>();
         foreach (var (tid, pk, cl, clocks) in rows)
@@ -114,12 +124,7 @@ internal static class Reincarnation
 
             var state = cl % 2 == 0 ? RowState.Deleted(cl, clocks[0]) : RowState.Alive(cl, new object?[n], clocks);
             t.PutClocks(pk, state);
-            log.Set(0, (long)store.SiteIndex);
-            log.Set(1, seq);
-            log.Set(2, (long)tid);
-            log.Set(3, pk);
-            log.Set(4, hlc.Value);
-            log.ExecuteNonQuery();
+            LogEvent(seq, tid, pk);
         }
 
         // Stashed values: re-stamped under the row's new change, or a change of their own when no cell of the row was.
@@ -129,12 +134,7 @@ internal static class Reincarnation
             {
                 seq = store.AllocateSeq(1);
                 rowSeq[(tid, PkText(pk))] = seq;
-                log.Set(0, (long)store.SiteIndex);
-                log.Set(1, seq);
-                log.Set(2, (long)tid);
-                log.Set(3, pk);
-                log.Set(4, hlc.Value);
-                log.ExecuteNonQuery();
+                LogEvent(seq, tid, pk);
             }
 
             StashStore.SetClock(store, tid, pk, column, new CellClock(clock.Hlc < hlc ? clock.Hlc : hlc, newSite, seq, clock.Hlc, clock.Site));

@@ -77,14 +77,17 @@ internal static class RebuildScan
 
         // A rowid-keyed table's new rows are found past its watermark as always. A row captured by an insert range
         // (no metadata of its own) that is gone cannot be told from a rowid that never held a row: not queued.
-        if (info.Mode == CaptureMode.Trigger)
+        // Inserted since the rebuild: keys sync has never seen (keyed tables), and keys whose metadata says deleted
+        // (any table: a key inserted again).
+        if (info.Mode == CaptureMode.Trigger || info.PrimaryKey.Count == 1)
         {
-            // Rows inserted since the rebuild: keys sync has never seen.
             var keys = string.Join(", ", info.PrimaryKey.Select(i => "u." + Sql.Quote(info.Columns[i])));
             using var cmd = store.Db.CreateCommand();
-            // A one-column key is stored as itself: only keys without metadata are read (a composite key: every key).
+            // A one-column key is stored as itself: only keys without live metadata are read (a composite key: every key).
             cmd.CommandText = info.PrimaryKey.Count == 1
-                ? $"SELECT {keys} FROM {t.QuotedName} AS u WHERE NOT EXISTS (SELECT 1 FROM _edgesync_rows AS m WHERE m.tid = $t AND m.pk = {keys})"
+                ? $"SELECT {keys} FROM {t.QuotedName} AS u WHERE " + (info.Mode == CaptureMode.Trigger
+                    ? $"NOT EXISTS (SELECT 1 FROM _edgesync_rows AS m WHERE m.tid = $t AND m.pk = {keys} AND m.cl % 2 = 1)"
+                    : $"EXISTS (SELECT 1 FROM _edgesync_rows AS m WHERE m.tid = $t AND m.pk = {keys} AND m.cl % 2 = 0)")
                 : $"SELECT {keys} FROM {t.QuotedName} AS u";
             cmd.Parameters.AddWithValue("$t", (long)info.Id);
             var fresh = new List<object?[]>();
@@ -104,7 +107,7 @@ internal static class RebuildScan
 
             foreach (var key in fresh)
             {
-                if (key.All(k => k is not null) && t.LoadClocks(key, t.StoredKey(key)) is null)
+                if (key.All(k => k is not null) && t.LoadClocks(key, t.StoredKey(key)) is null or { IsDeleted: true })
                 {
                     Queue(CaptureQueue.OpInsert, key, -1);
                 }

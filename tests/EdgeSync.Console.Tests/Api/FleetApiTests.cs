@@ -59,6 +59,15 @@ public sealed class FleetApiTests
         JsonElement view = default;
         await Eventually.TrueAsync(async () =>
         {
+            // Until a replica of factory-001 has reported, the hub does not know the cluster (404, as for any unknown one).
+            using (var probe = await fleet.Hub.Http.GetAsync("/v1/fleet/factory-001", Ct))
+            {
+                if (probe.StatusCode == HttpStatusCode.NotFound)
+                {
+                    return false;
+                }
+            }
+
             view = await GetJsonAsync(fleet.Hub.Http, "/v1/fleet/factory-001");
             return view.GetProperty("databases")[0].GetProperty("peers").GetArrayLength() == 2;
         }, "factory-001's view lists its two replicas as the database's peers", diagnostics: () => view.ToString());

@@ -261,14 +261,16 @@ internal sealed class BatchApplier
         }
 
         var incoming = plan.Remap(row.State);
-        if (plan.HasUnknown && !row.State.IsDeleted)
-        {
-            plan.KeepUnknown(row, t.StoredKey(row.Key), this);
-        }
+        bool keepUnknown = plan.HasUnknown && !row.State.IsDeleted;
 
         // Append rows new here: insert, and keep their clocks as ranges afterwards (no per-row metadata).
         if (fast is not null && row.Key[0] is long id && AppendRanges.IsPlainInsert(incoming) && t.TryInsertRow(incoming.Values!))
         {
+            if (keepUnknown)
+            {
+                plan.KeepUnknown(row, t.StoredKey(row.Key), this);
+            }
+
             fast.Add((id, incoming.Clocks[0]));
             NoteAppended(t, incoming.Clocks[0].Site, id);
             counts.Applied++;
@@ -278,6 +280,16 @@ internal sealed class BatchApplier
         var key = row.Key;
         var stored = t.StoredKey(key);
         var local = t.LoadState(key, stored);
+        if (local is not null && incoming.CausalLength > local.CausalLength)
+        {
+            t.ForgetStash(stored); // values kept aside for the incarnation that just ended
+        }
+
+        if (keepUnknown && (local is null || incoming.CausalLength >= local.CausalLength))
+        {
+            plan.KeepUnknown(row, stored, this); // an older incarnation's values lose with it
+        }
+
         var outcome = RowMerge.Merge(local, incoming);
         switch (outcome.Action)
         {
@@ -293,7 +305,15 @@ internal sealed class BatchApplier
                 t.UpdateRow(outcome.Result.Values!, outcome.ChangedColumns);
                 break;
             case MergeAction.Replace:
-                t.UpdateRow(outcome.Result.Values!, WrittenColumns(outcome.Result.Clocks));
+                var written = WrittenColumns(outcome.Result.Clocks);
+                t.UpdateRow(outcome.Result.Values!, written);
+                if (written is not null)
+                {
+                    // The row starts over: a column its writer does not have holds its default, as on a replica that
+                    // saw the delete and inserted the row anew (simulation seed 4841 at 120 steps).
+                    t.ResetToDefaults(key, Array.ConvertAll(written, w => !w));
+                }
+
                 break;
             case MergeAction.Delete:
                 t.DeleteRow(key);
@@ -336,7 +356,7 @@ internal sealed class BatchApplier
         return list;
     }
 
-    /// <summary>Every column but those the winning state never wrote (a column its writer did not have keeps its value here).</summary>
+    /// <summary>Every column but those the winning state never wrote (a column its writer did not have), or null for every column.</summary>
     private static bool[]? WrittenColumns(CellClock[] clocks)
     {
         bool[]? mask = null;

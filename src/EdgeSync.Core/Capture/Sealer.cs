@@ -187,6 +187,7 @@ internal static class Sealer
         }
         else if (prior is { IsDeleted: false })
         {
+            t.ForgetStash(storedKey);
             var newest = prior.Newest;
             next = RowState.Deleted(prior.CausalLength + 1, made = NewClock(store, stamp, newest.Hlc, newest.Site));
         }

@@ -89,6 +89,10 @@ internal static class StashStore
     public static void Remove(SyncStore store, int tid, string column) =>
         Sql.Scalar(store.Db, "DELETE FROM _edgesync_stash WHERE tid = $t AND col = $c", ("$t", (long)tid), ("$c", column));
 
+    /// <summary>A prepared delete of one row's stashed values (parameters: table id, stored key).</summary>
+    public static SqliteCommand PrepareRemoveRow(SqliteConnection db) =>
+        Sql.Prepare(db, "DELETE FROM _edgesync_stash WHERE tid = $t AND pk = $pk", "$t", "$pk");
+
     /// <summary>Forgets everything stashed for a table (sync on it was forgotten).</summary>
     public static void RemoveTable(SqliteConnection db, int tid) =>
         Sql.Scalar(db, "DELETE FROM _edgesync_stash WHERE tid = $t", ("$t", (long)tid));

@@ -11,7 +11,7 @@ namespace EdgeSync.Storage;
 /// row's metadata. Loads a row's full <see cref="RowState"/> from the user row, its metadata row, or the insert
 /// range that captured it.
 /// </summary>
-internal sealed class TableStore : IDisposable
+internal sealed partial class TableStore : IDisposable
 {
     private readonly SqliteConnection _db;
     private readonly SiteRegistry _sites;

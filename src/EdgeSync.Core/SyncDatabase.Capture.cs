@@ -42,7 +42,7 @@ public sealed partial class SyncDatabase
     private CaptureResult CaptureCore(bool wait, CancellationToken cancellationToken)
     {
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        for (int attempt = 0; ; attempt++)
+        while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
             bool last = System.Diagnostics.Stopwatch.GetElapsedTime(start) >= _options.BusyTimeout;
@@ -91,8 +91,9 @@ public sealed partial class SyncDatabase
             }
 
         busy:
-            // Meanwhile this database's lock stays free for extraction and apply.
-            WriteLock.Pause(attempt, cancellationToken);
+            // Meanwhile this database's lock stays free for extraction and apply. Briefly: the writer's lock is free
+            // only between an application's transactions.
+            WriteLock.PauseBriefly(cancellationToken);
         }
     }
 

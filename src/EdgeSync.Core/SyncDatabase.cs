@@ -199,7 +199,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             ReincarnateIfPeerIsAhead(peerVector, cancellationToken);
         }
 
-        CaptureAndAudit(wait: false, cancellationToken); // what another writer holds the lock over follows in the next round
+        CaptureAndAudit(wait: false, waitForGate: true, cancellationToken); // what another writer holds the lock over follows in the next round
         using var connection = new SqliteConnection(_readConnectionString);
         connection.Open();
         var extractor = new ChangeExtractor(connection, _options.MaxBatchRows, _options.MaxBatchBytes, tableFilter);

@@ -208,4 +208,19 @@ public sealed class BusyWriterTests : IDisposable
         b.PullFrom(a);
         Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
     }
+
+    [Fact]
+    public void TryCapture_WhileAnotherWriterHoldsTheLock_SealsNothingAndReturnsNull_ThenSealsOnceItCommits()
+    {
+        using var a = new Replica(_dir.File("a.db"), "a");
+        using var writer = HoldWriteLock(a.Path);
+
+        Assert.Null(a.Db.TryCapture(TestContext.Current.CancellationToken));
+        Assert.Equal(0L, a.Db.Vector["a"]);
+
+        Commit(writer);
+        Assert.Equal(1, a.Db.TryCapture(TestContext.Current.CancellationToken)?.Changes);
+        Assert.Equal(0, a.Db.TryCapture(TestContext.Current.CancellationToken)?.Changes); // nothing new: a result, not null
+        Assert.Equal(1L, a.Db.Vector["a"]);
+    }
 }

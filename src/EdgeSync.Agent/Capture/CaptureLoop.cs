@@ -19,9 +19,10 @@ namespace EdgeSync.Agent.Capture;
 /// captures once a second regardless (the engine's periodic audit of append tables runs from there); writes that
 /// seal nothing (the engine's own bookkeeping after a sync round) do not extend it. <c>edgesync_capture_lag_seconds</c> bounds the time
 /// from commit to capture; <c>edgesync_capture_heartbeat_age_seconds</c> shows a stalled loop. While an application
-/// holds the write lock the loop tries again every <see cref="LockRetry"/> (the lock is free only between the
-/// application's transactions), awaiting between attempts: a thread blocked in that wait was a thread the pool's
-/// other work (extraction, apply, the streams) lacked on a small machine.
+/// holds the write lock the loop tries again as soon as the <c>-wal</c> file is written (the application's commit:
+/// the lock is free only between its transactions), and at least every <see cref="LockRetry"/>, awaiting between
+/// attempts: a thread blocked in that wait was a thread the pool's other work (extraction, apply, the streams) lacked
+/// on a small machine.
 /// </summary>
 internal sealed class CaptureLoop : IAsyncDisposable
 {
@@ -44,8 +45,8 @@ internal sealed class CaptureLoop : IAsyncDisposable
 
     private static readonly TimeSpan FullCaptureInterval = TimeSpan.FromSeconds(1);
 
-    /// <summary>The pause between attempts to take the write lock an application holds.</summary>
-    public static readonly TimeSpan LockRetry = TimeSpan.FromMilliseconds(1);
+    /// <summary>The longest pause between attempts to take the write lock an application holds (a write to the <c>-wal</c> file ends it at once).</summary>
+    public static readonly TimeSpan LockRetry = TimeSpan.FromMilliseconds(5);
 
     /// <summary>How long a capture tries to take the write lock before it counts as failed (the next check tries again).</summary>
     public static readonly TimeSpan MaxLockWait = TimeSpan.FromSeconds(10);
@@ -227,7 +228,7 @@ internal sealed class CaptureLoop : IAsyncDisposable
                 }
 
                 _hosted.Board.CaptureHeartbeat(); // waiting for the application, not stalled
-                await Task.Delay(LockRetry, ct).ConfigureAwait(false); // real time: the application's lock is real
+                await _wake.WaitAsync(LockRetry, ct).ConfigureAwait(false); // a commit just freed the lock, or real time passed
             }
 
             var result = captured.Value;

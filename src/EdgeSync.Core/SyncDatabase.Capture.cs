@@ -17,11 +17,23 @@ public sealed partial class SyncDatabase
     /// <see cref="SyncDatabaseOptions.BusyTimeout"/> (then <see cref="StorageException"/>); cancelling
     /// <paramref name="cancellationToken"/> ends the wait at once with <see cref="OperationCanceledException"/>.
     /// </summary>
-    public CaptureResult Capture(CancellationToken cancellationToken = default) => CaptureAndAudit(wait: true, cancellationToken);
+    public CaptureResult Capture(CancellationToken cancellationToken = default) => CaptureAndAudit(wait: true, waitForGate: true, cancellationToken)!.Value;
 
-    private CaptureResult CaptureAndAudit(bool wait, CancellationToken cancellationToken)
+    /// <summary>
+    /// As <see cref="Capture"/>, but never waits for a lock: returns null at once, with nothing sealed, while another
+    /// connection holds the write lock or this database is busy (applying a batch, for one). A caller that must wait
+    /// for an application's write lock tries again later without blocking a thread meanwhile (the agent's capture
+    /// loop retries every millisecond: an application committing often frees the lock only between its transactions).
+    /// </summary>
+    public CaptureResult? TryCapture(CancellationToken cancellationToken = default) => CaptureAndAudit(wait: false, waitForGate: false, cancellationToken);
+
+    private CaptureResult? CaptureAndAudit(bool wait, bool waitForGate, CancellationToken cancellationToken)
     {
-        var result = CaptureCore(wait, cancellationToken);
+        if (CaptureCore(wait, waitForGate, cancellationToken) is not { } result)
+        {
+            return null;
+        }
+
         var now = _options.Time.GetUtcNow();
         if (now - _lastAudit >= _options.AppendAuditInterval)
         {
@@ -36,17 +48,26 @@ public sealed partial class SyncDatabase
     /// <summary>
     /// Seals local changes. Waits for the write lock (up to <see cref="SyncDatabaseOptions.BusyTimeout"/>) when
     /// <paramref name="wait"/>, without holding this database's own lock meanwhile, so extraction and apply of what
-    /// is already sealed go on while an application holds the write lock; otherwise returns at once (no changes)
-    /// when the lock is busy.
+    /// is already sealed go on while an application holds the write lock; otherwise returns null at once when the
+    /// lock is busy, and, unless <paramref name="waitForGate"/>, also when this database's own lock is.
     /// </summary>
-    private CaptureResult CaptureCore(bool wait, CancellationToken cancellationToken)
+    private CaptureResult? CaptureCore(bool wait, bool waitForGate, CancellationToken cancellationToken)
     {
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        for (int attempt = 0; ; attempt++)
+        while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
             bool last = System.Diagnostics.Stopwatch.GetElapsedTime(start) >= _options.BusyTimeout;
-            lock (_gate)
+            if (waitForGate)
+            {
+                _gate.Enter();
+            }
+            else if (!_gate.TryEnter())
+            {
+                return null;
+            }
+
+            try
             {
                 ThrowIfDisposed();
                 ContinueIfClockRanAhead(cancellationToken);
@@ -57,7 +78,7 @@ public sealed partial class SyncDatabase
                     {
                         if (!wait)
                         {
-                            return default;
+                            return null;
                         }
 
                         goto busy;
@@ -89,10 +110,15 @@ public sealed partial class SyncDatabase
                     throw;
                 }
             }
+            finally
+            {
+                _gate.Exit();
+            }
 
         busy:
-            // Meanwhile this database's lock stays free for extraction and apply.
-            WriteLock.Pause(attempt, cancellationToken);
+            // Meanwhile this database's lock stays free for extraction and apply. Briefly: the writer's lock is free
+            // only between an application's transactions.
+            WriteLock.PauseBriefly(cancellationToken);
         }
     }
 

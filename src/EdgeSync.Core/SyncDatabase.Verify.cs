@@ -78,7 +78,7 @@ public sealed partial class SyncDatabase
 
     private T InSnapshot<T>(Func<SqliteConnection, string, IReadOnlyDictionary<string, long>, IReadOnlyList<string>, T> read, CancellationToken cancellationToken)
     {
-        CaptureAndAudit(wait: false, cancellationToken);
+        CaptureAndAudit(wait: false, waitForGate: true, cancellationToken);
         using var connection = OpenReader();
         Internal.Sql.Exec(connection, "BEGIN"); // raw, so the digest's statements need no transaction object; closing ends it
         string site;

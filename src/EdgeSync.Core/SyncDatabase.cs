@@ -199,7 +199,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             ReincarnateIfPeerIsAhead(peerVector, cancellationToken);
         }
 
-        CaptureAndAudit(wait: false, cancellationToken); // what another writer holds the lock over follows in the next round
+        CaptureAndAudit(wait: false, waitForGate: true, cancellationToken); // what another writer holds the lock over follows in the next round
         using var connection = new SqliteConnection(_readConnectionString);
         connection.Open();
         var extractor = new ChangeExtractor(connection, _options.MaxBatchRows, _options.MaxBatchBytes, tableFilter);
@@ -258,32 +258,46 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     /// <summary>
     /// Records that <paramref name="peer"/> holds at least <paramref name="vector"/> (from a handshake or an
     /// acknowledgement). Writes only when the vector rises, waiting for another connection's write lock as
-    /// <see cref="Apply"/> does; cancelling <paramref name="cancellationToken"/> stops the wait with nothing recorded.
+    /// <see cref="Apply"/> does, but without holding this database's own lock meanwhile (as <see cref="Capture"/>), so
+    /// capture, extraction and apply go on while an application holds the write lock; cancelling
+    /// <paramref name="cancellationToken"/> stops the wait with nothing recorded.
     /// </summary>
     public void RecordPeerVector(string peer, VersionVector vector, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(peer);
         ArgumentNullException.ThrowIfNull(vector);
-        lock (_gate)
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (int attempt = 0; ; attempt++)
         {
-            ThrowIfDisposed();
-            ReincarnateIfPeerIsAhead(vector, cancellationToken);
-            if (!PeerVectors.Raises(_store, peer, vector))
+            cancellationToken.ThrowIfCancellationRequested();
+            bool last = System.Diagnostics.Stopwatch.GetElapsedTime(start) >= _options.BusyTimeout;
+            lock (_gate)
             {
-                return; // an idle round writes nothing
+                ThrowIfDisposed();
+                ReincarnateIfPeerIsAhead(vector, cancellationToken);
+                if (!PeerVectors.Raises(_store, peer, vector))
+                {
+                    return; // an idle round writes nothing
+                }
+
+                if (_store.TryBegin(throwIfBusy: last, Durability.Bookkeeping)) // one commit for the whole vector; redone by the next round if lost
+                {
+                    try
+                    {
+                        PeerVectors.Raise(_store, peer, vector);
+                        _store.Commit();
+                    }
+                    catch
+                    {
+                        _store.Rollback();
+                        throw;
+                    }
+
+                    break;
+                }
             }
 
-            _store.Begin(Durability.Bookkeeping, cancellationToken); // one commit for the whole vector; redone by the next round if lost
-            try
-            {
-                PeerVectors.Raise(_store, peer, vector);
-                _store.Commit();
-            }
-            catch
-            {
-                _store.Rollback();
-                throw;
-            }
+            WriteLock.Pause(attempt, cancellationToken);
         }
 
         PeersMoved();

@@ -3,6 +3,7 @@ namespace EdgeSync.Bench.Scenarios;
 /// <summary>
 /// Result of the lag scenario, medians over <see cref="Runs"/>. Lag is per transaction: from its commit on A to the
 /// first poll of B that sees its last row (an upper bound by at most one poll interval, ~5 ms).
+/// <see cref="AgentCpuSecondsPerMillionRows"/>: CPU seconds both agents used per million rows moved.
 /// </summary>
 internal sealed record LagReport(
     string Scenario,
@@ -14,4 +15,5 @@ internal sealed record LagReport(
     double TargetRowsPerS,
     int RowsPerTransaction,
     double MaxMs,
-    long Rows);
+    long Rows,
+    double AgentCpuSecondsPerMillionRows);

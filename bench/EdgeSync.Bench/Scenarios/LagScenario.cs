@@ -11,6 +11,9 @@ namespace EdgeSync.Bench.Scenarios;
 /// <c>append</c> table on agent A for a fixed time; agent B (A as its peer) pulls. Each transaction's commit time is
 /// recorded on A's side (and written into its rows' <c>ts</c>, µs since the run started); a reader polls B's file
 /// every 5 ms for <c>max(id)</c>, and every transaction whose last id has become visible gets lag = now − commit.
+/// The agents' CPU time (the process's, less the writer's and the reader's threads: capture, extraction, transport
+/// and apply on both agents together) is reported per million rows, a figure less sensitive to a noisy machine than
+/// the lag.
 /// </summary>
 internal static class LagScenario
 {
@@ -19,7 +22,7 @@ internal static class LagScenario
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(5);
     private static readonly string[] Devices = Enumerable.Range(0, 100).Select(i => $"dev-{i}").ToArray();
 
-    private sealed record Measurement(double IngestRowsPerSecond, double P50, double P99, double Max, long Rows);
+    private sealed record Measurement(double IngestRowsPerSecond, double P50, double P99, double Max, long Rows, double AgentCpuSecondsPerMillionRows);
 
     public static LagReport Run(int seconds, int runs, int rate)
     {
@@ -30,12 +33,14 @@ internal static class LagScenario
         {
             var m = RunOnceAsync(seconds, perTransaction).GetAwaiter().GetResult();
             results.Add(m);
-            Report.Progress($"lag run {run + 1}/{runs}: ingest {m.IngestRowsPerSecond:N0} rows/s, p50 {m.P50:N1} ms, p99 {m.P99:N1} ms, max {m.Max:N1} ms");
+            Report.Progress($"lag run {run + 1}/{runs}: ingest {m.IngestRowsPerSecond:N0} rows/s, p50 {m.P50:N1} ms, p99 {m.P99:N1} ms, max {m.Max:N1} ms, "
+                + $"agents' CPU {m.AgentCpuSecondsPerMillionRows:N2} s per million rows");
         }
 
         double Med(Func<Measurement, double> f) => Math.Round(Stats.Median(results.Select(f)), 1);
         return new LagReport("lag", Math.Round(Stats.Median(results.Select(m => m.IngestRowsPerSecond))), Med(m => m.P50), Med(m => m.P99), runs,
-            seconds, perTransaction / Period.TotalSeconds, perTransaction, Med(m => m.Max), results[0].Rows);
+            seconds, perTransaction / Period.TotalSeconds, perTransaction, Med(m => m.Max), results[0].Rows,
+            Math.Round(Stats.Median(results.Select(m => m.AgentCpuSecondsPerMillionRows)), 2));
     }
 
     private static async Task<Measurement> RunOnceAsync(int seconds, int perTransaction)
@@ -54,7 +59,15 @@ internal static class LagScenario
         var lags = new double[transactions];
         var clock = Stopwatch.StartNew();
         long ingestTicks = 0;
-        var writer = new Thread(() => ingestTicks = Write(pathA, committedAt, clock, perTransaction)) { Name = "lag-writer", IsBackground = true };
+        var writerCpu = TimeSpan.Zero;
+        var processCpu = Environment.CpuUsage.TotalTime;
+        var readerCpu = ThreadCpu.Now();
+        var writer = new Thread(() =>
+        {
+            var start = ThreadCpu.Now();
+            ingestTicks = Write(pathA, committedAt, clock, perTransaction);
+            writerCpu = ThreadCpu.Now() - start;
+        }) { Name = "lag-writer", IsBackground = true };
         writer.Start();
 
         using (var readerB = new ReplicaReader(pathB))
@@ -81,6 +94,8 @@ internal static class LagScenario
             }
 
             writer.Join();
+            readerCpu = ThreadCpu.Now() - readerCpu;
+            double agentCpu = (Environment.CpuUsage.TotalTime - processCpu - writerCpu - readerCpu).TotalSeconds;
             long rows = (long)transactions * perTransaction;
             long countB = readerB.Count();
             BenchmarkFailedException.Check(countB == rows, $"B holds {countB} rows, expected {rows}");
@@ -90,7 +105,7 @@ internal static class LagScenario
             BenchmarkFailedException.Check(fa == fb, $"A and B differ: A {fa}, B {fb}");
             Array.Sort(lags);
             double ingest = rows / (ingestTicks / (double)Stopwatch.Frequency);
-            return new Measurement(ingest, Percentile(lags, 0.50), Percentile(lags, 0.99), lags[^1], rows);
+            return new Measurement(ingest, Percentile(lags, 0.50), Percentile(lags, 0.99), lags[^1], rows, Math.Round(agentCpu * 1e6 / rows, 2));
         }
     }
 

@@ -6,5 +6,9 @@ namespace EdgeSync.Bench.Scenarios;
 /// </summary>
 internal sealed record LagShareReport(string Scenario, double RawRowsPerS, IReadOnlyList<LagShare> Shares);
 
-/// <summary>One share: the rate asked, the rate ingested and the lag percentiles (medians over the runs), in milliseconds.</summary>
-internal sealed record LagShare(int PercentOfRaw, double TargetRowsPerS, double IngestRowsPerS, double P50Ms, double P99Ms, double MaxMs);
+/// <summary>
+/// One share: the rate asked, the rate ingested, the lag percentiles in milliseconds, and the CPU seconds both agents
+/// used per million rows (medians over the runs).
+/// </summary>
+internal sealed record LagShare(
+    int PercentOfRaw, double TargetRowsPerS, double IngestRowsPerS, double P50Ms, double P99Ms, double MaxMs, double AgentCpuSecondsPerMillionRows);

@@ -20,8 +20,8 @@ internal static class LagShareScenario
         {
             int rate = (int)(raw * percent / 100);
             var lag = LagScenario.Run(seconds, runs, rate);
-            Report.Progress($"lagshare {percent} % ({rate:N0} rows/s): p50 {lag.P50Ms:N1} ms, p99 {lag.P99Ms:N1} ms");
-            shares.Add(new LagShare(percent, lag.TargetRowsPerS, lag.IngestRowsPerS, lag.P50Ms, lag.P99Ms, lag.MaxMs));
+            Report.Progress($"lagshare {percent} % ({rate:N0} rows/s): p50 {lag.P50Ms:N1} ms, p99 {lag.P99Ms:N1} ms, agents' CPU {lag.AgentCpuSecondsPerMillionRows:N2} s per million rows");
+            shares.Add(new LagShare(percent, lag.TargetRowsPerS, lag.IngestRowsPerS, lag.P50Ms, lag.P99Ms, lag.MaxMs, lag.AgentCpuSecondsPerMillionRows));
         }
 
         return new LagShareReport("lagshare", Math.Round(raw), shares);

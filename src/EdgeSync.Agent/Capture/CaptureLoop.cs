@@ -18,7 +18,11 @@ namespace EdgeSync.Agent.Capture;
 /// <see cref="MaxPollWithoutWatch"/>. For <see cref="AuditWindow"/> after a capture that sealed changes it also
 /// captures once a second regardless (the engine's periodic audit of append tables runs from there); writes that
 /// seal nothing (the engine's own bookkeeping after a sync round) do not extend it. <c>edgesync_capture_lag_seconds</c> bounds the time
-/// from commit to capture; <c>edgesync_capture_heartbeat_age_seconds</c> shows a stalled loop.
+/// from commit to capture; <c>edgesync_capture_heartbeat_age_seconds</c> shows a stalled loop. While an application
+/// holds the write lock the loop tries again as soon as the <c>-wal</c> file is written (the application's commit:
+/// the lock is free only between its transactions), and at least every <see cref="LockRetry"/>, awaiting between
+/// attempts: a thread blocked in that wait was a thread the pool's other work (extraction, apply, the streams) lacked
+/// on a small machine.
 /// </summary>
 internal sealed class CaptureLoop : IAsyncDisposable
 {
@@ -40,6 +44,12 @@ internal sealed class CaptureLoop : IAsyncDisposable
     public static readonly TimeSpan MaxPollWithoutWatch = TimeSpan.FromMilliseconds(50);
 
     private static readonly TimeSpan FullCaptureInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest pause between attempts to take the write lock an application holds (a write to the <c>-wal</c> file ends it at once).</summary>
+    public static readonly TimeSpan LockRetry = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>How long a capture tries to take the write lock before it counts as failed (the next check tries again).</summary>
+    public static readonly TimeSpan MaxLockWait = TimeSpan.FromSeconds(10);
 
     // The engine audits append tables at most every AppendAuditInterval from Capture; keep capturing that long after
     // the last change so the audit sees it, then stop: with data_version unmoved there is nothing to seal or audit.
@@ -78,7 +88,7 @@ internal sealed class CaptureLoop : IAsyncDisposable
         _hosted.SetCaptureWake(Wake);
         long seen = (long)poll.ExecuteScalar()!;
         long quietSince = Stopwatch.GetTimestamp();
-        if (CaptureNow(quietSince, CancellationToken.None) < 0)
+        if (await CaptureNowAsync(quietSince, CancellationToken.None).ConfigureAwait(false) < 0)
         {
             seen = long.MinValue; // what was committed before start is retried at the first check
         }
@@ -142,7 +152,7 @@ internal sealed class CaptureLoop : IAsyncDisposable
 
                 // The commit finished after the last check that saw no change, and not before its own write was
                 // notified: the later of the two bounds the lag.
-                int captured = CaptureNow(write > quietSince ? write : quietSince, ct);
+                int captured = await CaptureNowAsync(write > quietSince ? write : quietSince, ct).ConfigureAwait(false);
                 if (captured >= 0)
                 {
                     seen = version; // a failed capture (busy, full, I/O) leaves the commit unseen: the next check retries it
@@ -202,11 +212,26 @@ internal sealed class CaptureLoop : IAsyncDisposable
     private Task<bool> WaitForWakeAsync(TimeSpan timeout, CancellationToken ct) => _wake.WaitAsync(timeout, ct);
 
     /// <summary>Captures; returns the changes sealed, or -1 when the capture failed (it is retried at the next check).</summary>
-    private int CaptureNow(long since, CancellationToken ct)
+    private async Task<int> CaptureNowAsync(long since, CancellationToken ct)
     {
         try
         {
-            var result = _hosted.Db.Capture(ct);
+            long waiting = Stopwatch.GetTimestamp();
+            EdgeSync.Capture.CaptureResult? captured;
+            while ((captured = _hosted.Db.TryCapture(ct)) is null)
+            {
+                if (Stopwatch.GetElapsedTime(waiting) >= MaxLockWait)
+                {
+                    _hosted.Metrics.Error("busy", "local");
+                    Log.CaptureLockBusy(_logger, _hosted.Name, MaxLockWait.TotalSeconds);
+                    return -1;
+                }
+
+                _hosted.Board.CaptureHeartbeat(); // waiting for the application, not stalled
+                await _wake.WaitAsync(LockRetry, ct).ConfigureAwait(false); // a commit just freed the lock, or real time passed
+            }
+
+            var result = captured.Value;
             if (result.Changes > 0)
             {
                 _hosted.Metrics.CaptureLag(Stopwatch.GetElapsedTime(since).TotalSeconds, _hosted.Board.Tags);

@@ -185,4 +185,8 @@ internal static partial class Log
 
     [LoggerMessage(3310, LogLevel.Warning, "Table {Table} of database {Database} was 'up' and is now '{Direction}': re-offered its {Rows} rows so factories receive the history withheld from them")]
     public static partial void DirectionOpened(ILogger logger, string database, string table, string direction, int rows);
+
+    // Replication lag under load (capture, extract, apply pipeline): 3600–3649.
+    [LoggerMessage(3600, LogLevel.Warning, "Capture of database {Database} could not take the write lock within {Seconds} s (another connection holds it); trying again at the next check")]
+    public static partial void CaptureLockBusy(ILogger logger, string database, double seconds);
 }

@@ -6,14 +6,23 @@ using EdgeSync.Schema;
 
 namespace EdgeSync.Extract;
 
-/// <summary>Accumulates rows and origin ranges into one bounded batch at a time.</summary>
+/// <summary>
+/// Accumulates rows and origin ranges into one bounded batch at a time. The first batch of an extraction holds at most
+/// <see cref="FirstBatchRows"/> rows and each next one twice the last, up to the caller's maximum: the oldest changes,
+/// which have waited longest, reach the peer without waiting for a full batch to be read, shipped and applied, while a
+/// backlog still travels in full batches after a few small ones (the peer applies one batch while the next is read).
+/// </summary>
 internal sealed class BatchBuilder
 {
+    /// <summary>The most rows the first batch of an extraction holds.</summary>
+    public const int FirstBatchRows = 1_000;
+
     private readonly string _sender;
     private readonly VersionVector _senderVector;
     private readonly IReadOnlyDictionary<int, TableInfo> _tables;
     private readonly int _maxRows;
     private readonly long _maxBytes;
+    private int _limit; // rows of the batch being built: FirstBatchRows, doubling at each flush, up to _maxRows
     private readonly Dictionary<int, List<RowChange>> _rows = [];
     private readonly Dictionary<int, List<InsertRun>> _runs = [];
     private readonly HashSet<(int, object)> _seen = new(KeyComparer.Instance);
@@ -31,11 +40,12 @@ internal sealed class BatchBuilder
         _tables = tables;
         _maxRows = maxRows;
         _maxBytes = maxBytes;
+        _limit = Math.Min(FirstBatchRows, maxRows);
     }
 
-    public bool Full => _count >= _maxRows || _bytes >= _maxBytes;
+    public bool Full => _count >= _limit || _bytes >= _maxBytes;
 
-    public int RoomLeft => Math.Max(0, _maxRows - _count);
+    public int RoomLeft => Math.Max(0, _limit - _count);
 
     public bool HasContent => _count > 0 || _done.Count > 0 || (_origin is not null && _reached > _from);
 
@@ -124,6 +134,7 @@ internal sealed class BatchBuilder
         _seen.Clear();
         _count = 0;
         _bytes = 0;
+        _limit = (int)Math.Min(_maxRows, 2L * _limit);
         return batch;
     }
 }

@@ -175,4 +175,52 @@ public sealed class BusyWriterTests : IDisposable
         using var db = SyncDatabase.Open(_dir.File("a.db"), cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal("a", db.SiteId);
     }
+
+    [Fact]
+    public async Task RecordPeerVector_WaitingForAnotherWriter_DoesNotHoldUpExtractionOrCapture()
+    {
+        using var a = new Replica(_dir.File("a.db"), "a");
+        using var b = new Replica(_dir.File("b.db"), "b");
+        a.Exec("INSERT INTO readings VALUES (1, 'sealed', 1, 1.0)");
+        a.Db.Capture(TestContext.Current.CancellationToken);
+        using var writer = HoldWriteLock(a.Path);
+
+        // A peer's announcement being recorded (the agent does it as each arrives) waits for the application's lock ...
+        var record = Task.Run(() => a.Db.RecordPeerVector("b", VersionVector.Empty.With("b", 1)), TestContext.Current.CancellationToken);
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+        Assert.False(record.IsCompleted);
+
+        // ... while the peer still pulls what is sealed, and a capture is free to wait for the lock too.
+        var batches = a.Db.GetChanges(b.Db.Vector, TestContext.Current.CancellationToken).ToList();
+        var capture = Task.Run(() => a.Db.Capture(), TestContext.Current.CancellationToken);
+        Assert.False(record.IsCompleted, "extraction ran only after the record gave up waiting");
+        foreach (var batch in batches)
+        {
+            b.Db.Apply(batch, "a", cancellationToken: TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal(1L, b.Scalar("SELECT count(*) FROM readings"));
+
+        Commit(writer);
+        await record.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        Assert.Equal(1, (await capture.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken)).Changes);
+        Assert.Contains(a.Db.Status.GetPeerBacklogs(), p => p.Peer == "b");
+        b.PullFrom(a);
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public void TryCapture_WhileAnotherWriterHoldsTheLock_SealsNothingAndReturnsNull_ThenSealsOnceItCommits()
+    {
+        using var a = new Replica(_dir.File("a.db"), "a");
+        using var writer = HoldWriteLock(a.Path);
+
+        Assert.Null(a.Db.TryCapture(TestContext.Current.CancellationToken));
+        Assert.Equal(0L, a.Db.Vector["a"]);
+
+        Commit(writer);
+        Assert.Equal(1, a.Db.TryCapture(TestContext.Current.CancellationToken)?.Changes);
+        Assert.Equal(0, a.Db.TryCapture(TestContext.Current.CancellationToken)?.Changes); // nothing new: a result, not null
+        Assert.Equal(1L, a.Db.Vector["a"]);
+    }
 }

@@ -23,7 +23,8 @@ public sealed partial class SyncDatabase
     /// As <see cref="Capture"/>, but never waits for a lock: returns null at once, with nothing sealed, while another
     /// connection holds the write lock or this database is busy (applying a batch, for one). A caller that must wait
     /// for an application's write lock tries again later without blocking a thread meanwhile (the agent's capture
-    /// loop retries every millisecond: an application committing often frees the lock only between its transactions).
+    /// loop retries at the next write to the -wal file and at least every 5 ms: an application committing often frees
+    /// the lock only between its transactions).
     /// </summary>
     public CaptureResult? TryCapture(CancellationToken cancellationToken = default) => CaptureAndAudit(wait: false, waitForGate: false, cancellationToken);
 

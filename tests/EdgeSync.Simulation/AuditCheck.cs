@@ -3,7 +3,7 @@ using EdgeSync.Clocks;
 namespace EdgeSync.Simulation;
 
 /// <summary>
-/// Every losing write is in the conflict audit: when applying a batch replaces a column's value with another value
+/// Every loss an apply decides is in its conflict audit: when applying a batch replaces a column's value with another value
 /// written without seeing it (a concurrent write that wins by its clock), the replica records the replaced write as the
 /// loser (equal values are no conflict, docs/design.md).
 /// </summary>
@@ -43,7 +43,7 @@ internal static class AuditCheck
             .ToHashSet();
         foreach (var (cell, (cl, now, value)) in Cells(s))
         {
-            if (!before.TryGetValue(cell, out var was) || was.Cl != cl || was.Clock.IsUnwritten || was.Value == value || now.SameEvent(was.Clock) || now.Supersedes(was.Clock))
+            if (!before.TryGetValue(cell, out var was) || was.Cl != cl || was.Clock.IsUnwritten || was.Value == value || now.SameEvent(was.Clock) || now.HasSeen(was.Clock))
             {
                 continue;
             }

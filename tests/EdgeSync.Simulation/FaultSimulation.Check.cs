@@ -59,7 +59,7 @@ public sealed partial class FaultSimulation
             Observe(i);
         }
 
-        return _tracker.Reused ?? Diverged(live, rounds) ?? Lost(live);
+        return _tracker.Reused ?? Diverged(live, rounds) ?? Lost(live) ?? _losses.Check(live.Select(i => _sites[i]).ToList());
     }
 
     private bool Converged(List<int> live)

@@ -47,6 +47,7 @@ public sealed partial class FaultSimulation
                 Quiet(() => { s.ReplaceWithEmptyVolume(); return 0; });
                 Forget(i, new(StringComparer.Ordinal));
                 _tracker.ForgetVolume(i);
+                Quiet(() => { _losses.ForgetVolume(s.Site, Live.Where(j => j != i).Select(j => _sites[j])); return 0; });
                 _trace.Append($"empty volume {i}; ");
                 FirstExchange(i);
                 return null;

@@ -23,6 +23,7 @@ public sealed partial class FaultSimulation : IDisposable
     private readonly HashSet<int> _removed = [];
     private readonly List<(int From, int To, byte[] Batch)> _network = [];
     private readonly StateTracker _tracker = new();
+    private readonly LossAudit _losses = new();
     private readonly List<int> _group = [];
     private readonly StringBuilder _trace = new();
     private readonly SimTime _time;
@@ -64,6 +65,9 @@ public sealed partial class FaultSimulation : IDisposable
 
     /// <summary>The faults injected at fault points over the run, by point and kind.</summary>
     public IReadOnlyDictionary<string, int> InjectedFaults => _faults.Counts;
+
+    /// <summary>Writes that lost unseen (each must be audited) and audit records of losses the winner had seen, at the check.</summary>
+    public (int LostUnseen, int FalseRecords) AuditCounts => (_losses.LostUnseen, _losses.FalseRecords);
 
     /// <summary>Runs <paramref name="steps"/> random steps, heals, and checks. Null = every invariant held.</summary>
     public string? Run(int steps)
@@ -220,6 +224,7 @@ public sealed partial class FaultSimulation : IDisposable
             return null;
         }
 
+        Quiet(() => { _losses.BeforeApply(target); return 0; });
         var before = target.Db!.Vector;
         string incarnation = target.Db.SiteId;
         var cells = audit ? Quiet(() => AuditCheck.Cells(target)) : null;
@@ -229,6 +234,8 @@ public sealed partial class FaultSimulation : IDisposable
         {
             return null;
         }
+
+        Quiet(() => { _losses.AfterApply(target); return 0; });
 
         // Within one incarnation a vector only grows. A site that continues as a new one (its clock was set right, or
         // a peer held more of it) forgets its old id's entry and disclaims the future events it held (docs/design.md §6b).
@@ -258,6 +265,11 @@ public sealed partial class FaultSimulation : IDisposable
         try
         {
             action();
+            if (op != "apply" && _sites[i].Up)
+            {
+                Quiet(() => { _losses.Record(_sites[i]); return 0; }); // what it sealed, before a later write overwrites it
+            }
+
             return true;
         }
         catch (SimulatedCrash) when (_faults.Fired is not null)
@@ -289,7 +301,7 @@ public sealed partial class FaultSimulation : IDisposable
     }
 
     /// <summary>Records what site <paramref name="i"/> holds (reading it seals what is pending: no fault is injected into that).</summary>
-    private void Observe(int i) => Quiet(() => { _tracker.Observe(i, _sites[i]); return 0; });
+    private void Observe(int i) => Quiet(() => { _tracker.Observe(i, _sites[i]); _losses.Record(_sites[i]); return 0; });
 
     /// <summary>Runs a check of the simulation's own with no fault injected into the engine calls it makes.</summary>
     private T Quiet<T>(Func<T> check)

@@ -5,12 +5,13 @@ using EdgeSync.Simulation;
 int seeds = Arg("--seeds", 1_000), from = Arg("--from", 1), steps = Arg("--steps", 120);
 string root = Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
 var clock = Stopwatch.StartNew();
-int failed = 0;
+int failed = 0, lostUnseen = 0, falseRecords = 0;
 var faults = new Dictionary<string, int>(StringComparer.Ordinal);
 for (int seed = from; seed < from + seeds; seed++)
 {
     using var sim = new FaultSimulation(seed, root);
     string? failure = sim.Run(steps);
+    (lostUnseen, falseRecords) = (lostUnseen + sim.AuditCounts.LostUnseen, falseRecords + sim.AuditCounts.FalseRecords);
     foreach (var (point, n) in sim.InjectedFaults)
     {
         faults[point] = faults.GetValueOrDefault(point) + n;
@@ -30,6 +31,7 @@ for (int seed = from; seed < from + seeds; seed++)
 }
 
 Console.WriteLine($"{seeds} seeds from {from}: {failed} failed, {seeds / clock.Elapsed.TotalSeconds:0.0} seeds/s");
+Console.WriteLine($"conflict audit: {lostUnseen} writes lost unseen (each must be audited); {falseRecords} records of losses whose winner had seen the loser");
 Console.WriteLine("faults injected: " + string.Join(", ", faults.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => $"{f.Key} {f.Value}")));
 return failed == 0 ? 0 : 1;
 

@@ -170,9 +170,9 @@ internal static class Sealer
                 {
                     if ((mask & (1L << Math.Min(c, 63))) != 0)
                     {
-                        var old = prior.Clocks[c];
-                        clocks[c] = clock is { } k ? k with { PrevHlc = old.Hlc, PrevSite = old.Site }
-                            : (clock = NewClock(store, stamp, old.Hlc, old.Site)).Value;
+                        var (prevHlc, prevSite) = Overwritten(store, prior.Clocks[c]);
+                        clocks[c] = clock is { } k ? k with { PrevHlc = prevHlc, PrevSite = prevSite }
+                            : (clock = NewClock(store, stamp, prevHlc, prevSite)).Value;
                     }
                 }
 
@@ -208,6 +208,15 @@ internal static class Sealer
         log.Add(store.SiteIndex, made.Seq, t.Info.Id, storedKey, made.Hlc.Value);
         return true;
     }
+
+    /// <summary>
+    /// What a new write to a cell names as the value it overwrote: the cell's clock, or, when that is this site's own
+    /// earlier write, what that write named. A site's own earlier writes are known seen from their sequence numbers;
+    /// naming the newest other origin's write it had overwritten keeps that proof too, so a peer that still holds that
+    /// write does not record its loss as a conflict (<see cref="CellClock.HasSeen"/>, docs/design.md "Conflicts").
+    /// </summary>
+    private static (Hlc Hlc, string Site) Overwritten(SyncStore store, CellClock old) =>
+        !old.IsUnwritten && string.Equals(old.Site, store.SiteId, StringComparison.Ordinal) ? (old.PrevHlc, old.PrevSite) : (old.Hlc, old.Site);
 
     private static CellClock NewClock(SyncStore store, Func<Hlc> stamp, Hlc prevHlc, string prevSite) =>
         new(stamp(), store.SiteId, store.AllocateSeq(1), prevHlc, prevSite);

@@ -12,7 +12,9 @@ namespace EdgeSync.Merge;
 /// (HLC, then site id, then sequence): last writer wins per column.</item>
 /// <item>Two tombstones of the same incarnation keep the greater delete clock.</item>
 /// </list>
-/// A losing write is reported as a conflict when its value differs and the winner's writer had not seen it.
+/// A losing write is reported as a conflict when its value differs and the winner's writer had not certainly seen it
+/// (<see cref="CellClock.HasSeen"/>: no loss goes unreported; a write the writer had received but cannot be shown to
+/// have may be reported too). Writes to an older incarnation are judged by <see cref="CellClock.Supersedes"/>.
 /// </summary>
 internal static class RowMerge
 {
@@ -107,7 +109,7 @@ internal static class RowMerge
                 {
                     changed ??= new bool[n];
                     changed[c] = true;
-                    if (!ic.Supersedes(lc))
+                    if (!ic.HasSeen(lc))
                     {
                         (conflicts ??= []).Add(new MergeConflict(c, ConflictRule.LastWriterWins, ic, iv, lc, lv));
                     }
@@ -117,7 +119,7 @@ internal static class RowMerge
                     metadataOnly = true;
                 }
             }
-            else if (differ && !lc.Supersedes(ic))
+            else if (differ && !lc.HasSeen(ic))
             {
                 (conflicts ??= []).Add(new MergeConflict(c, ConflictRule.LastWriterWins, lc, lv, ic, iv));
             }

@@ -7,7 +7,7 @@ namespace EdgeSync.Simulation;
 /// <c>dotnet run -c Release --project tests/EdgeSync.Simulation -- --topology hub [--seeds N] [--from S] [--steps K]</c>.
 /// Prints every failure with its replay command, and seeds/s.
 /// </summary>
-internal static class TopologyRunner
+public static class TopologyRunner
 {
     public static int Run(string[] args)
     {

@@ -52,7 +52,8 @@ public sealed partial class TopologySimulation
             broken = Broken();
         }
 
-        return broken is null ? null : $"after {rounds} rounds once every fault healed: {broken}";
+        return broken is null ? null : $"after {rounds} rounds once every fault healed: {broken}\n  vectors: "
+            + string.Join("; ", _nodes.Select(n => $"{n.SiteId} {n.Site.Db!.Vector}"));
     }
 
     private void Round()

@@ -277,6 +277,7 @@ public sealed partial class TopologySimulation : IDisposable
 
         var others = _nodes.Where(n => n.Role == AgentRole.Factory && n.Cluster != node.Cluster).ToList();
         string claimed = others.Count > 0 ? others[_rng.Next(others.Count)].Site.Site : "factory-999/edge-0";
+        Quiet(() => Hub.Site.Db!.Capture()); // the check seals the hub's own pending writes: its vector moves by those
         var before = Hub.Site.Db!.Vector;
         string? broken = null;
         Guard(i, "extract", () => new Outbound(node.Endpoint, Hub.SiteId, AgentRole.Hub).Send(before, batch =>

@@ -42,6 +42,9 @@ internal static class HubAuthorization
 
         return batch =>
         {
+            // The hub's own writes not captured yet are sealed first: a row its application deleted a moment ago still
+            // has live metadata until then, and the rules must judge against the rows the hub holds now.
+            db.Capture();
             var lookup = new RowLookup(db);
             var violations = BatchAuthorizer.Authorize(batch, sender.Cluster, ruleOf, db.Vector, lookup.Find);
             if (violations.Count == 0)

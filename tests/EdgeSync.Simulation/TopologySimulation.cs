@@ -260,7 +260,7 @@ public sealed partial class TopologySimulation : IDisposable
             _trace.Append($"[refused: {refused.Rule}] ");
         }
 
-        return to == 0 && _nodes[from].Rogue ? Quiet(RogueHeldByHub) : null;
+        return to == 0 && _nodes[from].Rogue && Hub.Site.Up ? Quiet(RogueHeldByHub) : null; // down: a fault crashed it mid-apply
     }
 
     /// <summary>

@@ -7,7 +7,8 @@ namespace EdgeSync.Agent.Sync;
 
 /// <summary>
 /// The one receiving path for a stream of batches from <paramref name="peer"/>, whoever carries the bytes: decode under
-/// the endpoint's limits, drop the tables whose direction keeps them from this replica, authorize (a hub checks a
+/// the endpoint's limits, drop the tables whose direction keeps them from this replica (a factory refuses such a batch
+/// from a hub instead: the two directions differ), authorize (a hub checks a
 /// factory's batch as sent, under the writer lock), apply atomically, count, and signal when the replica changed.
 /// Every batch is its own transaction, so a cut stream loses at most the batch in flight.
 /// </summary>

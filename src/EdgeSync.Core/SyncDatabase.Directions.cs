@@ -15,7 +15,7 @@ public sealed partial class SyncDatabase
         ArgumentException.ThrowIfNullOrWhiteSpace(table);
         ArgumentException.ThrowIfNullOrWhiteSpace(direction);
         string? previous = null;
-        WithWriter(writer => writer.InTransaction(Durability.Bookkeeping, store => previous = TableReoffer.SwapDirection(store, table, direction), cancellationToken));
+        Typed(() => WithWriter(writer => writer.InTransaction(Durability.Bookkeeping, store => previous = TableReoffer.SwapDirection(store, table, direction), cancellationToken)));
         return previous;
     }
 
@@ -33,11 +33,29 @@ public sealed partial class SyncDatabase
             ThrowIfDisposed();
             var t = _store.FindTable(table) ?? throw new Errors.SchemaException(Errors.ErrorCode.NotEnabled, table,
                 $"table '{table}' is not synced here; enable it first");
-            return _store.InTransaction(store =>
+            int rows = 0;
+            Typed(() => rows = _store.InTransaction(store =>
             {
                 EdgeSync.Capture.Sealer.Seal(store); // local writes are clocked first, so the re-offer carries them
                 return TableReoffer.Run(store, t);
-            }, cancellationToken);
+            }, cancellationToken));
+            return rows;
+        }
+    }
+
+    /// <summary>A full or failing disk surfaces as <see cref="Errors.StorageException"/>, as from capture and apply
+    /// (the transaction was rolled back: nothing of it is kept).</summary>
+    private void Typed(Action write)
+    {
+        try
+        {
+            write();
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e) when (Errors.StorageException.IsStorageError(e))
+        {
+            var storage = new Errors.StorageException(Path, e);
+            _metrics.StorageError(_name, storage.Cause);
+            throw storage;
         }
     }
 }

@@ -1,7 +1,12 @@
 using System.Diagnostics;
 using EdgeSync.Simulation;
 
-// dotnet run -c Release --project tests/EdgeSync.Simulation -- [--seeds N] [--from S] [--steps K]
+// dotnet run -c Release --project tests/EdgeSync.Simulation -- [--seeds N] [--from S] [--steps K] [--topology hub]
+if (args.Contains("--topology"))
+{
+    return TopologyRunner.Run(args); // the hub/factory topology (TopologySimulation)
+}
+
 int seeds = Arg("--seeds", 1_000), from = Arg("--from", 1), steps = Arg("--steps", 120);
 string root = Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
 var clock = Stopwatch.StartNew();

@@ -97,9 +97,7 @@ internal sealed class HostedDatabase : IDisposable
     public SyncDirection DirectionOf(string table) => Options.DirectionOf(table);
 
     /// <summary>What a hub allows a factory to do with <paramref name="table"/> (its direction and owner column).</summary>
-    public Security.TableRule RuleOf(string table) =>
-        Options.Tables.TryGetValue(table, out var t) ? new Security.TableRule(t.Direction, t.OwnerColumn)
-        : Options.DirectionOf(table) == SyncDirection.Down ? new Security.TableRule(SyncDirection.Down, null) : Security.TableRule.Open;
+    public Security.TableRule RuleOf(string table) => Security.TableRule.Of(Options, table);
 
     /// <summary>The vector, or null once the database is closed (gauges read it from other threads).</summary>
     public VersionVector? TryVector()

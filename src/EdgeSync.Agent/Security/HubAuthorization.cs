@@ -21,25 +21,39 @@ internal static class HubAuthorization
     /// hub does, for every sender outside the hub's own cluster (the role a caller claims does not exempt it, so a
     /// factory cannot skip the rules by claiming to be a peer). Replicas of the hub's own cluster are trusted.
     /// </summary>
-    public static Action<ChangeBatch>? CheckFor(HostedDatabase hosted, PeerIdentity sender, ILogger logger)
+    public static Action<ChangeBatch>? CheckFor(HostedDatabase hosted, PeerIdentity sender, ILogger logger) =>
+        CheckFor(hosted.Db, hosted.Role, hosted.RuleOf, sender, e =>
+        {
+            hosted.Metrics.BatchUnauthorized(e.Rule, hosted.Board.TagsFor(sender.Site));
+            Log.BatchUnauthorized(logger, hosted.Name, sender.Site, sender.Authenticated, e.Rule, e.Violations.Count, e.Message);
+        });
+
+    /// <summary>
+    /// The same check for a database with no host around it (the simulation runs it between in-process replicas):
+    /// <paramref name="refused"/> is told of a refusal before it is thrown.
+    /// </summary>
+    public static Action<ChangeBatch>? CheckFor(
+        SyncDatabase db, AgentRole role, Func<string, TableRule> ruleOf, PeerIdentity sender, Action<UnauthorizedBatchException>? refused = null)
     {
-        if (hosted.Role != AgentRole.Hub || string.Equals(sender.Cluster, DirectionFilter.ClusterOf(hosted.Site), StringComparison.Ordinal))
+        if (role != AgentRole.Hub || string.Equals(sender.Cluster, DirectionFilter.ClusterOf(db.SiteId), StringComparison.Ordinal))
         {
             return null;
         }
 
         return batch =>
         {
-            var lookup = new RowLookup(hosted.Db);
-            var violations = BatchAuthorizer.Authorize(batch, sender.Cluster, hosted.RuleOf, hosted.Db.Vector, lookup.Find);
+            // The hub's own writes not captured yet are sealed first: a row its application deleted a moment ago still
+            // has live metadata until then, and the rules must judge against the rows the hub holds now.
+            db.Capture();
+            var lookup = new RowLookup(db);
+            var violations = BatchAuthorizer.Authorize(batch, sender.Cluster, ruleOf, db.Vector, lookup.Find);
             if (violations.Count == 0)
             {
                 return;
             }
 
             var e = new UnauthorizedBatchException(sender.Site, violations);
-            hosted.Metrics.BatchUnauthorized(e.Rule, hosted.Board.TagsFor(sender.Site));
-            Log.BatchUnauthorized(logger, hosted.Name, sender.Site, sender.Authenticated, e.Rule, violations.Count, e.Message);
+            refused?.Invoke(e);
             throw e;
         };
     }

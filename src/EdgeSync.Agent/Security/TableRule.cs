@@ -7,4 +7,9 @@ internal sealed record TableRule(SyncDirection Direction, string? OwnerColumn)
 {
     /// <summary>The rule of a table with no configuration: both ways, no owner.</summary>
     public static TableRule Open { get; } = new(SyncDirection.Both, null);
+
+    /// <summary>The rule <paramref name="options"/> set for <paramref name="table"/> (an agent's, or a simulated site's).</summary>
+    public static TableRule Of(AgentOptions options, string table) =>
+        options.Tables.TryGetValue(table, out var t) ? new TableRule(t.Direction, t.OwnerColumn)
+        : options.DirectionOf(table) == SyncDirection.Down ? new TableRule(SyncDirection.Down, null) : Open;
 }

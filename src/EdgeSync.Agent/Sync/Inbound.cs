@@ -7,7 +7,8 @@ namespace EdgeSync.Agent.Sync;
 
 /// <summary>
 /// The one receiving path for a stream of batches from <paramref name="peer"/>, whoever carries the bytes: decode under
-/// the endpoint's limits, drop the tables whose direction keeps them from this replica, authorize (a hub checks a
+/// the endpoint's limits, drop the tables whose direction keeps them from this replica (a factory refuses such a batch
+/// from a hub instead: the two directions differ), authorize (a hub checks a
 /// factory's batch as sent, under the writer lock), apply atomically, count, and signal when the replica changed.
 /// Every batch is its own transaction, so a cut stream loses at most the batch in flight.
 /// </summary>
@@ -41,6 +42,11 @@ internal sealed class Inbound(
         var filtered = peerRole == AgentRole.Hub && DirectionFilter.IsOwnLineage(batch, local.Site)
             ? batch // this replica's own earlier incarnation's writes, coming back after a restore
             : local.Filter(batch, peerRole, local.Role, out withheld);
+        if (withheld > 0 && peerRole == AgentRole.Hub && local.Role == AgentRole.Factory)
+        {
+            throw DirectionsDiffer(batch, withheld);
+        }
+
         if (withheld > 0)
         {
             metrics?.ChangesWithheld(withheld, tags);
@@ -57,5 +63,21 @@ internal sealed class Inbound(
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// A hub filters what it sends a factory by its own directions, so a table this factory's directions keep from it
+    /// arrives only when the two configurations differ: a direction change (<c>up</c> → <c>both</c>) that reached the hub
+    /// first. Withholding the table would move this replica's vector past those rows, and the hub would never send them
+    /// again, not even after this factory's configuration caught up. So nothing is applied, loudly, until it does.
+    /// </summary>
+    private InvalidBatchException DirectionsDiffer(ChangeBatch batch, int withheld)
+    {
+        var tables = batch.Tables.Where(t => t.RowCount > 0 && !DirectionFilter.Allows(local.DirectionOf!(t.Table), AgentRole.Hub, AgentRole.Factory))
+            .Select(t => $"'{t.Table}' ({local.DirectionOf!(t.Table).ToString().ToLowerInvariant()} here)");
+        return new InvalidBatchException(
+            $"batch from hub '{peer}' carries {withheld} row(s) of {string.Join(", ", tables)}, which this factory's direction keeps from it, "
+            + "so the hub's direction differs; nothing applied. Give EdgeSync:Tables:<table>:Direction the same value on the hub and its factories "
+            + "(a direction change must reach the factories too)");
     }
 }

@@ -59,8 +59,10 @@ internal sealed class Outbound(SyncEndpoint local, string peer, AgentRole peerRo
             yield return new OutboundBatch(BatchCodec.Encode(filtered, _protocol), filtered.RowCount);
         }
 
-        // A restored factory's earlier incarnations: nobody but the hub may hold what they wrote (design.md §6b).
-        if (DirectionFilter.OwnLineage(peerVector, vector, peer, local.Role, peerRole) is { } lineage)
+        // A restored factory's earlier incarnations: nobody but the hub may hold what they wrote (design.md §6b). The
+        // vector is read again: the extraction above sealed this replica's pending writes (and may have continued it as a
+        // new incarnation), and an origin the lineage vector leaves behind would travel in the lineage batches.
+        if (DirectionFilter.OwnLineage(peerVector, local.Db.Vector, peer, local.Role, peerRole) is { } lineage)
         {
             using var batches = local.Db.GetChanges(lineage, null, cancellationToken).GetEnumerator();
             bool more;
@@ -76,8 +78,15 @@ internal sealed class Outbound(SyncEndpoint local, string peer, AgentRole peerRo
             while (more)
             {
                 var batch = batches.Current;
-                var own = DirectionFilter.IsOwnLineage(batch, peer) ? batch : local.Filter(batch, local.Role, peerRole, out _);
-                yield return new OutboundBatch(BatchCodec.Encode(own, _protocol), own.RowCount);
+                if (!DirectionFilter.IsOwnLineage(batch, peer))
+                {
+                    // Changes made here meanwhile (a seal, an apply) joined it. Filtered by direction, it would move the
+                    // peer's vector past the lineage's rows of tables kept from factories; unfiltered, it would send
+                    // them this replica's own. The lineage follows in the next round.
+                    yield break;
+                }
+
+                yield return new OutboundBatch(BatchCodec.Encode(batch, _protocol), batch.RowCount);
                 more = batches.MoveNext();
             }
         }

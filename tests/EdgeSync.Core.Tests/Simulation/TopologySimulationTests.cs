@@ -1,0 +1,36 @@
+using EdgeSync.Simulation;
+
+namespace EdgeSync.Tests.Simulation;
+
+/// <summary>
+/// Seeds of the hub/factory topology simulation (tests/EdgeSync.Simulation, <c>TopologySimulation</c>): an HQ hub and
+/// 2–4 factories of 1–3 replicas, exchanging through the agent's direction filter and the hub's authorization, with
+/// table directions up / down / both, a direction opened from up to both and rolled out one agent at a time, restored
+/// factory replicas, a rogue factory and batches presented under another cluster's name, lost and duplicated batches,
+/// crashes and injected disk faults. Each run checks siblings equal, every table as its direction allows, no reading
+/// lost, nothing refused from a well-behaved factory and nothing applied that the hub must refuse. A few seeds here
+/// (the 1,000-seed <see cref="FaultSimulationTests"/> keeps the suite's time); many on demand with
+/// <c>dotnet run -c Release --project tests/EdgeSync.Simulation -- --topology hub --seeds 2000</c>.
+/// </summary>
+public sealed class TopologySimulationTests
+{
+    [Fact]
+    public void TopologySeeds_AllInvariantsHold()
+    {
+        string root = Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
+        var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+        int refused = 0;
+        Parallel.For(1, 25, new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = TestContext.Current.CancellationToken }, seed =>
+        {
+            using var sim = new TopologySimulation(seed, root);
+            if (sim.Run(steps: 80) is { } failure)
+            {
+                failures.Add(failure + "\n  replay: " + TopologyRunner.ReplayCommand(seed, 80));
+            }
+
+            Interlocked.Add(ref refused, sim.Refused);
+        });
+        Assert.True(failures.IsEmpty, string.Join("\n", failures.Take(3)));
+        Assert.True(refused > 0, "the hub refused no batch over 24 seeds: the rogue factory and the borrowed names were not exercised");
+    }
+}

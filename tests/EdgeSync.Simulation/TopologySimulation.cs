@@ -1,0 +1,436 @@
+using System.Text;
+using EdgeSync.Agent;
+using EdgeSync.Agent.Security;
+using EdgeSync.Agent.Sync;
+using EdgeSync.Errors;
+using EdgeSync.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace EdgeSync.Simulation;
+
+/// <summary>
+/// One seeded run of the real engine in the production topology: an HQ hub (<c>hq/edge-0</c>, <see cref="AgentRole.Hub"/>)
+/// and 2–4 factories of 1–3 replicas each (<c>factory-001/edge-0</c>, …, <see cref="AgentRole.Factory"/>). Replicas of
+/// a factory exchange with each other; either every replica or only <c>edge-0</c> exchanges with the hub. Every exchange
+/// goes through the agent's own path: <see cref="Outbound"/> and <see cref="Inbound"/> around an endpoint with the
+/// agent's role and table directions (<see cref="DirectionFilter"/>: per-table direction, own-cluster and other-cluster
+/// exclusions, own lineage), and at the hub <see cref="HubAuthorization"/> (<see cref="BatchAuthorizer"/>'s rules).
+/// Tables: <c>readings</c> up, <c>settings</c> down, <c>items</c> both with an owner column, <c>counters</c> up and,
+/// in two seeds of three, opened to <c>both</c> during the run, rolled out to one agent at a time in random order
+/// (the hub re-offers its history when it restarts with the new configuration, as the agent does). Nemeses: lost,
+/// duplicated and reordered batches, crashes, SQLITE_FULL / SQLITE_IOERR / crashes inside the engine's transactions,
+/// small clock drift, factory replicas restored from their backups, a rogue factory whose writes the hub must refuse,
+/// and batches of one factory presented to the hub as another's. Then the faults heal and the invariants of
+/// <c>TopologySimulation.Check.cs</c> are checked. <see cref="Run"/> returns null when they hold, else what broke.
+/// </summary>
+public sealed partial class TopologySimulation : IDisposable
+{
+    private readonly int _seed;
+    private readonly Random _rng;
+    private readonly string _dir;
+    private readonly SimTime _time;
+    private readonly FaultInjector _faults;
+    private readonly IDisposable _installed;
+    private readonly List<TopologyNode> _nodes = [];
+    private readonly List<(int From, int To, string Sender, byte[] Batch)> _network = [];
+    private readonly StringBuilder _trace = new();
+    private readonly TopologyWorkload _workload;
+    private readonly bool _opens;
+    private int _openAt = -1;
+
+    public TopologySimulation(int seed, string rootDirectory)
+    {
+        _seed = seed;
+        _rng = new Random(seed);
+        _dir = Path.Combine(rootDirectory, $"topo-{seed}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(_dir);
+        _time = new SimTime(1_798_761_600_000L + _rng.Next(1_000_000));
+        _faults = new FaultInjector(new Random(seed * 31 + 7)) { OneIn = 60 };
+        SiteIncarnation.SeededNumbers.Value = new Random(seed * 17 + 3);
+        _installed = _faults.Install();
+        int factories = _rng.Next(2, 5);
+        bool everyReplicaToHub = _rng.Next(2) == 0;
+        var clusters = new List<string> { "hq" };
+        Add("hq", 0, 0, AgentRole.Hub, toHub: false, rogue: false);
+        for (int f = 1; f <= factories; f++)
+        {
+            string cluster = $"factory-{f:000}";
+            clusters.Add(cluster);
+            int replicas = _rng.Next(1, 4);
+            for (int r = 0; r < replicas; r++)
+            {
+                Add(cluster, f, r, AgentRole.Factory, toHub: r == 0 || everyReplicaToHub, rogue: false);
+            }
+        }
+
+        if (_rng.Next(3) == 0)
+        {
+            Add("factory-rogue", 99, 0, AgentRole.Factory, toHub: true, rogue: true);
+        }
+
+        _opens = _rng.Next(3) != 0;
+        _workload = new TopologyWorkload(_rng, clusters);
+    }
+
+    /// <summary>The faults injected at fault points over the run, by point and kind.</summary>
+    public IReadOnlyDictionary<string, int> InjectedFaults => _faults.Counts;
+
+    /// <summary>Batches the hub refused over the run (from the rogue factory, and batches presented under another cluster).</summary>
+    public int Refused { get; private set; }
+
+    private TopologyNode Hub => _nodes[0];
+
+    private void Add(string cluster, int clusterIndex, int replica, AgentRole role, bool toHub, bool rogue)
+    {
+        string site = $"{cluster}/edge-{replica}";
+        var s = new SimSite(Path.Combine(_dir, $"n{_nodes.Count}.db"), site, new SimClock(_time));
+        var node = new TopologyNode(s, cluster, clusterIndex, role, toHub, rogue);
+        _nodes.Add(node);
+        RecordDirections(node); // as the agent does at every start
+    }
+
+    /// <summary>Runs <paramref name="steps"/> random steps, heals, and checks. Null = every invariant held.</summary>
+    public string? Run(int steps)
+    {
+        _openAt = _opens ? _rng.Next(steps / 4, steps * 3 / 4 + 1) : -1;
+        try
+        {
+            _faults.Armed = true;
+            for (int step = 0; step < steps; step++)
+            {
+                _time.Advance(_rng.Next(0, 40));
+                if (step == _openAt)
+                {
+                    _trace.Append($"counters opened up -> both (rolled out one agent at a time); ");
+                }
+
+                string? broken = Step(step);
+                if (broken is not null)
+                {
+                    return Fail(broken);
+                }
+            }
+
+            _faults.Armed = false;
+            return Fail(HealAndCheck());
+        }
+        catch (SimFailure e)
+        {
+            return Fail(e.Message);
+        }
+        catch (Exception e) when (e is EdgeSyncException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            return Fail($"{(_faults.Armed ? "while faults were injected" : "after every fault healed")}: {e.GetType().Name}: {e.Message}\n{e.StackTrace}");
+        }
+    }
+
+    private string? Fail(string? what) => what is null ? null
+        : $"topology seed {_seed} ({string.Join(", ", _nodes.Select(n => n.Site.Site + (n.ToHub && n.Role != AgentRole.Hub ? "*" : "")))}; * = exchanges with the hub): {what}\n  trace: {_trace}";
+
+    private string? Step(int step)
+    {
+        int i = _rng.Next(_nodes.Count);
+        var node = _nodes[i];
+        if (!node.Site.Up)
+        {
+            if (_rng.Next(3) == 0)
+            {
+                Start(i);
+            }
+
+            return null;
+        }
+
+        int roll = _rng.Next(100);
+        switch (roll)
+        {
+            case < 40:
+                if (node.Rogue)
+                {
+                    _workload.WriteRogue(node);
+                }
+                else
+                {
+                    _workload.Write(node, i);
+                }
+
+                return null;
+            case < 44:
+                Guard(i, "capture", () => node.Site.Db!.Capture());
+                return null;
+            case < 64:
+                Send(i);
+                return null;
+            case < 86:
+                return _network.Count > 0 ? Deliver() : null;
+            case < 89:
+                node.Site.Crash();
+                _network.RemoveAll(m => m.To == i); // the connections died with the process
+                _trace.Append($"crash {i}; ");
+                return null;
+            case < 92:
+                BackupOrRestore(i);
+                return null;
+            case < 94:
+                node.Site.Clock.OffsetMs = _rng.Next(-60_000, 60_000); // within the fleet's tolerance
+                return null;
+            case < 96:
+                return PresentAsAnotherCluster(i);
+            default:
+                if (_openAt >= 0 && step >= _openAt)
+                {
+                    RollOut(i);
+                }
+
+                return null;
+        }
+    }
+
+    /// <summary>The nodes node <paramref name="i"/> exchanges with: its factory's other replicas, and the hub if it is linked (or every linked node, for the hub).</summary>
+    private IEnumerable<int> Links(int i)
+    {
+        var a = _nodes[i];
+        for (int j = 0; j < _nodes.Count; j++)
+        {
+            var b = _nodes[j];
+            if (j != i && ((a.Role == AgentRole.Factory && b.Role == AgentRole.Factory && a.Cluster == b.Cluster)
+                || (a.Role == AgentRole.Hub && b.ToHub) || (b.Role == AgentRole.Hub && a.ToHub)))
+            {
+                yield return j;
+            }
+        }
+    }
+
+    private void Send(int i)
+    {
+        var links = Links(i).ToList();
+        if (links.Count == 0)
+        {
+            return;
+        }
+
+        int j = links[_rng.Next(links.Count)];
+        var (s, t) = (_nodes[i], _nodes[j]);
+        if (t.Site.Up)
+        {
+            string sender = s.SiteId;
+            Guard(i, "extract", () => new Outbound(s.Endpoint, t.SiteId, t.Role)
+                .Send(t.Site.Db!.Vector, batch => _network.Add((i, j, sender, batch.Payload)), CancellationToken.None));
+        }
+    }
+
+    private string? Deliver()
+    {
+        int k = _rng.Next(_network.Count); // any queued batch: reordering
+        var (from, to, sender, bytes) = _network[k];
+        int fate = _rng.Next(10);
+        if (fate > 1)
+        {
+            _network.RemoveAt(k); // fate 0-1 leaves it queued: delivered again later (duplicate)
+        }
+
+        var target = _nodes[to];
+        if (fate == 9 || !target.Site.Up)
+        {
+            return null;
+        }
+
+        _trace.Append($"apply {from}->{to}; ");
+        UnauthorizedBatchException? refused = null;
+        Guard(to, "apply", () =>
+        {
+            try
+            {
+                new Inbound(target.Endpoint, sender, _nodes[from].Role, target.AuthorizeFrom(sender)).Receive(bytes);
+            }
+            catch (UnauthorizedBatchException e)
+            {
+                refused = e;
+            }
+        });
+
+        if (refused is not null)
+        {
+            if (!_nodes[from].Rogue)
+            {
+                return $"the hub refused a batch of a factory that wrote only what it may: {refused.Message}";
+            }
+
+            Refused++;
+            _trace.Append($"[refused: {refused.Rule}] ");
+        }
+
+        return to == 0 && _nodes[from].Rogue && Hub.Site.Up ? Quiet(RogueHeldByHub) : null; // down: a fault crashed it mid-apply
+    }
+
+    /// <summary>
+    /// A factory's batches presented to the hub as another cluster's (a stolen connection, a misconfigured site id): the
+    /// hub must refuse every one of them, with nothing of it applied.
+    /// </summary>
+    private string? PresentAsAnotherCluster(int i)
+    {
+        var node = _nodes[i];
+        if (node.Role != AgentRole.Factory || node.Rogue || !Hub.Site.Up)
+        {
+            return null;
+        }
+
+        var others = _nodes.Where(n => n.Role == AgentRole.Factory && n.Cluster != node.Cluster).ToList();
+        string claimed = others.Count > 0 ? others[_rng.Next(others.Count)].Site.Site : "factory-999/edge-0";
+        Quiet(() => Hub.Site.Db!.Capture()); // the check seals the hub's own pending writes: its vector moves by those
+        var before = Hub.Site.Db!.Vector;
+        string? broken = null;
+        Guard(i, "extract", () => new Outbound(node.Endpoint, Hub.SiteId, AgentRole.Hub).Send(before, batch =>
+        {
+            try
+            {
+                new Inbound(Hub.Endpoint, claimed, AgentRole.Factory, Hub.AuthorizeFrom(claimed)).Receive(batch.Payload);
+                broken ??= $"the hub took a batch of {node.SiteId} presented as {claimed}'s ({batch.Rows} rows)";
+            }
+            catch (UnauthorizedBatchException)
+            {
+                Refused++;
+            }
+        }, CancellationToken.None));
+        if (broken is null && Hub.Site.Db!.Vector is var after && !(after.Dominates(before) && before.Dominates(after)))
+        {
+            broken = $"the hub's vector moved on a batch presented as {claimed}'s: {before} -> {Hub.Site.Db.Vector}";
+        }
+
+        return broken;
+    }
+
+    /// <summary>A factory replica backs itself up, or is lost and restored from its backup (then starts again).</summary>
+    private void BackupOrRestore(int i)
+    {
+        var node = _nodes[i];
+        if (node.Role != AgentRole.Factory || node.Rogue)
+        {
+            return;
+        }
+
+        if (!node.Site.HasBackup)
+        {
+            if (Guard(i, "backup", node.Site.Backup))
+            {
+                _trace.Append($"backup {i}; ");
+            }
+
+            return;
+        }
+
+        node.Site.RestoreBackup();
+        _network.RemoveAll(m => m.To == i);
+        _workload.ForgetLost(_nodes.Where(n => !n.Rogue).Select(n => n.Site));
+        _trace.Append($"restore {i} from its backup; ");
+        Start(i);
+    }
+
+    /// <summary>The direction change reaches node <paramref name="i"/>: its agent restarts with <c>counters</c> as <c>both</c>.</summary>
+    private void RollOut(int i)
+    {
+        var node = _nodes[i];
+        if (node.DirectionOf(TopologyNode.OpenedTable) == SyncDirection.Both)
+        {
+            return;
+        }
+
+        node.Options = TopologyNode.Config(node.Site.Site, node.Cluster, node.Role, SyncDirection.Both, node.Rogue);
+        node.Site.Crash();
+        _network.RemoveAll(m => m.To == i || m.From == i);
+        _trace.Append($"config {i}: counters both; ");
+        Start(i);
+    }
+
+    /// <summary>Starts node <paramref name="i"/>'s agent: opens the database and checks the table directions (a hub re-offers a table opened towards factories).</summary>
+    private void Start(int i)
+    {
+        var node = _nodes[i];
+        if (Guard(i, "restart", node.Site.Restart))
+        {
+            Guard(i, "directions", () => RecordDirections(node));
+        }
+    }
+
+    private static void RecordDirections(TopologyNode node) =>
+        DirectionHistory.Check(node.Site.Db!, "sim", node.Options, NullLogger.Instance, CancellationToken.None);
+
+    /// <summary>
+    /// Runs one engine call on node <paramref name="i"/>. A fault injected into it must surface as the engine's typed
+    /// storage error or as the simulated crash (the node goes down); a batch refused for a documented reason is dropped.
+    /// False when the call failed; anything else is a failure of the run.
+    /// </summary>
+    private bool Guard(int i, string op, Action action)
+    {
+        _faults.Fired = null;
+        try
+        {
+            action();
+            return true;
+        }
+        catch (SimulatedCrash) when (_faults.Fired is not null)
+        {
+            _nodes[i].Site.Crash();
+            _network.RemoveAll(m => m.To == i);
+            _trace.Append($"[{_faults.Fired} in {op} at {i}: down] ");
+            return false;
+        }
+        catch (StorageException) when (_faults.Fired is not null)
+        {
+            _trace.Append($"[{_faults.Fired} in {op} at {i}] ");
+            return false;
+        }
+        catch (InvalidBatchException e) when (op == "apply" && e.Message.Contains("ahead of this replica's clock", StringComparison.Ordinal))
+        {
+            _trace.Append($"[refused from the future at {i}] ");
+            return false;
+        }
+        catch (InvalidBatchException e) when (op == "apply" && e.Message.Contains("so the hub's direction differs", StringComparison.Ordinal))
+        {
+            _trace.Append($"[directions differ at {i}: refused] "); // a direction change that reached the hub first
+            return false;
+        }
+        catch (SyncStateException e) when (op == "apply" && e.Code == ErrorCode.StaleBatch)
+        {
+            _trace.Append($"[stale batch at {i}] ");
+            return false;
+        }
+        catch (Exception e) when (e is not SimFailure)
+        {
+            throw new SimFailure($"{op} on {_nodes[i].Site.Site} (node {i}) failed"
+                + (_faults.Fired is { } f ? $" after the injected fault {f}" : "") + $": {e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    private T Quiet<T>(Func<T> check)
+    {
+        bool armed = _faults.Armed;
+        _faults.Armed = false;
+        try
+        {
+            return check();
+        }
+        finally
+        {
+            _faults.Armed = armed;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var n in _nodes)
+        {
+            n.Site.Dispose();
+        }
+
+        _installed.Dispose();
+        SiteIncarnation.SeededNumbers.Value = null;
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

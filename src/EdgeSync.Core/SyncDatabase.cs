@@ -82,7 +82,12 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             throw new StorageException(path, e);
         }
 
+        // Readers (extraction, status, checksums) come from Microsoft.Data.Sqlite's pool: a fresh connection parses the
+        // whole schema (the application's tables, EdgeSync's and their triggers) at its first statement, and an agent
+        // reads for every round. A pooled reader holds no transaction while idle, so it never pins a WAL snapshot and
+        // each statement sees the latest commit; Dispose clears the pool so no file stays open after it.
         csb.Mode = SqliteOpenMode.ReadOnly;
+        csb.Pooling = true;
         var db = new SyncDatabase(path, store, options, csb.ToString());
         try
         {
@@ -460,6 +465,11 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             }
 
             _disposed = true;
+            using (var reader = new SqliteConnection(_readConnectionString))
+            {
+                SqliteConnection.ClearPool(reader); // idle readers close now, busy ones when they are returned
+            }
+
             _store.Dispose();
             if (_options.Metrics is null)
             {

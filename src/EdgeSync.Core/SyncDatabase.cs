@@ -431,7 +431,17 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         ThrowIfDisposed();
         var c = new SqliteConnection(_readConnectionString);
         c.Open();
+        EndReadTransaction(c); // a pooled reader that came back inside a raw BEGIN must not read from its old snapshot
         return c;
+    }
+
+    /// <summary>Ends a read transaction begun with a raw <c>BEGIN</c>, if one is open (closing a pooled connection does not).</summary>
+    private static void EndReadTransaction(SqliteConnection c)
+    {
+        if (SQLitePCL.raw.sqlite3_get_autocommit(c.Handle) == 0)
+        {
+            Internal.Sql.Exec(c, "ROLLBACK");
+        }
     }
 
     private void WithWriter(Action<SyncStore> action)

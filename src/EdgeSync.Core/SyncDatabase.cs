@@ -429,6 +429,13 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     private SqliteConnection OpenReader()
     {
         ThrowIfDisposed();
+        if (!File.Exists(Path))
+        {
+            // A pooled reader would go on reading the removed file's inode; a new one fails as an unpooled open did.
+            using var stale = new SqliteConnection(_readConnectionString);
+            SqliteConnection.ClearPool(stale);
+        }
+
         var c = new SqliteConnection(_readConnectionString);
         c.Open();
         EndReadTransaction(c); // a pooled reader that came back inside a raw BEGIN must not read from its old snapshot

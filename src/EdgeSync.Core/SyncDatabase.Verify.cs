@@ -80,7 +80,19 @@ public sealed partial class SyncDatabase
     {
         CaptureAndAudit(wait: false, waitForGate: true, cancellationToken);
         using var connection = OpenReader();
-        Internal.Sql.Exec(connection, "BEGIN"); // raw, so the digest's statements need no transaction object; closing ends it
+        Internal.Sql.Exec(connection, "BEGIN"); // raw, so the digest's statements need no transaction object
+        try
+        {
+            return InSnapshot(connection, read);
+        }
+        finally
+        {
+            EndReadTransaction(connection); // a pooled reader goes back without its snapshot
+        }
+    }
+
+    private T InSnapshot<T>(SqliteConnection connection, Func<SqliteConnection, string, IReadOnlyDictionary<string, long>, IReadOnlyList<string>, T> read)
+    {
         string site;
         IReadOnlyDictionary<string, long> vector;
         List<string> tables;

@@ -82,7 +82,12 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             throw new StorageException(path, e);
         }
 
+        // Readers (extraction, status, checksums) come from Microsoft.Data.Sqlite's pool: a fresh connection parses the
+        // whole schema (the application's tables, EdgeSync's and their triggers) at its first statement, and an agent
+        // reads for every round. A pooled reader holds no transaction while idle, so it never pins a WAL snapshot and
+        // each statement sees the latest commit; Dispose clears the pool so no file stays open after it.
         csb.Mode = SqliteOpenMode.ReadOnly;
+        csb.Pooling = true;
         var db = new SyncDatabase(path, store, options, csb.ToString());
         try
         {
@@ -438,9 +443,26 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     private SqliteConnection OpenReader()
     {
         ThrowIfDisposed();
+        if (!File.Exists(Path))
+        {
+            // A pooled reader would go on reading the removed file's inode; a new one fails as an unpooled open did.
+            using var stale = new SqliteConnection(_readConnectionString);
+            SqliteConnection.ClearPool(stale);
+        }
+
         var c = new SqliteConnection(_readConnectionString);
         c.Open();
+        EndReadTransaction(c); // a pooled reader that came back inside a raw BEGIN must not read from its old snapshot
         return c;
+    }
+
+    /// <summary>Ends a read transaction begun with a raw <c>BEGIN</c>, if one is open (closing a pooled connection does not).</summary>
+    private static void EndReadTransaction(SqliteConnection c)
+    {
+        if (SQLitePCL.raw.sqlite3_get_autocommit(c.Handle) == 0)
+        {
+            Internal.Sql.Exec(c, "ROLLBACK");
+        }
     }
 
     private void WithWriter(Action<SyncStore> action)
@@ -474,6 +496,11 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             }
 
             _disposed = true;
+            using (var reader = new SqliteConnection(_readConnectionString))
+            {
+                SqliteConnection.ClearPool(reader); // idle readers close now, busy ones when they are returned
+            }
+
             _store.Dispose();
             if (_options.Metrics is null)
             {

@@ -112,17 +112,14 @@ internal sealed class HostedDatabase : IDisposable
         }
     }
 
-    /// <summary>A new read-write connection for application writes (ingest) and the readiness check.</summary>
+    /// <summary>
+    /// A read-write connection for application writes (ingest), the readiness check and the checkpoint at stop, from
+    /// Microsoft.Data.Sqlite's pool: each ingest request on a fresh connection parsed the whole schema (tables and
+    /// capture triggers) again. An idle pooled connection holds no transaction; <see cref="Dispose"/> clears the pool.
+    /// </summary>
     public SqliteConnection OpenWriter(TimeSpan busyTimeout)
     {
-        var csb = new SqliteConnectionStringBuilder
-        {
-            DataSource = Db.Path,
-            Mode = SqliteOpenMode.ReadWrite,
-            Pooling = false,
-            DefaultTimeout = (int)Math.Max(1, busyTimeout.TotalSeconds),
-        };
-        var c = new SqliteConnection(csb.ToString());
+        var c = new SqliteConnection(WriterConnectionString) { DefaultTimeout = (int)Math.Max(1, busyTimeout.TotalSeconds) };
         c.Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = $"PRAGMA busy_timeout = {(long)busyTimeout.TotalMilliseconds}";
@@ -152,9 +149,21 @@ internal sealed class HostedDatabase : IDisposable
     /// <summary>Called by the capture loop when <c>data_version</c> moved.</summary>
     public void CommitSeen() => Interlocked.Increment(ref _commitsSeen);
 
+    private string WriterConnectionString => new SqliteConnectionStringBuilder
+    {
+        DataSource = Db.Path,
+        Mode = SqliteOpenMode.ReadWrite,
+        Pooling = true,
+    }.ToString();
+
     public void Dispose()
     {
         Metrics.Unregister(Board);
+        using (var pooled = new SqliteConnection(WriterConnectionString))
+        {
+            SqliteConnection.ClearPool(pooled); // no file stays open after the database is let go of
+        }
+
         Db.Dispose();
     }
 }

@@ -41,13 +41,17 @@ internal static class SiteDatabase
         return (long)cmd.ExecuteScalar()!;
     }
 
-    /// <summary>The value of one config key, or null when the site does not have it.</summary>
-    public static string? ConfigValue(SqliteConnection connection, string key)
+    /// <summary>
+    /// The query for one config key's value (null when the site does not have it), prepared once on
+    /// <paramref name="connection"/> and executed as often as needed; disposing it leaves the connection open.
+    /// </summary>
+    public static SqliteCommand ConfigQuery(SqliteConnection connection, string key)
     {
-        using var cmd = connection.CreateCommand();
+        var cmd = connection.CreateCommand();
         cmd.CommandText = "SELECT value FROM config WHERE key = $k";
         cmd.Parameters.AddWithValue("$k", key);
-        return cmd.ExecuteScalar() as string;
+        cmd.Prepare();
+        return cmd;
     }
 
     /// <summary>The whole content of a small lww table (key, value, updated_by) as one comparable string, rows ordered by key.</summary>

@@ -20,6 +20,18 @@ public sealed partial class SyncDatabase
     }
 
     /// <summary>
+    /// The direction last recorded for <paramref name="table"/> with <see cref="RecordDirection"/>, or null when none
+    /// was. Read first and record after the re-offer it calls for, so that a re-offer that fails (a full disk, a crash)
+    /// is made again at the next start instead of being forgotten with the old direction.
+    /// </summary>
+    public string? RecordedDirection(string table)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(table);
+        using var reader = OpenReader();
+        return TableReoffer.RecordedDirection(reader, table);
+    }
+
+    /// <summary>
     /// Issues every row of <paramref name="table"/> (live rows and tombstones) again as a new change of this site, so
     /// every peer receives the table's current state through ordinary sync, including history that was withheld from
     /// it before (see docs/design.md, "Table directions"). Values do not change; a write made later anywhere still wins.
@@ -37,7 +49,9 @@ public sealed partial class SyncDatabase
             Typed(() => rows = _store.InTransaction(store =>
             {
                 EdgeSync.Capture.Sealer.Seal(store); // local writes are clocked first, so the re-offer carries them
-                return TableReoffer.Run(store, t);
+                int issued = TableReoffer.Run(store, t);
+                Internal.FaultPoints.Hit("reoffer.rows");
+                return issued;
             }, cancellationToken));
             return rows;
         }

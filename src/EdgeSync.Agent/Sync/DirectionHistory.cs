@@ -16,13 +16,18 @@ internal static class DirectionHistory
     {
         foreach (var (table, t) in options.Tables)
         {
-            var previous = db.RecordDirection(table, t.Direction.ToString(), cancellationToken);
+            // The new direction is recorded only after the re-offer it calls for: recorded first, a re-offer that
+            // failed (a full disk, a crash) was never made again, and the factories never got the history (topology
+            // simulation seeds 189 and 1181 at 120 steps). A re-offer made twice only issues the rows again.
+            var previous = db.RecordedDirection(table);
             if (options.EffectiveRole == AgentRole.Hub && previous == nameof(SyncDirection.Up)
                 && DirectionFilter.Allows(t.Direction, AgentRole.Hub, AgentRole.Factory))
             {
                 int rows = db.ReofferTable(table, cancellationToken);
                 Log.DirectionOpened(logger, database, table, t.Direction.ToString(), rows);
             }
+
+            db.RecordDirection(table, t.Direction.ToString(), cancellationToken);
         }
     }
 }

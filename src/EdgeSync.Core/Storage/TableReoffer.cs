@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using EdgeSync.Clocks;
 using EdgeSync.Internal;
 using EdgeSync.Merge;
@@ -109,11 +110,15 @@ internal static class TableReoffer
         return rows;
     }
 
+    /// <summary>The direction last recorded for <paramref name="table"/> (<see cref="SwapDirection"/>), or null.</summary>
+    public static string? RecordedDirection(SqliteConnection db, string table) =>
+        Sql.Scalar(db, "SELECT value FROM _edgesync_meta WHERE key = $k", ("$k", DirectionKey(table))) as string;
+
     /// <summary>Records <paramref name="direction"/> as the table's direction; returns the one recorded before, if any.</summary>
     public static string? SwapDirection(SyncStore store, string table, string direction)
     {
-        var key = "direction:" + table.ToLowerInvariant();
-        var previous = Sql.Scalar(store.Db, "SELECT value FROM _edgesync_meta WHERE key = $k", ("$k", key)) as string;
+        var key = DirectionKey(table);
+        var previous = RecordedDirection(store.Db, table);
         if (previous != direction)
         {
             Sql.Scalar(store.Db, "INSERT OR REPLACE INTO _edgesync_meta(key, value) VALUES ($k, $v)", ("$k", key), ("$v", direction));
@@ -121,4 +126,6 @@ internal static class TableReoffer
 
         return previous;
     }
+
+    private static string DirectionKey(string table) => "direction:" + table.ToLowerInvariant();
 }

@@ -1,4 +1,5 @@
 using EdgeSync.Errors;
+using EdgeSync.Internal;
 using Microsoft.Data.Sqlite;
 
 namespace EdgeSync.Schema;
@@ -92,6 +93,10 @@ internal static class SchemaReader
 
     /// <summary>True when <paramref name="table"/> exists in the main schema (as any kind of object).</summary>
     public static bool Exists(SqliteConnection connection, string table) => ReadTableKind(connection, table).Type is not null;
+
+    /// <summary>The declared default of <paramref name="column"/> of <paramref name="table"/> (SQL text), or null.</summary>
+    public static string? ColumnDefault(SqliteConnection connection, string table, string column) =>
+        Sql.Scalar(connection, "SELECT dflt_value FROM pragma_table_xinfo($t) WHERE name = $c COLLATE NOCASE", ("$t", table), ("$c", column)) as string;
 
     /// <summary>
     /// The table's definition and its indexes as SQLite keeps them (<c>sqlite_schema.sql</c>), so any DDL on the table

@@ -21,7 +21,7 @@ internal sealed partial class SyncStore
 
     /// <summary>The declared default of <paramref name="column"/> of the application's table (SQL text), or null.</summary>
     public string? ColumnDefault(string table, string column) =>
-        Sql.Scalar(Db, "SELECT dflt_value FROM pragma_table_xinfo($t) WHERE name = $c COLLATE NOCASE", ("$t", table), ("$c", column)) as string;
+        SchemaReader.ColumnDefault(Db, table, column);
 
     /// <summary>Runs <paramref name="sql"/> (one or more statements on the application's schema) in the caller's transaction.</summary>
     public void Execute(string sql) => Sql.Exec(Db, sql);

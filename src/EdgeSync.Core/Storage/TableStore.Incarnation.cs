@@ -1,4 +1,5 @@
 using EdgeSync.Internal;
+using EdgeSync.Schema;
 
 namespace EdgeSync.Storage;
 
@@ -26,7 +27,7 @@ internal sealed partial class TableStore
         if (!_updates.TryGetValue(sig, out var cmd))
         {
             var sets = Enumerable.Range(0, ColumnCount).Where(i => sig[i + 1] == '1')
-                .Select(i => $"{Sql.Quote(Info.Columns[i])} = ({DeclaredDefault(Info.Columns[i]) ?? "NULL"})");
+                .Select(i => $"{Sql.Quote(Info.Columns[i])} = ({SchemaReader.ColumnDefault(_db, Info.Name, Info.Columns[i]) ?? "NULL"})");
             cmd = Sql.Prepare(_db, $"UPDATE {QuotedName} SET {string.Join(", ", sets)} WHERE {_where}",
                 [.. Info.PrimaryKey.Select((_, i) => $"$k{i}")]);
             _updates[sig] = cmd;
@@ -57,7 +58,4 @@ internal sealed partial class TableStore
         cmd.Set(1, storedKey);
         cmd.ExecuteNonQuery();
     }
-
-    private string? DeclaredDefault(string column) =>
-        Sql.Scalar(_db, "SELECT dflt_value FROM pragma_table_xinfo($t) WHERE name = $c COLLATE NOCASE", ("$t", Info.Name), ("$c", column)) as string;
 }

@@ -115,7 +115,7 @@ public sealed class ExportedLevelTests
             {
                 return (await ExportReadback.ReadAsync(nats, "EDGESYNC")).RowCount("readings") == 3;
             }
-            catch (NATS.Client.Core.NatsException)
+            catch (Exception e) when (e is NATS.Client.Core.NatsException or TimeoutException)
             {
                 return false; // the stream is not there yet
             }

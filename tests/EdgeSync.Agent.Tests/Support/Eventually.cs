@@ -26,7 +26,7 @@ public static class Eventually
     {
         var deadline = Stopwatch.StartNew();
         var limit = timeout ?? DefaultTimeout;
-        while (!await condition())
+        while (!await Within(condition(), limit - deadline.Elapsed, what, limit))
         {
             if (deadline.Elapsed > limit)
             {
@@ -34,6 +34,20 @@ public static class Eventually
             }
 
             await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>The condition's answer, or a failure naming <paramref name="what"/> when the condition itself does not return by the deadline (a read that blocks).</summary>
+    private static async Task<bool> Within(Task<bool> check, TimeSpan left, string what, TimeSpan limit)
+    {
+        try
+        {
+            return await check.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
+        }
+        catch (TimeoutException) when (!check.IsCompleted)
+        {
+            Assert.Fail($"timed out after {limit.TotalSeconds:0.#} s waiting for: {what} (the check itself did not return)");
+            throw;
         }
     }
 }

@@ -15,9 +15,26 @@ public sealed record ExportReadback(IReadOnlyList<ExportReadback.Message> Messag
 
     public int RowCount(string table) => Messages.Where(m => m.Headers["EdgeSync-Table"] == table).Sum(m => m.Rows.Count);
 
+    /// <summary>How long one read-back may take: a consumer created while the stream's leader moves can wait for ever.</summary>
+    public static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(20);
+
+    /// <summary>Every message of <paramref name="stream"/>; <see cref="TimeoutException"/> when that takes over <see cref="ReadTimeout"/>.</summary>
     public static async Task<ExportReadback> ReadAsync(NatsCluster cluster, string stream)
     {
-        var ct = TestContext.Current.CancellationToken;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(ReadTimeout);
+        try
+        {
+            return await ReadCoreAsync(cluster, stream, timeout.Token);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !TestContext.Current.CancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"reading stream '{stream}' back took over {ReadTimeout.TotalSeconds:0} s");
+        }
+    }
+
+    private static async Task<ExportReadback> ReadCoreAsync(NatsCluster cluster, string stream, CancellationToken ct)
+    {
         await using var nats = cluster.Connect();
         var js = new NatsJSContext(nats);
         var s = await js.GetStreamAsync(stream, cancellationToken: ct);

@@ -66,8 +66,8 @@ public sealed class HangWatchAttribute : BeforeAfterTestAttribute
         string list = string.Join("\n", slow.Select(r => $"  {r.Name}: running for {r.Age.TotalMinutes:0.#} min"))
             + $"\n  no test started or ended for {idle.TotalMinutes:0.#} min; the last to end: {string.Join(", ", Ended)}";
         string assembly = Assembly.GetEntryAssembly()?.GetName().Name ?? "tests";
-        Console.Out.WriteLine($"[hang watch] {assembly}: {slow.Count} test(s) still running\n{list}");
-        Console.Out.Flush();
+        System.Console.Out.WriteLine($"[hang watch] {assembly}: {slow.Count} test(s) still running\n{list}");
+        System.Console.Out.Flush();
         if (KillAfter > TimeSpan.Zero && (slow.Count > 0 && slow[0].Age > idle ? slow[0].Age : idle) >= KillAfter)
         {
             Environment.FailFast($"[hang watch] {assembly}: a test ran longer than {KillAfter.TotalMinutes:0.#} min, so it is taken as hung and the test process ends\n{list}");

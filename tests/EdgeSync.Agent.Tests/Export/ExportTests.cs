@@ -39,6 +39,7 @@ public sealed class ExportTests
 
         var expected = new HashSet<long>();
         bool killed = false;
+        var restarted = Task.CompletedTask;
         for (int round = 0; round < 30; round++)
         {
             AppDb.InsertReadings(f.DbPath, 1 + round * 100, 100, "f");
@@ -50,13 +51,14 @@ public sealed class ExportTests
                 int leader = await nats.LeaderOfAsync(Stream);
                 nats.Kill(leader); // mid-export: rows keep coming while a new leader is elected
                 killed = true;
-                _ = Task.Delay(2_000, TestContext.Current.CancellationToken).ContinueWith(_ => nats.Start(leader), TaskScheduler.Default);
+                restarted = Task.Delay(2_000, TestContext.Current.CancellationToken).ContinueWith(_ => nats.Start(leader), TaskScheduler.Default);
             }
 
             await Task.Delay(50, TestContext.Current.CancellationToken);
         }
 
         Assert.True(killed, "the stream leader was killed while rows were exported");
+        await restarted;
         var stream = await WaitForRowsAsync(nats, expected.Count);
         Assert.Equal(expected, stream.AssertExactlyOnceInOrder("readings"));
         Assert.Equal(["f1/edge-0", "hq/hub-0"], stream.Messages.Select(m => m.Headers["EdgeSync-Origin"]).Distinct().Order(StringComparer.Ordinal));

@@ -20,6 +20,8 @@ public sealed class NatsCluster : IAsyncDisposable
     private readonly int[] _clientPorts = new int[3];
     private readonly int[] _routePorts = new int[3];
     private readonly string _binary;
+    private readonly Lock _gate = new();
+    private bool _disposed;
 
     private NatsCluster(string binary)
     {
@@ -52,33 +54,44 @@ public sealed class NatsCluster : IAsyncDisposable
     /// <summary>Starts node <paramref name="node"/> (again), on its ports and data directory.</summary>
     public void Start(int node)
     {
-        string conf = Path.Combine(_dir.Path, $"n{node}.conf");
-        string routes = string.Join(", ", _routePorts.Where((_, i) => i != node).Select(p => $"nats-route://127.0.0.1:{p}"));
-        File.WriteAllText(conf, $$"""
-            server_name: n{{node}}
-            listen: 127.0.0.1:{{_clientPorts[node]}}
-            jetstream { store_dir: "{{Path.Combine(_dir.Path, $"n{node}")}}" }
-            cluster { name: {{Name}}, listen: 127.0.0.1:{{_routePorts[node]}}, routes: [{{routes}}], no_advertise: true }
-            """);
-        var psi = new ProcessStartInfo(_binary, ["-c", conf]) { RedirectStandardError = true, RedirectStandardOutput = true };
-        var p = Process.Start(psi)!;
-        p.ErrorDataReceived += (_, _) => { };
-        p.OutputDataReceived += (_, _) => { };
-        p.BeginErrorReadLine();
-        p.BeginOutputReadLine();
-        _servers[node] = p;
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return; // a restart scheduled by a test that has ended: no server may outlive the cluster
+            }
+
+            string conf = Path.Combine(_dir.Path, $"n{node}.conf");
+            string routes = string.Join(", ", _routePorts.Where((_, i) => i != node).Select(p => $"nats-route://127.0.0.1:{p}"));
+            File.WriteAllText(conf, $$"""
+                server_name: n{{node}}
+                listen: 127.0.0.1:{{_clientPorts[node]}}
+                jetstream { store_dir: "{{Path.Combine(_dir.Path, $"n{node}")}}" }
+                cluster { name: {{Name}}, listen: 127.0.0.1:{{_routePorts[node]}}, routes: [{{routes}}], no_advertise: true }
+                """);
+            var psi = new ProcessStartInfo(_binary, ["-c", conf]) { RedirectStandardError = true, RedirectStandardOutput = true };
+            var p = Process.Start(psi)!;
+            p.ErrorDataReceived += (_, _) => { };
+            p.OutputDataReceived += (_, _) => { };
+            p.BeginErrorReadLine();
+            p.BeginOutputReadLine();
+            _servers[node] = p;
+        }
     }
 
     /// <summary>SIGKILL of node <paramref name="node"/>.</summary>
     public void Kill(int node)
     {
-        if (_servers[node] is { HasExited: false } p)
+        lock (_gate)
         {
-            p.Kill();
-            p.WaitForExit();
-        }
+            if (_servers[node] is { HasExited: false } p)
+            {
+                p.Kill();
+                p.WaitForExit();
+            }
 
-        _servers[node] = null;
+            _servers[node] = null;
+        }
     }
 
     /// <summary>The node that leads <paramref name="stream"/> (from the stream's cluster info).</summary>
@@ -120,6 +133,11 @@ public sealed class NatsCluster : IAsyncDisposable
 
     public ValueTask DisposeAsync()
     {
+        lock (_gate)
+        {
+            _disposed = true;
+        }
+
         for (int i = 0; i < 3; i++)
         {
             Kill(i);

@@ -181,6 +181,7 @@ internal sealed partial class SyncService
                 }
 
                 var vector = Wire.ToVector(entry.Vector);
+                hosted.Board.Observe(site, vector, success: false); // first: the console knows the peer even while the record below waits for the write lock
                 try
                 {
                     if (entry.Exported.Count > 0)
@@ -199,8 +200,6 @@ internal sealed partial class SyncService
                         hosted.Db.RecordPeerVector(site, vector, cancellationToken);
                         _recorded[key] = recorded is null ? vector : recorded.Merge(vector);
                     }
-
-                    hosted.Board.Observe(site, vector, success: false);
                 }
                 catch (Exception e) when (e is ObjectDisposedException or EdgeSync.Errors.EdgeSyncException or Microsoft.Data.Sqlite.SqliteException)
                 {

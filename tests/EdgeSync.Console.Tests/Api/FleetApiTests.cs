@@ -125,7 +125,9 @@ public sealed class FleetApiTests
     public async Task CutFactory_IsAProblemLinkedToItsRunbook_AndRecovers()
     {
         await using var fleet = await ConsoleFleet.StartAsync();
-        await Eventually.TrueAsync(async () => State(await GetJsonAsync(fleet.Hub.Http, "/v1/fleet"), "factory-002") == "ok", "factory-002 connected");
+        await Eventually.TrueAsync(async () => State(await GetJsonAsync(fleet.Hub.Http, "/v1/fleet"), "factory-002") == "ok"
+            && (await GetJsonAsync(fleet.Hub.Http, "/v1/fleet/factory-002")).GetProperty("databases").EnumerateArray().Any(d => d.GetProperty("peers").GetArrayLength() > 0),
+            "factory-002 connected, and its database's vector heard by the hub");
         await fleet.CutFactory2Async();
         AppDb.Exec(fleet.Hub.DbPath, "INSERT INTO settings(key, value) VALUES ('line-speed', '42')"); // factory-002 lacks it
 

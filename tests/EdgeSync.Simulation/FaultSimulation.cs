@@ -69,6 +69,9 @@ public sealed partial class FaultSimulation : IDisposable
     /// <summary>Writes that lost unseen (each must be audited) and audit records of losses the winner had seen, at the check.</summary>
     public (int LostUnseen, int FalseRecords) AuditCounts => (_losses.LostUnseen, _losses.FalseRecords);
 
+    /// <summary>Application writes an apply's own seal issued and the same apply overwrote, and how many of them lost to another value.</summary>
+    public (int Overwritten, int LostToAnotherValue) SealedAtApply => _losses.SealedAtApply;
+
     /// <summary>Runs <paramref name="steps"/> random steps, heals, and checks. Null = every invariant held.</summary>
     public string? Run(int steps)
     {

@@ -24,10 +24,11 @@ namespace EdgeSync.Simulation;
 /// replica's pending writes just before every other apply (<see cref="BeforeApply"/>), after each apply and whenever it
 /// observes a replica, so
 /// the vector is the one the write was sealed under (it only grows by applies); a write sealed and then lost before
-/// either (files put back), or sealed by an apply's own seal and overwritten in the same apply, is not known, and
-/// neither judged nor used as a witness.
+/// either (files put back) is not known, and neither judged nor used as a witness. A write the application made that
+/// an apply's own seal issued and the same apply overwrote at once is not seen by <see cref="Record"/> either; it is
+/// judged at that apply and kept as a witness (<c>LossAudit.ApplySeal.cs</c>).
 /// </summary>
-internal sealed class LossAudit
+internal sealed partial class LossAudit
 {
     private static readonly HashSet<string> LwwTables = new(StringComparer.Ordinal) { "settings", "items", "counters" };
 
@@ -69,6 +70,7 @@ internal sealed class LossAudit
 
         _vectorBeforeApply = s.Db!.Vector;
         Record(s);
+        NotePending(s);
     }
 
     /// <summary>After a successful apply: records the writes its seal issued (under the vector held before it) and
@@ -77,6 +79,7 @@ internal sealed class LossAudit
     {
         Record(s, _vectorBeforeApply);
         Collect(s);
+        CheckPendingAfterApply(s, _vectorBeforeApply!);
     }
 
     /// <summary>Records the replica's own writes sealed since the last call, with the vector it holds now (or <paramref name="heldWhenSealed"/>).</summary>
@@ -205,7 +208,8 @@ internal sealed class LossAudit
                 var known = writes.Where(w => w.Cl == state.CausalLength && vector.Covers(w.Clock.Site, w.Clock.Seq)).ToList();
                 foreach (var loser in known)
                 {
-                    if (loser.Value == value || loser.Clock.SameEvent(state.Clocks[c]) || known.Any(w => w != loser && Succeeds(w, loser)))
+                    if (loser.Value == value || loser.Clock.SameEvent(state.Clocks[c]) || known.Any(w => w != loser && Succeeds(w, loser))
+                        || OverwrittenAtApply(key, info.Columns[c], state.CausalLength, loser.Clock, vector))
                     {
                         continue;
                     }
@@ -236,7 +240,7 @@ internal sealed class LossAudit
             }
         }
 
-        return missing;
+        return missing ?? _unrecordedAtApply;
     }
 
     /// <summary>

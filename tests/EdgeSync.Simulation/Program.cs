@@ -10,13 +10,14 @@ if (args.Contains("--topology"))
 int seeds = Arg("--seeds", 1_000), from = Arg("--from", 1), steps = Arg("--steps", 120);
 string root = Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
 var clock = Stopwatch.StartNew();
-int failed = 0, lostUnseen = 0, falseRecords = 0;
+int failed = 0, lostUnseen = 0, falseRecords = 0, sealedAtApply = 0, lostAtApply = 0;
 var faults = new Dictionary<string, int>(StringComparer.Ordinal);
 for (int seed = from; seed < from + seeds; seed++)
 {
     using var sim = new FaultSimulation(seed, root);
     string? failure = sim.Run(steps);
     (lostUnseen, falseRecords) = (lostUnseen + sim.AuditCounts.LostUnseen, falseRecords + sim.AuditCounts.FalseRecords);
+    (sealedAtApply, lostAtApply) = (sealedAtApply + sim.SealedAtApply.Overwritten, lostAtApply + sim.SealedAtApply.LostToAnotherValue);
     foreach (var (point, n) in sim.InjectedFaults)
     {
         faults[point] = faults.GetValueOrDefault(point) + n;
@@ -36,7 +37,8 @@ for (int seed = from; seed < from + seeds; seed++)
 }
 
 Console.WriteLine($"{seeds} seeds from {from}: {failed} failed, {seeds / clock.Elapsed.TotalSeconds:0.0} seeds/s");
-Console.WriteLine($"conflict audit: {lostUnseen} writes lost unseen (each must be audited); {falseRecords} records of losses whose winner had seen the loser");
+Console.WriteLine($"conflict audit: {lostUnseen} writes lost unseen (each must be audited); {falseRecords} records of losses whose winner had seen the loser; "
+    + $"{sealedAtApply} application writes sealed by an apply and overwritten in it ({lostAtApply} by another value, each audited there)");
 Console.WriteLine("faults injected: " + string.Join(", ", faults.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => $"{f.Key} {f.Value}")));
 return failed == 0 ? 0 : 1;
 

@@ -271,13 +271,7 @@ public sealed class StateTracker
     {
         var db = s.Db!;
         db.Capture();
-        var keys = new Dictionary<string, IEnumerable<object?[]>>(StringComparer.Ordinal)
-        {
-            ["readings"] = s.Ids("SELECT id FROM readings").Select(id => new object?[] { id }),
-            ["settings"] = FaultWorkload.Keys.Select(k => new object?[] { k }),
-            ["items"] = from t in Tenants from c in Enumerable.Range(0, 4) select new object?[] { t, (long)c },
-            ["counters"] = Enumerable.Range(1, 5).Select(id => new object?[] { (long)id }),
-        };
+        var keys = RowKeys(s);
         foreach (var info in db.Tables.Where(t => keys.ContainsKey(t.Name)).OrderBy(t => t.Name, StringComparer.Ordinal))
         {
             foreach (var key in keys[info.Name])
@@ -290,7 +284,16 @@ public sealed class StateTracker
         }
     }
 
+    /// <summary>Per table, every key the workload can write (for <c>readings</c>, the rows <paramref name="s"/> holds).</summary>
+    internal static Dictionary<string, IEnumerable<object?[]>> RowKeys(SimSite s) => new(StringComparer.Ordinal)
+    {
+        ["readings"] = s.Ids("SELECT id FROM readings").Select(id => new object?[] { id }),
+        ["settings"] = FaultWorkload.Keys.Select(k => new object?[] { k }),
+        ["items"] = from t in Tenants from c in Enumerable.Range(0, 4) select new object?[] { t, (long)c },
+        ["counters"] = Enumerable.Range(1, 5).Select(id => new object?[] { (long)id }),
+    };
+
     /// <summary>A row's key as the conflict audit names it (<c>SqlValue.Display</c>, a composite key in parentheses).</summary>
-    private static string Key(object?[] key) =>
+    internal static string Key(object?[] key) =>
         key.Length == 1 ? SqlValue.Display(key[0]) : "(" + string.Join(", ", key.Select(SqlValue.Display)) + ")";
 }

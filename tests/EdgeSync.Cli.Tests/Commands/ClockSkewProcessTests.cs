@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using EdgeSync.Cli.Tests.Support;
 
 namespace EdgeSync.Cli.Tests.Commands;
@@ -77,23 +76,7 @@ public sealed class ClockSkewProcessTests : IDisposable
         return result.Stdout.Trim();
     }
 
-    private static CliResult Run(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.Environment["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"; // only the wall clock is shifted; timeouts keep working
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var stderr = p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        if (!p.WaitForExit(TimeSpan.FromSeconds(120)))
-        {
-            p.Kill(entireProcessTree: true);
-            Assert.Fail($"{Path.GetFileName(file)} {string.Join(' ', args)} did not finish within 120 s");
-        }
-
-        var result = new CliResult(p.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
-        TestContext.Current.TestOutputHelper?.WriteLine($"$ {Path.GetFileName(file)} {string.Join(' ', args)}\n{result.Stdout}{result.Stderr}(exit {p.ExitCode})");
-        return result;
-    }
+    private static CliResult Run(string file, params string[] args) => ProcessRunner.Run(file, args);
 
     private static string? OnPath(string name) => Sqlite3Shell.OnPath(name);
 }

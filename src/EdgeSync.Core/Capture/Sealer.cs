@@ -26,7 +26,7 @@ internal static class Sealer
         Hlc Stamp() => hlc ??= store.Clock.Next();
         int rangeRows = 0;
         int rowEvents = 0;
-        var touched = new Dictionary<(int Tid, object Key), (object?[] Key, long Mask)>(KeyComparer.Instance);
+        var touched = new Dictionary<(int Tid, object Key), (object?[] Key, long Mask, bool Deleted)>(KeyComparer.Instance);
         var newRanges = new Dictionary<int, (long From, long To)>();
 
         foreach (var t in store.Tables)
@@ -49,9 +49,9 @@ internal static class Sealer
         if (touched.Count > 0)
         {
             using var log = ChangeLog.PrepareRowEvents(store, replace: true);
-            foreach (var ((tid, storedKey), (key, mask)) in touched)
+            foreach (var ((tid, storedKey), (key, mask, deleted)) in touched)
             {
-                if (SealRow(store, store.Table(tid), key, storedKey, mask, Stamp, log))
+                if (SealRow(store, store.Table(tid), key, storedKey, mask, deleted, Stamp, log))
                 {
                     rowEvents++;
                 }
@@ -68,7 +68,7 @@ internal static class Sealer
 
     private static int SealInsertRange(
         SyncStore store, TableStore t, Func<Hlc> stamp,
-        Dictionary<(int, object), (object?[], long)> touched, Dictionary<int, (long, long)> newRanges)
+        Dictionary<(int, object), (object?[], long, bool)> touched, Dictionary<int, (long, long)> newRanges)
     {
         long wm = TableCatalog.Watermark(store, t.Info.Id);
         long max = t.MaxRowid();
@@ -95,7 +95,7 @@ internal static class Sealer
 
             if (k <= max)
             {
-                touched[(t.Info.Id, k)] = ([k], -1);
+                touched[(t.Info.Id, k)] = ([k], -1, false);
             }
 
             lo = k + 1;
@@ -106,7 +106,7 @@ internal static class Sealer
         return rows;
     }
 
-    private static long ReadPending(SyncStore store, Dictionary<(int, object), (object?[] Key, long Mask)> touched, Dictionary<int, (long From, long To)> newRanges)
+    private static long ReadPending(SyncStore store, Dictionary<(int, object), (object?[] Key, long Mask, bool Deleted)> touched, Dictionary<int, (long From, long To)> newRanges)
     {
         long maxId = 0;
         var scratch = new ByteWriter();
@@ -134,14 +134,21 @@ internal static class Sealer
             var stored = KeyCodec.ToStored(key, scratch);
             long mask = q.IsDelete ? 0 : q.Mask;
             touched[(tid, stored)] = touched.TryGetValue((tid, stored), out var prior)
-                ? (key, prior.Mask | mask)
-                : (key, mask);
+                ? (key, prior.Mask | mask, prior.Deleted || q.IsDelete)
+                : (key, mask, q.IsDelete);
         }
 
         return maxId;
     }
 
-    private static bool SealRow(SyncStore store, TableStore t, object?[] key, object storedKey, long mask, Func<Hlc> stamp, ChangeLog.RowEvents log)
+    /// <remarks>
+    /// <paramref name="deletedSince"/>: the row was deleted since the last seal (it may exist again). A row that was alive
+    /// at the last seal, was deleted and is there again is a new incarnation, as when a seal fell between the delete and
+    /// the insert: its causal length rises by two (the delete, the insert), every column is clocked anew, and values kept
+    /// aside for the old incarnation are forgotten. Sealed as an update instead, the new row kept, on every peer, the old
+    /// row's values of the columns its writer lacks, and this replica's kept-aside values travelled with it.
+    /// </remarks>
+    private static bool SealRow(SyncStore store, TableStore t, object?[] key, object storedKey, long mask, bool deletedSince, Func<Hlc> stamp, ChangeLog.RowEvents log)
     {
         var prior = t.LoadClocks(key, storedKey);
         var current = t.SelectRow(key);
@@ -154,7 +161,14 @@ internal static class Sealer
                 prior = null; // inserted where only an insert range speaks of the row: its tombstone may have been compacted
             }
 
-            if (prior is null || prior.IsDeleted)
+            if (deletedSince && prior is { IsDeleted: false } replaced)
+            {
+                t.ForgetStash(storedKey);
+                var newest = replaced.Newest;
+                made = NewClock(store, stamp, newest.Hlc, newest.Site);
+                next = RowState.Alive(replaced.CausalLength + 2, current, Fill(t.ColumnCount, made));
+            }
+            else if (prior is null || prior.IsDeleted)
             {
                 var seen = prior?.Clocks[0] ?? default;
                 var clock = made = NewClock(store, stamp, seen.PrevHlc, seen.PrevSite ?? "");

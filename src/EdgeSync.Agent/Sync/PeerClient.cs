@@ -12,7 +12,7 @@ namespace EdgeSync.Agent.Sync;
 
 /// <summary>
 /// The client side of the protocol for one database and one peer URL: a round is a handshake (or, in an agent, the
-/// peer's vector from its conversation, <see cref="PeerConversation"/>), a pull (each batch
+/// peer's vector from its conversation, <see cref="PeerConversation"/>, whose pulls and pushes are separate rounds), a pull (each batch
 /// applied as it arrives, so a cut stream loses at most the batch in flight) and a push; either stream is skipped
 /// when the vectors say there is nothing to send. A push the peer refuses under an authorization rule
 /// (<c>PERMISSION_DENIED</c>) is recorded in the database (<see cref="Storage.SyncStatusView.RecordRejection"/>, shown by
@@ -97,24 +97,25 @@ internal sealed class PeerClient : IDisposable
         PeerSite = peer;
         var peerVector = Wire.ToVector(reply.Vector);
         _hosted.Db.RecordPeerVector(peer, peerVector, cancellationToken);
-        var (result, _) = await ExchangeAsync(peer, Wire.FromWire(reply.Role), peerVector, start, cancellationToken).ConfigureAwait(false);
+        var (result, _) = await ExchangeAsync(peer, Wire.FromWire(reply.Role), peerVector, start, pull: true, push: true, cancellationToken).ConfigureAwait(false);
         return result;
     }
 
     /// <summary>
-    /// A round without a handshake, when the peer's vector is known from elsewhere (the conversation): pulls when
-    /// <paramref name="peerVector"/> holds something this replica lacks, pushes when it lacks something this replica
-    /// has. Returns what moved and what the peer is known to hold afterwards.
+    /// One way of a round without a handshake, when the peer's vector is known from elsewhere (the conversation): a
+    /// <see cref="RoundKind.Pull"/> when <paramref name="peerVector"/> holds something this replica lacks, a
+    /// <see cref="RoundKind.Push"/> when it lacks something this replica has (nothing is called otherwise). Returns what
+    /// moved and what the peer is known to hold afterwards.
     /// </summary>
     public Task<(RoundResult Result, VersionVector PeerVector)> ExchangeAsync(
-        string peer, AgentRole peerRole, VersionVector peerVector, CancellationToken cancellationToken)
+        string peer, AgentRole peerRole, VersionVector peerVector, RoundKind kind, CancellationToken cancellationToken)
     {
         PeerSite = peer;
-        return ExchangeAsync(peer, peerRole, peerVector, Stopwatch.GetTimestamp(), cancellationToken);
+        return ExchangeAsync(peer, peerRole, peerVector, Stopwatch.GetTimestamp(), pull: kind == RoundKind.Pull, push: kind == RoundKind.Push, cancellationToken);
     }
 
     private async Task<(RoundResult Result, VersionVector PeerVector)> ExchangeAsync(
-        string peer, AgentRole peerRole, VersionVector peerVector, long start, CancellationToken cancellationToken)
+        string peer, AgentRole peerRole, VersionVector peerVector, long start, bool pull, bool push, CancellationToken cancellationToken)
     {
         var local = _hosted.Db.Vector;
         var tags = _hosted.Board.TagsFor(peer);
@@ -122,7 +123,7 @@ internal sealed class PeerClient : IDisposable
 
         long pulled = 0;
         System.Runtime.ExceptionServices.ExceptionDispatchInfo? pullFailed = null;
-        if (!local.Dominates(peerVector))
+        if (pull && !local.Dominates(peerVector))
         {
             try
             {
@@ -139,7 +140,7 @@ internal sealed class PeerClient : IDisposable
 
         long pushed = 0;
         bool pushBlocked = Stopwatch.GetTimestamp() < Interlocked.Read(ref _pushBlockedUntil);
-        if (!pushBlocked && !peerVector.Dominates(_hosted.Db.Vector))
+        if (push && !pushBlocked && !peerVector.Dominates(_hosted.Db.Vector))
         {
             try
             {
@@ -153,7 +154,7 @@ internal sealed class PeerClient : IDisposable
 
         pullFailed?.Throw();
 
-        if (!pushBlocked)
+        if (push && !pushBlocked)
         {
             ClearRejection(peer, cancellationToken);
         }

@@ -11,10 +11,11 @@ namespace EdgeSync.Agent.Sync;
 /// Everything this agent says to one peer URL, whatever the number of databases: one <c>Converse</c> call carries
 /// every hosted database's vector both ways (the peer's announcements say which of its databases moved, and a full list
 /// comes every <see cref="AgentOptions.SyncIntervalMs"/> after a change, stretching to
-/// <see cref="AgentOptions.IdleSyncIntervalMs"/> while nothing moves), and rounds (<see cref="PeerLink"/>: a pull or a
-/// push, each of its own <see cref="RoundKind"/>) run only for databases whose vectors differ — a push after a local
-/// change the peer lacks, a pull after an announcement of changes this replica lacks, either after a full list that
-/// shows a difference that way. A pull does not wait for the link's push (nor a push for its pull). At most
+/// <see cref="AgentOptions.IdleSyncIntervalMs"/> while nothing moves), and rounds (<see cref="PeerLink"/>) run only
+/// for databases whose vectors differ: an exchange (a pull, then a push) after a local change the peer lacks or a full
+/// list that shows a difference, and a pull alone, at once, after an announcement of changes this replica lacks — from
+/// a hub, only of the hub's own writes; what a hub relays from other sites rides the exchange (see <see cref="Observe"/>).
+/// A pull alone does not wait for the link's exchange, whose push may be queued at a busy hub. At most
 /// <see cref="AgentOptions.MaxRoundsPerPeer"/> rounds run at once, so this agent holds at most that many calls plus
 /// the conversation open on the peer, whatever the number of databases. A cut conversation is reopened with backoff
 /// (<see cref="AgentOptions.RetryBaseDelayMs"/> to <see cref="AgentOptions.RetryMaxDelayMs"/>); its first messages
@@ -279,7 +280,7 @@ internal sealed class PeerConversation : IAsyncDisposable
             {
                 if (LinkOf(db) is { } link && db.TryVector() is { } local && !link.PeerVector.Dominates(local))
                 {
-                    Schedule(link, RoundKind.Push);
+                    Schedule(link, RoundKind.Exchange);
                 }
             }
         }
@@ -346,18 +347,23 @@ internal sealed class PeerConversation : IAsyncDisposable
             }
 
             link.Observe(site, peerRole, vector, ct);
-            bool pull = !localVector.Dominates(vector), push = full && !vector.Dominates(localVector);
-            if (pull)
+
+            // A hub's vector moves at every push it applies; were each factory to pull at each of them, a fleet's worth
+            // of pulls would starve the hub's applies (the 151-agent demo stopped converging). So from a hub only its own
+            // writes (a configuration change) are pulled at once; its relays of other sites' changes ride the exchange.
+            bool lacks = !localVector.Dominates(vector), peerLacks = full && !vector.Dominates(localVector);
+            bool pullNow = lacks && (peerRole != AgentRole.Hub || vector[site] > localVector[site]);
+            if (pullNow)
             {
                 Schedule(link, RoundKind.Pull);
             }
 
-            if (push)
+            if ((lacks && !pullNow) || peerLacks)
             {
-                Schedule(link, RoundKind.Push);
+                Schedule(link, RoundKind.Exchange);
             }
 
-            if (full && !pull && !push)
+            if (full && !lacks && !peerLacks)
             {
                 link.Confirmed(ct);
             }

@@ -10,9 +10,10 @@ namespace EdgeSync.Agent.Sync;
 /// <summary>
 /// One database in a <see cref="PeerConversation"/>: what the peer is known to hold of it (from the conversation and
 /// from rounds), whether a round is due, and the rounds themselves (<see cref="PeerClient.ExchangeAsync(string, AgentRole, EdgeSync.Clocks.VersionVector, RoundKind, CancellationToken)"/>:
-/// a pull when the peer has something this replica lacks, a push the other way). Pulls and pushes are separate
-/// <see cref="RoundKind"/>s, each due, queued and run on its own: a pull never waits for a push (queued at a busy hub
-/// behind other peers' pushes) and a push never for a pull. Two rounds of the same kind never overlap. Transient failures are retried by the
+/// a pull when the peer has something this replica lacks, a push the other way). An exchange (pull, then push) and a
+/// pull alone are separate <see cref="RoundKind"/>s, each due, queued and run on its own: the pull of an announced
+/// change never waits for the exchange's push (queued at a busy hub behind other peers' pushes). Two rounds of the
+/// same kind never overlap. Transient failures are retried by the
 /// <see cref="Resilience"/> pipeline; others are recorded in <c>cluster_sync</c> and the round is tried again after
 /// <see cref="AgentOptions.SyncIntervalMs"/>. A failure streak is logged when it starts or changes kind, its end once.
 /// </summary>
@@ -42,7 +43,7 @@ internal sealed class PeerLink : IDisposable
         Hosted = hosted;
         _client = new PeerClient(hosted, channel, logger);
         _logger = logger;
-        _pipelines = [Pipeline(RoundKind.Pull, time), Pipeline(RoundKind.Push, time)];
+        _pipelines = [Pipeline(RoundKind.Exchange, time), Pipeline(RoundKind.Pull, time)];
     }
 
     private ResiliencePipeline Pipeline(RoundKind round, TimeProvider time) =>
@@ -131,9 +132,9 @@ internal sealed class PeerLink : IDisposable
     {
         Hosted.Metrics.Round("ok", Hosted.Board.TagsFor(PeerSite));
         Hosted.Board.Observe(PeerSite, PeerVector, success: true);
-        bool recovering = _failing[(int)RoundKind.Pull] is not null || _failing[(int)RoundKind.Push] is not null;
+        bool recovering = _failing[(int)RoundKind.Pull] is not null || _failing[(int)RoundKind.Exchange] is not null;
         Recovered(RoundKind.Pull);
-        Recovered(RoundKind.Push);
+        Recovered(RoundKind.Exchange);
         if (_lastMarked == 0 || recovering || Stopwatch.GetElapsedTime(_lastMarked) >= IdleMarkInterval)
         {
             Hosted.Db.Status.MarkSynced(PeerSite, cancellationToken); // cluster_sync: last successful exchange

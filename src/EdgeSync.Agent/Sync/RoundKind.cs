@@ -1,15 +1,15 @@
 namespace EdgeSync.Agent.Sync;
 
-/// <summary>
-/// Which way a round of a <see cref="PeerLink"/> moves changes. A link's pulls and pushes are separate rounds that do
-/// not wait for each other: a push queued behind other peers' at a busy hub must not hold back a pull of what the hub
-/// announced meanwhile (a configuration change, say).
-/// </summary>
+/// <summary>Which round of a <see cref="PeerLink"/> runs. Each kind is due, queued and run on its own; two rounds of one kind never overlap.</summary>
 internal enum RoundKind
 {
-    /// <summary>Fetches what the peer holds and this replica lacks.</summary>
-    Pull,
+    /// <summary>A pull when the peer holds something this replica lacks, then a push the other way: the round a local change, a full list that shows a difference, or a hub's relay starts.</summary>
+    Exchange,
 
-    /// <summary>Sends what this replica holds and the peer lacks.</summary>
-    Push,
+    /// <summary>
+    /// Only a pull, started at once when a peer announces changes this replica lacks (from a hub: the hub's own writes,
+    /// such as a configuration change). It does not wait for the link's <see cref="Exchange"/>, whose push may be
+    /// queued at a busy hub behind every other factory's pushes.
+    /// </summary>
+    Pull,
 }

@@ -8,7 +8,9 @@ namespace EdgeSync.Agent.Sync;
 /// network): extract every change <paramref name="peer"/> lacks past its vector, batch by batch, without what the
 /// table directions and cluster rules keep from it (<see cref="DirectionFilter"/>), encode, hand each batch to the
 /// caller's writer and count it once written. SQLite is synchronous: batches are extracted on the calling thread,
-/// one at a time, so an awaited writer (HTTP/2 flow control) paces extraction.
+/// one at a time, so an awaited writer (HTTP/2 flow control) paces extraction. Extraction captures first; when that
+/// sealed local writes the capture loop had not yet sealed, the endpoint's <see cref="SyncEndpoint.Changed"/> signal is
+/// raised as the capture loop would have, so they are announced to the other peers now, not at the next full list.
 /// </summary>
 /// <remarks><paramref name="peerProtocol"/>: the protocol the peer speaks, when known; batches are encoded in the lower of it and the endpoint's.</remarks>
 internal sealed class Outbound(SyncEndpoint local, string peer, AgentRole peerRole, int? peerProtocol = null)
@@ -48,8 +50,15 @@ internal sealed class Outbound(SyncEndpoint local, string peer, AgentRole peerRo
         var extractFrom = DirectionFilter.ExcludeOtherClusters(
             DirectionFilter.ExcludeOwnCluster(peerVector, vector, peer, local.Role, peerRole), vector, local.Site, local.Role, peerRole);
         Func<string, bool>? tables = local.DirectionOf is { } directionOf ? t => DirectionFilter.Allows(directionOf(t), local.Role, peerRole) : null;
+        bool first = true;
         foreach (var batch in local.Db.GetChanges(extractFrom, tables, cancellationToken))
         {
+            if (first)
+            {
+                first = false;
+                AnnounceIfSealed(vector);
+            }
+
             var filtered = local.Filter(batch, local.Role, peerRole, out int withheld);
             if (withheld > 0)
             {
@@ -57,6 +66,11 @@ internal sealed class Outbound(SyncEndpoint local, string peer, AgentRole peerRo
             }
 
             yield return new OutboundBatch(BatchCodec.Encode(filtered, _protocol), filtered.RowCount);
+        }
+
+        if (first)
+        {
+            AnnounceIfSealed(vector);
         }
 
         // A restored factory's earlier incarnations: nobody but the hub may hold what they wrote (design.md §6b). The
@@ -89,6 +103,18 @@ internal sealed class Outbound(SyncEndpoint local, string peer, AgentRole peerRo
                 yield return new OutboundBatch(BatchCodec.Encode(batch, _protocol), batch.RowCount);
                 more = batches.MoveNext();
             }
+        }
+    }
+
+    /// <summary>
+    /// Raises <see cref="SyncEndpoint.Changed"/> when the extraction's capture sealed local writes (this site's sequence
+    /// rose past <paramref name="before"/>): the capture loop, finding them sealed, will not.
+    /// </summary>
+    private void AnnounceIfSealed(VersionVector before)
+    {
+        if (local.Changed is { } changed && local.Db.Vector[local.Site] > before[local.Site])
+        {
+            changed.Notify();
         }
     }
 

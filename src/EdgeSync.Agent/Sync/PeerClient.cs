@@ -12,7 +12,7 @@ namespace EdgeSync.Agent.Sync;
 
 /// <summary>
 /// The client side of the protocol for one database and one peer URL: a round is a handshake (or, in an agent, the
-/// peer's vector from its conversation, <see cref="PeerConversation"/>), a pull (each batch
+/// peer's vector from its conversation, <see cref="PeerConversation"/>, which also runs pulls alone), a pull (each batch
 /// applied as it arrives, so a cut stream loses at most the batch in flight) and a push; either stream is skipped
 /// when the vectors say there is nothing to send. A push the peer refuses under an authorization rule
 /// (<c>PERMISSION_DENIED</c>) is recorded in the database (<see cref="Storage.SyncStatusView.RecordRejection"/>, shown by
@@ -25,6 +25,7 @@ internal sealed class PeerClient : IDisposable
     private readonly PeerChannel _channel;
     private readonly bool _ownsChannel;
     private readonly ILogger _logger;
+    private readonly SemaphoreSlim _pulling = new(1, 1); // an exchange and a pull alone never pull at once: the second would fetch what the first is applying
     private long _lastMarked;
     private TimeSpan _pushBackoff;
     private long _pushBlockedUntil;
@@ -97,24 +98,25 @@ internal sealed class PeerClient : IDisposable
         PeerSite = peer;
         var peerVector = Wire.ToVector(reply.Vector);
         _hosted.Db.RecordPeerVector(peer, peerVector, cancellationToken);
-        var (result, _) = await ExchangeAsync(peer, Wire.FromWire(reply.Role), peerVector, start, cancellationToken).ConfigureAwait(false);
+        var (result, _) = await ExchangeAsync(peer, Wire.FromWire(reply.Role), peerVector, start, pull: true, push: true, cancellationToken).ConfigureAwait(false);
         return result;
     }
 
     /// <summary>
     /// A round without a handshake, when the peer's vector is known from elsewhere (the conversation): pulls when
-    /// <paramref name="peerVector"/> holds something this replica lacks, pushes when it lacks something this replica
-    /// has. Returns what moved and what the peer is known to hold afterwards.
+    /// <paramref name="peerVector"/> holds something this replica lacks and, in a <see cref="RoundKind.Exchange"/>
+    /// (not a <see cref="RoundKind.Pull"/>), then pushes when it lacks something this replica has. Returns what moved
+    /// and what the peer is known to hold afterwards.
     /// </summary>
     public Task<(RoundResult Result, VersionVector PeerVector)> ExchangeAsync(
-        string peer, AgentRole peerRole, VersionVector peerVector, CancellationToken cancellationToken)
+        string peer, AgentRole peerRole, VersionVector peerVector, RoundKind kind, CancellationToken cancellationToken)
     {
         PeerSite = peer;
-        return ExchangeAsync(peer, peerRole, peerVector, Stopwatch.GetTimestamp(), cancellationToken);
+        return ExchangeAsync(peer, peerRole, peerVector, Stopwatch.GetTimestamp(), pull: true, push: kind == RoundKind.Exchange, cancellationToken);
     }
 
     private async Task<(RoundResult Result, VersionVector PeerVector)> ExchangeAsync(
-        string peer, AgentRole peerRole, VersionVector peerVector, long start, CancellationToken cancellationToken)
+        string peer, AgentRole peerRole, VersionVector peerVector, long start, bool pull, bool push, CancellationToken cancellationToken)
     {
         var local = _hosted.Db.Vector;
         var tags = _hosted.Board.TagsFor(peer);
@@ -122,11 +124,15 @@ internal sealed class PeerClient : IDisposable
 
         long pulled = 0;
         System.Runtime.ExceptionServices.ExceptionDispatchInfo? pullFailed = null;
-        if (!local.Dominates(peerVector))
+        if (pull && !local.Dominates(peerVector))
         {
+            await _pulling.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                (pulled, peerVector) = await PullAsync(peer, peerRole, peerVector, cancellationToken).ConfigureAwait(false);
+                if (!_hosted.Db.Vector.Dominates(peerVector)) // another round's pull may have brought it meanwhile
+                {
+                    (pulled, peerVector) = await PullAsync(peer, peerRole, peerVector, cancellationToken).ConfigureAwait(false);
+                }
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
@@ -135,11 +141,15 @@ internal sealed class PeerClient : IDisposable
                 // the round with the pull's error.
                 pullFailed = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
             }
+            finally
+            {
+                _pulling.Release();
+            }
         }
 
         long pushed = 0;
         bool pushBlocked = Stopwatch.GetTimestamp() < Interlocked.Read(ref _pushBlockedUntil);
-        if (!pushBlocked && !peerVector.Dominates(_hosted.Db.Vector))
+        if (push && !pushBlocked && !peerVector.Dominates(_hosted.Db.Vector))
         {
             try
             {
@@ -153,7 +163,7 @@ internal sealed class PeerClient : IDisposable
 
         pullFailed?.Throw();
 
-        if (!pushBlocked)
+        if (push && !pushBlocked)
         {
             ClearRejection(peer, cancellationToken);
         }
@@ -288,6 +298,7 @@ internal sealed class PeerClient : IDisposable
 
     public void Dispose()
     {
+        _pulling.Dispose();
         if (_ownsChannel)
         {
             _channel.Dispose();

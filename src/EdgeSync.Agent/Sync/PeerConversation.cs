@@ -11,9 +11,11 @@ namespace EdgeSync.Agent.Sync;
 /// Everything this agent says to one peer URL, whatever the number of databases: one <c>Converse</c> call carries
 /// every hosted database's vector both ways (the peer's announcements say which of its databases moved, and a full list
 /// comes every <see cref="AgentOptions.SyncIntervalMs"/> after a change, stretching to
-/// <see cref="AgentOptions.IdleSyncIntervalMs"/> while nothing moves), and rounds (<see cref="PeerLink"/>: a pull
-/// and/or a push) run only for databases whose vectors differ — after a local change the peer lacks, an announcement
-/// of changes this replica lacks, or a full list that shows a difference. At most
+/// <see cref="AgentOptions.IdleSyncIntervalMs"/> while nothing moves), and rounds (<see cref="PeerLink"/>) run only
+/// for databases whose vectors differ: an exchange (a pull, then a push) after a local change the peer lacks or a full
+/// list that shows a difference, and a pull alone, at once, after an announcement of changes this replica lacks — from
+/// a hub, only of the hub's own writes; what a hub relays from other sites rides the exchange (see <see cref="Observe"/>).
+/// A pull alone does not wait for the link's exchange, whose push may be queued at a busy hub. At most
 /// <see cref="AgentOptions.MaxRoundsPerPeer"/> rounds run at once, so this agent holds at most that many calls plus
 /// the conversation open on the peer, whatever the number of databases. A cut conversation is reopened with backoff
 /// (<see cref="AgentOptions.RetryBaseDelayMs"/> to <see cref="AgentOptions.RetryMaxDelayMs"/>); its first messages
@@ -33,7 +35,7 @@ internal sealed class PeerConversation : IAsyncDisposable
     private readonly CancellationTokenSource _cts = new();
     private readonly Lock _gate = new();
     private readonly Dictionary<HostedDatabase, PeerLink> _links = [];
-    private readonly Channel<PeerLink> _due = Channel.CreateUnbounded<PeerLink>(new UnboundedChannelOptions { SingleWriter = false });
+    private readonly Channel<(PeerLink Link, RoundKind Kind)> _due = Channel.CreateUnbounded<(PeerLink, RoundKind)>(new UnboundedChannelOptions { SingleWriter = false });
     private Dictionary<string, DatabaseVector> _peerDatabases = new(StringComparer.Ordinal); // the peer's last full list, updated by announcements
     private Task _run = Task.CompletedTask;
     private Task[] _workers = [];
@@ -278,7 +280,7 @@ internal sealed class PeerConversation : IAsyncDisposable
             {
                 if (LinkOf(db) is { } link && db.TryVector() is { } local && !link.PeerVector.Dominates(local))
                 {
-                    Schedule(link);
+                    Schedule(link, RoundKind.Exchange);
                 }
             }
         }
@@ -345,11 +347,23 @@ internal sealed class PeerConversation : IAsyncDisposable
             }
 
             link.Observe(site, peerRole, vector, ct);
-            if (full ? link.Differs(localVector) : !localVector.Dominates(vector))
+
+            // A hub's vector moves at every push it applies; were each factory to pull at each of them, a fleet's worth
+            // of pulls would starve the hub's applies (the 151-agent demo stopped converging). So from a hub only its own
+            // writes (a configuration change) are pulled at once; its relays of other sites' changes ride the exchange.
+            bool lacks = !localVector.Dominates(vector), peerLacks = full && !vector.Dominates(localVector);
+            bool pullNow = lacks && (peerRole != AgentRole.Hub || vector[site] > localVector[site]);
+            if (pullNow)
             {
-                Schedule(link);
+                Schedule(link, RoundKind.Pull);
             }
-            else if (full)
+
+            if ((lacks && !pullNow) || peerLacks)
+            {
+                Schedule(link, RoundKind.Exchange);
+            }
+
+            if (full && !lacks && !peerLacks)
             {
                 link.Confirmed(ct);
             }
@@ -414,11 +428,11 @@ internal sealed class PeerConversation : IAsyncDisposable
         }
     }
 
-    private void Schedule(PeerLink link)
+    private void Schedule(PeerLink link, RoundKind kind)
     {
-        if (link.TryMarkDue())
+        if (link.TryMarkDue(kind))
         {
-            _due.Writer.TryWrite(link);
+            _due.Writer.TryWrite((link, kind));
         }
     }
 
@@ -427,17 +441,17 @@ internal sealed class PeerConversation : IAsyncDisposable
         var retry = TimeSpan.FromMilliseconds(_options.SyncIntervalMs);
         try
         {
-            await foreach (var link in _due.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            await foreach (var (link, kind) in _due.Reader.ReadAllAsync(ct).ConfigureAwait(false))
             {
-                await link.RunRoundAsync((l, failed) =>
+                await link.RunRoundAsync(kind, (l, k, failed) =>
                 {
                     if (failed)
                     {
-                        _ = QueueLaterAsync(l, retry, ct); // a failed round is tried again after SyncIntervalMs
+                        _ = QueueLaterAsync(l, k, retry, ct); // a failed round is tried again after SyncIntervalMs
                     }
                     else
                     {
-                        _due.Writer.TryWrite(l);
+                        _due.Writer.TryWrite((l, k));
                     }
                 }, ct).ConfigureAwait(false);
             }
@@ -448,12 +462,12 @@ internal sealed class PeerConversation : IAsyncDisposable
         }
     }
 
-    private async Task QueueLaterAsync(PeerLink link, TimeSpan delay, CancellationToken ct)
+    private async Task QueueLaterAsync(PeerLink link, RoundKind kind, TimeSpan delay, CancellationToken ct)
     {
         try
         {
             await Task.Delay(delay, _time, ct).ConfigureAwait(false);
-            _due.Writer.TryWrite(link);
+            _due.Writer.TryWrite((link, kind));
         }
         catch (OperationCanceledException)
         {

@@ -9,8 +9,11 @@ namespace EdgeSync.Agent.Sync;
 
 /// <summary>
 /// One database in a <see cref="PeerConversation"/>: what the peer is known to hold of it (from the conversation and
-/// from rounds), whether a round is due, and the round itself (<see cref="PeerClient.ExchangeAsync(string, AgentRole, EdgeSync.Clocks.VersionVector, CancellationToken)"/>: a pull when the
-/// peer has something this replica lacks, a push the other way). Transient failures are retried by the
+/// from rounds), whether a round is due, and the rounds themselves (<see cref="PeerClient.ExchangeAsync(string, AgentRole, EdgeSync.Clocks.VersionVector, RoundKind, CancellationToken)"/>:
+/// a pull when the peer has something this replica lacks, a push the other way). An exchange (pull, then push) and a
+/// pull alone are separate <see cref="RoundKind"/>s, each due, queued and run on its own: the pull of an announced
+/// change never waits for the exchange's push (queued at a busy hub behind other peers' pushes). Two rounds of the
+/// same kind never overlap. Transient failures are retried by the
 /// <see cref="Resilience"/> pipeline; others are recorded in <c>cluster_sync</c> and the round is tried again after
 /// <see cref="AgentOptions.SyncIntervalMs"/>. A failure streak is logged when it starts or changes kind, its end once.
 /// </summary>
@@ -24,15 +27,15 @@ internal sealed class PeerLink : IDisposable
 
     private readonly PeerClient _client;
     private readonly ILogger _logger;
-    private readonly ResiliencePipeline _pipeline;
+    private readonly ResiliencePipeline[] _pipelines; // per RoundKind, so each kind's failure streak is its own
     private readonly Lock _gate = new();
     private VersionVector _peerVector = VersionVector.Empty;
     private VersionVector _recorded = VersionVector.Empty; // what was last written to the database's peer table
     private const int Idle = 0, Due = 1, Running = 2, RunningAndDue = 3;
+    private readonly int[] _states = new int[2]; // per RoundKind: rounds of one kind never overlap; one due while one runs waits for it
     private volatile bool _disposed;
-    private int _state; // rounds of one database with one peer never overlap: a round due while one runs waits for it
-    private string? _failing; // kind of the failure streak being retried (null: the last round succeeded)
-    private int _failures;
+    private readonly string?[] _failing = new string?[2]; // per RoundKind: kind of the failure streak being retried (null: the last round succeeded)
+    private readonly int[] _failures = new int[2];
     private long _lastMarked;
 
     public PeerLink(HostedDatabase hosted, PeerChannel channel, ILogger logger, TimeProvider time)
@@ -40,13 +43,17 @@ internal sealed class PeerLink : IDisposable
         Hosted = hosted;
         _client = new PeerClient(hosted, channel, logger);
         _logger = logger;
-        _pipeline = Resilience.Create(hosted.Options, time, args =>
+        _pipelines = [Pipeline(RoundKind.Exchange, time), Pipeline(RoundKind.Pull, time)];
+    }
+
+    private ResiliencePipeline Pipeline(RoundKind round, TimeProvider time) =>
+        Resilience.Create(Hosted.Options, time, args =>
         {
             var e = args.Outcome.Exception!;
             string kind = SyncErrors.Kind(e);
             CountError(kind);
             Hosted.Metrics.Retry(Hosted.Board.TagsFor(PeerSite));
-            if (NewFailure(kind))
+            if (NewFailure(round, kind))
             {
                 Log.Retrying(_logger, Hosted.Name, Url, kind, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds, e.Message);
             }
@@ -57,7 +64,6 @@ internal sealed class PeerLink : IDisposable
 
             return ValueTask.CompletedTask;
         });
-    }
 
     public HostedDatabase Hosted { get; }
 
@@ -115,13 +121,6 @@ internal sealed class PeerLink : IDisposable
         }
     }
 
-    /// <summary>True when the vectors say something would move one way or the other.</summary>
-    public bool Differs(VersionVector local)
-    {
-        var peer = PeerVector;
-        return !local.Dominates(peer) || !peer.Dominates(local);
-    }
-
     /// <summary>
     /// A full list from the peer showed nothing to move: that is this database's round (the vectors were exchanged and
     /// compared, as a handshake did), counted and shown like one (<c>edgesync_last_sync_timestamp_seconds</c>). It is
@@ -133,8 +132,9 @@ internal sealed class PeerLink : IDisposable
     {
         Hosted.Metrics.Round("ok", Hosted.Board.TagsFor(PeerSite));
         Hosted.Board.Observe(PeerSite, PeerVector, success: true);
-        bool recovering = _failing is not null;
-        Recovered();
+        bool recovering = _failing[(int)RoundKind.Pull] is not null || _failing[(int)RoundKind.Exchange] is not null;
+        Recovered(RoundKind.Pull);
+        Recovered(RoundKind.Exchange);
         if (_lastMarked == 0 || recovering || Stopwatch.GetElapsedTime(_lastMarked) >= IdleMarkInterval)
         {
             Hosted.Db.Status.MarkSynced(PeerSite, cancellationToken); // cluster_sync: last successful exchange
@@ -143,21 +143,22 @@ internal sealed class PeerLink : IDisposable
     }
 
     /// <summary>
-    /// Marks a round due; true when the caller must queue it. False when one already is queued (it will carry the new
-    /// changes) or running (it queues another when it ends).
+    /// Marks a round of <paramref name="kind"/> due; true when the caller must queue it. False when one already is
+    /// queued (it will carry the new changes) or running (it queues another when it ends).
     /// </summary>
-    public bool TryMarkDue()
+    public bool TryMarkDue(RoundKind kind)
     {
+        ref int slot = ref _states[(int)kind];
         while (!_disposed)
         {
-            int state = Volatile.Read(ref _state);
+            int state = Volatile.Read(ref slot);
             int next = state switch { Idle => Due, Running => RunningAndDue, _ => state };
             if (next == state)
             {
                 return false;
             }
 
-            if (Interlocked.CompareExchange(ref _state, next, state) == state)
+            if (Interlocked.CompareExchange(ref slot, next, state) == state)
             {
                 return next == Due;
             }
@@ -166,56 +167,59 @@ internal sealed class PeerLink : IDisposable
         return false;
     }
 
-    /// <summary>Ends a round; true when another became due meanwhile (the caller queues it).</summary>
-    private bool EndRound()
+    /// <summary>Ends a round; true when another of its kind became due meanwhile (the caller queues it).</summary>
+    private bool EndRound(RoundKind kind)
     {
-        if (Interlocked.CompareExchange(ref _state, Idle, Running) == Running)
+        ref int slot = ref _states[(int)kind];
+        if (Interlocked.CompareExchange(ref slot, Idle, Running) == Running)
         {
             return false;
         }
 
-        Volatile.Write(ref _state, Due); // RunningAndDue
+        Volatile.Write(ref slot, Due); // RunningAndDue
         return true;
     }
 
     /// <summary>
-    /// Runs the due round. <paramref name="again"/> is called when the link must be queued again: with false when a
-    /// round became due while this one ran, with true when this one failed (the caller waits before queueing it).
+    /// Runs the due round of <paramref name="kind"/>. <paramref name="again"/> is called when it must be queued again:
+    /// with false when one became due while this one ran, with true when this one failed (the caller waits before
+    /// queueing it).
     /// </summary>
-    public async Task RunRoundAsync(Action<PeerLink, bool> again, CancellationToken ct)
+    public async Task RunRoundAsync(RoundKind kind, Action<PeerLink, RoundKind, bool> again, CancellationToken ct)
     {
         if (_disposed)
         {
             return; // dropped from its conversation (one side no longer hosts the database)
         }
 
-        Interlocked.Exchange(ref _state, Running);
+        Interlocked.Exchange(ref _states[(int)kind], Running);
         bool ok = false;
         try
         {
-            ok = await RoundAsync(ct).ConfigureAwait(false);
+            ok = await RoundAsync(kind, ct).ConfigureAwait(false);
         }
         finally
         {
-            if (EndRound())
+            if (EndRound(kind))
             {
-                again(this, false);
+                again(this, kind, false);
             }
-            else if (!ok && !ct.IsCancellationRequested && TryMarkDue())
+            else if (!ok && !ct.IsCancellationRequested && TryMarkDue(kind))
             {
-                again(this, true);
+                again(this, kind, true);
             }
         }
     }
 
-    private async Task<bool> RoundAsync(CancellationToken ct)
+    private async Task<bool> RoundAsync(RoundKind kind, CancellationToken ct)
     {
         long started = Stopwatch.GetTimestamp();
         try
         {
-            var (result, peerVector) = await _pipeline.ExecuteAsync(
-                static async (state, token) => await state._client.ExchangeAsync(state.PeerSite, state.PeerRole, state.PeerVector, token).ConfigureAwait(false),
-                this, ct).ConfigureAwait(false);
+            var (result, peerVector) = await _pipelines[(int)kind].ExecuteAsync(
+                static async (state, token) => await state.Link._client.ExchangeAsync(
+                    state.Link.PeerSite, state.Link.PeerRole, state.Link.PeerVector, state.Kind, token).ConfigureAwait(false),
+                (Link: this, Kind: kind), ct).ConfigureAwait(false);
             lock (_gate)
             {
                 _peerVector = _peerVector.Merge(peerVector);
@@ -223,7 +227,7 @@ internal sealed class PeerLink : IDisposable
 
             Hosted.Metrics.Round("ok", Hosted.Board.TagsFor(PeerSite));
             Log.RoundCompleted(_logger, Hosted.Name, PeerSite, Url, result.Pulled, result.Pushed, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            Recovered();
+            Recovered(kind);
             return true;
         }
         catch (Exception) when (ct.IsCancellationRequested)
@@ -236,42 +240,44 @@ internal sealed class PeerLink : IDisposable
         }
         catch (Exception e)
         {
-            string kind = SyncErrors.Kind(e);
-            CountError(kind);
+            string error = SyncErrors.Kind(e);
+            CountError(error);
             Hosted.Metrics.Round("error", Hosted.Board.TagsFor(PeerSite));
-            if (NewFailure(kind))
+            if (NewFailure(kind, error))
             {
-                Log.RoundFailed(_logger, Hosted.Name, Url, kind, e.Message);
+                Log.RoundFailed(_logger, Hosted.Name, Url, error, e.Message);
             }
             else
             {
-                Log.RoundFailedAgain(_logger, Hosted.Name, Url, kind, e.Message);
+                Log.RoundFailedAgain(_logger, Hosted.Name, Url, error, e.Message);
             }
 
-            RecordState($"error: {kind}: {e.Message}", ct);
+            RecordState($"error: {error}: {e.Message}", ct);
             return false;
         }
     }
 
-    private void Recovered()
+    private void Recovered(RoundKind round)
     {
-        if (_failing is not null)
+        int i = (int)round;
+        if (_failing[i] is not null)
         {
-            Log.Recovered(_logger, Hosted.Name, PeerSite, Url, _failures);
-            (_failing, _failures) = (null, 0);
+            Log.Recovered(_logger, Hosted.Name, PeerSite, Url, _failures[i]);
+            (_failing[i], _failures[i]) = (null, 0);
         }
     }
 
-    /// <summary>Counts a failed attempt; true when it starts a failure streak or changes its kind (worth a log line).</summary>
-    private bool NewFailure(string kind)
+    /// <summary>Counts a failed attempt of a <paramref name="round"/>; true when it starts a failure streak or changes its kind (worth a log line).</summary>
+    private bool NewFailure(RoundKind round, string kind)
     {
-        _failures++;
-        if (kind == _failing)
+        int i = (int)round;
+        _failures[i]++;
+        if (kind == _failing[i])
         {
             return false;
         }
 
-        _failing = kind;
+        _failing[i] = kind;
         return true;
     }
 

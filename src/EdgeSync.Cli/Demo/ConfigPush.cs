@@ -48,66 +48,40 @@ internal sealed class ConfigPush(DemoFleet fleet, DemoOptions options, IngestCli
     /// <summary>Pushes at the set time after <paramref name="start"/>, then waits until every factory replica holds the change (or cancelled).</summary>
     public async Task RunAsync(long start, CancellationToken cancellationToken)
     {
-        var wait = options.ConfigPushAt - Stopwatch.GetElapsedTime(start);
-        if (wait > TimeSpan.Zero)
-        {
-            await Task.Delay(wait, cancellationToken);
-        }
-
         var (key, value) = FleetSchema.PushedConfig;
-        long sent = Stopwatch.GetElapsedTime(start).Ticks;
-        while (!await client.PostAsync(fleet.Hub.HttpUrl, "config", w =>
-        {
-            w.WriteStartObject();
-            w.WriteString("key", key);
-            w.WriteString("value", value);
-            w.WriteString("updated_by", fleet.Hub.Site);
-            w.WriteEndObject();
-        }, cancellationToken))
-        {
-            await Task.Delay(Poll, cancellationToken); // HQ's database was busy: nothing written, send again
-            sent = Stopwatch.GetElapsedTime(start).Ticks;
-        }
 
-        Interlocked.Exchange(ref _pushedAt, sent);
-        await WaitUntilEverywhereAsync(start, key, value, cancellationToken);
-    }
-
-    private async Task WaitUntilEverywhereAsync(long start, string key, string value, CancellationToken cancellationToken)
-    {
-        // One prepared query per replica file, stepped again at each poll: preparing 150 statements every 10 ms cost the
-        // fleet it measures a noticeable share of this machine's CPU.
-        var waiting = new List<SqliteCommand>();
+        // One prepared query per replica file, opened before the change is sent (opening 150 files is not part of its
+        // propagation) and stepped again at each poll: preparing 150 statements every 10 ms cost the fleet it
+        // measures a noticeable share of this machine's CPU.
+        var waiting = fleet.FactoryReplicas.Select(site => SiteDatabase.ConfigQuery(SiteDatabase.Open(site.Path), key)).ToList();
         try
         {
-            foreach (var site in fleet.FactoryReplicas)
+            var wait = options.ConfigPushAt - Stopwatch.GetElapsedTime(start);
+            if (wait > TimeSpan.Zero)
             {
-                waiting.Add(SiteDatabase.ConfigQuery(SiteDatabase.Open(site.Path), key));
+                await Task.Delay(wait, cancellationToken);
             }
 
-            while (waiting.Count > 0)
+            long sent = Stopwatch.GetElapsedTime(start).Ticks;
+            while (!await client.PostAsync(fleet.Hub.HttpUrl, "config", w =>
             {
-                var arrived = waiting.Where(query => query.ExecuteScalar() as string == value).ToList();
-                var at = TimeSpan.FromTicks(Stopwatch.GetElapsedTime(start).Ticks - Interlocked.Read(ref _pushedAt));
-                foreach (var query in arrived)
-                {
-                    lock (_arrivals)
-                    {
-                        _arrivals.Add(at);
-                    }
-
-                    waiting.Remove(query);
-                    Close(query);
-                    Interlocked.Increment(ref _reached);
-                }
-
-                if (waiting.Count > 0)
-                {
-                    await Task.Delay(Poll, cancellationToken);
-                }
+                w.WriteStartObject();
+                w.WriteString("key", key);
+                w.WriteString("value", value);
+                w.WriteString("updated_by", fleet.Hub.Site);
+                w.WriteEndObject();
+            }, cancellationToken))
+            {
+                await Task.Delay(Poll, cancellationToken); // HQ's database was busy: nothing written, send again
+                sent = Stopwatch.GetElapsedTime(start).Ticks;
             }
 
-            Interlocked.Exchange(ref _propagatedAt, Stopwatch.GetElapsedTime(start).Ticks);
+            Interlocked.Exchange(ref _pushedAt, sent);
+
+            // Polled on a thread of its own: the fleet's agents share this process's thread pool, and on a loaded machine
+            // a pool continuation after each 10 ms pause waited seconds for a thread, so arrivals were seen seconds late.
+            await Task.Factory.StartNew(() => WaitUntilEverywhere(start, value, waiting, cancellationToken),
+                cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
         finally
         {
@@ -116,6 +90,33 @@ internal sealed class ConfigPush(DemoFleet fleet, DemoOptions options, IngestCli
                 Close(query);
             }
         }
+    }
+
+    private void WaitUntilEverywhere(long start, string value, List<SqliteCommand> waiting, CancellationToken cancellationToken)
+    {
+        while (waiting.Count > 0)
+        {
+            var arrived = waiting.Where(query => query.ExecuteScalar() as string == value).ToList();
+            var at = TimeSpan.FromTicks(Stopwatch.GetElapsedTime(start).Ticks - Interlocked.Read(ref _pushedAt));
+            foreach (var query in arrived)
+            {
+                lock (_arrivals)
+                {
+                    _arrivals.Add(at);
+                }
+
+                waiting.Remove(query);
+                Close(query);
+                Interlocked.Increment(ref _reached);
+            }
+
+            if (waiting.Count > 0 && cancellationToken.WaitHandle.WaitOne(Poll))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+
+        Interlocked.Exchange(ref _propagatedAt, Stopwatch.GetElapsedTime(start).Ticks);
     }
 
     private static void Close(SqliteCommand query)

@@ -41,9 +41,13 @@ public static class PeerSync
             throw new global::Grpc.Core.RpcException(new global::Grpc.Core.Status(global::Grpc.Core.StatusCode.PermissionDenied,
                 $"refused the certificate of {peerUrl} ({refusal})", e));
         }
-        catch (global::Grpc.Core.RpcException e) when (fleet is not null && client.PeerSite is null && e.StatusCode == global::Grpc.Core.StatusCode.Unavailable)
+        catch (global::Grpc.Core.RpcException e) when (fleet is not null && client.PeerSite is null
+            && (e.StatusCode == global::Grpc.Core.StatusCode.Unavailable
+                || (e.StatusCode == global::Grpc.Core.StatusCode.Internal && e.Status.DebugException is System.Net.Http.HttpRequestException)))
         {
-            // A server that refuses the client certificate just closes the connection: say where to look.
+            // A server that refuses the client certificate just closes the connection: say where to look. The client
+            // sees Unavailable, or Internal ("the server did not complete the HTTP/2 handshake") when the close comes
+            // after TLS but before HTTP/2's preface.
             throw new global::Grpc.Core.RpcException(new global::Grpc.Core.Status(e.StatusCode,
                 $"{e.Status.Detail} (if {peerUrl} refused this site's certificate, its log line 'Refused peer connection' says why: "
                 + "another CA, expired, no site)", e));

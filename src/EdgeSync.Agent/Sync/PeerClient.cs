@@ -298,7 +298,9 @@ internal sealed class PeerClient : IDisposable
 
     public void Dispose()
     {
-        _pulling.Dispose();
+        // _pulling is not disposed: a link is let go of without waiting for its rounds, and disposing the semaphore
+        // would throw in a finishing pull's Release and leave a round waiting in WaitAsync for ever (it never
+        // allocates a wait handle, so there is nothing to free).
         if (_ownsChannel)
         {
             _channel.Dispose();

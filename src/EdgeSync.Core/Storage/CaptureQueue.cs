@@ -38,11 +38,18 @@ internal static class CaptureQueue
     public static void UnmuteTriggers(SyncStore store) => Sql.Exec(store.Db, "DELETE FROM _edgesync_ctx");
 
     /// <summary>
-    /// Ends <see cref="MuteTriggers"/> and empties the queue, for a transaction that sealed first and then wrote only
+    /// Ends <see cref="MuteTriggers"/> and empties the queue but for stopped tables, for a transaction that sealed first and then wrote only
     /// what it applied: the insert trigger of an <c>lww</c> rowid-scan table does not check the mute, so what it queued
     /// are the transaction's own inserts.
     /// </summary>
-    public static void UnmuteTriggersAndDropQueued(SyncStore store) => Sql.Exec(store.Db, "DELETE FROM _edgesync_ctx; DELETE FROM _edgesync_pending");
+    public static void UnmuteTriggersAndDropQueued(SyncStore store)
+    {
+        // The seal keeps the entries of tables whose sync a schema drift stopped (the application's writes, waiting
+        // for the drift to be resolved); nothing is applied to those tables, so every other entry is this transaction's.
+        var stopped = store.Tables.Where(t => t.Info.Drift is not null).Select(t => t.Info.Id).ToList();
+        Sql.Exec(store.Db, "DELETE FROM _edgesync_ctx; DELETE FROM _edgesync_pending"
+            + (stopped.Count == 0 ? "" : $" WHERE tid NOT IN ({string.Join(", ", stopped)})"));
+    }
 
     /// <summary>True when the trigger queue holds rows of a table not in <paramref name="stopped"/> (tables whose sync a schema drift stopped: their rows wait).</summary>
     public static bool HasRows(SqliteConnection db, IReadOnlyCollection<int> stopped) =>

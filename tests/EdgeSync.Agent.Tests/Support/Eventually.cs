@@ -37,12 +37,15 @@ public static class Eventually
         }
     }
 
+    /// <summary>What a check may take even when the deadline is nearer: one that answers just after it still counts.</summary>
+    private static readonly TimeSpan MinCheckTime = TimeSpan.FromSeconds(5);
+
     /// <summary>The condition's answer, or a failure naming <paramref name="what"/> when the condition itself does not return by the deadline (a read that blocks).</summary>
     private static async Task<bool> Within(Task<bool> check, TimeSpan left, string what, TimeSpan limit)
     {
         try
         {
-            return await check.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
+            return await check.WaitAsync(left > MinCheckTime ? left : MinCheckTime, TestContext.Current.CancellationToken);
         }
         catch (TimeoutException) when (!check.IsCompleted)
         {

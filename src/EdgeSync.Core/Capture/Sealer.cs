@@ -43,7 +43,7 @@ internal static class Sealer
         if (maxPending > 0)
         {
             // What was recorded for a table whose sync is stopped (schema drift) stays until the drift is resolved.
-            CaptureQueue.RemoveSealed(store, maxPending, store.Tables.Where(t => t.Info.Drift is not null).Select(t => t.Info.Id).ToList());
+            CaptureQueue.RemoveSealed(store, maxPending, store.StoppedTableIds());
         }
 
         if (touched.Count > 0)

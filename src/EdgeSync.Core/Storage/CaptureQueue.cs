@@ -42,20 +42,18 @@ internal static class CaptureQueue
     /// what it applied: the insert trigger of an <c>lww</c> rowid-scan table does not check the mute, so what it queued
     /// are the transaction's own inserts.
     /// </summary>
-    public static void UnmuteTriggersAndDropQueued(SyncStore store)
-    {
+    public static void UnmuteTriggersAndDropQueued(SyncStore store) =>
         // The seal keeps the entries of tables whose sync a schema drift stopped (the application's writes, waiting
         // for the drift to be resolved); nothing is applied to those tables, so every other entry is this transaction's.
-        var stopped = store.Tables.Where(t => t.Info.Drift is not null).Select(t => t.Info.Id).ToList();
-        Sql.Exec(store.Db, "DELETE FROM _edgesync_ctx; DELETE FROM _edgesync_pending"
-            + (stopped.Count == 0 ? "" : $" WHERE tid NOT IN ({string.Join(", ", stopped)})"));
-    }
+        Sql.Exec(store.Db, "DELETE FROM _edgesync_ctx; DELETE FROM _edgesync_pending WHERE 1" + OutsideOf(store.StoppedTableIds()));
 
     /// <summary>True when the trigger queue holds rows of a table not in <paramref name="stopped"/> (tables whose sync a schema drift stopped: their rows wait).</summary>
     public static bool HasRows(SqliteConnection db, IReadOnlyCollection<int> stopped) =>
-        Sql.Scalar(db, stopped.Count == 0
-            ? "SELECT EXISTS (SELECT 1 FROM _edgesync_pending)"
-            : $"SELECT EXISTS (SELECT 1 FROM _edgesync_pending WHERE tid NOT IN ({string.Join(", ", stopped)}))") is long n && n != 0;
+        Sql.Scalar(db, $"SELECT EXISTS (SELECT 1 FROM _edgesync_pending WHERE 1{OutsideOf(stopped)})") is long n && n != 0;
+
+    /// <summary>The condition, after a <c>WHERE</c>, that leaves out the entries of the <paramref name="stopped"/> tables (none: nothing).</summary>
+    private static string OutsideOf(IReadOnlyCollection<int> stopped) =>
+        stopped.Count == 0 ? "" : $" AND tid NOT IN ({string.Join(", ", stopped)})";
 
     public static bool HasRowsPastWatermark(SyncStore store, TableStore t)
     {
@@ -135,9 +133,7 @@ internal static class CaptureQueue
 
     /// <summary>Removes the queue's rows up to <paramref name="maxId"/> except those of the tables in <paramref name="stopped"/> (their sync is stopped: the rows wait for it to resume).</summary>
     public static void RemoveSealed(SyncStore store, long maxId, IReadOnlyCollection<int> stopped) =>
-        Sql.Scalar(store.Db, stopped.Count == 0
-            ? "DELETE FROM _edgesync_pending WHERE id <= $m"
-            : $"DELETE FROM _edgesync_pending WHERE id <= $m AND tid NOT IN ({string.Join(", ", stopped)})", ("$m", maxId));
+        Sql.Scalar(store.Db, $"DELETE FROM _edgesync_pending WHERE id <= $m{OutsideOf(stopped)}", ("$m", maxId));
 
     /// <summary>Queues <paramref name="rowids"/> of table <paramref name="tid"/> as inserts for the next seal.</summary>
     public static void QueueInserts(SyncStore store, long tid, IEnumerable<long> rowids)

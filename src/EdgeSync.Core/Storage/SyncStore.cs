@@ -69,6 +69,9 @@ internal sealed partial class SyncStore : IDisposable
 
     public IEnumerable<TableStore> Tables => _byId.Values.OrderBy(t => t.Info.Name, StringComparer.Ordinal);
 
+    /// <summary>The ids of the tables whose sync a schema drift stopped: their queued writes wait for it to be resolved.</summary>
+    public List<int> StoppedTableIds() => _byId.Values.Where(t => t.Info.Drift is not null).Select(t => t.Info.Id).ToList();
+
     /// <summary>
     /// Opens the writer connection and, in one write transaction, creates or upgrades EdgeSync's tables and loads the
     /// site, vector and tables. Waits up to <paramref name="busyTimeout"/> for another connection's write lock;
@@ -429,8 +432,7 @@ internal sealed partial class SyncStore : IDisposable
             return true;
         }
 
-        var stopped = _byId.Values.Where(t => t.Info.Drift is not null).Select(t => t.Info.Id).ToList();
-        if (CaptureQueue.HasRows(Db, stopped))
+        if (CaptureQueue.HasRows(Db, StoppedTableIds()))
         {
             return true;
         }

@@ -92,11 +92,12 @@ public sealed partial class TopologySimulation
         _nodes.Where(n => n.Role == AgentRole.Factory && !n.Rogue).GroupBy(n => n.Cluster).Select(g => g.ToList());
 
     /// <summary>One exchange as the agent makes it: <paramref name="from"/> extracts for <paramref name="into"/>, which authorizes (a hub) and applies.</summary>
-    private static void Pull(TopologyNode into, TopologyNode from)
+    private void Pull(TopologyNode into, TopologyNode from)
     {
         string sender = from.SiteId;
-        var inbound = new Inbound(into.Endpoint, sender, from.Role, into.AuthorizeFrom(sender));
-        new Outbound(from.Endpoint, into.SiteId, into.Role).Send(into.Site.Db!.Vector, batch => inbound.Receive(batch.Payload), CancellationToken.None);
+        var reclaim = ReclaimFrom(from, into);
+        var inbound = new Inbound(into.Endpoint, sender, from.Role, into.AuthorizeFrom(sender), reclaim: reclaim);
+        new Outbound(from.Endpoint, into.SiteId, into.Role, reclaim: reclaim).Send(into.Site.Db!.Vector, batch => inbound.Receive(batch.Payload), CancellationToken.None);
     }
 
     private string? Broken()

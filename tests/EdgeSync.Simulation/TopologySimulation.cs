@@ -32,7 +32,7 @@ public sealed partial class TopologySimulation : IDisposable
     private readonly FaultInjector _faults;
     private readonly IDisposable _installed;
     private readonly List<TopologyNode> _nodes = [];
-    private readonly List<(int From, int To, string Sender, byte[] Batch)> _network = [];
+    private readonly List<(int From, int To, string Sender, byte[] Batch, IReadOnlySet<string>? Reclaim)> _network = [];
     private readonly StringBuilder _trace = new();
     private readonly TopologyWorkload _workload;
     private readonly bool _opens;
@@ -214,15 +214,16 @@ public sealed partial class TopologySimulation : IDisposable
         if (t.Site.Up)
         {
             string sender = s.SiteId;
-            Guard(i, "extract", () => new Outbound(s.Endpoint, t.SiteId, t.Role)
-                .Send(t.Site.Db!.Vector, batch => _network.Add((i, j, sender, batch.Payload)), CancellationToken.None));
+            var reclaim = ReclaimFrom(s, t);
+            Guard(i, "extract", () => new Outbound(s.Endpoint, t.SiteId, t.Role, reclaim: reclaim)
+                .Send(t.Site.Db!.Vector, batch => _network.Add((i, j, sender, batch.Payload, reclaim)), CancellationToken.None));
         }
     }
 
     private string? Deliver()
     {
         int k = _rng.Next(_network.Count); // any queued batch: reordering
-        var (from, to, sender, bytes) = _network[k];
+        var (from, to, sender, bytes, reclaimed) = _network[k];
         int fate = _rng.Next(10);
         if (fate > 1)
         {
@@ -241,7 +242,7 @@ public sealed partial class TopologySimulation : IDisposable
         {
             try
             {
-                new Inbound(target.Endpoint, sender, _nodes[from].Role, target.AuthorizeFrom(sender)).Receive(bytes);
+                new Inbound(target.Endpoint, sender, _nodes[from].Role, target.AuthorizeFrom(sender), reclaim: reclaimed).Receive(bytes);
             }
             catch (UnauthorizedBatchException e)
             {

@@ -59,7 +59,8 @@ internal sealed partial class SyncService(
             var peerRole = Wire.FromWire(request.Role);
             var vector = Wire.ToVector(request.Vector);
             hosted.Board.Observe(request.SiteId, vector, success: false);
-            await new Outbound(hosted.Endpoint, request.SiteId, peerRole, Wire.FromHeader(context.RequestHeaders))
+            var reclaim = request.Reclaim.Count == 0 ? null : request.Reclaim.ToHashSet(StringComparer.Ordinal);
+            await new Outbound(hosted.Endpoint, request.SiteId, peerRole, Wire.FromHeader(context.RequestHeaders), reclaim)
                 .SendAsync(vector, (batch, token) => new(responseStream.WriteAsync(Wire.ToMessage(batch), token)), ct).ConfigureAwait(false);
 
             hosted.Board.Observe(request.SiteId, vector, success: true);

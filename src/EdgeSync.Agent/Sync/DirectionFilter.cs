@@ -118,9 +118,11 @@ internal static class DirectionFilter
     /// it lacks (every other origin raised to what the hub holds), or null when it lacks none. The own-cluster rule keeps
     /// these from the factory too, but nobody else may hold them: a one-replica factory restored from a backup has no
     /// sibling to send back what it wrote after the backup, so they come from the hub, every table included (they are
-    /// the receiver's own writes; see <see cref="IsOwnLineage"/>).
+    /// the receiver's own writes; see <see cref="IsOwnLineage"/>). <paramref name="reclaim"/>: origins of the receiver's
+    /// cluster it asked back (<see cref="RetiredOrigins"/>), sent the same way; any outside its cluster are ignored.
     /// </summary>
-    public static Clocks.VersionVector? OwnLineage(Clocks.VersionVector receiver, Clocks.VersionVector sender, string receiverSite, AgentRole from, AgentRole to)
+    public static Clocks.VersionVector? OwnLineage(
+        Clocks.VersionVector receiver, Clocks.VersionVector sender, string receiverSite, AgentRole from, AgentRole to, IReadOnlySet<string>? reclaim = null)
     {
         if (from != AgentRole.Hub || to != AgentRole.Factory)
         {
@@ -131,7 +133,7 @@ internal static class DirectionFilter
         var result = receiver;
         foreach (var (site, seq) in sender)
         {
-            if (!IsEarlierIncarnation(site, receiverSite))
+            if (!IsLineage(site, receiverSite, reclaim))
             {
                 result = result.With(site, seq);
             }
@@ -145,11 +147,16 @@ internal static class DirectionFilter
     }
 
     /// <summary>
-    /// True when every origin range of <paramref name="batch"/> is an earlier incarnation of <paramref name="receiverSite"/>:
-    /// the receiver's own writes coming back (<see cref="OwnLineage"/>), to which no direction applies.
+    /// True when every origin range of <paramref name="batch"/> is an earlier incarnation of <paramref name="receiverSite"/>
+    /// or an origin of its cluster it asked back (<paramref name="reclaim"/>): its own cluster's writes coming back
+    /// (<see cref="OwnLineage"/>), to which no direction applies.
     /// </summary>
-    public static bool IsOwnLineage(ChangeBatch batch, string receiverSite) =>
-        batch.Ranges.Count > 0 && batch.Ranges.All(r => IsEarlierIncarnation(r.Site, receiverSite));
+    public static bool IsOwnLineage(ChangeBatch batch, string receiverSite, IReadOnlySet<string>? reclaim = null) =>
+        batch.Ranges.Count > 0 && batch.Ranges.All(r => IsLineage(r.Site, receiverSite, reclaim));
+
+    private static bool IsLineage(string origin, string receiverSite, IReadOnlySet<string>? reclaim) =>
+        IsEarlierIncarnation(origin, receiverSite)
+        || (reclaim is not null && reclaim.Contains(origin) && string.Equals(ClusterOf(origin), ClusterOf(receiverSite), StringComparison.Ordinal));
 
     /// <summary>
     /// <paramref name="receiver"/> with every origin of <paramref name="sender"/> that is (<paramref name="inCluster"/>)

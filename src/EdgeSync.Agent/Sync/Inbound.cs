@@ -11,9 +11,11 @@ namespace EdgeSync.Agent.Sync;
 /// from a hub instead: the two directions differ), authorize (a hub checks a
 /// factory's batch as sent, under the writer lock), apply atomically, count, and signal when the replica changed.
 /// Every batch is its own transaction, so a cut stream loses at most the batch in flight.
+/// <paramref name="reclaim"/>: the origins of its own cluster a factory asked its hub back (<see cref="RetiredOrigins"/>).
 /// </summary>
 internal sealed class Inbound(
-    SyncEndpoint local, string peer, AgentRole peerRole, Action<ChangeBatch>? authorize = null, VersionVector? peerVector = null)
+    SyncEndpoint local, string peer, AgentRole peerRole, Action<ChangeBatch>? authorize = null, VersionVector? peerVector = null,
+    IReadOnlySet<string>? reclaim = null)
 {
     /// <summary>Rows received so far (after the direction filter).</summary>
     public long Rows { get; private set; }
@@ -39,8 +41,8 @@ internal sealed class Inbound(
 
         var batch = BatchCodec.Decode(payload, local.Limits);
         int withheld = 0;
-        var filtered = peerRole == AgentRole.Hub && DirectionFilter.IsOwnLineage(batch, local.Site)
-            ? batch // this replica's own earlier incarnation's writes, coming back after a restore
+        var filtered = peerRole == AgentRole.Hub && DirectionFilter.IsOwnLineage(batch, local.Site, reclaim)
+            ? batch // this replica's own earlier incarnation's writes (or a sibling's it asked back), coming back after a restore
             : local.Filter(batch, peerRole, local.Role, out withheld);
         if (withheld > 0 && peerRole == AgentRole.Hub && local.Role == AgentRole.Factory)
         {

@@ -12,8 +12,10 @@ namespace EdgeSync.Agent.Sync;
 /// sealed local writes the capture loop had not yet sealed, the endpoint's <see cref="SyncEndpoint.Changed"/> signal is
 /// raised as the capture loop would have, so they are announced to the other peers now, not at the next full list.
 /// </summary>
-/// <remarks><paramref name="peerProtocol"/>: the protocol the peer speaks, when known; batches are encoded in the lower of it and the endpoint's.</remarks>
-internal sealed class Outbound(SyncEndpoint local, string peer, AgentRole peerRole, int? peerProtocol = null)
+/// <remarks><paramref name="peerProtocol"/>: the protocol the peer speaks, when known; batches are encoded in the lower of it and the endpoint's.
+/// <paramref name="reclaim"/>: for a hub serving a factory's pull, the origins of the factory's own cluster it asked back
+/// (<see cref="RetiredOrigins"/>), sent like its own earlier incarnations.</remarks>
+internal sealed class Outbound(SyncEndpoint local, string peer, AgentRole peerRole, int? peerProtocol = null, IReadOnlySet<string>? reclaim = null)
 {
     private readonly int _protocol = Math.Min(local.ProtocolVersion, peerProtocol ?? local.ProtocolVersion);
 
@@ -73,10 +75,11 @@ internal sealed class Outbound(SyncEndpoint local, string peer, AgentRole peerRo
             AnnounceIfSealed(vector);
         }
 
-        // A restored factory's earlier incarnations: nobody but the hub may hold what they wrote (design.md §6b). The
+        // A restored factory's earlier incarnations, and its siblings' it asked back: nobody but the hub may hold what
+        // they wrote (design.md §6b, "Table directions"). The
         // vector is read again: the extraction above sealed this replica's pending writes (and may have continued it as a
         // new incarnation), and an origin the lineage vector leaves behind would travel in the lineage batches.
-        if (DirectionFilter.OwnLineage(peerVector, local.Db.Vector, peer, local.Role, peerRole) is { } lineage)
+        if (DirectionFilter.OwnLineage(peerVector, local.Db.Vector, peer, local.Role, peerRole, reclaim) is { } lineage)
         {
             using var batches = local.Db.GetChanges(lineage, null, cancellationToken).GetEnumerator();
             bool more;
@@ -92,7 +95,7 @@ internal sealed class Outbound(SyncEndpoint local, string peer, AgentRole peerRo
             while (more)
             {
                 var batch = batches.Current;
-                if (!DirectionFilter.IsOwnLineage(batch, peer))
+                if (!DirectionFilter.IsOwnLineage(batch, peer, reclaim))
                 {
                     // Changes made here meanwhile (a seal, an apply) joined it. Filtered by direction, it would move the
                     // peer's vector past the lineage's rows of tables kept from factories; unfiltered, it would send

@@ -182,10 +182,19 @@ internal sealed class PeerClient : IDisposable
     private async Task<(long Rows, VersionVector PeerVector)> PullAsync(string peer, AgentRole peerRole, VersionVector peerVector, CancellationToken cancellationToken)
     {
         var request = new PullRequest { SiteId = _hosted.Site, Role = Wire.ToWire(_hosted.Role), Database = _hosted.Name };
-        Wire.CopyTo(_hosted.Db.Vector, request.Vector);
+        var local = _hosted.Db.Vector;
+        Wire.CopyTo(local, request.Vector);
+        var reclaim = peerRole == AgentRole.Hub && _hosted.Role == AgentRole.Factory
+            ? RetiredOrigins.ToReclaim(_hosted.Site, local, peerVector, RetiredOrigins.Current(_hosted.Board.Snapshot()))
+            : null;
+        if (reclaim is { Count: > 0 })
+        {
+            request.Reclaim.AddRange(reclaim);
+        }
+
         var headers = new Metadata { { Wire.ProtocolHeader, _hosted.Options.ProtocolVersion.ToString(System.Globalization.CultureInfo.InvariantCulture) } };
         using var call = _channel.Client.Pull(request, headers, deadline: Deadline(_channel.StreamTimeout), cancellationToken: cancellationToken);
-        var inbound = new Inbound(_hosted.Endpoint, peer, peerRole, HubAuthorization.CheckFor(_hosted, PeerIdentity.Claimed(peer), _logger), peerVector);
+        var inbound = new Inbound(_hosted.Endpoint, peer, peerRole, HubAuthorization.CheckFor(_hosted, PeerIdentity.Claimed(peer), _logger), peerVector, reclaim);
         await foreach (var message in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             inbound.Receive(message.Payload.Span, cancellationToken); // a hub pulling from a factory authorizes what it pulls

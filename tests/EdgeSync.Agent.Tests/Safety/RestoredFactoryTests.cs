@@ -62,4 +62,54 @@ public sealed class RestoredFactoryTests
         await Eventually.TrueAsync(() => AppDb.Dump(hq.DbPath, "items") == AppDb.Dump(path, "items") && AppDb.Count(path, "items") == 4,
             "new writes on both sides to meet");
     }
+
+    /// <summary>
+    /// Topology simulation seed 1313, with real agents: a factory of two replicas (edge-0 syncs with the hub, edge-1
+    /// only with edge-0), both restored from backups taken before edge-1 wrote readings that reached edge-0 and the
+    /// hub. Only the hub held them, and it never sends a factory its own cluster's changes. edge-0 now asks the hub
+    /// back its sibling's earlier incarnation (it hears edge-1's new id from edge-1 itself), and both hold them again.
+    /// </summary>
+    [Fact]
+    public async Task TwoReplicaFactoryRestoredFromBackups_GetsTheSiblingsPostBackupReadingsBackFromTheHub()
+    {
+        using var dir = new TempDir();
+        var ct = TestContext.Current.CancellationToken;
+        await using var hq = await TestAgent.StartAsync(dir.Db("hq"), "hq/edge-0", role: AgentRole.Hub);
+        var e0 = await TestAgent.StartAsync(dir.Db("f1-0"), "f1/edge-0", hub: hq.Url);
+        var e1 = await TestAgent.StartAsync(dir.Db("f1-1"), "f1/edge-1", peers: [e0.Url]);
+        string p0 = e0.DbPath, p1 = e1.DbPath;
+        try
+        {
+            AppDb.InsertReadings(p1, 1, 2, "f1");
+            await Eventually.TrueAsync(() => AppDb.Count(hq.DbPath, "readings") == 2, "edge-1's first readings at the hub");
+            e0.Db.Backup(p0 + ".bak", cancellationToken: ct);
+            e1.Db.Backup(p1 + ".bak", cancellationToken: ct);
+            AppDb.InsertReadings(p1, 3, 5, "f1");
+            await Eventually.TrueAsync(() => AppDb.Count(hq.DbPath, "readings") == 7, "edge-1's later readings at the hub");
+        }
+        finally
+        {
+            await e1.DisposeAsync();
+            await e0.DisposeAsync();
+        }
+
+        foreach (var path in new[] { p0, p1 })
+        {
+            foreach (var f in new[] { path, path + "-wal", path + "-shm" })
+            {
+                File.Delete(f);
+            }
+
+            DatabaseBackup.Restore(path + ".bak", path, cancellationToken: ct);
+            Assert.Equal(2L, AppDb.Count(path, "readings"));
+        }
+
+        await using var restored0 = await TestAgent.StartAsync(p0, "f1/edge-0", hub: hq.Url);
+        await using var restored1 = await TestAgent.StartAsync(p1, "f1/edge-1", peers: [restored0.Url]);
+
+        await Eventually.TrueAsync(() => AppDb.Count(p0, "readings") == 7 && AppDb.Count(p1, "readings") == 7,
+            "both restored replicas to hold again what edge-1 wrote after the backups",
+            diagnostics: () => $"edge-0: {AppDb.Count(p0, "readings")} readings ({restored0.Db.Vector}), edge-1: {AppDb.Count(p1, "readings")} ({restored1.Db.Vector}), hub: {hq.Db.Vector}");
+        Assert.NotEqual("f1/edge-1", restored1.Db.SiteId);
+    }
 }

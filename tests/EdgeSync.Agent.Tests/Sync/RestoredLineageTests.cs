@@ -64,4 +64,56 @@ public sealed class RestoredLineageTests
         Assert.Equal(3L, AppDb.Count(path, "readings"));
         Assert.NotEqual("f1/edge-0", restored.SiteId);
     }
+
+    /// <summary>
+    /// Topology simulation seed 1313: a factory of two replicas, both restored from backups taken before the second one
+    /// wrote readings (<c>up</c>) that reached the first and the hub. The hub alone held them; it never sends a factory
+    /// its own cluster's changes, and the second replica's earlier incarnation is not the first one's own lineage, so
+    /// they were lost to the factory for good. The first replica now asks the hub back its sibling's retired origin.
+    /// </summary>
+    [Fact]
+    public void TwoReplicasRestored_HubHoldsTheSiblingsPostBackupReadings_TheFactoryGetsThemBack()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var dir = new TempDir();
+        string p0 = dir.Db("f1-0"), p1 = dir.Db("f1-1");
+        using var hub = Open(dir.Db("hq"), "hq/edge-0");
+        var r0 = Open(p0, "f1/edge-0");
+        var r1 = Open(p1, "f1/edge-1");
+        r0.Backup(p0 + ".bak", cancellationToken: ct);
+        r1.Backup(p1 + ".bak", cancellationToken: ct);
+        AppDb.InsertReadings(p1, 1, 4, "f1");
+        Sync(r1, AgentRole.Factory, r0, AgentRole.Factory);
+        Sync(r0, AgentRole.Factory, hub, AgentRole.Hub);
+        Assert.Equal(4L, AppDb.Count(hub.Path, "readings"));
+        r0.Dispose();
+        r1.Dispose();
+
+        foreach (var path in new[] { p0, p1 })
+        {
+            foreach (var f in new[] { path, path + "-wal", path + "-shm" })
+            {
+                File.Delete(f);
+            }
+
+            DatabaseBackup.Restore(path + ".bak", path, cancellationToken: ct);
+        }
+
+        using var restored0 = Open(p0, null);
+        using var restored1 = Open(p1, null);
+        restored1.Capture(ct); // continues as a new incarnation: the id its siblings hear from
+        Sync(restored1, AgentRole.Factory, restored0, AgentRole.Factory);
+        Assert.Equal(0L, AppDb.Count(p0, "readings"));
+
+        // The gateway pulls from the hub, asking back what its sibling's earlier incarnation wrote.
+        var reclaim = RetiredOrigins.ToReclaim(restored0.SiteId, restored0.Vector, hub.Vector, [(restored1.SiteId, restored1.Vector)]);
+        Assert.Equal(["f1/edge-1"], reclaim);
+        new Outbound(new SyncEndpoint(hub) { Role = AgentRole.Hub, DirectionOf = Directions }, restored0.SiteId, AgentRole.Factory, reclaim: reclaim)
+            .Send(restored0.Vector, batch => new Inbound(new SyncEndpoint(restored0) { Role = AgentRole.Factory, DirectionOf = Directions }, hub.SiteId,
+                AgentRole.Hub, reclaim: reclaim).Receive(batch.Payload), ct);
+        Assert.Equal(4L, AppDb.Count(p0, "readings"));
+
+        Sync(restored0, AgentRole.Factory, restored1, AgentRole.Factory);
+        Assert.Equal(4L, AppDb.Count(p1, "readings"));
+    }
 }

@@ -69,6 +69,9 @@ public sealed partial class FaultSimulation : IDisposable
     /// <summary>Writes that lost unseen (each must be audited) and audit records of losses the winner had seen, at the check.</summary>
     public (int LostUnseen, int FalseRecords) AuditCounts => (_losses.LostUnseen, _losses.FalseRecords);
 
+    /// <summary>Whole-row losses (LossAudit.WholeRow.cs) at the last check: unseen, and whole-row records whose winner had held the loser.</summary>
+    public (int Unseen, int False) RowAudit => (_losses.RowLossesUnseen, _losses.FalseRowRecords);
+
     /// <summary>Application writes an apply's own seal issued and the same apply overwrote, and how many of them lost to another value.</summary>
     public (int Overwritten, int LostToAnotherValue) SealedAtApply => _losses.SealedAtApply;
 

@@ -98,8 +98,14 @@ internal sealed partial class LossAudit
         _recorded[own] = top;
         foreach (var (key, info, state) in StateTracker.States(s))
         {
-            if (state.IsDeleted || !LwwTables.Contains(info.Name))
+            if (!LwwTables.Contains(info.Name))
             {
+                continue;
+            }
+
+            if (state.IsDeleted)
+            {
+                RecordDelete(own, key, state, vector, from, top);
                 continue;
             }
 
@@ -155,6 +161,10 @@ internal sealed partial class LossAudit
             if (r.Column is { } column)
             {
                 _records.Add((r.Table + ":" + r.Key, column, r.LoserHlc.Value, r.LoserSite, r.WinnerHlc.Value, r.WinnerSite));
+            }
+            else
+            {
+                CollectRowRecord(r);
             }
         }
     }
@@ -240,7 +250,7 @@ internal sealed partial class LossAudit
             }
         }
 
-        return missing ?? _unrecordedAtApply;
+        return missing ?? _unrecordedAtApply ?? CheckWholeRows(final, vector);
     }
 
     /// <summary>

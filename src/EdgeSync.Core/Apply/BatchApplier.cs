@@ -290,7 +290,7 @@ internal sealed class BatchApplier
             plan.KeepUnknown(row, stored, this); // an older incarnation's values lose with it
         }
 
-        var outcome = RowMerge.Merge(local, incoming);
+        var outcome = RowMerge.Merge(local, incoming, plan.HasUnknown && !row.State.IsDeleted ? row.State.Newest : null);
         switch (outcome.Action)
         {
             case MergeAction.Insert:

@@ -14,12 +14,16 @@ namespace EdgeSync.Merge;
 /// </list>
 /// A losing write is reported as a conflict when its value differs and the winner's writer had not certainly seen it
 /// (<see cref="CellClock.HasSeen"/>: no loss goes unreported; a write the writer had received but cannot be shown to
-/// have may be reported too). Writes to an older incarnation are judged by <see cref="CellClock.Supersedes"/>.
+/// have may be reported too). Writes to an older incarnation lose as a whole row: a conflict unless a clock of the winner
+/// proves its writer had seen the loser's newest write (<see cref="CellClock.HasSeen"/>; the HLC order alone,
+/// <see cref="CellClock.Supersedes"/>, took a delete stamped by a clock that ran ahead for one made after the write).
 /// </summary>
 internal static class RowMerge
 {
-    /// <summary>Joins <paramref name="incoming"/> into <paramref name="local"/> (null when the row is unknown locally).</summary>
-    public static MergeOutcome Merge(RowState? local, RowState incoming)
+    /// <summary>Joins <paramref name="incoming"/> into <paramref name="local"/> (null when the row is unknown locally).
+    /// <paramref name="incomingNewest"/>: the newest clock of the incoming row over every column it carries, when it
+    /// carries columns this replica lacks (they are not in <paramref name="incoming"/>, but a write to one loses too).</summary>
+    public static MergeOutcome Merge(RowState? local, RowState incoming, CellClock? incomingNewest = null)
     {
         ArgumentNullException.ThrowIfNull(incoming);
         if (local is null)
@@ -29,7 +33,7 @@ internal static class RowMerge
 
         if (incoming.CausalLength != local.CausalLength)
         {
-            return MergeIncarnations(local, incoming);
+            return MergeIncarnations(local, incoming, incomingNewest);
         }
 
         if (local.IsDeleted)
@@ -46,7 +50,7 @@ internal static class RowMerge
         return MergeColumns(local, incoming);
     }
 
-    private static MergeOutcome MergeIncarnations(RowState local, RowState incoming)
+    private static MergeOutcome MergeIncarnations(RowState local, RowState incoming, CellClock? incomingNewest)
     {
         bool incomingWins = incoming.CausalLength > local.CausalLength;
         var (winner, loser) = incomingWins ? (incoming, local) : (local, incoming);
@@ -54,9 +58,9 @@ internal static class RowMerge
         if (!loser.IsDeleted)
         {
             // Writes to an older incarnation lose. They were a conflict unless the winner's writer had seen them.
-            var loserNewest = loser.Newest;
+            var loserNewest = !incomingWins && incomingNewest is { } carried && carried > loser.Newest ? carried : loser.Newest;
             var winnerClock = winner.IsDeleted ? winner.Clocks[0] : winner.Newest;
-            if (!winnerClock.Supersedes(loserNewest))
+            if (!(winner.IsDeleted ? winnerClock.HasSeen(loserNewest) : winner.Clocks.Any(c => c.HasSeen(loserNewest))))
             {
                 var rule = winner.IsDeleted ? ConflictRule.DeleteWins : ConflictRule.NewerIncarnationWins;
                 conflicts = [new MergeConflict(-1, rule, winnerClock, null, loserNewest, null)];

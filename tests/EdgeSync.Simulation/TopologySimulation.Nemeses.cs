@@ -51,7 +51,7 @@ public sealed partial class TopologySimulation
     /// <remarks>Not more than the tolerance behind, as in the peer simulation: a replica whose clock is more than
     /// <c>MaxClockDrift</c> + 1 min behind takes every clock it holds from its peers for one that ran ahead and re-stamps
     /// it as its own write (docs/guarantees.md), which in this topology the hub's <c>owner</c> rule refuses and a
-    /// <c>down</c> table's direction withholds: an open finding (seeds 115, 335, 2089, 2115 and others failed with up to
+    /// <c>down</c> table's direction withholds: an open finding (seed 115 and six others failed with up to
     /// 10 minutes behind at commit e3bd46e).</remarks>
     private void Clock(int i)
     {

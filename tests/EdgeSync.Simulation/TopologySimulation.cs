@@ -119,7 +119,7 @@ public sealed partial class TopologySimulation : IDisposable
         {
             return Fail(e.Message);
         }
-        catch (Exception e) when (e is EdgeSyncException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception e) when (e is EdgeSyncException or Microsoft.Data.Sqlite.SqliteException or UnauthorizedBatchException)
         {
             return Fail($"{(_faults.Armed ? "while faults were injected" : "after every fault healed")}: {e.GetType().Name}: {e.Message}\n{e.StackTrace}");
         }

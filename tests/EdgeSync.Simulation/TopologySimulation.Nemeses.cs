@@ -53,7 +53,7 @@ public sealed partial class TopologySimulation
     /// it as its own write (docs/guarantees.md), which in this topology the hub's <c>owner</c> rule refuses and a
     /// <c>down</c> table's direction withholds: an open finding (seed 115 and six others failed with up to
     /// 10 minutes behind at commit e3bd46e). The same happens, rarely, when a factory's clock and the hub's run hours
-    /// ahead together and are set right (seed 8178): kept in, and open.</remarks>
+    /// ahead, the factory's further, and are set right (seeds 8178, 10361): kept in, and open.</remarks>
     private void Clock(int i)
     {
         var clock = _nodes[i].Site.Clock;

@@ -103,12 +103,14 @@ public sealed partial class TopologySimulation
     private string? Broken()
     {
         var hub = States(Hub);
+        var hubFloors = StateTracker.CausalFloors(Hub.Site);
         foreach (var cluster in Factories())
         {
             var first = States(cluster[0]);
+            var firstFloors = StateTracker.CausalFloors(cluster[0].Site);
             foreach (var sibling in cluster.Skip(1))
             {
-                if (Differ(first, States(sibling), _ => true) is { } d)
+                if (Differ(first, States(sibling), _ => true, firstFloors, StateTracker.CausalFloors(sibling.Site)) is { } d)
                 {
                     return $"siblings {cluster[0].SiteId} and {sibling.SiteId} differ: {d}";
                 }
@@ -120,7 +122,7 @@ public sealed partial class TopologySimulation
                 var dir = node.DirectionOf(table);
                 if (dir != SyncDirection.Up)
                 {
-                    if (Differ(Of(hub, table), Of(first, table), _ => true) is { } d)
+                    if (Differ(Of(hub, table), Of(first, table), _ => true, hubFloors.GetValueOrDefault(table), firstFloors.GetValueOrDefault(table)) is { } d)
                     {
                         return $"{table} ({dir}): {Hub.SiteId} and {node.SiteId} differ: {d}";
                     }
@@ -133,7 +135,7 @@ public sealed partial class TopologySimulation
                     return $"{table} (up): {node.SiteId} holds {foreign}, which {PartitionOf(table, foreign)} wrote: {Of(first, table)[foreign]}";
                 }
 
-                if (Differ(Of(hub, table), Of(first, table), k => PartitionOf(table, k) == node.Cluster) is { } up)
+                if (Differ(Of(hub, table), Of(first, table), k => PartitionOf(table, k) == node.Cluster, hubFloors.GetValueOrDefault(table), firstFloors.GetValueOrDefault(table)) is { } up)
                 {
                     return $"{table} (up): {node.Cluster}'s rows at {Hub.SiteId} and {node.SiteId} differ: {up}";
                 }
@@ -180,12 +182,15 @@ public sealed partial class TopologySimulation
     private static SortedDictionary<string, string> Of(Dictionary<string, SortedDictionary<string, string>> states, string table) =>
         states.TryGetValue(table, out var rows) ? rows : new(StringComparer.Ordinal);
 
-    /// <summary>The first key (of those <paramref name="where"/> selects) whose state differs, or null.</summary>
-    private static string? Differ(Dictionary<string, SortedDictionary<string, string>> a, Dictionary<string, SortedDictionary<string, string>> b, Func<string, bool> where)
+    /// <summary>The first key (of those <paramref name="where"/> selects) whose state differs, or null. A tombstone one
+    /// side's compaction dropped (at or below its table's causal-length floor, <paramref name="floorsA"/> and
+    /// <paramref name="floorsB"/>) while the other keeps it is no difference: a re-insert still beats it on both (design §6).</summary>
+    private static string? Differ(Dictionary<string, SortedDictionary<string, string>> a, Dictionary<string, SortedDictionary<string, string>> b, Func<string, bool> where,
+        Dictionary<string, long> floorsA, Dictionary<string, long> floorsB)
     {
         foreach (var table in a.Keys.Union(b.Keys))
         {
-            if (Differ(Of(a, table), Of(b, table), where) is { } d)
+            if (Differ(Of(a, table), Of(b, table), where, floorsA.GetValueOrDefault(table), floorsB.GetValueOrDefault(table)) is { } d)
             {
                 return table + " " + d;
             }
@@ -194,12 +199,12 @@ public sealed partial class TopologySimulation
         return null;
     }
 
-    private static string? Differ(SortedDictionary<string, string> a, SortedDictionary<string, string> b, Func<string, bool> where)
+    private static string? Differ(SortedDictionary<string, string> a, SortedDictionary<string, string> b, Func<string, bool> where, long floorA, long floorB)
     {
         foreach (var key in a.Keys.Union(b.Keys).Where(where).Order(StringComparer.Ordinal))
         {
             string x = a.GetValueOrDefault(key, "(none)"), y = b.GetValueOrDefault(key, "(none)");
-            if (x != y)
+            if (x != y && !Compacted(x, y, floorA) && !Compacted(y, x, floorB))
             {
                 return $"{key}: {x} vs {y}";
             }
@@ -207,6 +212,12 @@ public sealed partial class TopologySimulation
 
         return null;
     }
+
+    /// <summary>True when <paramref name="held"/> lacks the row whose tombstone <paramref name="other"/> keeps, at or
+    /// below <paramref name="floor"/>, the causal-length floor of the table where it is lacking.</summary>
+    private static bool Compacted(string held, string other, long floor) =>
+        held == "(none)" && other.StartsWith("cl=", StringComparison.Ordinal) && other.Split(' ') is [var cl, "deleted", ..]
+        && long.Parse(cl.AsSpan(3), System.Globalization.CultureInfo.InvariantCulture) <= floor;
 
     /// <summary>Every row state the node holds, tombstones included, by table and key: values, causal length and clocks.</summary>
     private Dictionary<string, SortedDictionary<string, string>> States(TopologyNode node)

@@ -19,8 +19,9 @@ namespace EdgeSync.Simulation;
 /// in two seeds of three, opened to <c>both</c> during the run, rolled out to one agent at a time in random order
 /// (the hub re-offers its history when it restarts with the new configuration, as the agent does). Nemeses: lost,
 /// duplicated and reordered batches, crashes, SQLITE_FULL / SQLITE_IOERR / crashes inside the engine's transactions,
-/// small clock drift, factory replicas restored from their backups, a rogue factory whose writes the hub must refuse,
-/// and batches of one factory presented to the hub as another's. Then the faults heal and the invariants of
+/// factory replicas restored from their backups, a rogue factory whose writes the hub must refuse, batches of one
+/// factory presented to the hub as another's, and those of <c>TopologySimulation.Nemeses.cs</c> (clocks drifting and
+/// jumping hours ahead or behind, power cuts, clones, compaction). Then the faults heal and the invariants of
 /// <c>TopologySimulation.Check.cs</c> are checked. <see cref="Run"/> returns null when they hold, else what broke.
 /// </summary>
 public sealed partial class TopologySimulation : IDisposable
@@ -118,14 +119,14 @@ public sealed partial class TopologySimulation : IDisposable
         {
             return Fail(e.Message);
         }
-        catch (Exception e) when (e is EdgeSyncException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception e) when (e is EdgeSyncException or Microsoft.Data.Sqlite.SqliteException or UnauthorizedBatchException)
         {
             return Fail($"{(_faults.Armed ? "while faults were injected" : "after every fault healed")}: {e.GetType().Name}: {e.Message}\n{e.StackTrace}");
         }
     }
 
     private string? Fail(string? what) => what is null ? null
-        : $"topology seed {_seed} ({string.Join(", ", _nodes.Select(n => n.Site.Site + (n.ToHub && n.Role != AgentRole.Hub ? "*" : "")))}; * = exchanges with the hub): {what}\n  trace: {_trace}";
+        : $"topology seed {_seed} ({ProfileName}; {string.Join(", ", _nodes.Select(n => n.Site.Site + (n.ToHub && n.Role != AgentRole.Hub ? "*" : "")))}; * = exchanges with the hub): {what}\n  trace: {_trace}";
 
     private string? Step(int step)
     {
@@ -161,20 +162,19 @@ public sealed partial class TopologySimulation : IDisposable
             case < 64:
                 Send(i);
                 return null;
-            case < 86:
+            case < 84:
                 return _network.Count > 0 ? Deliver() : null;
-            case < 89:
+            case < 87:
                 node.Site.Crash();
                 _network.RemoveAll(m => m.To == i); // the connections died with the process
                 _trace.Append($"crash {i}; ");
                 return null;
-            case < 92:
+            case < 90:
                 BackupOrRestore(i);
                 return null;
-            case < 94:
-                node.Site.Clock.OffsetMs = _rng.Next(-60_000, 60_000); // within the fleet's tolerance
-                return null;
-            case < 96:
+            case < 95:
+                return Nemesis(i); // clocks, power cuts, clones, compaction: TopologySimulation.Nemeses.cs
+            case < 97:
                 return PresentAsAnotherCluster(i);
             default:
                 if (_openAt >= 0 && step >= _openAt)
@@ -305,7 +305,7 @@ public sealed partial class TopologySimulation : IDisposable
     private void BackupOrRestore(int i)
     {
         var node = _nodes[i];
-        if (node.Role != AgentRole.Factory || node.Rogue)
+        if (node.Role != AgentRole.Factory || node.Rogue || Compacts)
         {
             return;
         }

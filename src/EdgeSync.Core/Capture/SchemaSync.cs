@@ -36,7 +36,7 @@ internal static class SchemaSync
     {
         var signature = store.SchemaSignature(recorded.Name);
         var triggers = store.Triggers(TriggerInstaller.Prefix(recorded));
-        bool triggersInPlace = TriggerInstaller.IsInstalled(recorded, triggers.Where(tr =>
+        bool triggersInPlace = TriggerInstaller.IsInstalled(store, recorded, triggers.Where(tr =>
             string.Equals(tr.Table, recorded.Name, StringComparison.OrdinalIgnoreCase)).Select(tr => tr.Name));
         var recordedSignature = TableCatalog.RecordedSignature(store, recorded.Id);
         if (triggersInPlace && recorded.Drift is null && signature is not null && signature == recordedSignature)

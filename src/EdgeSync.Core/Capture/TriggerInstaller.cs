@@ -130,6 +130,20 @@ internal static class TriggerInstaller
     }
 
     /// <summary>
+    /// True when <paramref name="names"/> hold every capture trigger but under an earlier version's insert trigger name
+    /// or without the unique-index guard the table needs now (or with a stale one): the triggers were kept up, only not
+    /// up to date — as after an upgrade, or a unique index created or dropped by the application — not lost with a rebuilt table.
+    /// </summary>
+    public static bool IsOutdated(SyncStore store, TableInfo t, IEnumerable<string> names)
+    {
+        var have = names.ToHashSet(StringComparer.OrdinalIgnoreCase);
+        string[] kept = t.Policy == TablePolicy.Append ? ["update", "delete"] : ["upd", "key", "del"];
+        bool insertKept = !(t.Mode == CaptureMode.Trigger || t.Policy == TablePolicy.Lww)
+            || have.Contains(Prefix(t) + InsertTrigger) || have.Contains(Prefix(t) + "ins");
+        return insertKept && kept.All(e => have.Contains(Prefix(t) + e)) && !IsInstalled(store, t, have);
+    }
+
+    /// <summary>
     /// An <c>lww</c> table's guard against <c>INSERT OR REPLACE</c> through a secondary unique index, which deletes the
     /// other row holding the value without firing its delete trigger: before each insert by the application, the rows
     /// (of another key) that hold the new row's values in a unique index are queued as

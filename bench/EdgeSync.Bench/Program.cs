@@ -2,7 +2,7 @@ using System.CommandLine;
 using EdgeSync.Bench.Internal;
 using EdgeSync.Bench.Scenarios;
 
-// dotnet run -c Release --project bench/EdgeSync.Bench -- <capture|merge|sync|lag|noop|growth|memory|idle|schema|verify|retention|manydb|fanout|lagshare|catchup|console|ack|export> [--json] [--rows N] [--runs K]
+// dotnet run -c Release --project bench/EdgeSync.Bench -- <capture|capture-unique|merge|sync|lag|noop|growth|memory|idle|schema|verify|retention|manydb|fanout|lagshare|catchup|console|ack|export> [--json] [--rows N] [--runs K]
 // (lag, idle, lagshare and retention take --seconds S instead of --rows; idle takes --databases N, measuring 1, 100 and 500 up to N;
 // manydb takes --databases N and fanout --replicas N, each measuring the one-database/one-replica case first; console takes --requests N). Exit codes: 0 measured and verified; 1 a scenario produced a wrong
 // result (message on stderr) or the engine threw.
@@ -11,6 +11,8 @@ var root = new RootCommand("EdgeSync benchmarks: each scenario measures against 
 {
     Scenario("capture", "Insert rows with no EdgeSync, into an append table, and into an lww table; report rates, ratios to raw and seal time.",
         "Rows each variant inserts.", defaultRows: 1_000_000, defaultRuns: 5, CaptureScenario.Run),
+    Scenario("capture-unique", "The capture scenario on a table with a secondary unique index (UNIQUE(ts)) in every variant, raw included.",
+        "Rows each variant inserts.", defaultRows: 1_000_000, defaultRuns: 5, CaptureScenario.RunUnique),
     Scenario("merge", "Apply a peer's lww changes (half updates of shared rows, half new rows); report changes per second.",
         "Changes applied (half updates, half inserts).", defaultRows: 100_000, defaultRuns: 3, MergeScenario.Run),
     Scenario("sync", "Rows inserted on agent A until committed on agent B over loopback gRPC; rate and ratio to raw SQLite inserts.",

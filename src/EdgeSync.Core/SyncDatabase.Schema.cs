@@ -315,6 +315,11 @@ public sealed partial class SyncDatabase
                 Log.TriggersReinstalled(_options.Logger, t.Name, e.MissedWrites);
             }
 
+            if (e.TriggersUpdated)
+            {
+                Log.TriggersUpdated(_options.Logger, t.Name, e.MissedWrites);
+            }
+
             if (e.Added.Count > 0 || e.Dropped.Count > 0 || e.Retyped.Count > 0)
             {
                 Log.SchemaChanged(_options.Logger, t.Name, t.SchemaVersion, string.Join(", ", e.Added), string.Join(", ", e.Dropped), string.Join(", ", e.Retyped));

@@ -120,7 +120,10 @@ internal sealed class BatchApplier
             _store.StashTouched |= plan.HasUnknown;
             var fast = t.Info is { Policy: Schema.TablePolicy.Append, Mode: Schema.CaptureMode.RowidScan } ? new List<(long Rowid, CellClock Clock)>() : null;
             var freshRuns = new List<AppendRanges.InsertedRun>();
-            foreach (var row in set.Rows)
+            // Deletes first: a row that replaced another through a secondary unique index (INSERT OR REPLACE, or a
+            // DELETE and INSERT in one capture) can come before the other row's delete, and would conflict with it.
+            // Each row merges on its own, so the order changes nothing else.
+            foreach (var row in set.Rows.Where(r => r.State.IsDeleted).Concat(set.Rows.Where(r => !r.State.IsDeleted)))
             {
                 ApplyRow(t, plan, row, fast, log, audit, counts);
             }

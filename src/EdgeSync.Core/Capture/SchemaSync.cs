@@ -36,8 +36,8 @@ internal static class SchemaSync
     {
         var signature = store.SchemaSignature(recorded.Name);
         var triggers = store.Triggers(TriggerInstaller.Prefix(recorded));
-        bool triggersInPlace = TriggerInstaller.IsInstalled(recorded, triggers.Where(tr =>
-            string.Equals(tr.Table, recorded.Name, StringComparison.OrdinalIgnoreCase)).Select(tr => tr.Name));
+        var onTable = triggers.Where(tr => string.Equals(tr.Table, recorded.Name, StringComparison.OrdinalIgnoreCase)).Select(tr => tr.Name).ToList();
+        bool triggersInPlace = TriggerInstaller.IsInstalled(store, recorded, onTable);
         var recordedSignature = TableCatalog.RecordedSignature(store, recorded.Id);
         if (triggersInPlace && recorded.Drift is null && signature is not null && signature == recordedSignature)
         {
@@ -86,6 +86,7 @@ internal static class SchemaSync
             MarkAddedColumnsWritten(store, next, change.Added);
         }
 
+        bool outdated = !triggersInPlace && TriggerInstaller.IsOutdated(store, recorded, onTable);
         TriggerInstaller.Install(store, next);
         store.ReplaceTable(next);
         int missed = !triggersInPlace && recorded.Drift is null && recordedSignature is not null
@@ -97,7 +98,7 @@ internal static class SchemaSync
         TableCatalog.Update(store, next, store.SchemaSignature(next.Name));
         if (meaningful)
         {
-            store.SchemaEvents.Add(new SchemaEvent(next, change.Added, change.Dropped, change.Retyped, !triggersInPlace, 0, missed));
+            store.SchemaEvents.Add(new SchemaEvent(next, change.Added, change.Dropped, change.Retyped, !triggersInPlace && !outdated, 0, missed, outdated));
         }
     }
 

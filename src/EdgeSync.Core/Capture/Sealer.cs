@@ -133,18 +133,22 @@ internal static class Sealer
 
             var stored = KeyCodec.ToStored(key, scratch);
             long mask = q.IsDelete ? 0 : q.Mask;
+            // Whatever row the key held before is gone: deleted, or replaced by an application insert (INSERT OR REPLACE
+            // fires no delete trigger; a plain insert over a row alive at the last seal means it was removed unseen).
+            // A row queued as maybe replaced through a unique index is neither: SealRow seals it as deleted if it is gone.
+            bool replaced = q.IsDelete || q.Op == CaptureQueue.OpInsertByApplication;
             touched[(tid, stored)] = touched.TryGetValue((tid, stored), out var prior)
-                ? (key, prior.Mask | mask, prior.Deleted || q.IsDelete)
-                : (key, mask, q.IsDelete);
+                ? (key, prior.Mask | mask, prior.Deleted || replaced)
+                : (key, mask, replaced);
         }
 
         return maxId;
     }
 
     /// <remarks>
-    /// <paramref name="deletedSince"/>: the row was deleted since the last seal (it may exist again). A row that was alive
-    /// at the last seal, was deleted and is there again is a new incarnation, as when a seal fell between the delete and
-    /// the insert: its causal length rises by two (the delete, the insert), every column is clocked anew, and values kept
+    /// <paramref name="deletedSince"/>: the row was deleted since the last seal (it may exist again), or the application
+    /// inserted it (over a live row, only <c>INSERT OR REPLACE</c> can). A row that was alive at the last seal, was deleted
+    /// or replaced and is there again is a new incarnation, as when a seal fell between a delete and an insert: its causal length rises by two (the delete, the insert), every column is clocked anew, and values kept
     /// aside for the old incarnation are forgotten. Sealed as an update instead, the new row kept, on every peer, the old
     /// row's values of the columns its writer lacks, and this replica's kept-aside values travelled with it.
     /// </remarks>

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using EdgeSync.Internal;
 using EdgeSync.Schema;
@@ -17,6 +18,16 @@ internal static class TriggerInstaller
     internal const int OpInsert = CaptureQueue.OpInsert;
     internal const int OpUpdate = CaptureQueue.OpUpdate;
     internal const int OpDelete = CaptureQueue.OpDelete;
+
+    /// <summary>
+    /// The application's insert trigger. Named anew (it was <c>ins</c>) when its entries got their own op code
+    /// (<see cref="CaptureQueue.OpInsertByApplication"/>): a database whose triggers predate that has no trigger of this
+    /// name, so the schema check installs the current ones and looks for writes the old ones missed.
+    /// </summary>
+    private const string InsertTrigger = "ins2";
+
+    /// <summary>The trigger that queues rows an insert may replace through a secondary unique index; its name ends with a hash of its body.</summary>
+    private const string UniqueGuardTrigger = "uq_";
     private const string NotApplying = CaptureQueue.TriggersNotMuted;
 
     public static void Install(SyncStore store, TableInfo t)
@@ -57,8 +68,13 @@ internal static class TriggerInstaller
         };
         if (insertWhen is not null)
         {
-            sb.Append($"CREATE TRIGGER {TriggerName(t, "ins")} AFTER INSERT ON {name} WHEN {insertWhen} BEGIN "
-                + $"{CaptureQueue.TriggerQueueInsert(t.Id, OpInsert, "-1", KeySlots(t), KeyValues(t, "NEW"))}; END;\n");
+            sb.Append($"CREATE TRIGGER {TriggerName(t, InsertTrigger)} AFTER INSERT ON {name} WHEN {insertWhen} BEGIN "
+                + $"{CaptureQueue.TriggerQueueInsert(t.Id, CaptureQueue.OpInsertByApplication, "-1", KeySlots(t), KeyValues(t, "NEW"))}; END;\n");
+        }
+
+        if (UniqueGuard(store, t) is { } guard)
+        {
+            sb.Append(guard.Sql);
         }
 
         store.Execute(sb.ToString());
@@ -67,9 +83,14 @@ internal static class TriggerInstaller
     public static void Drop(SyncStore store, TableInfo t)
     {
         var sb = new StringBuilder();
-        foreach (var suffix in new[] { "UPDATE", "DELETE", "upd", "key", "del", "ins" })
+        foreach (var suffix in new[] { "UPDATE", "DELETE", "upd", "key", "del", "ins", InsertTrigger })
         {
             sb.Append($"DROP TRIGGER IF EXISTS {TriggerName(t, suffix)};\n");
+        }
+
+        foreach (var (trigger, _) in store.Triggers(Prefix(t) + UniqueGuardTrigger))
+        {
+            sb.Append($"DROP TRIGGER IF EXISTS {Sql.Quote(trigger)};\n");
         }
 
         store.Execute(sb.ToString());
@@ -80,8 +101,11 @@ internal static class TriggerInstaller
     /// <summary>What every capture trigger of <paramref name="t"/> is named with.</summary>
     public static string Prefix(TableInfo t) => $"_edgesync_{t.Id}_";
 
-    /// <summary>True when <paramref name="names"/> (triggers on the table) are all the capture triggers <see cref="Install"/> makes.</summary>
-    public static bool IsInstalled(TableInfo t, IEnumerable<string> names)
+    /// <summary>
+    /// True when <paramref name="names"/> (triggers on the table) are all the capture triggers <see cref="Install"/> makes
+    /// for the table as it is now (its unique indexes included), and no stale one.
+    /// </summary>
+    public static bool IsInstalled(SyncStore store, TableInfo t, IEnumerable<string> names)
     {
         var expected = new List<string>();
         if (t.Policy == TablePolicy.Append)
@@ -95,11 +119,66 @@ internal static class TriggerInstaller
 
         if (t.Mode == CaptureMode.Trigger || t.Policy == TablePolicy.Lww)
         {
-            expected.Add("ins");
+            expected.Add(InsertTrigger);
         }
 
+        var guard = UniqueGuard(store, t);
         var have = names.ToHashSet(StringComparer.OrdinalIgnoreCase);
-        return expected.All(e => have.Contains(Prefix(t) + e));
+        var guards = have.Where(n => n.StartsWith(Prefix(t) + UniqueGuardTrigger, StringComparison.OrdinalIgnoreCase)).ToList();
+        bool guardInPlace = guard is null ? guards.Count == 0 : guards.Count == 1 && string.Equals(guards[0], guard.Value.Name, StringComparison.OrdinalIgnoreCase);
+        return guardInPlace && expected.All(e => have.Contains(Prefix(t) + e));
+    }
+
+    /// <summary>
+    /// True when <paramref name="names"/> hold every capture trigger but under an earlier version's insert trigger name
+    /// or without the unique-index guard the table needs now (or with a stale one): the triggers were kept up, only not
+    /// up to date — as after an upgrade, or a unique index created or dropped by the application — not lost with a rebuilt table.
+    /// </summary>
+    public static bool IsOutdated(SyncStore store, TableInfo t, IEnumerable<string> names)
+    {
+        var have = names.ToHashSet(StringComparer.OrdinalIgnoreCase);
+        string[] kept = t.Policy == TablePolicy.Append ? ["update", "delete"] : ["upd", "key", "del"];
+        bool insertKept = !(t.Mode == CaptureMode.Trigger || t.Policy == TablePolicy.Lww)
+            || have.Contains(Prefix(t) + InsertTrigger) || have.Contains(Prefix(t) + "ins");
+        return insertKept && kept.All(e => have.Contains(Prefix(t) + e)) && !IsInstalled(store, t, have);
+    }
+
+    /// <summary>
+    /// An <c>lww</c> table's guard against <c>INSERT OR REPLACE</c> through a secondary unique index, which deletes the
+    /// other row holding the value without firing its delete trigger: before each insert by the application, the rows
+    /// (of another key) that hold the new row's values in a unique index are queued as
+    /// <see cref="CaptureQueue.OpMaybeReplaced"/>; the seal finds which of them are gone. No unique index: no guard and
+    /// no cost. A partial index's condition is not repeated (a row it does not cover is queued and found still there).
+    /// </summary>
+    private static (string Name, string Sql)? UniqueGuard(SyncStore store, TableInfo t)
+    {
+        if (t.Policy != TablePolicy.Lww)
+        {
+            return null;
+        }
+
+        var indexes = store.UniqueIndexes(t.Name);
+        if (indexes.Count == 0)
+        {
+            return null;
+        }
+
+        var body = new StringBuilder();
+        var sameKey = string.Join(" AND ", t.PrimaryKey.Select(i => $"x.{Sql.Quote(t.Columns[i])} IS NEW.{Sql.Quote(t.Columns[i])}"));
+        var keyValues = KeyValues(t, "x");
+        foreach (var index in indexes)
+        {
+            // A NULL never conflicts in a unique index, and `=` is never true for one: such rows are not queued.
+            var match = string.Join(" AND ", index.Columns.Select(c =>
+                $"x.{Sql.Quote(c.Column)} = NEW.{Sql.Quote(c.Column)} COLLATE {Sql.Quote(c.Collation)}"));
+            body.Append(CaptureQueue.TriggerQueueSelect(t.Id, CaptureQueue.OpMaybeReplaced, KeySlots(t), keyValues,
+                $"FROM {Sql.Quote(t.Name)} AS x WHERE {match} AND NOT ({sameKey})")).Append("; ");
+        }
+
+        var text = body.ToString();
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)).AsSpan(0, 4));
+        var name = Prefix(t) + UniqueGuardTrigger + hash;
+        return (name, $"CREATE TRIGGER {Sql.Quote(name)} BEFORE INSERT ON {Sql.Quote(t.Name)} WHEN {NotApplying} BEGIN {text}END;\n");
     }
 
     private static string KeySlots(TableInfo t) => string.Join(", ", t.PrimaryKey.Select((_, i) => $"k{i}"));

@@ -52,4 +52,7 @@ internal static partial class Log
 
     [LoggerMessage(1101, LogLevel.Warning, "Rejected batch from {Peer} ({Code}): {Reason}")]
     public static partial void BatchRejected(ILogger logger, string peer, string code, string reason);
+
+    [LoggerMessage(3800, LogLevel.Information, "Capture triggers of table {Table} were brought up to date (an earlier version's, or a unique index was created or dropped); {Found} writes they missed (such as rows an INSERT OR REPLACE deleted through a unique index) were found from the rows and captured")]
+    public static partial void TriggersUpdated(ILogger logger, string table, int found);
 }

@@ -9,6 +9,9 @@ internal static class SchemaReader
 {
     internal const int MaxKeyColumns = 4;
 
+    /// <summary>A secondary unique index over plain columns: the columns, each with the collation the index compares it by.</summary>
+    internal sealed record UniqueIndex(string Name, IReadOnlyList<(string Column, string Collation)> Columns);
+
     internal sealed record TableShape(string Name, IReadOnlyList<string> Columns, IReadOnlyList<int> PrimaryKey, CaptureMode Mode, IReadOnlyList<string> Types);
 
     public static TableShape Read(SqliteConnection connection, string table)
@@ -125,6 +128,49 @@ internal static class SchemaReader
         }
 
         return list;
+    }
+
+    /// <summary>
+    /// The unique indexes of <paramref name="table"/> other than its primary key's (declared <c>UNIQUE</c> constraints
+    /// and <c>CREATE UNIQUE INDEX</c>, partial ones included), in name order. An index over an expression is left out:
+    /// which rows it matches cannot be written as a comparison of columns.
+    /// </summary>
+    public static List<UniqueIndex> UniqueIndexes(SqliteConnection connection, string table)
+    {
+        var names = new List<string>();
+        using (var cmd = connection.CreateCommand())
+        {
+            cmd.CommandText = "SELECT name FROM pragma_index_list($t) WHERE \"unique\" = 1 AND origin <> 'pk' ORDER BY name";
+            cmd.Parameters.AddWithValue("$t", table);
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                names.Add(r.GetString(0));
+            }
+        }
+
+        var indexes = new List<UniqueIndex>();
+        foreach (var name in names)
+        {
+            using var cmd = connection.CreateCommand();
+            cmd.CommandText = "SELECT cid, name, coll FROM pragma_index_xinfo($i) WHERE key = 1 ORDER BY seqno";
+            cmd.Parameters.AddWithValue("$i", name);
+            using var r = cmd.ExecuteReader();
+            var columns = new List<(string, string)>();
+            bool expression = false;
+            while (r.Read())
+            {
+                expression |= r.GetInt64(0) < 0;
+                columns.Add((r.IsDBNull(1) ? "" : r.GetString(1), r.IsDBNull(2) ? "BINARY" : r.GetString(2)));
+            }
+
+            if (!expression && columns.Count > 0)
+            {
+                indexes.Add(new UniqueIndex(name, columns));
+            }
+        }
+
+        return indexes;
     }
 
     private static (string? Type, bool WithoutRowid) ReadTableKind(SqliteConnection connection, string table)

@@ -20,6 +20,20 @@ internal static class CaptureQueue
     /// <inheritdoc cref="OpInsert"/>
     public const int OpDelete = 3;
 
+    /// <summary>
+    /// The application inserted the row (its insert trigger; <see cref="OpInsert"/> is EdgeSync's own "seal this row as it
+    /// is"). Over a row that was alive it replaced that row (<c>INSERT OR REPLACE</c>, which fires no delete trigger): the
+    /// seal starts a new incarnation.
+    /// </summary>
+    public const int OpInsertByApplication = 4;
+
+    /// <summary>
+    /// A row an application insert conflicted with on a secondary unique index, queued before the insert ran: an
+    /// <c>INSERT OR REPLACE</c> deletes it without firing a delete trigger, an <c>INSERT OR IGNORE</c>, an upsert or a
+    /// failed insert leaves it. The seal seals it as deleted only when it is gone.
+    /// </summary>
+    public const int OpMaybeReplaced = 5;
+
     /// <summary>A condition the capture triggers put in their WHEN clause: false while EdgeSync itself writes (<see cref="MuteTriggers"/>), so it does not capture its own writes.</summary>
     public const string TriggersNotMuted = "NOT EXISTS (SELECT 1 FROM _edgesync_ctx)";
 
@@ -30,6 +44,14 @@ internal static class CaptureQueue
     /// </summary>
     public static string TriggerQueueInsert(int tid, int op, string mask, string keySlots, string keyValues) =>
         $"INSERT INTO _edgesync_pending(tid, op, mask, {keySlots}) VALUES ({tid}, {op}, {mask}, {keyValues})";
+
+    /// <summary>
+    /// The statement a capture trigger runs to queue existing rows: table <paramref name="tid"/>'s rows that
+    /// <paramref name="from"/> (a <c>FROM … WHERE …</c> over the application's table) selects, as <paramref name="op"/>
+    /// with mask 0, their key given by <paramref name="keyValues"/>.
+    /// </summary>
+    public static string TriggerQueueSelect(int tid, int op, string keySlots, string keyValues, string from) =>
+        $"INSERT INTO _edgesync_pending(tid, op, mask, {keySlots}) SELECT {tid}, {op}, 0, {keyValues} {from}";
 
     /// <summary>Mutes the capture triggers until <see cref="UnmuteTriggers"/>, in the caller's transaction: EdgeSync's own writes to the application's tables are not captured.</summary>
     public static void MuteTriggers(SyncStore store) => Sql.Exec(store.Db, "INSERT OR IGNORE INTO _edgesync_ctx(k) VALUES (1)");
@@ -66,8 +88,12 @@ internal static class CaptureQueue
         return t.Info.Policy != TablePolicy.Append || AppendRuns.UnsealedGaps(store, t, wm).Any();
     }
 
-    /// <summary>One row of the trigger queue: its id, table, whether it records a delete, the changed-column mask, the key (<c>k0</c>…, as many as the table's key has).</summary>
-    public readonly record struct Queued(long Id, int Tid, bool IsDelete, long Mask, object?[] Key);
+    /// <summary>One row of the trigger queue: its id, table, operation (<see cref="OpInsert"/>…), the changed-column mask, the key (<c>k0</c>…, as many as the table's key has).</summary>
+    public readonly record struct Queued(long Id, int Tid, int Op, long Mask, object?[] Key)
+    {
+        /// <summary>True when the row was deleted (if it exists now, it was inserted again).</summary>
+        public bool IsDelete => Op == OpDelete;
+    }
 
     /// <summary>
     /// The trigger queue in the order it was written. The key has one value per primary-key column of the table as
@@ -88,7 +114,7 @@ internal static class CaptureQueue
                 key[i] = r.IsDBNull(4 + i) ? null : r.GetValue(4 + i);
             }
 
-            yield return new Queued(r.GetInt64(0), tid, r.GetInt64(2) == OpDelete, r.GetInt64(3), key);
+            yield return new Queued(r.GetInt64(0), tid, (int)r.GetInt64(2), r.GetInt64(3), key);
         }
     }
 

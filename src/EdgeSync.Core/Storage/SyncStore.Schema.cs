@@ -19,6 +19,9 @@ internal sealed partial class SyncStore
     /// <summary>The triggers whose names start with <paramref name="prefix"/>, with their tables.</summary>
     public List<(string Name, string Table)> Triggers(string prefix) => SchemaReader.Triggers(Db, prefix);
 
+    /// <summary>The application table's secondary unique indexes over plain columns (<see cref="SchemaReader.UniqueIndexes"/>).</summary>
+    public List<SchemaReader.UniqueIndex> UniqueIndexes(string table) => SchemaReader.UniqueIndexes(Db, table);
+
     /// <summary>The declared default of <paramref name="column"/> of the application's table (SQL text), or null.</summary>
     public string? ColumnDefault(string table, string column) =>
         SchemaReader.ColumnDefault(Db, table, column);

@@ -29,7 +29,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     private readonly string _readConnectionString;
     private readonly EdgeSyncMetrics _metrics;
     private readonly string _name; // the "database" tag of its metrics
-    private bool _disposed;
+    private volatile bool _disposed; // read without the lock by Vector
     private DateTimeOffset _lastAudit;
 
     private SyncDatabase(string path, SyncStore store, SyncDatabaseOptions options, string readConnectionString)
@@ -113,16 +113,16 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         return DatabaseBackup.Create(Path, destinationPath, progress, _options.Time, cancellationToken);
     }
 
-    /// <summary>The highest sequence held per origin site (this site included).</summary>
+    /// <summary>
+    /// The highest sequence held per origin site (this site included), as of the last commit. Does not wait for a
+    /// capture or apply in progress: it is the vector that transaction started from, never one it has not committed.
+    /// </summary>
     public VersionVector Vector
     {
         get
         {
-            lock (_gate)
-            {
-                ThrowIfDisposed();
-                return _store.VectorAsVersionVector();
-            }
+            ThrowIfDisposed();
+            return _store.CommittedVector; // published at each commit, so the many readers (watchers, replies) never queue on the writer's lock
         }
     }
 

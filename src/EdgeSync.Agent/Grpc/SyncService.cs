@@ -15,7 +15,7 @@ namespace EdgeSync.Agent.Grpc;
 /// vector implies, and enforces the table directions between the caller's role and this agent's.
 /// </summary>
 internal sealed partial class SyncService(
-    DatabaseRegistry registry, IHostApplicationLifetime lifetime, Console.ReplicaReports reports, ILogger<SyncService> logger)
+    DatabaseRegistry registry, IHostApplicationLifetime lifetime, Console.ReplicaReports reports, PushAppliers appliers, ILogger<SyncService> logger)
     : Protocol.V1.Sync.SyncBase
 {
     public override Task<HandshakeReply> Handshake(HandshakeRequest request, ServerCallContext context)
@@ -92,14 +92,15 @@ internal sealed partial class SyncService(
             var hosted = registry.Get(context.RequestHeaders.GetValue(Wire.DatabaseHeader));
             var peerRole = Wire.ParseRole(context.RequestHeaders.GetValue(Wire.RoleHeader));
             var inbound = new Inbound(hosted.Endpoint, peer, peerRole, HubAuthorization.CheckFor(hosted, identity, logger));
+            var applier = appliers.For(hosted.Name);
             await foreach (var message in requestStream.ReadAllAsync(ct).ConfigureAwait(false))
             {
-                inbound.Receive(message.Payload.Span, ct);
+                await applier.ApplyAsync(identity.Site, inbound, message.Payload.Memory, ct).ConfigureAwait(false); // in turn with other peers' pushes
             }
 
             hosted.Board.Observe(peer, inbound.PeerVector, success: true);
             var reply = new PushReply();
-            Wire.CopyTo(hosted.Db.Vector, reply.Vector);
+            Wire.CopyTo(hosted.Db.Vector, reply.Vector); // committed: covers every batch of this push
             return reply;
         }
         catch (Exception e) when (e is not OperationCanceledException && !ct.IsCancellationRequested)

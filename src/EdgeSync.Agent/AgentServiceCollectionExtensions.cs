@@ -68,7 +68,7 @@ public static class AgentServiceCollectionExtensions
         services.TryAddSingleton<Console.IFleetSnapshotSource, Console.FleetSnapshotBuilder>(); // the fleet console's model
         services.TryAddSingleton<Console.FleetSnapshotCache>();
         services.TryAddSingleton<Console.ReplicaReports>(); // what callers report of their clusters, for this agent's console
-        services.TryAddSingleton<Limits.ApplyGates>();
+        services.TryAddSingleton<Sync.PushAppliers>(); // one writer of pushed batches per database, turns fair across peers
         services.TryAddSingleton<Limits.PeerLimitInterceptor>();
         services.AddGrpc(grpc => grpc.Interceptors.Add<Limits.PeerLimitInterceptor>());
         // Read from configuration, not IOptions<AgentOptions>: mapping the gRPC service resolves these options before

@@ -29,7 +29,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     private readonly string _readConnectionString;
     private readonly EdgeSyncMetrics _metrics;
     private readonly string _name; // the "database" tag of its metrics
-    private bool _disposed;
+    private volatile bool _disposed; // read without the lock by Vector
     private DateTimeOffset _lastAudit;
 
     private SyncDatabase(string path, SyncStore store, SyncDatabaseOptions options, string readConnectionString)
@@ -113,16 +113,16 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         return DatabaseBackup.Create(Path, destinationPath, progress, _options.Time, cancellationToken);
     }
 
-    /// <summary>The highest sequence held per origin site (this site included).</summary>
+    /// <summary>
+    /// The highest sequence held per origin site (this site included), as of the last commit. Does not wait for a
+    /// capture or apply in progress: it is the vector that transaction started from, never one it has not committed.
+    /// </summary>
     public VersionVector Vector
     {
         get
         {
-            lock (_gate)
-            {
-                ThrowIfDisposed();
-                return _store.VectorAsVersionVector();
-            }
+            ThrowIfDisposed();
+            return _store.CommittedVector; // published at each commit, so the many readers (watchers, replies) never queue on the writer's lock
         }
     }
 
@@ -180,8 +180,8 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     }
 
     /// <summary>
-    /// Captures (unless another connection holds the write lock: then what is sealed so far; call <see cref="Capture"/>
-    /// first to wait), then streams as bounded batches from one consistent snapshot every change this replica has that a
+    /// Captures (unless another connection holds the write lock, or this database is busy capturing or applying: then
+    /// what is sealed so far; call <see cref="Capture"/> first to wait), then streams as bounded batches from one consistent snapshot every change this replica has that a
     /// peer with <paramref name="peerVector"/> lacks. Enumerate lazily; memory stays at one batch. After applying
     /// each batch the peer's vector is <see cref="ChangeBatch.Advance"/>d, so an interrupted stream resumes where it
     /// stopped. A row some process changed after the capture ends its origin's range; it follows next time.
@@ -197,14 +197,21 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     public IEnumerable<ChangeBatch> GetChanges(VersionVector peerVector, Func<string, bool>? tableFilter, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(peerVector);
-        lock (_gate)
+        ThrowIfDisposed();
+        if (peerVector[SiteId] > Vector[SiteId]) // rare, so a pull does not queue on the lock for it: the committed vector is never ahead
         {
-            ThrowIfDisposed();
-            ContinueIfClockRanAhead(cancellationToken);
-            ReincarnateIfPeerIsAhead(peerVector, cancellationToken);
+            lock (_gate)
+            {
+                ThrowIfDisposed();
+                ContinueIfClockRanAhead(cancellationToken);
+                ReincarnateIfPeerIsAhead(peerVector, cancellationToken);
+            }
         }
 
-        CaptureAndAudit(wait: false, waitForGate: true, cancellationToken); // what another writer holds the lock over follows in the next round
+        // What another writer holds the lock over follows in the next round. Nor does a pull queue behind this database's
+        // own lock (a hub serves many pulls while it applies pushes): whoever holds it seals (an apply seals first), and
+        // the capture loop seals and announces what is left within milliseconds.
+        CaptureAndAudit(wait: false, waitForGate: false, cancellationToken);
         using var connection = new SqliteConnection(_readConnectionString);
         connection.Open();
         var extractor = new ChangeExtractor(connection, _options.MaxBatchRows, _options.MaxBatchBytes, tableFilter);
@@ -306,6 +313,55 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         }
 
         PeersMoved();
+    }
+
+    /// <summary>
+    /// As <see cref="RecordPeerVector"/>, but never waits: false at once, with nothing recorded, while this database is
+    /// busy (capturing, applying, recording another peer's vector) or another connection holds the write lock. For
+    /// callers that hear the peer's vector again soon (a hub hears every factory's announcements) and must not queue a
+    /// thread behind the writer meanwhile. True when the vector is recorded or raised nothing.
+    /// </summary>
+    public bool TryRecordPeerVector(string peer, VersionVector vector)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(peer);
+        ArgumentNullException.ThrowIfNull(vector);
+        if (!_gate.TryEnter())
+        {
+            return false;
+        }
+
+        try
+        {
+            ThrowIfDisposed();
+            ReincarnateIfPeerIsAhead(vector, CancellationToken.None);
+            if (!PeerVectors.Raises(_store, peer, vector))
+            {
+                return true;
+            }
+
+            if (!_store.TryBegin(throwIfBusy: false, Durability.Bookkeeping))
+            {
+                return false;
+            }
+
+            try
+            {
+                PeerVectors.Raise(_store, peer, vector);
+                _store.Commit();
+            }
+            catch
+            {
+                _store.Rollback();
+                throw;
+            }
+        }
+        finally
+        {
+            _gate.Exit();
+        }
+
+        PeersMoved();
+        return true;
     }
 
     /// <summary>

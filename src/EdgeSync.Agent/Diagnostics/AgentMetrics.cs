@@ -86,7 +86,7 @@ internal sealed class AgentMetrics : IDisposable
             "gRPC calls refused because the peer already had MaxStreamsPerPeer open, by call");
         _backups = meter.CreateCounter<long>("edgesync_backups", "{backup}", "Scheduled backups, by result");
         _applyWait = meter.CreateHistogram("edgesync_push_apply_wait_seconds", "s",
-            "Time a pushed batch waited for its turn to apply (the per-database gate, fair across peers)",
+            "Time a pushed batch waited for its turn to apply (queued at the per-database applier, fair across peers)",
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
         _captureLag = meter.CreateHistogram("edgesync_capture_lag_seconds", "s",
             "Upper bound of the time from a commit by any process to its capture (last quiet poll to sealed)",

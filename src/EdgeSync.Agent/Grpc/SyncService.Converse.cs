@@ -195,9 +195,9 @@ internal sealed partial class SyncService
                         _seen[key] = (hosted, site);
                     }
 
-                    if (!_recorded.TryGetValue(key, out var recorded) || !recorded.Dominates(vector))
+                    if ((!_recorded.TryGetValue(key, out var recorded) || !recorded.Dominates(vector))
+                        && hosted.Db.TryRecordPeerVector(site, vector)) // busy: not now, the next announcement records it (no thread queues on the writer)
                     {
-                        hosted.Db.RecordPeerVector(site, vector, cancellationToken);
                         _recorded[key] = recorded is null ? vector : recorded.Merge(vector);
                     }
                 }

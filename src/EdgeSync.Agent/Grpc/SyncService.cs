@@ -15,7 +15,7 @@ namespace EdgeSync.Agent.Grpc;
 /// vector implies, and enforces the table directions between the caller's role and this agent's.
 /// </summary>
 internal sealed partial class SyncService(
-    DatabaseRegistry registry, IHostApplicationLifetime lifetime, Console.ReplicaReports reports, ILogger<SyncService> logger)
+    DatabaseRegistry registry, IHostApplicationLifetime lifetime, Console.ReplicaReports reports, PushAppliers appliers, ILogger<SyncService> logger)
     : Protocol.V1.Sync.SyncBase
 {
     public override Task<HandshakeReply> Handshake(HandshakeRequest request, ServerCallContext context)
@@ -28,7 +28,7 @@ internal sealed partial class SyncService(
             var vector = Wire.ToVector(request.Vector);
             if (request.SiteId.Length > 0 && request.SiteId != hosted.Site)
             {
-                hosted.Db.RecordPeerVector(request.SiteId, vector, context.CancellationToken);
+                hosted.Db.TryRecordPeerVector(request.SiteId, vector); // busy: the next round's handshake or announcement records it
                 hosted.Board.Observe(request.SiteId, vector, success: false);
             }
 
@@ -93,14 +93,15 @@ internal sealed partial class SyncService(
             var hosted = registry.Get(context.RequestHeaders.GetValue(Wire.DatabaseHeader));
             var peerRole = Wire.ParseRole(context.RequestHeaders.GetValue(Wire.RoleHeader));
             var inbound = new Inbound(hosted.Endpoint, peer, peerRole, HubAuthorization.CheckFor(hosted, identity, logger));
+            var applier = appliers.For(hosted.Name);
             await foreach (var message in requestStream.ReadAllAsync(ct).ConfigureAwait(false))
             {
-                inbound.Receive(message.Payload.Span, ct);
+                await applier.ApplyAsync(identity.Site, inbound, message.Payload.Memory, ct).ConfigureAwait(false); // in turn with other peers' pushes
             }
 
             hosted.Board.Observe(peer, inbound.PeerVector, success: true);
             var reply = new PushReply();
-            Wire.CopyTo(hosted.Db.Vector, reply.Vector);
+            Wire.CopyTo(hosted.Db.Vector, reply.Vector); // committed: covers every batch of this push
             return reply;
         }
         catch (Exception e) when (e is not OperationCanceledException && !ct.IsCancellationRequested)

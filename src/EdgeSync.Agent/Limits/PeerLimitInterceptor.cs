@@ -12,12 +12,12 @@ namespace EdgeSync.Agent.Limits;
 /// <summary>
 /// Per-peer limits on the sync service, kept out of the handlers: every call counts against its peer's
 /// <see cref="AgentOptions.MaxStreamsPerPeer"/> (one more is refused with <c>RESOURCE_EXHAUSTED</c>, logged and
-/// counted in <c>edgesync_streams_refused_total</c>), and the batches of a push take turns per database with every
-/// other peer's (<see cref="GatedStreamReader{T}"/>), so a peer flooding the agent with pushes cannot starve the others.
+/// counted in <c>edgesync_streams_refused_total</c>. (The batches of a push take turns per database with every other
+/// peer's in <see cref="Sync.PushApplier"/>, so a peer flooding the agent with pushes cannot starve the others.)
 /// The peer is who <see cref="PeerIdentityResolver"/> says it is; a caller that names no site is counted by address.
 /// </summary>
 internal sealed class PeerLimitInterceptor(
-    PeerStreamLimiter limiter, ApplyGates gates, DatabaseRegistry registry, IOptions<AgentOptions> options, ILogger<PeerLimitInterceptor> logger)
+    PeerStreamLimiter limiter, DatabaseRegistry registry, IOptions<AgentOptions> options, ILogger<PeerLimitInterceptor> logger)
     : Interceptor
 {
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
@@ -40,15 +40,12 @@ internal sealed class PeerLimitInterceptor(
     {
         string peer = PeerOf(context, context.RequestHeaders.GetValue(Wire.SiteHeader) ?? "");
         Acquire(peer, context);
-        string? name = context.RequestHeaders.GetValue(Wire.DatabaseHeader);
-        var reader = new GatedStreamReader<TRequest>(requestStream, gates.For(registry.Find(name)?.Name ?? name ?? ""), peer, registry.Metrics);
         try
         {
-            return await continuation(reader, context).ConfigureAwait(false);
+            return await continuation(requestStream, context).ConfigureAwait(false);
         }
         finally
         {
-            reader.Release();
             limiter.Release(peer);
         }
     }

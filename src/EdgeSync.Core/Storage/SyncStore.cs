@@ -24,6 +24,7 @@ internal sealed partial class SyncStore : IDisposable
     private bool _claimUncommitted; // claimed in the open transaction: a rollback undoes the mark, so the claim too
     private bool _sessionShared;    // another EdgeSync session holds the file's writer lock: this one neither claims nor clears the mark
     private FileStream? _writerLock;
+    private VersionVector _committedVector = VersionVector.Empty;
     private Durability _synchronous = Durability.Full; // the connection's synchronous setting: Full or Bookkeeping
     private bool _issued; // the open transaction allocated sequence numbers
     private Hlc _storedHlc; // the clock value _edgesync_meta holds
@@ -153,7 +154,17 @@ internal sealed partial class SyncStore : IDisposable
         {
             Floor[site] = seq;
         }
+
+        PublishVector();
     }
+
+    /// <summary>
+    /// The vector as of the last commit (or rollback, or open), readable from any thread without the caller's lock:
+    /// never what an open transaction has applied but not committed.
+    /// </summary>
+    public VersionVector CommittedVector => Volatile.Read(ref _committedVector);
+
+    private void PublishVector() => Volatile.Write(ref _committedVector, VectorAsVersionVector());
 
     private void LoadTables()
     {
@@ -474,6 +485,7 @@ internal sealed partial class SyncStore : IDisposable
 
     public void Commit()
     {
+        bool moved = Vector.Count != _vectorSnapshot.Count; // an entry removed (reincarnation); a new or raised one shows below
         using (var cmd = Db.CreateCommand())
         {
             cmd.CommandText = "INSERT OR REPLACE INTO _edgesync_vector(site, seq) VALUES ($s, $q)";
@@ -483,6 +495,7 @@ internal sealed partial class SyncStore : IDisposable
             {
                 if (_vectorSnapshot.GetValueOrDefault(site) != seq)
                 {
+                    moved = true;
                     s.Value = site;
                     q.Value = seq;
                     cmd.ExecuteNonQuery();
@@ -506,6 +519,11 @@ internal sealed partial class SyncStore : IDisposable
         FaultPoints.Hit("commit");
         Sql.Exec(Db, "COMMIT");
         _inTransaction = false;
+        if (moved)
+        {
+            PublishVector(); // only now: a reader must never see a vector that a failed COMMIT would take back
+        }
+
         _claimUncommitted = false;
         _storedHlc = hlc;
         SetSynchronous(Durability.Bookkeeping); // writes outside a transaction (status, peers' vectors) are bookkeeping

@@ -1,10 +1,11 @@
 using EdgeSync.Agent.Limits;
+using EdgeSync.Agent.Sync;
 using EdgeSync.Agent.Tests.Support;
 
 namespace EdgeSync.Agent.Tests.Sync;
 
 /// <summary>
-/// A factory's push to a busy hub waits its turn behind other factories' pushes (the hub's apply gate). A change the
+/// A factory's push to a busy hub waits its turn behind other factories' pushes (the hub's applier). A change the
 /// hub announces meanwhile (a configuration row) must not wait for that push: the factory pulls it at once.
 /// </summary>
 public sealed class PullOvertakesPushTests
@@ -19,13 +20,11 @@ public sealed class PullOvertakesPushTests
         AppDb.Exec(hq.DbPath, "INSERT INTO settings(key, value) VALUES ('sampling_ms', '1000')");
         await Eventually.TrueAsync(() => AppDb.Count(factory.DbPath, "settings") == 1, "the hub's first setting at the factory");
 
-        // Another factory's batch holds the hub's apply gate, as a queue of pushes from the rest of the fleet would.
-        var gate = hq.Service<ApplyGates>().For(hq.Hosted.Name);
-        await gate.EnterAsync("f2/edge-0", ct);
-        bool held = true;
+        // Another factory's batch holds the hub's applier, as a queue of pushes from the rest of the fleet would.
+        var held = await hq.Service<PushAppliers>().For(hq.Hosted.Name).HoldAsync(ct);
         try
         {
-            AppDb.InsertReadings(factory.DbPath, 1, 10, "f1"); // 'up': the factory pushes them, and the push waits at the gate
+            AppDb.InsertReadings(factory.DbPath, 1, 10, "f1"); // 'up': the factory pushes them, and the push waits at the hub's applier
             var limiter = hq.Service<PeerStreamLimiter>();
             await Eventually.TrueAsync(() => limiter.OpenBy(factory.Site) >= 2, "the factory's push open at the hub, beside its conversation",
                 diagnostics: () => $"calls open by the factory: {limiter.OpenBy(factory.Site)}");
@@ -38,16 +37,12 @@ public sealed class PullOvertakesPushTests
                 diagnostics: () => $"factory: {AppDb.Dump(factory.DbPath, "settings")}; hub readings: {AppDb.Count(hq.DbPath, "readings")}");
             Assert.Equal(0L, AppDb.Count(hq.DbPath, "readings")); // the push is still queued: the pull overtook it
 
-            gate.Exit();
-            held = false;
-            await Eventually.TrueAsync(() => AppDb.Count(hq.DbPath, "readings") == 10, "the factory's readings at the hub once the gate is free");
+            held.Dispose();
+            await Eventually.TrueAsync(() => AppDb.Count(hq.DbPath, "readings") == 10, "the factory's readings at the hub once the applier is free");
         }
         finally
         {
-            if (held)
-            {
-                gate.Exit();
-            }
+            held.Dispose(); // idempotent: a second release changes nothing
         }
     }
 }

@@ -285,26 +285,14 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             bool last = System.Diagnostics.Stopwatch.GetElapsedTime(start) >= _options.BusyTimeout;
             lock (_gate)
             {
-                ThrowIfDisposed();
-                ReincarnateIfPeerIsAhead(vector, cancellationToken);
-                if (!PeerVectors.Raises(_store, peer, vector))
+                var recorded = RaisePeerVector(peer, vector, throwIfBusy: last, cancellationToken);
+                if (recorded is null)
                 {
                     return; // an idle round writes nothing
                 }
 
-                if (_store.TryBegin(throwIfBusy: last, Durability.Bookkeeping)) // one commit for the whole vector; redone by the next round if lost
+                if (recorded.Value)
                 {
-                    try
-                    {
-                        PeerVectors.Raise(_store, peer, vector);
-                        _store.Commit();
-                    }
-                    catch
-                    {
-                        _store.Rollback();
-                        throw;
-                    }
-
                     break;
                 }
             }
@@ -330,37 +318,54 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             return false;
         }
 
+        bool? recorded;
         try
         {
-            ThrowIfDisposed();
-            ReincarnateIfPeerIsAhead(vector, CancellationToken.None);
-            if (!PeerVectors.Raises(_store, peer, vector))
-            {
-                return true;
-            }
-
-            if (!_store.TryBegin(throwIfBusy: false, Durability.Bookkeeping))
-            {
-                return false;
-            }
-
-            try
-            {
-                PeerVectors.Raise(_store, peer, vector);
-                _store.Commit();
-            }
-            catch
-            {
-                _store.Rollback();
-                throw;
-            }
+            recorded = RaisePeerVector(peer, vector, throwIfBusy: false, CancellationToken.None);
         }
         finally
         {
             _gate.Exit();
         }
 
-        PeersMoved();
+        if (recorded is true)
+        {
+            PeersMoved();
+        }
+
+        return recorded is not false;
+    }
+
+    /// <summary>
+    /// Under <c>_gate</c>: records <paramref name="vector"/> for <paramref name="peer"/> in one commit (redone by the next
+    /// round if lost). Null when it raises nothing; false when another connection holds the write lock and
+    /// <paramref name="throwIfBusy"/> is not set.
+    /// </summary>
+    private bool? RaisePeerVector(string peer, VersionVector vector, bool throwIfBusy, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        ReincarnateIfPeerIsAhead(vector, cancellationToken);
+        if (!PeerVectors.Raises(_store, peer, vector))
+        {
+            return null;
+        }
+
+        if (!_store.TryBegin(throwIfBusy, Durability.Bookkeeping))
+        {
+            return false;
+        }
+
+        try
+        {
+            PeerVectors.Raise(_store, peer, vector);
+            _store.Commit();
+        }
+        catch
+        {
+            _store.Rollback();
+            throw;
+        }
+
         return true;
     }
 

@@ -5,8 +5,10 @@ namespace EdgeSync.Simulation;
 
 /// <summary>
 /// Ground truth for whole-row losses (<c>delete-wins</c>, <c>newer-incarnation-wins</c>): a write <c>L</c> to an
-/// incarnation (causal length <c>c</c>) that a delete ended. <c>L</c> is judged when it is the last write the tracker
-/// knows to its cell in that incarnation, the row ended above <c>c</c>, and a delete at <c>c + 1</c> is known (the
+/// incarnation (causal length <c>c</c>) that a delete ended. <c>L</c> is judged when it is the newest write the tracker
+/// knows to the row in that incarnation (the engine judges and records a losing row by its newest write, docs/design.md
+/// §3; an older write to another column that the deleter had not seen is not checked), the row ended above <c>c</c>,
+/// and a delete at <c>c + 1</c> is known (the
 /// tracker saw its writer seal it): it <b>lost unseen</b> when no known event above <c>c</c> (a delete, or a write to a
 /// later incarnation) was made by a writer that held <c>L</c>. Such a loss must be in some replica's audit as a
 /// whole-row record (no column) of the row whose loser is <c>L</c> or a later write of the same incarnation (the engine
@@ -68,9 +70,9 @@ internal sealed partial class LossAudit
             {
                 long cl = loser.Cl;
                 if (cl >= state.CausalLength || !deletes.Any(d => d.Cl == cl + 1 && vector.Covers(d.Clock.Site, d.Clock.Seq))
-                    || writes.Any(w => w.Column == column && w.Write.Cl == cl && w.Write.Clock > loser.Clock))
+                    || writes.Any(w => w.Write.Cl == cl && w.Write.Clock > loser.Clock))
                 {
-                    continue; // not ended by a known delete, or not the incarnation's last known write to the cell
+                    continue; // not ended by a known delete, or not the incarnation's newest known write (the one the engine judges)
                 }
 
                 bool held = deletes.Any(d => d.Cl > cl && Held(d.Clock, loser.Clock)) || writes.Any(w => w.Write.Cl > cl && Held(w.Write.Clock, loser.Clock));

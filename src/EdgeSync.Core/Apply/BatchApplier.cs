@@ -283,8 +283,10 @@ internal sealed class BatchApplier
         var key = row.Key;
         var stored = t.StoredKey(key);
         var local = t.LoadState(key, stored);
+        CellClock? localNewest = null;
         if (local is not null && incoming.CausalLength > local.CausalLength)
         {
+            localNewest = local.IsDeleted ? null : t.StashNewest(stored); // a write kept aside loses with its incarnation too
             t.ForgetStash(stored); // values kept aside for the incarnation that just ended
         }
 
@@ -293,7 +295,7 @@ internal sealed class BatchApplier
             plan.KeepUnknown(row, stored, this); // an older incarnation's values lose with it
         }
 
-        var outcome = RowMerge.Merge(local, incoming, plan.HasUnknown && !row.State.IsDeleted ? row.State.Newest : null);
+        var outcome = RowMerge.Merge(local, incoming, plan.HasUnknown && !row.State.IsDeleted ? row.State.Newest : null, localNewest);
         switch (outcome.Action)
         {
             case MergeAction.Insert:

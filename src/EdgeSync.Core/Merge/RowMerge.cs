@@ -22,8 +22,10 @@ internal static class RowMerge
 {
     /// <summary>Joins <paramref name="incoming"/> into <paramref name="local"/> (null when the row is unknown locally).
     /// <paramref name="incomingNewest"/>: the newest clock of the incoming row over every column it carries, when it
-    /// carries columns this replica lacks (they are not in <paramref name="incoming"/>, but a write to one loses too).</summary>
-    public static MergeOutcome Merge(RowState? local, RowState incoming, CellClock? incomingNewest = null)
+    /// carries columns this replica lacks (they are not in <paramref name="incoming"/>, but a write to one loses too);
+    /// <paramref name="localNewest"/>: the newest of the values this replica keeps aside for the local row (columns it
+    /// lacks).</summary>
+    public static MergeOutcome Merge(RowState? local, RowState incoming, CellClock? incomingNewest = null, CellClock? localNewest = null)
     {
         ArgumentNullException.ThrowIfNull(incoming);
         if (local is null)
@@ -33,7 +35,7 @@ internal static class RowMerge
 
         if (incoming.CausalLength != local.CausalLength)
         {
-            return MergeIncarnations(local, incoming, incomingNewest);
+            return MergeIncarnations(local, incoming, incoming.CausalLength > local.CausalLength ? localNewest : incomingNewest);
         }
 
         if (local.IsDeleted)
@@ -50,7 +52,8 @@ internal static class RowMerge
         return MergeColumns(local, incoming);
     }
 
-    private static MergeOutcome MergeIncarnations(RowState local, RowState incoming, CellClock? incomingNewest)
+    /// <remarks><paramref name="loserAside"/>: the newest write of the losing row to a column this replica lacks, if known.</remarks>
+    private static MergeOutcome MergeIncarnations(RowState local, RowState incoming, CellClock? loserAside)
     {
         bool incomingWins = incoming.CausalLength > local.CausalLength;
         var (winner, loser) = incomingWins ? (incoming, local) : (local, incoming);
@@ -58,7 +61,7 @@ internal static class RowMerge
         if (!loser.IsDeleted)
         {
             // Writes to an older incarnation lose. They were a conflict unless the winner's writer had seen them.
-            var loserNewest = !incomingWins && incomingNewest is { } carried && carried > loser.Newest ? carried : loser.Newest;
+            var loserNewest = loserAside is { } aside && aside > loser.Newest ? aside : loser.Newest;
             var winnerClock = winner.IsDeleted ? winner.Clocks[0] : winner.Newest;
             if (!(winner.IsDeleted ? winnerClock.HasSeen(loserNewest) : winner.Clocks.Any(c => c.HasSeen(loserNewest))))
             {

@@ -10,6 +10,7 @@ namespace EdgeSync.Storage;
 internal sealed partial class TableStore
 {
     private const string ForgetStashKey = "stash";
+    private const string StashRowKey = "stash-row";
 
     /// <summary>
     /// Puts the flagged columns of the row with key <paramref name="key"/> back to their declared <c>DEFAULT</c> (NULL
@@ -39,6 +40,27 @@ internal sealed partial class TableStore
         }
 
         cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>The newest clock among the values <c>_edgesync_stash</c> keeps for this row (columns this replica lacks), or null.</summary>
+    public Clocks.CellClock? StashNewest(object storedKey)
+    {
+        if (!_updates.TryGetValue(StashRowKey, out var cmd))
+        {
+            cmd = StashStore.PrepareForRow(_db);
+            _updates[StashRowKey] = cmd;
+        }
+
+        Clocks.CellClock? newest = null;
+        foreach (var entry in StashStore.ForRow(cmd, Info.Id, storedKey))
+        {
+            if (newest is not { } n || entry.Clock > n)
+            {
+                newest = entry.Clock;
+            }
+        }
+
+        return newest;
     }
 
     /// <summary>

@@ -106,4 +106,26 @@ public sealed class WholeRowAuditTests : IDisposable
         Assert.NotNull(loss);
         Assert.Equal(("delete-wins", Start.AddSeconds(1).ToUnixTimeMilliseconds()), (loss.Rule, loss.LoserHlc.Milliseconds));
     }
+
+    [Fact]
+    public void WriteKeptAsideForAColumnThisReplicaLacks_IsAuditedWhenADeleteEndsItsRow()
+    {
+        using var a = New("a");
+        using var b = New("b");
+        using var c = New("c");
+        At(0, a, "INSERT INTO settings VALUES ('k', 'v0', 'a', 1)");
+        b.PullFrom(a);
+        c.PullFrom(a);
+
+        b.Exec("ALTER TABLE settings ADD COLUMN unit TEXT DEFAULT 'none'");
+        At(1, b, "UPDATE settings SET unit = 'kg' WHERE key = 'k'");
+        a.PullFrom(b); // a has no 'unit': b's write is kept aside for the row
+        At(2, c, "DELETE FROM settings WHERE key = 'k'"); // c never received b's write
+        _time.Now = Start.AddSeconds(3);
+        a.PullFrom(c);
+
+        var loss = RowLoss(a, "b");
+        Assert.NotNull(loss);
+        Assert.Equal(("delete-wins", Start.AddSeconds(1).ToUnixTimeMilliseconds()), (loss.Rule, loss.LoserHlc.Milliseconds));
+    }
 }

@@ -121,11 +121,14 @@ internal sealed partial class SyncService
     }
 
     /// <summary>What one caller announced: recorded per database when it grew, so idle announcements write nothing.</summary>
-    /// <remarks><see cref="Touch"/> marks every (database, site) it announced as seen now, for <see cref="PeerForgetting"/>.</remarks>
+    /// <remarks><see cref="Touch"/> marks every (database, site) it announced as seen now, for <see cref="PeerForgetting"/>,
+    /// and records the vectors a busy database could not take when they were announced: an idle caller announces
+    /// nothing more, and compaction waits for what its peers are recorded to hold.</remarks>
     private sealed class CallerVectors(ServerCallContext context, string headerSite)
     {
         private readonly Dictionary<string, VersionVector> _recorded = new(StringComparer.Ordinal);
         private readonly Dictionary<string, (HostedDatabase Hosted, string Site)> _seen = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, VersionVector> _unrecorded = new(StringComparer.Ordinal);
         private readonly HashSet<string> _vouched = new(StringComparer.Ordinal) { headerSite };
         private DatabaseRegistry? _registry;
 
@@ -156,6 +159,54 @@ internal sealed partial class SyncService
             foreach (var (hosted, site) in seen)
             {
                 hosted.Board.Touch(site);
+                string key = hosted.Name + "\n" + site;
+                VersionVector? vector;
+                lock (_seen)
+                {
+                    _unrecorded.TryGetValue(key, out vector);
+                }
+
+                if (vector is not null)
+                {
+                    Record(hosted, site, key, vector);
+                }
+            }
+        }
+
+        /// <summary>Records <paramref name="vector"/> unless the database is busy; then keeps it for the next <see cref="Touch"/>.</summary>
+        private void Record(HostedDatabase hosted, string site, string key, VersionVector vector)
+        {
+            try
+            {
+                lock (_seen)
+                {
+                    if (_recorded.TryGetValue(key, out var done) && done.Dominates(vector))
+                    {
+                        _unrecorded.Remove(key);
+                        return;
+                    }
+                }
+
+                bool recorded = hosted.Db.TryRecordPeerVector(site, vector); // busy: not now (no thread queues on the writer)
+                lock (_seen)
+                {
+                    if (recorded)
+                    {
+                        _recorded[key] = _recorded.TryGetValue(key, out var done) ? done.Merge(vector) : vector;
+                        if (_unrecorded.TryGetValue(key, out var waiting) && vector.Dominates(waiting))
+                        {
+                            _unrecorded.Remove(key);
+                        }
+                    }
+                    else
+                    {
+                        _unrecorded[key] = _unrecorded.TryGetValue(key, out var waiting) ? waiting.Merge(vector) : vector;
+                    }
+                }
+            }
+            catch (Exception e) when (e is ObjectDisposedException or EdgeSync.Errors.EdgeSyncException or Microsoft.Data.Sqlite.SqliteException)
+            {
+                // Closed meanwhile, or a busy bookkeeping write: the caller's next announcement records it.
             }
         }
 
@@ -188,23 +239,19 @@ internal sealed partial class SyncService
                     {
                         hosted.Db.RecordExportedVector(Wire.ToVector(entry.Exported));
                     }
-
-                    string key = hosted.Name + "\n" + site;
-                    lock (_seen)
-                    {
-                        _seen[key] = (hosted, site);
-                    }
-
-                    if ((!_recorded.TryGetValue(key, out var recorded) || !recorded.Dominates(vector))
-                        && hosted.Db.TryRecordPeerVector(site, vector)) // busy: not now, the next announcement records it (no thread queues on the writer)
-                    {
-                        _recorded[key] = recorded is null ? vector : recorded.Merge(vector);
-                    }
                 }
                 catch (Exception e) when (e is ObjectDisposedException or EdgeSync.Errors.EdgeSyncException or Microsoft.Data.Sqlite.SqliteException)
                 {
                     // Closed meanwhile, or a busy bookkeeping write: the caller's next announcement records it.
                 }
+
+                string key = hosted.Name + "\n" + site;
+                lock (_seen)
+                {
+                    _seen[key] = (hosted, site);
+                }
+
+                Record(hosted, site, key, vector);
             }
         }
     }

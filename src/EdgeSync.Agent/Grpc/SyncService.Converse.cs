@@ -150,25 +150,18 @@ internal sealed partial class SyncService
 
         public void Touch()
         {
-            List<(HostedDatabase Hosted, string Site)> seen;
+            List<(string Key, HostedDatabase Hosted, string Site, VersionVector? Unrecorded)> seen;
             lock (_seen)
             {
-                seen = _seen.Values.ToList();
+                seen = _seen.Select(e => (e.Key, e.Value.Hosted, e.Value.Site, _unrecorded.GetValueOrDefault(e.Key))).ToList();
             }
 
-            foreach (var (hosted, site) in seen)
+            foreach (var (key, hosted, site, unrecorded) in seen)
             {
                 hosted.Board.Touch(site);
-                string key = hosted.Name + "\n" + site;
-                VersionVector? vector;
-                lock (_seen)
+                if (unrecorded is not null)
                 {
-                    _unrecorded.TryGetValue(key, out vector);
-                }
-
-                if (vector is not null)
-                {
-                    Record(hosted, site, key, vector);
+                    Record(hosted, site, key, unrecorded);
                 }
             }
         }

@@ -226,9 +226,10 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     /// <summary>
     /// Applies a peer's batch atomically (rows, vector, conflict audit, <c>cluster_sync</c>). Idempotent and
     /// commutative. Throws <see cref="InvalidBatchException"/> or <see cref="SyncStateException"/> with nothing applied.
-    /// When given, <paramref name="check"/> runs on the batch under the writer lock first, so nothing can change the rows
-    /// it reads (<see cref="ReadRowState"/>) before the batch is applied; an exception from it refuses the batch with
-    /// nothing of it applied. Waits for another writer's lock up to <see cref="SyncDatabaseOptions.BusyTimeout"/>, and
+    /// When given, <paramref name="check"/> runs on the batch inside the apply's write transaction, after this replica's
+    /// own pending writes are sealed and before any row of the batch is applied, so the rows it reads
+    /// (<see cref="ReadRowState"/>) are the ones the batch merges with and nothing can change them meanwhile; an
+    /// exception from it refuses the batch with nothing of it applied (the seal is rolled back with it). Waits for another writer's lock up to <see cref="SyncDatabaseOptions.BusyTimeout"/>, and
     /// stops waiting when <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
     public ApplyResult Apply(ChangeBatch batch, string? fromPeer = null, Action<ChangeBatch>? check = null, CancellationToken cancellationToken = default)
@@ -238,13 +239,12 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         lock (_gate)
         {
             ThrowIfDisposed();
-            check?.Invoke(batch);
             try
             {
                 ContinueIfClockRanAhead(cancellationToken);
                 ReincarnateIfPeerIsAhead(batch.SenderVector, cancellationToken);
                 string site = _store.SiteId;
-                var result = new BatchApplier(_store, _options.Time, _options.MaxClockDrift).Apply(batch, peer, cancellationToken);
+                var result = new BatchApplier(_store, _options.Time, _options.MaxClockDrift).Apply(batch, peer, check, cancellationToken);
                 ReportSchemaEvents();
                 LogIfRetired(site);
                 _metrics.Applied(_name, result.Applied, result.Skipped, result.Conflicts);

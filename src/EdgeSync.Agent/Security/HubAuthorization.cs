@@ -11,7 +11,7 @@ namespace EdgeSync.Agent.Security;
 /// <summary>
 /// Where a hub applies a batch from a factory (its <c>Push</c> handler, and its own pulls from a factory), the check
 /// passed to <see cref="SyncDatabase.Apply(ChangeBatch, string?, Action{ChangeBatch}?, CancellationToken)"/>: runs
-/// <see cref="BatchAuthorizer"/> under the writer lock against the hub's current rows, and on any violation counts,
+/// <see cref="BatchAuthorizer"/> in the apply's write transaction against the hub's current rows, and on any violation counts,
 /// logs and throws <see cref="UnauthorizedBatchException"/>, so nothing of the batch is applied.
 /// </summary>
 internal static class HubAuthorization
@@ -42,9 +42,8 @@ internal static class HubAuthorization
 
         return batch =>
         {
-            // The hub's own writes not captured yet are sealed first: a row its application deleted a moment ago still
-            // has live metadata until then, and the rules must judge against the rows the hub holds now.
-            db.Capture();
+            // Runs inside the apply's transaction after the hub's own pending writes are sealed (a row its application
+            // deleted a moment ago is a tombstone by then), so the rules judge against the rows the hub holds now.
             var lookup = new RowLookup(db);
             var violations = BatchAuthorizer.Authorize(batch, sender.Cluster, ruleOf, db.Vector, lookup.Find);
             if (violations.Count == 0)

@@ -30,12 +30,15 @@ internal sealed class BatchApplier
         _maxClockDrift = maxClockDrift;
     }
 
-    public ApplyResult Apply(ChangeBatch batch, string peer, CancellationToken cancellationToken)
+    /// <summary>Applies <paramref name="batch"/>; <paramref name="check"/> (the caller's authorization) runs after the seal,
+    /// in the transaction, and refuses the batch by throwing.</summary>
+    public ApplyResult Apply(ChangeBatch batch, string peer, Action<ChangeBatch>? check, CancellationToken cancellationToken)
     {
         try
         {
             _store.Begin(Durability.Sealing, cancellationToken); // FULL only when the seal issues sequence numbers
             Sealer.Seal(_store); // also takes any schema change first, so the batch is checked against the tables as they are
+            check?.Invoke(batch); // against the rows as they are now, this replica's latest writes sealed
             batch = WithoutForgottenTables(batch);
             var plans = BatchValidator.Validate(batch, name => _store.FindTable(name)?.Info,
                     _store.Floor.Select(f => KeyValuePair.Create(_store.Sites.NameOf(f.Key), f.Value)), _time.GetUtcNow(), _maxClockDrift)

@@ -7,7 +7,8 @@ namespace EdgeSync.Simulation;
 /// drift, jump hours ahead or behind and are set right; power cuts that put a replica's files back to a copy taken at
 /// a random earlier point (writes not yet synced are lost; the replica continues as a new incarnation); factory
 /// replicas cloned onto a new volume (<c>edgesync backup</c>, then <c>restore</c> on a new replica of the same
-/// factory); and compaction with the linked replicas' vectors. As in the peer simulation, a seed either puts files
+/// factory); factory replicas whose volume is replaced by an empty one; and compaction with the linked replicas'
+/// vectors. As in the peer simulation, a seed either puts files
 /// back (power cuts, restored backups) or compacts, never both: a replica put back behind a peer's compaction floor
 /// must be re-seeded by hand (<c>ResyncRequired</c>, docs/guarantees.md).
 /// </summary>
@@ -40,6 +41,9 @@ public sealed partial class TopologySimulation
             case 6 when Compacts:
             case 7 when Compacts:
                 Compact(i);
+                return null;
+            case 6:
+                EmptyVolume(i);
                 return null;
             default:
                 return null;
@@ -123,6 +127,40 @@ public sealed partial class TopologySimulation
         _nodes.Add(clone);
         _trace.Append($"clone {i} as {k}{(clone.ToHub ? "*" : "")}; ");
         Start(k);
+    }
+
+    /// <summary>
+    /// A factory replica's volume is lost and replaced by an empty one (a new node, a PVC recreated): the application's
+    /// schema on an empty file, the engine opened under the replica's old site id. What it wrote and did not pass on is
+    /// lost; it must not reuse that id's sequence numbers (peers hold more of it: a new incarnation) and gets back
+    /// from its siblings and the hub everything they hold. As in the peer simulation, its agent exchanges with the
+    /// replicas it is linked to before the application writes again (docs/guarantees.md: a replacement volume that
+    /// issues more changes than its peers hold of the old one before its first exchange is not covered).
+    /// </summary>
+    private void EmptyVolume(int i)
+    {
+        var node = _nodes[i];
+        if (node.Role != AgentRole.Factory || node.Rogue)
+        {
+            return;
+        }
+
+        Quiet(() => { node.Site.ReplaceWithEmptyVolume(); return 0; }); // the new volume, as the peer simulation makes it
+        _network.RemoveAll(m => m.To == i);
+        _workload.ForgetLost(_nodes.Where(n => !n.Rogue).Select(n => n.Site));
+        _trace.Append($"empty volume {i}; ");
+        Guard(i, "directions", () => RecordDirections(node));
+        foreach (int j in Links(i).Where(j => _nodes[j].Site.Up && !_nodes[j].Rogue).ToList())
+        {
+            try
+            {
+                Quiet(() => { Pull(node, _nodes[j]); return 0; });
+            }
+            catch (Errors.InvalidBatchException e) when (e.Message.Contains("ahead of this replica's clock", StringComparison.Ordinal))
+            {
+                _trace.Append($"[first exchange {j}->{i} refused from the future] ");
+            }
+        }
     }
 
     /// <summary>Compaction as the agent runs it: every replica this one exchanges with is a required peer.</summary>

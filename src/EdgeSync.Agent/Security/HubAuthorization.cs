@@ -46,7 +46,9 @@ internal static class HubAuthorization
             // has live metadata until then, and the rules must judge against the rows the hub holds now.
             db.Capture();
             var lookup = new RowLookup(db);
-            var violations = BatchAuthorizer.Authorize(batch, sender.Cluster, ruleOf, db.Vector, lookup.Find);
+            // The site id is read after the seal, which continues the hub as a new incarnation after its files were
+            // put back: its earlier incarnations' changes, which a factory sends back, are admitted (never the current id's).
+            var violations = BatchAuthorizer.Authorize(batch, sender.Cluster, ruleOf, db.Vector, lookup.Find, db.SiteId);
             if (violations.Count == 0)
             {
                 return;

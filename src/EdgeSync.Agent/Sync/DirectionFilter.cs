@@ -21,6 +21,10 @@ namespace EdgeSync.Agent.Sync;
 /// another factory's writes. Those origins get no range in the factory's batches, so the hub's vector for them
 /// never advances over changes it did not receive.
 /// </para>
+/// <para>
+/// Both rules have one exception, <see cref="OwnLineage"/>: a replica's own earlier incarnations' changes (a restored
+/// factory's, which the hub sends back; a put-back hub's, which a factory sends back), every table included.
+/// </para>
 /// </summary>
 internal static class DirectionFilter
 {

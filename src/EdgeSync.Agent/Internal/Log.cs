@@ -74,7 +74,7 @@ internal static partial class Log
 
     [LoggerMessage(2303, LogLevel.Warning,
         "Took back {Changes} changes of this hub's earlier incarnation(s) for {Database} from factory {Peer}: {Ranges} ({Applied} rows changed); "
-        + "the hub's files were put back to an earlier copy and the factory held what it had written after it")]
+        + "the hub's files had been put back to an earlier copy, and the factory held what the hub wrote after it")]
     public static partial void LineageReclaimed(ILogger logger, string database, string peer, int changes, string ranges, int applied);
 
     [LoggerMessage(2300, LogLevel.Warning, "Refused {Call} from {Peer} ({Code}): {Reason}")]

@@ -28,6 +28,7 @@ internal sealed class AgentMetrics : IDisposable
     private readonly Counter<long> _bytesSent;
     private readonly Counter<long> _bytesReceived;
     private readonly Counter<long> _batchesUnauthorized;
+    private readonly Counter<long> _lineageReclaimed;
     private readonly Counter<long> _pushesRejected;
     private readonly Counter<long> _rounds;
     private readonly Counter<long> _errors;
@@ -70,6 +71,8 @@ internal sealed class AgentMetrics : IDisposable
         _bytesReceived = meter.CreateCounter<long>("edgesync_received_bytes", "By", "Encoded batch bytes received");
         _batchesUnauthorized = meter.CreateCounter<long>("edgesync_batches_unauthorized", "{batch}",
             "Batches a hub refused whole because they broke an authorization rule (down-table, owner, origin), by rule and sending peer");
+        _lineageReclaimed = meter.CreateCounter<long>("edgesync_lineage_reclaimed_changes", "{change}",
+            "Row states of a hub's earlier incarnations it took back from a factory after its files were put back, by sending peer");
         _pushesRejected = meter.CreateCounter<long>("edgesync_pushes_rejected", "{push}",
             "Pushes of this replica's changes that a peer refused under an authorization rule, by rule and peer (the data stays here)");
         _rounds = meter.CreateCounter<long>("edgesync_sync_rounds", "{round}", "Sync rounds run by this agent's peer loops, by result");
@@ -166,6 +169,9 @@ internal sealed class AgentMetrics : IDisposable
     public void ChangesWithheld(int rows, KeyValuePair<string, object?>[] tags) => _changesWithheld.Add(rows, tags);
 
     public void BatchUnauthorized(string rule, KeyValuePair<string, object?>[] tags) => _batchesUnauthorized.Add(1, [.. tags, new("rule", rule)]);
+
+    /// <summary>A hub took back <paramref name="rows"/> row states of its earlier incarnations from a factory (docs/security.md).</summary>
+    public void LineageReclaimed(int rows, KeyValuePair<string, object?>[] tags) => _lineageReclaimed.Add(rows, tags);
 
     public void PushRejected(string rule, KeyValuePair<string, object?>[] tags) => _pushesRejected.Add(1, [.. tags, new("rule", rule)]);
 

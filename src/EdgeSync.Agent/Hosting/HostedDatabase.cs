@@ -16,7 +16,7 @@ internal sealed class HostedDatabase : IDisposable
     private Action? _captureWake;
     private long _commitsSeen;
 
-    private HostedDatabase(string name, SyncDatabase db, AgentOptions options, TimeProvider time, AgentMetrics metrics, ChangeFeed? feed)
+    private HostedDatabase(string name, SyncDatabase db, AgentOptions options, TimeProvider time, AgentMetrics metrics, ChangeFeed? feed, ILogger logger)
     {
         Name = name;
         Db = db;
@@ -29,6 +29,12 @@ internal sealed class HostedDatabase : IDisposable
         Endpoint = new SyncEndpoint(db)
         {
             Role = Role, DirectionOf = DirectionOf, Metrics = metrics, Board = Board, Changed = Changed, ProtocolVersion = options.ProtocolVersion,
+            Reclaimed = (peer, batch, result) =>
+            {
+                metrics.LineageReclaimed(batch.RowCount, Board.TagsFor(peer));
+                Internal.Log.LineageReclaimed(logger, name, peer, batch.RowCount,
+                    string.Join(", ", batch.Ranges.Select(r => $"{r.Site} ({r.From}, {r.To}]")), result.Applied);
+            },
         };
     }
 
@@ -85,7 +91,7 @@ internal sealed class HostedDatabase : IDisposable
 
             db.EnableMigrationLog(cancellationToken); // the fleet's migration log flows down from HQ; the application's gate stays local
             Sync.DirectionHistory.Check(db, NameOf(path), options, loggers.CreateLogger("EdgeSync.Agent.Directions"), cancellationToken);
-            return new HostedDatabase(NameOf(path), db, options, time, metrics, feed);
+            return new HostedDatabase(NameOf(path), db, options, time, metrics, feed, loggers.CreateLogger("EdgeSync.Agent.Security"));
         }
         catch
         {

@@ -72,6 +72,11 @@ internal static partial class Log
     [LoggerMessage(2302, LogLevel.Warning, "Refused a batch for {Database} from {Peer} (authenticated {Authenticated}) by rule {Rule} ({Violations} violations): {Detail}")]
     public static partial void BatchUnauthorized(ILogger logger, string database, string peer, bool authenticated, string rule, int violations, string detail);
 
+    [LoggerMessage(2303, LogLevel.Warning,
+        "Took back {Changes} changes of this hub's earlier incarnation(s) for {Database} from factory {Peer}: {Ranges} ({Applied} rows changed); "
+        + "the hub's files had been put back to an earlier copy, and the factory held what the hub wrote after it")]
+    public static partial void LineageReclaimed(ILogger logger, string database, string peer, int changes, string ranges, int applied);
+
     [LoggerMessage(2300, LogLevel.Warning, "Refused {Call} from {Peer} ({Code}): {Reason}")]
     public static partial void Refused(ILogger logger, string call, string peer, string code, string reason);
 

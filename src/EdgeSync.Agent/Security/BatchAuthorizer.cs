@@ -19,15 +19,24 @@ namespace EdgeSync.Agent.Security;
 /// another owner (no hijack by rewriting the owner column, no delete of another cluster's row).</item>
 /// </list>
 /// Rows whose every change the hub already holds are skipped, as apply skips them: they change nothing.
+/// <para>
+/// The hub's own earlier incarnations (given the hub's current site id: another id of the same replica, never the
+/// current one) are the one exception to "the sender's cluster": after the hub's files were put back, a factory sends
+/// back what those wrote (<see cref="DirectionFilter.OwnLineage"/>). Their ranges and clocks pass the <c>origin</c>
+/// rule, and a row whose every change the hub lacks is theirs passes every rule, in any table: it is the hub's own
+/// write (docs/security.md says what that trusts a factory with).
+/// </para>
 /// </summary>
-internal static class BatchAuthorizer
+internal static partial class BatchAuthorizer
 {
     /// <summary>Most violations collected per batch (the batch is refused at the first one; the rest help the operator).</summary>
     public const int MaxViolations = 100;
 
     /// <summary>Every violation of the rules by <paramref name="batch"/> (at most <see cref="MaxViolations"/>); empty when the batch may be applied.</summary>
+    /// <remarks><paramref name="hubSite"/>: the hub's current site id, whose earlier incarnations' changes are admitted;
+    /// null admits none.</remarks>
     public static IReadOnlyList<Violation> Authorize(
-        ChangeBatch batch, string senderCluster, Func<string, TableRule> ruleOf, VersionVector hubVector, StoredRowLookup stored)
+        ChangeBatch batch, string senderCluster, Func<string, TableRule> ruleOf, VersionVector hubVector, StoredRowLookup stored, string? hubSite = null)
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(ruleOf);
@@ -42,7 +51,7 @@ internal static class BatchAuthorizer
 
         foreach (var range in batch.Ranges)
         {
-            if (!InCluster(range.Site, senderCluster))
+            if (!InCluster(range.Site, senderCluster) && !IsRetiredHub(range.Site, hubSite))
             {
                 Add(violations, new Violation(AuthorizationRule.Origin, null, null,
                     $"origin range of '{range.Site}' ({range.From}, {range.To}]: a factory may only send changes made in its own cluster '{senderCluster}'"));
@@ -56,14 +65,14 @@ internal static class BatchAuthorizer
                 break;
             }
 
-            CheckTable(set, ruleOf(set.Table), senderCluster, hubVector, stored, violations);
+            CheckTable(set, ruleOf(set.Table), senderCluster, hubSite, hubVector, stored, violations);
         }
 
         return violations;
     }
 
     private static void CheckTable(
-        TableChangeSet set, TableRule rule, string cluster, VersionVector hubVector, StoredRowLookup stored, List<Violation> violations)
+        TableChangeSet set, TableRule rule, string cluster, string? hubSite, VersionVector hubVector, StoredRowLookup stored, List<Violation> violations)
     {
         int rowCount = set.RowCount;
         if (rowCount == 0)
@@ -73,9 +82,12 @@ internal static class BatchAuthorizer
 
         if (rule.Direction == SyncDirection.Down)
         {
-            var firstKey = set.Rows.Count > 0 ? set.Rows[0].Key : [set.Runs[0].Rowids[0]];
-            Add(violations, new Violation(AuthorizationRule.DownTable, set.Table, KeyText(firstKey),
-                $"{rowCount} row(s) of a 'down' table, which only HQ writes"));
+            if (FirstNotTheHubs(set, hubSite, hubVector) is { } firstKey)
+            {
+                Add(violations, new Violation(AuthorizationRule.DownTable, set.Table, KeyText(firstKey),
+                    $"{rowCount} row(s) of a 'down' table, which only HQ writes"));
+            }
+
             return;
         }
 
@@ -87,7 +99,7 @@ internal static class BatchAuthorizer
         }
 
         int ownerInKey = owner < 0 ? -1 : IndexOf(set.KeyColumns, set.Columns[owner]);
-        foreach (var row in RowsToCheck(set, cluster, owner >= 0))
+        foreach (var row in RowsToCheck(set, cluster, hubSite, owner >= 0))
         {
             if (violations.Count >= MaxViolations)
             {
@@ -95,7 +107,7 @@ internal static class BatchAuthorizer
             }
 
             var state = row.State;
-            if (Covered(state, hubVector))
+            if (Covered(state, hubVector) || TheHubsOwn(state, hubSite, hubVector))
             {
                 continue;
             }
@@ -116,7 +128,7 @@ internal static class BatchAuthorizer
             for (int i = 0; i < state.Clocks.Length; i++)
             {
                 var c = state.Clocks[i];
-                if (!InCluster(c.Site, cluster) && !Dominated(Hub(), state, i))
+                if (!InCluster(c.Site, cluster) && !IsRetiredHub(c.Site, hubSite) && !Dominated(Hub(), state, i))
                 {
                     Add(violations, new Violation(AuthorizationRule.Origin, set.Table, KeyText(row.Key),
                         $"a change presented as made by '{c.Site}' (sequence {c.Seq}) that the hub does not hold; a factory may only send changes made in its own cluster '{cluster}'"));
@@ -152,7 +164,7 @@ internal static class BatchAuthorizer
     /// The rows the per-row rules must see: every row state, and the rows of insert runs unless the run can break
     /// none of them (its origin is in the sender's cluster and the table has no owner column).
     /// </summary>
-    private static IEnumerable<RowChange> RowsToCheck(TableChangeSet set, string cluster, bool hasOwner)
+    private static IEnumerable<RowChange> RowsToCheck(TableChangeSet set, string cluster, string? hubSite, bool hasOwner)
     {
         foreach (var row in set.Rows)
         {
@@ -161,9 +173,9 @@ internal static class BatchAuthorizer
 
         foreach (var run in set.Runs)
         {
-            if (!hasOwner && InCluster(run.Site, cluster))
+            if ((!hasOwner && InCluster(run.Site, cluster)) || IsRetiredHub(run.Site, hubSite))
             {
-                continue;
+                continue; // a run's rows carry only its origin's clock: the hub's own earlier writes pass every rule
             }
 
             for (int i = 0; i < run.Count; i++)

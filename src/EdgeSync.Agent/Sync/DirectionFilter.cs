@@ -21,6 +21,10 @@ namespace EdgeSync.Agent.Sync;
 /// another factory's writes. Those origins get no range in the factory's batches, so the hub's vector for them
 /// never advances over changes it did not receive.
 /// </para>
+/// <para>
+/// Both rules have one exception, <see cref="OwnLineage"/>: a replica's own earlier incarnations' changes (a restored
+/// factory's, which the hub sends back; a put-back hub's, which a factory sends back), every table included.
+/// </para>
 /// </summary>
 internal static class DirectionFilter
 {
@@ -120,13 +124,26 @@ internal static class DirectionFilter
     /// sibling to send back what it wrote after the backup, so they come from the hub, every table included (they are
     /// the receiver's own writes; see <see cref="IsOwnLineage"/>). <paramref name="reclaim"/>: origins of the receiver's
     /// cluster it asked back (<see cref="RetiredOrigins"/>), sent the same way; any outside its cluster are ignored.
+    /// <para>
+    /// The same the other way round, for a factory sending to a hub: the changes of the hub's earlier incarnations it
+    /// lacks (<paramref name="reclaim"/> ignored). The other-cluster rule keeps them from the hub, but after the hub's
+    /// files were put back (a power cut to an earlier copy, a backup) its factories may be the only ones holding what it
+    /// wrote, or deleted, after the copy: in every table, <c>down</c> ones included. The hub admits them
+    /// (<see cref="Security.BatchAuthorizer"/>: the hub's earlier incarnations never write again).
+    /// </para>
     /// </summary>
     public static Clocks.VersionVector? OwnLineage(
         Clocks.VersionVector receiver, Clocks.VersionVector sender, string receiverSite, AgentRole from, AgentRole to, IReadOnlySet<string>? reclaim = null)
     {
-        if (from != AgentRole.Hub || to != AgentRole.Factory)
+        bool toHub = from == AgentRole.Factory && to == AgentRole.Hub;
+        if (!toHub && (from != AgentRole.Hub || to != AgentRole.Factory))
         {
             return null;
+        }
+
+        if (toHub)
+        {
+            reclaim = null; // a hub asks nothing back: its lineage is its own earlier incarnations
         }
 
         bool lacks = false;
@@ -153,6 +170,31 @@ internal static class DirectionFilter
     /// </summary>
     public static bool IsOwnLineage(ChangeBatch batch, string receiverSite, IReadOnlySet<string>? reclaim = null) =>
         batch.Ranges.Count > 0 && batch.Ranges.All(r => IsLineage(r.Site, receiverSite, reclaim));
+
+    /// <summary>
+    /// For a factory sending a hub its earlier incarnations' changes (<see cref="OwnLineage"/>): true when a row of
+    /// <paramref name="batch"/> carries a change <paramref name="receiver"/> lacks of a site that is neither of the
+    /// sender's cluster nor an earlier incarnation of <paramref name="receiverSite"/> (rows travel as full states, so a
+    /// row the hub's earlier incarnation wrote may carry another factory's column the hub lost with it). The hub's
+    /// <c>origin</c> rule refuses such a batch whole; the sender holds it back until that factory has sent the hub its
+    /// own changes again (it does, the hub's vector lacking them).
+    /// </summary>
+    public static bool CarriesOthersChanges(ChangeBatch batch, Clocks.VersionVector receiver, string senderSite, string receiverSite)
+    {
+        string cluster = ClusterOf(senderSite);
+        bool Foreign(string site, long seq) =>
+            seq > receiver[site] && !string.Equals(ClusterOf(site), cluster, StringComparison.Ordinal) && !IsEarlierIncarnation(site, receiverSite);
+
+        foreach (var set in batch.Tables)
+        {
+            if (set.Runs.Any(r => Foreign(r.Site, r.LastSeq)) || set.Rows.Any(r => r.State.Clocks.Any(c => Foreign(c.Site, c.Seq))))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private static bool IsLineage(string origin, string receiverSite, IReadOnlySet<string>? reclaim) =>
         IsEarlierIncarnation(origin, receiverSite)

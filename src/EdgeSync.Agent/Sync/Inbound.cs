@@ -41,7 +41,8 @@ internal sealed class Inbound(
 
         var batch = BatchCodec.Decode(payload, local.Limits);
         int withheld = 0;
-        var filtered = peerRole == AgentRole.Hub && DirectionFilter.IsOwnLineage(batch, local.Site, reclaim)
+        bool hubLineage = local.Role == AgentRole.Hub && peerRole != AgentRole.Hub && DirectionFilter.IsOwnLineage(batch, local.Site);
+        var filtered = (peerRole == AgentRole.Hub && DirectionFilter.IsOwnLineage(batch, local.Site, reclaim)) || hubLineage
             ? batch // this replica's own earlier incarnation's writes (or a sibling's it asked back), coming back after a restore
             : local.Filter(batch, peerRole, local.Role, out withheld);
         if (withheld > 0 && peerRole == AgentRole.Hub && local.Role == AgentRole.Factory)
@@ -56,6 +57,11 @@ internal sealed class Inbound(
 
         var result = local.Db.Apply(filtered, peer, authorize is null ? null : _ => authorize(batch), cancellationToken);
         metrics?.ChangesReceived(filtered.RowCount, tags);
+
+        if (hubLineage)
+        {
+            local.Reclaimed?.Invoke(peer, batch, result); // the hub took back its earlier incarnations' changes from a factory
+        }
 
         Rows += filtered.RowCount;
         PeerVector = PeerVector.Merge(batch.SenderVector);

@@ -14,7 +14,8 @@ namespace EdgeSync.Agent.Sync;
 /// </summary>
 /// <remarks><paramref name="peerProtocol"/>: the protocol the peer speaks, when known; batches are encoded in the lower of it and the endpoint's.
 /// <paramref name="reclaim"/>: for a hub serving a factory's pull, the origins of the factory's own cluster it asked back
-/// (<see cref="RetiredOrigins"/>), sent like its own earlier incarnations.</remarks>
+/// (<see cref="RetiredOrigins"/>), sent like its own earlier incarnations. A factory sending to a hub also sends the hub's
+/// own earlier incarnations' changes the hub lacks (<see cref="DirectionFilter.OwnLineage"/>).</remarks>
 internal sealed class Outbound(SyncEndpoint local, string peer, AgentRole peerRole, int? peerProtocol = null, IReadOnlySet<string>? reclaim = null)
 {
     private readonly int _protocol = Math.Min(local.ProtocolVersion, peerProtocol ?? local.ProtocolVersion);
@@ -76,10 +77,13 @@ internal sealed class Outbound(SyncEndpoint local, string peer, AgentRole peerRo
         }
 
         // A restored factory's earlier incarnations, and its siblings' it asked back: nobody but the hub may hold what
-        // they wrote (design.md §6b, "Table directions"). The
+        // they wrote (design.md §6b, "Table directions"). The other way round, a hub's earlier incarnations: after its
+        // files were put back, its factories may be the only ones holding what it wrote after the copy. The
         // vector is read again: the extraction above sealed this replica's pending writes (and may have continued it as a
         // new incarnation), and an origin the lineage vector leaves behind would travel in the lineage batches.
-        if (DirectionFilter.OwnLineage(peerVector, local.Db.Vector, peer, local.Role, peerRole, reclaim) is { } lineage)
+        bool toHub = local.Role == AgentRole.Factory && peerRole == AgentRole.Hub;
+        var asked = toHub ? null : reclaim;
+        if (DirectionFilter.OwnLineage(peerVector, local.Db.Vector, peer, local.Role, peerRole, asked) is { } lineage)
         {
             using var batches = local.Db.GetChanges(lineage, null, cancellationToken).GetEnumerator();
             bool more;
@@ -95,11 +99,18 @@ internal sealed class Outbound(SyncEndpoint local, string peer, AgentRole peerRo
             while (more)
             {
                 var batch = batches.Current;
-                if (!DirectionFilter.IsOwnLineage(batch, peer, reclaim))
+                if (!DirectionFilter.IsOwnLineage(batch, peer, asked))
                 {
                     // Changes made here meanwhile (a seal, an apply) joined it. Filtered by direction, it would move the
                     // peer's vector past the lineage's rows of tables kept from factories; unfiltered, it would send
                     // them this replica's own. The lineage follows in the next round.
+                    yield break;
+                }
+
+                if (toHub && DirectionFilter.CarriesOthersChanges(batch, peerVector, local.Site, peer))
+                {
+                    // A row also carries another factory's change the hub lost with its files: the hub's origin rule
+                    // would refuse the batch. That factory sends it again; the lineage follows in a later round.
                     yield break;
                 }
 

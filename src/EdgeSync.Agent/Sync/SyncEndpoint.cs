@@ -26,6 +26,13 @@ internal sealed record SyncEndpoint(SyncDatabase Db)
     /// <summary>Notified when an inbound batch changed this replica; null: nobody listens.</summary>
     public ChangeSignal? Changed { get; init; }
 
+    /// <summary>
+    /// Told when a hub applied a batch from a factory that carried only its own earlier incarnations' changes (its files
+    /// were put back; <see cref="DirectionFilter.OwnLineage"/>): the sender, the batch as sent and what applying it did.
+    /// The agent logs and counts it (a widened trust: docs/security.md); null: nobody listens.
+    /// </summary>
+    public Action<string, ChangeBatch, Apply.ApplyResult>? Reclaimed { get; init; }
+
     /// <summary>The bounds a received batch is decoded under.</summary>
     public BatchLimits Limits { get; init; } = BatchLimits.Default;
 

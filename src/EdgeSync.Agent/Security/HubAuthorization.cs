@@ -44,9 +44,9 @@ internal static class HubAuthorization
         {
             // Runs inside the apply's transaction after the hub's own pending writes are sealed (a row its application
             // deleted a moment ago is a tombstone by then), so the rules judge against the rows the hub holds now.
-            var lookup = new RowLookup(db);
-            // The site id is read after the seal, which continues the hub as a new incarnation after its files were
+            // The site id is read after that seal, which continues the hub as a new incarnation after its files were
             // put back: its earlier incarnations' changes, which a factory sends back, are admitted (never the current id's).
+            var lookup = new RowLookup(db);
             var violations = BatchAuthorizer.Authorize(batch, sender.Cluster, ruleOf, db.Vector, lookup.Find, db.SiteId);
             if (violations.Count == 0)
             {

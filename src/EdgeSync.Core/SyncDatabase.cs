@@ -345,7 +345,8 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     {
         ThrowIfDisposed();
         ReincarnateIfPeerIsAhead(vector, cancellationToken);
-        if (!PeerVectors.Raises(_store, peer, vector))
+        var rising = PeerVectors.Rising(_store, peer, vector);
+        if (rising.Count == 0)
         {
             return null;
         }
@@ -357,7 +358,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
 
         try
         {
-            PeerVectors.Raise(_store, peer, vector);
+            PeerVectors.Raise(_store, peer, rising);
             _store.Commit();
         }
         catch

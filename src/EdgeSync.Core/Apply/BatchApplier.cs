@@ -468,7 +468,7 @@ internal sealed class BatchApplier
 
     private void RecordPeer(string peer, ChangeBatch batch)
     {
-        PeerVectors.Raise(_store, peer, batch.SenderVector);
+        PeerVectors.Raise(_store, peer, PeerVectors.Rising(_store, peer, batch.SenderVector));
         SyncStatusView.MarkSynced(_store, peer, batch.Tables.Select(t => t.Table), _time.GetUtcNow().ToUnixTimeMilliseconds());
     }
 }

@@ -10,6 +10,10 @@ public sealed class VersionVector : IReadOnlyDictionary<string, long>
 {
     private readonly Dictionary<string, long> _entries;
 
+    /// <summary>The entries ordered by site, made at the first enumeration: a fleet's vector has hundreds of entries and
+    /// is enumerated for every message that carries it and every peer vector recorded.</summary>
+    private KeyValuePair<string, long>[]? _ordered;
+
     /// <summary>The empty vector: has seen nothing.</summary>
     public static VersionVector Empty { get; } = new(new Dictionary<string, long>(StringComparer.Ordinal));
 
@@ -79,8 +83,19 @@ public sealed class VersionVector : IReadOnlyDictionary<string, long>
     public bool TryGetValue(string key, out long value) => _entries.TryGetValue(key, out value);
 
     /// <inheritdoc />
-    public IEnumerator<KeyValuePair<string, long>> GetEnumerator() =>
-        _entries.OrderBy(e => e.Key, StringComparer.Ordinal).GetEnumerator();
+    public IEnumerator<KeyValuePair<string, long>> GetEnumerator() => ((IEnumerable<KeyValuePair<string, long>>)Ordered()).GetEnumerator();
+
+    private KeyValuePair<string, long>[] Ordered()
+    {
+        if (_ordered is { } ordered)
+        {
+            return ordered;
+        }
+
+        ordered = [.. _entries];
+        Array.Sort(ordered, static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+        return _ordered = ordered; // a race builds the same array twice: harmless
+    }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 

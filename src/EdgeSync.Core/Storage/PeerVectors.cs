@@ -7,14 +7,15 @@ namespace EdgeSync.Storage;
 /// <summary>What this replica knows each peer has (<c>_edgesync_peers</c>); compaction never passes the slowest peer.</summary>
 internal static class PeerVectors
 {
-    public static void Raise(SyncStore store, string peer, VersionVector vector)
+    /// <summary>Records the entries of <paramref name="rising"/> for <paramref name="peer"/>, each only where it is higher.</summary>
+    public static void Raise(SyncStore store, string peer, IReadOnlyList<KeyValuePair<string, long>> rising)
     {
         using var cmd = Sql.Prepare(store.Db,
             "INSERT INTO _edgesync_peers(peer, site, seq) VALUES ($p, $s, $q) "
-            + "ON CONFLICT(peer, site) DO UPDATE SET seq = excluded.seq WHERE excluded.seq > seq", // unchanged: nothing written
+            + "ON CONFLICT(peer, site) DO UPDATE SET seq = excluded.seq WHERE excluded.seq > seq", // lower: nothing written
             "$p", "$s", "$q");
         cmd.Set(0, peer);
-        foreach (var (site, seq) in vector)
+        foreach (var (site, seq) in rising)
         {
             cmd.Set(1, site);
             cmd.Set(2, seq);
@@ -22,8 +23,12 @@ internal static class PeerVectors
         }
     }
 
-    /// <summary>Whether <paramref name="vector"/> holds more of some origin than recorded for <paramref name="peer"/> (reads only).</summary>
-    public static bool Raises(SyncStore store, string peer, VersionVector vector)
+    /// <summary>
+    /// The entries of <paramref name="vector"/> higher than recorded for <paramref name="peer"/> (reads only); empty when
+    /// it raises nothing. Only these are written: a fleet's vector has an entry for every replica and incarnation, most
+    /// of them unchanged since the last record.
+    /// </summary>
+    public static List<KeyValuePair<string, long>> Rising(SyncStore store, string peer, VersionVector vector)
     {
         var known = new Dictionary<string, long>(StringComparer.Ordinal);
         using (var cmd = store.Db.CreateCommand())
@@ -37,7 +42,7 @@ internal static class PeerVectors
             }
         }
 
-        return vector.Any(e => !known.TryGetValue(e.Key, out long seq) || e.Value > seq);
+        return vector.Where(e => !known.TryGetValue(e.Key, out long seq) || e.Value > seq).ToList();
     }
 
     /// <summary>Every peer's recorded vector, read on the writer (in the caller's transaction, if any).</summary>

@@ -89,6 +89,23 @@ public sealed class RestampOriginTests
         AssertSameRows(hub, factory, "items", ["f1", 1L]);
     }
 
+    [Theory]
+    [InlineData(AgentRole.Factory, SyncDirection.Up, "f1/edge-1~7", true)]     // its own cluster's (a sibling's earlier incarnation)
+    [InlineData(AgentRole.Factory, SyncDirection.Both, "f1/edge-0", true)]
+    [InlineData(AgentRole.Factory, SyncDirection.Both, "hq/edge-0", false)]    // the hub's row: the hub re-stamps it
+    [InlineData(AgentRole.Factory, SyncDirection.Both, "f2/edge-0", false)]    // another factory's row: refused by `owner`
+    [InlineData(AgentRole.Factory, SyncDirection.Down, "f1/edge-0", false)]    // a factory never sends a `down` table
+    [InlineData(AgentRole.Hub, SyncDirection.Up, "f1/edge-0", false)]          // a hub never sends an `up` table down
+    [InlineData(AgentRole.Hub, SyncDirection.Up, "hq/edge-1", true)]
+    [InlineData(AgentRole.Hub, SyncDirection.Both, "f1/edge-0", true)]
+    [InlineData(AgentRole.Hub, SyncDirection.Down, "hq/edge-0~3", true)]
+    [InlineData(AgentRole.Peer, SyncDirection.Up, "f2/edge-0", true)]
+    public void MayOriginate_IsWhetherThisReplicasWriteReachesEveryReplicaHoldingTheOriginal(AgentRole role, SyncDirection direction, string origin, bool expected)
+    {
+        string site = role == AgentRole.Hub ? "hq/edge-0~5" : "f1/edge-0~9";
+        Assert.Equal(expected, DirectionFilter.MayOriginate(role, direction, site, origin));
+    }
+
     /// <summary>One exchange as the agent makes it: <paramref name="from"/> extracts for <paramref name="into"/>, which authorizes (a hub) and applies.</summary>
     private static void Exchange(Node from, Node into)
     {

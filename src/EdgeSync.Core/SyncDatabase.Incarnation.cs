@@ -31,7 +31,7 @@ public sealed partial class SyncDatabase
             if (Reincarnation.RewindIfClockRanAhead(_store, _options.MaxClockDrift))
             {
                 Sealer.Seal(_store); // what is pending is clocked (at the present) before everything is re-stamped
-                Reincarnation.Run(_store, previousIdx, previous, clockRanAhead: true, cancellationToken);
+                Reincarnation.Run(_store, previousIdx, previous, clockRanAhead: true, MayOriginate(previous), cancellationToken);
             }
 
             _store.Commit();
@@ -51,6 +51,13 @@ public sealed partial class SyncDatabase
 
         Log.ClockRanAhead(_options.Logger, last.ToString(), _options.MaxClockDrift.TotalMinutes, previous, _store.SiteId);
     }
+
+    /// <summary>
+    /// <see cref="SyncDatabaseOptions.MayOriginate"/> for this replica (named by <paramref name="site"/>, the id being
+    /// continued), as the re-stamp asks it: by table and origin. Null when the host set no rule.
+    /// </summary>
+    private Func<string, string, bool>? MayOriginate(string site) =>
+        _options.MayOriginate is { } rule ? (table, origin) => rule(site, table, origin) : null;
 
     /// <summary>Logs that the first seal of this session continued under a new id (the last writer never closed the file).</summary>
     private void LogIfRetired(string before)

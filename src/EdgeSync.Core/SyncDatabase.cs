@@ -388,7 +388,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         try
         {
             Sealer.Seal(_store); // what was written under the old id is clocked before it is re-stamped
-            Reincarnation.Run(_store, previousIdx, previous, clockRanAhead: false, cancellationToken);
+            Reincarnation.Run(_store, previousIdx, previous, clockRanAhead: false, MayOriginate(previous), cancellationToken);
             _store.Commit();
         }
         catch (SqliteException e) when (StorageException.IsStorageError(e))

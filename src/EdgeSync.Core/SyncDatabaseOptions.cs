@@ -36,6 +36,18 @@ public sealed record SyncDatabaseOptions
     /// </summary>
     public TimeSpan MaxClockDrift { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Whether this replica may originate a change, in its topology: called as (this replica's site id, table, the
+    /// origin site the change's clock names) when its clock was set right (<see cref="MaxClockDrift"/>) and it holds
+    /// clocks from the future, its own or relayed. A change it may originate is re-stamped at the present under its new
+    /// incarnation, as its own write; one it may not (a factory: another cluster's row, a row of a table that flows only
+    /// from the hub; a hub: a factory's row of a table that flows only to the hub) is withheld: the value stays, its
+    /// clock orders below every write and the event is disclaimed, so the origin's side sends its own version back and
+    /// that wins (docs/design.md §6b, rule 5). Null (the default): every change may be re-stamped here, right wherever
+    /// every replica exchanges every change with every other.
+    /// </summary>
+    public OriginatePredicate? MayOriginate { get; init; }
+
     /// <summary>Clock source (tests substitute a fake one).</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 

@@ -28,7 +28,11 @@ public sealed class SimSite : IDisposable
         Path = path;
         Site = site;
         Clock = clock;
-        _options = new SyncDatabaseOptions { AppendAuditInterval = TimeSpan.FromDays(1), Time = clock };
+        _options = new SyncDatabaseOptions
+        {
+            AppendAuditInterval = TimeSpan.FromDays(1), Time = clock,
+            MayOriginate = (s, table, origin) => MayOriginate?.Invoke(s, table, origin) ?? true,
+        };
         if (existing)
         {
             return;
@@ -57,6 +61,12 @@ public sealed class SimSite : IDisposable
     public string Path { get; }
 
     public string Site { get; }
+
+    /// <summary>
+    /// What its topology lets this replica originate (<see cref="SyncDatabaseOptions.MayOriginate"/>), read whenever the
+    /// engine asks, so a role set after the site was made and a configuration changed later both count. Null: everything.
+    /// </summary>
+    public OriginatePredicate? MayOriginate { get; set; }
 
     /// <summary>The engine; null while the site is crashed.</summary>
     public SyncDatabase? Db { get; private set; }

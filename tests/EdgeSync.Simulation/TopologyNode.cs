@@ -46,6 +46,12 @@ internal sealed class TopologyNode(SimSite site, string cluster, int clusterInde
         HubAuthorization.CheckFor(Site.Db!, Role, t => TableRule.Of(Options, t), PeerIdentity.Claimed(senderSite));
 
     /// <summary>
+    /// The rule the agent gives its hosted database (<see cref="DirectionFilter.MayOriginate"/>), from the node's current
+    /// configuration; whoever makes a node hands it to the node's site (<see cref="SimSite.MayOriginate"/>).
+    /// </summary>
+    public bool MayOriginate(string site, string table, string origin) => DirectionFilter.MayOriginate(Role, DirectionOf(table), site, origin);
+
+    /// <summary>
     /// The fleet's table configuration: <c>readings</c> (append) flows up, <c>settings</c> down (HQ's), <c>items</c> both
     /// ways with the owning cluster in <c>tenant</c>, and <c>counters</c> as <paramref name="counters"/> says. A rogue
     /// factory is misconfigured to send <c>settings</c> up too.

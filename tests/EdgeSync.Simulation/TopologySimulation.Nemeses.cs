@@ -124,6 +124,7 @@ public sealed partial class TopologySimulation
         {
             Options = TopologyNode.Config(site.Site, source.Cluster, AgentRole.Factory, source.DirectionOf(TopologyNode.OpenedTable), rogue: false),
         };
+        site.MayOriginate = clone.MayOriginate;
         _nodes.Add(clone);
         _trace.Append($"clone {i} as {k}{(clone.ToHub ? "*" : "")}; ");
         Start(k);

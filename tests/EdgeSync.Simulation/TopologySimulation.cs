@@ -86,6 +86,7 @@ public sealed partial class TopologySimulation : IDisposable
         string site = $"{cluster}/edge-{replica}";
         var s = new SimSite(Path.Combine(_dir, $"n{_nodes.Count}.db"), site, new SimClock(_time));
         var node = new TopologyNode(s, cluster, clusterIndex, role, toHub, rogue);
+        s.MayOriginate = node.MayOriginate;
         _nodes.Add(node);
         RecordDirections(node); // as the agent does at every start
     }

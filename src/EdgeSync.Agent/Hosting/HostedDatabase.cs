@@ -75,6 +75,7 @@ internal sealed class HostedDatabase : IDisposable
             Logger = loggers.CreateLogger("EdgeSync.Core"),
             Time = time,
             Metrics = metrics.Engine,
+            MayOriginate = (site, table, origin) => DirectionFilter.MayOriginate(options.EffectiveRole, options.DirectionOf(table), site, origin),
         }, cancellationToken);
         try
         {

@@ -106,6 +106,22 @@ internal static class DirectionFilter
         return RaiseTo(receiver, sender, ClusterOf(senderSite), inCluster: false);
     }
 
+    /// <summary>
+    /// Whether the replica <paramref name="site"/>, in <paramref name="role"/>, may originate a change of a table with
+    /// <paramref name="direction"/> whose clock names <paramref name="origin"/>: whether its own change would reach
+    /// every replica that holds the original. A factory sends a hub only its own cluster's changes, and no <c>down</c>
+    /// table; a hub sends a factory no <c>up</c> table. So a factory may originate only its own cluster's changes of
+    /// tables that flow up, and a hub anything but another cluster's changes of an <c>up</c> table; a peer anything.
+    /// The engine asks when a clock set right re-stamps what it holds from the future (docs/design.md §6b, rule 5):
+    /// what a replica may not originate it withholds, and the origin's side sends it back.
+    /// </summary>
+    public static bool MayOriginate(AgentRole role, SyncDirection direction, string site, string origin) => role switch
+    {
+        AgentRole.Factory => direction != SyncDirection.Down && string.Equals(ClusterOf(origin), ClusterOf(site), StringComparison.Ordinal),
+        AgentRole.Hub => direction != SyncDirection.Up || string.Equals(ClusterOf(origin), ClusterOf(site), StringComparison.Ordinal),
+        _ => true,
+    };
+
     /// <summary>A site id without a restored incarnation's <c>~N</c> suffix: the replica it names.</summary>
     public static string BaseOf(string site)
     {

@@ -13,7 +13,7 @@ namespace EdgeSync.Storage;
 /// origin it holds nothing of (so peers send back the original incarnation's changes), and local insert ranges are
 /// re-issued. Runs in the caller's write transaction, after the caller sealed what was pending.
 /// </summary>
-internal static class Reincarnation
+internal static partial class Reincarnation
 {
     /// <param name="store">The store, in the caller's write transaction.</param>
     /// <param name="oldIdx">The local index of the id to re-stamp, read before the caller sealed (a seal may itself
@@ -23,9 +23,13 @@ internal static class Reincarnation
     /// it lost changes it had issued): the file holds every event of the old id, so the old id is treated like any other
     /// origin whose events are in the future — only those, from its first one in the future on, are re-stamped and
     /// disclaimed; what it issued before stays held and logged as it was (a peer may have compacted it already).</param>
+    /// <param name="mayOriginate">Whether this replica may originate a change of a table (first argument) whose clock
+    /// names an origin (second): a clock it may not originate is withheld instead of re-stamped (<see cref="Withheld"/>).
+    /// Null: it may originate every change (the peer topology).</param>
     /// <param name="cancellationToken">Checked between rows: re-stamping a large table is long, and a cancelled run
     /// leaves the caller to roll the whole transaction back.</param>
-    public static string Run(SyncStore store, int oldIdx, string oldSite, bool clockRanAhead, CancellationToken cancellationToken)
+    public static string Run(
+        SyncStore store, int oldIdx, string oldSite, bool clockRanAhead, Func<string, string, bool>? mayOriginate, CancellationToken cancellationToken)
     {
         string newSite = UnusedIncarnation(store);
         store.SwitchSite(newSite);
@@ -81,6 +85,12 @@ internal static class Reincarnation
 
         bool Restamped(CellClock c) => (!clockRanAhead && c.Site == oldSite) || (future.TryGetValue(c.Site, out long first) && c.Seq >= first);
 
+        // A change this replica may not originate in its topology (a factory: another cluster's row, a `down` row; a hub:
+        // a factory's `up` row) is not re-stamped here, where the re-stamp could not reach every replica: it is withheld
+        // (see Withheld) and the origin's side sends its own version back. This site's own lost ids are always its own.
+        bool Originates(int tid, CellClock c) =>
+            mayOriginate is null || (!clockRanAhead && c.Site == oldSite) || mayOriginate(store.Table(tid).Info.Name, c.Site);
+
         // Rows whose clocks name the old id or a disclaimed event: re-stamp those clocks as one new change per row.
         using var log = Sql.Prepare(store.Db,
             "INSERT OR REPLACE INTO _edgesync_log(site, seq, tid, pk, span, hlc) VALUES ($s, $q, $t, $pk, 0, $h)", "$s", "$q", "$t", "$pk", "$h");
@@ -110,26 +120,44 @@ internal static class Reincarnation
                 continue;
             }
 
-            long seq = store.AllocateSeq(1);
-            rowSeq[(tid, PkText(pk))] = seq;
+            long? seq = null;
             for (int i = 0; i < clocks.Length; i++)
             {
-                if (Restamped(clocks[i]))
+                if (!Restamped(clocks[i]))
                 {
-                    // The value keeps its time (a newer write made elsewhere, not pulled yet, must still beat it);
-                    // only a clock in the future (the clock ran ahead) comes down to the present.
-                    clocks[i] = new CellClock(clocks[i].Hlc < hlc ? clocks[i].Hlc : hlc, newSite, seq, clocks[i].Hlc, clocks[i].Site);
+                    continue;
                 }
+
+                if (!Originates(tid, clocks[i]))
+                {
+                    clocks[i] = Withheld(clocks[i]);
+                    continue;
+                }
+
+                // The value keeps its time (a newer write made elsewhere, not pulled yet, must still beat it);
+                // only a clock in the future (the clock ran ahead) comes down to the present.
+                seq ??= store.AllocateSeq(1);
+                clocks[i] = new CellClock(clocks[i].Hlc < hlc ? clocks[i].Hlc : hlc, newSite, seq.Value, clocks[i].Hlc, clocks[i].Site);
             }
 
             var state = cl % 2 == 0 ? RowState.Deleted(cl, clocks[0]) : RowState.Alive(cl, new object?[n], clocks);
             t.PutClocks(pk, state);
-            LogEvent(seq, tid, pk);
+            if (seq is { } s)
+            {
+                rowSeq[(tid, PkText(pk))] = s;
+                LogEvent(s, tid, pk);
+            }
         }
 
         // Stashed values: re-stamped under the row's new change, or a change of their own when no cell of the row was.
         foreach (var (tid, pk, column, clock) in stashed.Where(e => Restamped(e.Clock)))
         {
+            if (!Originates(tid, clock))
+            {
+                StashStore.SetClock(store, tid, pk, column, Withheld(clock));
+                continue;
+            }
+
             if (!rowSeq.TryGetValue((tid, PkText(pk)), out long seq))
             {
                 seq = store.AllocateSeq(1);
@@ -154,20 +182,35 @@ internal static class Reincarnation
             }
         }
 
-        // Insert ranges of the disclaimed events: issued again under the new id too (the rows stay).
+        // Insert ranges of the disclaimed events: issued again under the new id too (the rows stay), or, where this
+        // replica may not originate them, their rows withheld one by one (WithholdRange).
         foreach (var (site, first) in future)
         {
             int idx = store.Sites.GetOrAdd(store.Db, site);
+            var withheld = new List<(long Seq, long Tid, long Pk, long Span, long Hlc)>();
             using (var cmd = store.Db.CreateCommand())
             {
-                cmd.CommandText = "SELECT seq, tid, pk, span, cnt FROM _edgesync_log WHERE site = $s AND seq >= $q AND span > 0";
+                cmd.CommandText = "SELECT seq, tid, pk, span, cnt, hlc FROM _edgesync_log WHERE site = $s AND seq >= $q AND span > 0";
                 cmd.Parameters.AddWithValue("$s", (long)idx);
                 cmd.Parameters.AddWithValue("$q", first);
                 using var r = cmd.ExecuteReader();
                 while (r.Read())
                 {
-                    ranges.Add((r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4)));
+                    var range = (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4));
+                    if (Originates((int)range.Item2, new CellClock(default, site, range.Item1, default, "")))
+                    {
+                        ranges.Add(range);
+                    }
+                    else
+                    {
+                        withheld.Add((range.Item1, range.Item2, range.Item3, range.Item4, r.GetInt64(5)));
+                    }
                 }
+            }
+
+            foreach (var (seq, tid, pk, span, rangeHlc) in withheld)
+            {
+                WithholdRange(store, store.Table((int)tid), new CellClock(new Hlc(rangeHlc), site, seq, default, ""), pk, span, cancellationToken);
             }
 
             Disclaim(store, idx, first);
@@ -204,28 +247,6 @@ internal static class Reincarnation
     private static string PkText(object pk) => pk is byte[] b ? Convert.ToHexString(b) : Convert.ToString(pk, System.Globalization.CultureInfo.InvariantCulture)!;
 
     /// <summary>
-    /// This replica no longer holds the events of <paramref name="site"/> from <paramref name="first"/> (its first
-    /// one in the future) on; the caller re-stamped every clock of them its rows held. Their log entries go, and the
-    /// vector (and compaction floor) come back below them. The re-stamps that replaced them order below them, so if any replica
-    /// still holds one of them (its clock still ahead), it must come back here and win as it does everywhere: claimed
-    /// as held, it would be skipped as known, and the replicas would differ for good.
-    /// </summary>
-    private static void Disclaim(SyncStore store, int site, long first)
-    {
-        Sql.Scalar(store.Db, "DELETE FROM _edgesync_log WHERE site = $s AND seq >= $q", ("$s", (long)site), ("$q", first));
-        if (store.Vector.TryGetValue(site, out long held) && held >= first)
-        {
-            store.Vector[site] = first - 1;
-        }
-
-        if (store.Floor.TryGetValue(site, out long floor) && floor >= first)
-        {
-            store.Floor[site] = first - 1;
-            CompactionRecords.SetFloor(store, site, first - 1);
-        }
-    }
-
-    /// <summary>
     /// Continues as a new incarnation without re-stamping anything: the database may be missing the last changes it
     /// issued under the current id (its file was put back, or lost its WAL's tail), so it issues no more numbers under
     /// it. The old id stays an origin like any other, held up to what this file has; peers holding more of it send
@@ -241,42 +262,6 @@ internal static class Reincarnation
         FaultPoints.Hit("reincarnate.retire");
         return newSite;
     }
-
-    /// <summary>
-    /// When this site's HLC is more than <paramref name="maxDrift"/> ahead of its wall clock, the clock had run ahead
-    /// and was set right (peers refuse such clocks, so what it wrote meanwhile is stuck, and every later write would be
-    /// stamped in the future too). The clock is set back to the wall clock (or the newest clock it holds that is not in
-    /// the future), and the site continues as a new incarnation (<see cref="Run"/>): everything it wrote is re-stamped
-    /// at the present, so its future-stamped writes reach peers and stop outranking later writes elsewhere. Each
-    /// incarnation's clock only goes forward. This sets the clock back and returns true; the caller then seals what is
-    /// pending and calls <see cref="Run"/>. False when the clock is sane.
-    /// </summary>
-    public static bool RewindIfClockRanAhead(SyncStore store, TimeSpan maxDrift)
-    {
-        long wall = store.Clock.WallMilliseconds;
-        long limit = wall + (long)maxDrift.TotalMilliseconds;
-        if (!ClockRanAhead(store.Clock, maxDrift))
-        {
-            return false;
-        }
-
-        var newest = Sql.Scalar(store.Db, "SELECT coalesce(max(hlc), 0) FROM _edgesync_log WHERE hlc <= $l",
-            ("$l", Hlc.From(limit, Hlc.MaxCounter).Value)) as long? ?? 0;
-        store.Clock.Rewind(new Hlc(Math.Max(newest, Hlc.From(wall, 0).Value)));
-        return true;
-    }
-
-    /// <summary>
-    /// True when the clock is more than <paramref name="maxDrift"/> plus <see cref="FixMargin"/> ahead of the wall clock.
-    /// The margin keeps a small step back of the wall clock (NTP) from re-stamping everything: the HLC may legitimately
-    /// be up to <paramref name="maxDrift"/> ahead, from a peer's clock that receivers accept. A clock between the two
-    /// bounds is refused by peers for at most the margin, until the wall clock catches up.
-    /// </summary>
-    public static bool ClockRanAhead(HybridClock clock, TimeSpan maxDrift) =>
-        clock.Last.Milliseconds > clock.WallMilliseconds + (long)(maxDrift + FixMargin).TotalMilliseconds;
-
-    /// <summary>See <see cref="ClockRanAhead"/>.</summary>
-    public static readonly TimeSpan FixMargin = TimeSpan.FromMinutes(1);
 
     private static string UnusedIncarnation(SyncStore store)
     {

@@ -59,7 +59,8 @@ public sealed class PutBackHubTests
         Assert.NotEqual("hq/edge-0", restored.Db.SiteId);
         Assert.Equal("90", AppDb.Scalar(hqPath, "SELECT value FROM settings WHERE key = 'limit'"));
         Assert.Equal(0L, AppDb.Count(hqPath, "items", "id = 'bolt'"));
-        Assert.True(logs.Has(2303, "hq/edge-0 ("), logs.Dump());
+        // Logged and counted once the batch's apply has committed, so a moment after its rows show.
+        await Eventually.TrueAsync(() => logs.Has(2303, "hq/edge-0 ("), "the hub to log the batch it took back (event 2303)", diagnostics: logs.Dump);
         var reclaimed = restored.Metric("edgesync_lineage_reclaimed_changes");
         Assert.True(reclaimed.SumWith("peer=f1/edge-0") > 0, reclaimed.Dump());
         Assert.DoesNotContain(logs.Lines, l => l.EventId == 2302); // nothing refused

@@ -4,12 +4,12 @@ using EdgeSync.Storage;
 namespace EdgeSync.Compaction;
 
 /// <summary>
-/// Removes change-log entries and tombstones that every known peer already has. The floor for an origin is the
-/// minimum, over every peer this replica has ever synced with, of that peer's sequence for the origin (a peer that
-/// never reported one holds the floor at 0). Entries at or below the floor are dropped; a tombstone is dropped only
-/// when its delete is at or below the floor. Insert ranges are kept: they hold the clocks of rows never updated.
-/// A batch extracted before the floor is refused as stale, and a peer behind the floor must be re-seeded, so a
-/// dropped tombstone can never let an old state resurrect the row. See docs/design.md.
+/// Removes change-log entries and tombstones that every known peer already has: those of an origin at or below the
+/// minimum, over this replica and every peer it has ever synced with, of the sequence held for the origin (a peer that
+/// never reported one holds it at 0). Insert ranges are kept: they hold the clocks of rows never updated. The origin's
+/// floor then rises to the highest event dropped, never past what this replica held and dropped. A batch extracted
+/// before the floor is refused as stale, and a peer behind the floor must be re-seeded, so a dropped tombstone can
+/// never let an old state resurrect the row. See docs/design.md.
 /// </summary>
 internal static class Compactor
 {
@@ -26,32 +26,47 @@ internal static class Compactor
             return default;
         }
 
+        // How far this pass may drop, per origin: what this replica and every peer hold (never below the floor
+        // already recorded, whose events are gone here anyway).
+        var limits = new Dictionary<int, long>();
+        bool rises = false;
+        foreach (var (site, seq) in store.Vector)
+        {
+            var name = store.Sites.NameOf(site);
+            long limit = Math.Min(seq, peers.Values.Min(v => v[name]));
+            long floor = store.Floor.GetValueOrDefault(site);
+            rises |= limit > floor;
+            limits[site] = Math.Max(limit, floor);
+        }
+
+        if (!rises)
+        {
+            return default;
+        }
+
         store.Begin(Durability.Bookkeeping, cancellationToken); // lost in a power cut, it is redone next time
         try
         {
-            var floors = new Dictionary<int, long>();
-            foreach (var (site, seq) in store.Vector)
+            // The floor rises only over events this replica held and dropped: a vector can pass events it never held
+            // (filtered by a table's direction), and their origin may disclaim them later (design §6, "the floor").
+            var dropped = new Dictionary<int, long>();
+            int logs = 0;
+            foreach (var (site, limit) in limits)
             {
-                var name = store.Sites.NameOf(site);
-                long floor = Math.Min(seq, peers.Values.Min(v => v[name]));
-                if (floor > store.Floor.GetValueOrDefault(site))
-                {
-                    floors[site] = floor;
-                }
+                var (count, highest) = CompactionRecords.DeleteLogEntries(store, site, limit);
+                logs += count;
+                Note(dropped, site, highest);
             }
 
-            int logs = 0, tombs = 0;
-            foreach (var (site, floor) in floors)
-            {
-                logs += CompactionRecords.DeleteLogEntries(store, site, floor);
-                CompactionRecords.SetFloor(store, site, floor);
-                store.Floor[site] = floor;
-            }
-
+            int tombs = DropTombstones(store, limits, dropped);
             FaultPoints.Hit("compact.floors");
-            if (floors.Count > 0)
+            foreach (var (site, highest) in dropped)
             {
-                tombs = DropTombstones(store);
+                if (highest > store.Floor.GetValueOrDefault(site))
+                {
+                    CompactionRecords.SetFloor(store, site, highest);
+                    store.Floor[site] = highest;
+                }
             }
 
             store.Commit();
@@ -64,7 +79,16 @@ internal static class Compactor
         }
     }
 
-    private static int DropTombstones(SyncStore store)
+    private static void Note(Dictionary<int, long> dropped, int site, long seq)
+    {
+        if (seq > dropped.GetValueOrDefault(site))
+        {
+            dropped[site] = seq;
+        }
+    }
+
+    /// <summary>Drops the tombstones whose delete is at or below its origin's limit; notes, per origin, the highest delete dropped.</summary>
+    private static int DropTombstones(SyncStore store, Dictionary<int, long> limits, Dictionary<int, long> dropped)
     {
         var doomed = new List<(long Tid, object Pk)>();
         var floors = new Dictionary<long, long>();
@@ -72,7 +96,7 @@ internal static class Compactor
         foreach (var (tid, pk, cl, blob) in CompactionRecords.Tombstones(store))
         {
             var clock = ClockCodec.Decode(blob, 1, store.Sites.NameOf)[0];
-            if (!store.Sites.TryGetIndex(clock.Site, out int site) || clock.Seq > store.Floor.GetValueOrDefault(site))
+            if (!store.Sites.TryGetIndex(clock.Site, out int site) || clock.Seq > limits.GetValueOrDefault(site))
             {
                 continue;
             }
@@ -86,6 +110,7 @@ internal static class Compactor
 
             doomed.Add((tid, pk));
             floors[tid] = Math.Max(cl, floors.GetValueOrDefault(tid));
+            Note(dropped, site, clock.Seq);
         }
 
         foreach (var (tid, cl) in floors)

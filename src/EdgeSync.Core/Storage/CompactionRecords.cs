@@ -6,13 +6,29 @@ namespace EdgeSync.Storage;
 /// <summary>What compaction removes and records: single-row log entries, tombstones, and the floor per origin.</summary>
 internal static class CompactionRecords
 {
-    /// <summary>Deletes the single-row log entries of <paramref name="site"/> at or below <paramref name="floor"/> (ranges stay); returns how many.</summary>
-    public static int DeleteLogEntries(SyncStore store, int site, long floor)
+    /// <summary>
+    /// Deletes the single-row log entries of <paramref name="site"/> at or below <paramref name="limit"/> (ranges stay);
+    /// returns how many, and the highest sequence deleted (0 when none).
+    /// </summary>
+    public static (int Count, long Highest) DeleteLogEntries(SyncStore store, int site, long limit)
     {
-        using var del = Sql.Prepare(store.Db, "DELETE FROM _edgesync_log WHERE site = $s AND seq <= $f AND span = 0", "$s", "$f");
-        del.Set(0, (long)site);
-        del.Set(1, floor);
-        return del.ExecuteNonQuery();
+        using var cmd = store.Db.CreateCommand();
+        cmd.CommandText = "SELECT count(*), coalesce(max(seq), 0) FROM _edgesync_log WHERE site = $s AND seq <= $f AND span = 0";
+        cmd.Parameters.AddWithValue("$s", (long)site);
+        cmd.Parameters.AddWithValue("$f", limit);
+        long count, highest;
+        using (var r = cmd.ExecuteReader())
+        {
+            r.Read();
+            (count, highest) = (r.GetInt64(0), r.GetInt64(1));
+        }
+
+        if (count > 0)
+        {
+            Sql.Scalar(store.Db, "DELETE FROM _edgesync_log WHERE site = $s AND seq <= $f AND span = 0", ("$s", (long)site), ("$f", limit));
+        }
+
+        return ((int)count, highest);
     }
 
     /// <summary>Stores the compaction floor of <paramref name="site"/>.</summary>

@@ -33,4 +33,19 @@ public sealed class TopologySimulationTests
         Assert.True(failures.IsEmpty, string.Join("\n", failures.Take(3)));
         Assert.True(refused > 0, "the hub refused no batch over 24 seeds: the rogue factory and the borrowed names were not exercised");
     }
+
+    /// <summary>Compaction seeds that failed at 120 steps: 260 (a factory's floor for the hub's id rose past the hub's
+    /// filtered events, which the hub disclaimed when its clock was set right: every later hub batch stale), 539 and 986
+    /// (a replica not linked to the hub compacted past what the hub holds and was asked to extract for it).</summary>
+    [Theory]
+    [InlineData(260)]
+    [InlineData(539)]
+    [InlineData(986)]
+    public void CompactionSeeds_AllInvariantsHold(int seed)
+    {
+        string root = Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
+        using var sim = new TopologySimulation(seed, root);
+        var failure = sim.Run(steps: 120);
+        Assert.True(failure is null, failure + "\n  replay: " + TopologyRunner.ReplayCommand(seed, 120));
+    }
 }

@@ -154,7 +154,7 @@ public sealed partial class TopologySimulation
         }
 
         Quiet(() => { node.Site.ReplaceWithEmptyVolume(); return 0; }); // the new volume, as the peer simulation makes it
-        _network.RemoveAll(m => m.To == i);
+        _network.RemoveAll(m => m.To == i || m.From == i); // the old replica's connections died with it (as in the peer simulation)
         _workload.ForgetLost(_nodes.Where(n => !n.Rogue).Select(n => n.Site));
         _trace.Append($"empty volume {i}; ");
         Guard(i, "directions", () => RecordDirections(node));

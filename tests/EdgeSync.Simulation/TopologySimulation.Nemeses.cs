@@ -165,8 +165,13 @@ public sealed partial class TopologySimulation
                 continue; // a fault took it down meanwhile (recording the directions), or the peer is down
             }
 
+            // The agent's exchange opens with a handshake: the replica records the peer's vector, so it learns that the
+            // peer holds more of its own site even when no batch follows (a hub sends a factory none of its cluster's
+            // changes), and continues as a new incarnation before the application writes (topology seed 670).
             _trace.Append($"first exchange {j}->{i}; ");
-            Quiet(() => Guard(i, "apply", () => Pull(node, _nodes[j]))); // refused for a documented reason: traced and dropped
+            var peer = _nodes[j];
+            Quiet(() => Guard(i, "handshake", () => node.Site.Db!.RecordPeerVector(peer.SiteId, peer.Site.Db!.Vector)));
+            Quiet(() => node.Site.Up && Guard(i, "apply", () => Pull(node, peer))); // refused for a documented reason: traced and dropped
         }
     }
 

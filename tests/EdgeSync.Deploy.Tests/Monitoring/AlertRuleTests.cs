@@ -9,7 +9,7 @@ public sealed class AlertRuleTests
     [
         "EdgeSyncReplicationLagHigh", "EdgeSyncPeerUnreachable", "EdgeSyncErrors", "EdgeSyncConflictRateSpike",
         "EdgeSyncBackupStale", "EdgeSyncBackupMissing", "EdgeSyncDiskAlmostFull", "EdgeSyncAgentDown",
-        "EdgeSyncPeerRefused", "EdgeSyncBatchesUnauthorized", "EdgeSyncSchemaDrift",
+        "EdgeSyncPeerRefused", "EdgeSyncBatchesUnauthorized", "EdgeSyncHubLineageReclaimed", "EdgeSyncSchemaDrift",
         "EdgeSyncDivergence", "EdgeSyncIngestRefusedLowSpace",
         "EdgeSyncExportStalled",
     ];

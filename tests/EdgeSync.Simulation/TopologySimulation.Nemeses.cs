@@ -157,12 +157,17 @@ public sealed partial class TopologySimulation
         _network.RemoveAll(m => m.To == i || m.From == i); // the old replica's connections died with it (as in the peer simulation)
         _workload.ForgetLost(_nodes.Where(n => !n.Rogue).Select(n => n.Site));
         _trace.Append($"empty volume {i}; ");
-        Guard(i, "directions", () => RecordDirections(node));
+        Quiet(() => Guard(i, "directions", () => RecordDirections(node)));
         foreach (int j in Links(i).Where(j => !_nodes[j].Rogue).ToList())
         {
+            if (!_nodes[j].Site.Up)
+            {
+                Quiet(() => { Start(j); return 0; }); // as the peer simulation does: the first exchange reaches every peer
+            }
+
             if (!node.Site.Up || !_nodes[j].Site.Up)
             {
-                continue; // a fault took it down meanwhile (recording the directions), or the peer is down
+                continue;
             }
 
             // The agent's exchange opens with a handshake: the replica records the peer's vector, so it learns that the

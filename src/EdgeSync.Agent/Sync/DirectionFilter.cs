@@ -163,20 +163,22 @@ internal static class DirectionFilter
         }
 
         bool lacks = false;
-        var result = receiver;
-        foreach (var (site, seq) in sender)
+        var raised = new List<KeyValuePair<string, long>>(sender.Count);
+        foreach (var entry in sender)
         {
-            if (!IsLineage(site, receiverSite, reclaim))
+            if (!IsLineage(entry.Key, receiverSite, reclaim))
             {
-                result = result.With(site, seq);
+                raised.Add(entry);
             }
-            else if (receiver[site] < seq)
+            else if (receiver[entry.Key] < entry.Value)
             {
                 lacks = true;
             }
         }
 
-        return lacks ? result : null;
+        // One vector built once: a fleet's vectors have hundreds of entries, and a copy per raised entry made every round
+        // quadratic in the fleet's size.
+        return lacks ? Clocks.VersionVector.From(receiver.Concat(raised)) : null;
     }
 
     /// <summary>
@@ -222,15 +224,7 @@ internal static class DirectionFilter
     /// </summary>
     private static Clocks.VersionVector RaiseTo(Clocks.VersionVector receiver, Clocks.VersionVector sender, string cluster, bool inCluster)
     {
-        var result = receiver;
-        foreach (var (site, seq) in sender)
-        {
-            if (string.Equals(ClusterOf(site), cluster, StringComparison.Ordinal) == inCluster)
-            {
-                result = result.With(site, seq);
-            }
-        }
-
-        return result;
+        var raised = sender.Where(e => string.Equals(ClusterOf(e.Key), cluster, StringComparison.Ordinal) == inCluster).ToList();
+        return raised.Count == 0 ? receiver : Clocks.VersionVector.From(receiver.Concat(raised)); // built once, not copied per entry
     }
 }

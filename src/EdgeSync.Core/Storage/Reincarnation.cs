@@ -88,8 +88,8 @@ internal static partial class Reincarnation
         // A change this replica may not originate in its topology (a factory: another cluster's row, a `down` row; a hub:
         // a factory's `up` row) is not re-stamped here, where the re-stamp could not reach every replica: it is withheld
         // (see Withheld) and the origin's side sends its own version back. This site's own lost ids are always its own.
-        bool Originates(int tid, CellClock c) =>
-            mayOriginate is null || (!clockRanAhead && c.Site == oldSite) || mayOriginate(store.Table(tid).Info.Name, c.Site);
+        bool Originates(int tid, string origin) =>
+            mayOriginate is null || (!clockRanAhead && origin == oldSite) || mayOriginate(store.Table(tid).Info.Name, origin);
 
         // Rows whose clocks name the old id or a disclaimed event: re-stamp those clocks as one new change per row.
         using var log = Sql.Prepare(store.Db,
@@ -128,7 +128,7 @@ internal static partial class Reincarnation
                     continue;
                 }
 
-                if (!Originates(tid, clocks[i]))
+                if (!Originates(tid, clocks[i].Site))
                 {
                     clocks[i] = Withheld(clocks[i]);
                     continue;
@@ -152,7 +152,7 @@ internal static partial class Reincarnation
         // Stashed values: re-stamped under the row's new change, or a change of their own when no cell of the row was.
         foreach (var (tid, pk, column, clock) in stashed.Where(e => Restamped(e.Clock)))
         {
-            if (!Originates(tid, clock))
+            if (!Originates(tid, clock.Site))
             {
                 StashStore.SetClock(store, tid, pk, column, Withheld(clock));
                 continue;
@@ -197,7 +197,7 @@ internal static partial class Reincarnation
                 while (r.Read())
                 {
                     var range = (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4));
-                    if (Originates((int)range.Item2, new CellClock(default, site, range.Item1, default, "")))
+                    if (Originates((int)range.Item2, site))
                     {
                         ranges.Add(range);
                     }

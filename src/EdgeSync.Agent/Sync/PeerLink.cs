@@ -17,7 +17,7 @@ namespace EdgeSync.Agent.Sync;
 /// <see cref="Resilience"/> pipeline; others are recorded in <c>cluster_sync</c> and the round is tried again after
 /// <see cref="AgentOptions.SyncIntervalMs"/>. A failure streak is logged when it starts or changes kind, its end once.
 /// </summary>
-internal sealed class PeerLink : IDisposable
+internal sealed partial class PeerLink : IDisposable
 {
     /// <summary>
     /// How stale <c>cluster_sync.last_sync_time</c> may grow (plus <see cref="AgentOptions.IdleSyncIntervalMs"/>)
@@ -30,7 +30,7 @@ internal sealed class PeerLink : IDisposable
     private readonly ResiliencePipeline[] _pipelines; // per RoundKind, so each kind's failure streak is its own
     private readonly Lock _gate = new();
     private VersionVector _peerVector = VersionVector.Empty;
-    private VersionVector _recorded = VersionVector.Empty; // what was last written to the database's peer table
+    private VersionVector _recorded = VersionVector.Empty; // what was written to the database's peer table
     private const int Idle = 0, Due = 1, Running = 2, RunningAndDue = 3;
     private readonly int[] _states = new int[2]; // per RoundKind: rounds of one kind never overlap; one due while one runs waits for it
     private volatile bool _disposed;
@@ -87,7 +87,8 @@ internal sealed class PeerLink : IDisposable
 
     /// <summary>
     /// The peer announced <paramref name="vector"/> for this database: remember it, record it (compaction waits for
-    /// what peers hold; recorded only when it grew, so idle announcements write nothing), and update the gauges.
+    /// what peers hold; recorded only when it grew, so idle announcements write nothing; see <see cref="Record"/>), and
+    /// update the gauges. Never waits for the database: it runs on the conversation's reading loop.
     /// </summary>
     public void Observe(string peerSite, AgentRole peerRole, VersionVector vector, CancellationToken cancellationToken)
     {
@@ -98,15 +99,11 @@ internal sealed class PeerLink : IDisposable
         {
             _peerVector = vector;
             record = !_recorded.Dominates(vector);
-            if (record)
-            {
-                _recorded = _recorded.Merge(vector);
-            }
         }
 
         if (record)
         {
-            Hosted.Db.RecordPeerVector(peerSite, vector, cancellationToken);
+            Record(peerSite, vector, cancellationToken);
         }
 
         Hosted.Board.Observe(peerSite, vector, success: false);

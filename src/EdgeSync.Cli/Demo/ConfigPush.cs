@@ -12,7 +12,7 @@ internal sealed class ConfigPush(DemoFleet fleet, DemoOptions options, IngestCli
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(10);
 
-    private readonly List<TimeSpan> _arrivals = [];
+    private readonly List<(TimeSpan At, bool Gateway)> _arrivals = [];
     private long _pushedAt = -1;
     private long _propagatedAt = -1;
     private int _reached;
@@ -29,18 +29,19 @@ internal sealed class ConfigPush(DemoFleet fleet, DemoOptions options, IngestCli
 
     /// <summary>
     /// The <paramref name="percentile"/> (0–100, nearest rank) of the times the change took to reach each factory replica
-    /// that holds it; null before any does.
+    /// that holds it (with <paramref name="gateway"/>, only the factories' gateways to HQ, or only the replicas behind
+    /// them); null before any does.
     /// </summary>
-    public TimeSpan? Arrival(double percentile)
+    public TimeSpan? Arrival(double percentile, bool? gateway = null)
     {
         lock (_arrivals)
         {
-            if (_arrivals.Count == 0)
+            var sorted = _arrivals.Where(a => gateway is null || a.Gateway == gateway).Select(a => a.At).Order().ToList();
+            if (sorted.Count == 0)
             {
                 return null;
             }
 
-            var sorted = _arrivals.Order().ToList();
             return sorted[Math.Clamp((int)Math.Ceiling(percentile / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
         }
     }
@@ -53,7 +54,9 @@ internal sealed class ConfigPush(DemoFleet fleet, DemoOptions options, IngestCli
         // One prepared query per replica file, opened before the change is sent (opening 150 files is not part of its
         // propagation) and stepped again at each poll: preparing 150 statements every 10 ms cost the fleet it
         // measures a noticeable share of this machine's CPU.
-        var waiting = fleet.FactoryReplicas.Select(site => SiteDatabase.ConfigQuery(SiteDatabase.Open(site.Path), key)).ToList();
+        var waiting = fleet.FactoryReplicas
+            .Select(site => (Query: SiteDatabase.ConfigQuery(SiteDatabase.Open(site.Path), key), Gateway: site.Replica == 0))
+            .ToList();
         try
         {
             var wait = options.ConfigPushAt - Stopwatch.GetElapsedTime(start);
@@ -85,28 +88,28 @@ internal sealed class ConfigPush(DemoFleet fleet, DemoOptions options, IngestCli
         }
         finally
         {
-            foreach (var query in waiting)
+            foreach (var (query, _) in waiting)
             {
                 Close(query);
             }
         }
     }
 
-    private void WaitUntilEverywhere(long start, string value, List<SqliteCommand> waiting, CancellationToken cancellationToken)
+    private void WaitUntilEverywhere(long start, string value, List<(SqliteCommand Query, bool Gateway)> waiting, CancellationToken cancellationToken)
     {
         while (waiting.Count > 0)
         {
-            var arrived = waiting.Where(query => query.ExecuteScalar() as string == value).ToList();
+            var arrived = waiting.Where(w => w.Query.ExecuteScalar() as string == value).ToList();
             var at = TimeSpan.FromTicks(Stopwatch.GetElapsedTime(start).Ticks - Interlocked.Read(ref _pushedAt));
-            foreach (var query in arrived)
+            foreach (var w in arrived)
             {
                 lock (_arrivals)
                 {
-                    _arrivals.Add(at);
+                    _arrivals.Add((at, w.Gateway));
                 }
 
-                waiting.Remove(query);
-                Close(query);
+                waiting.Remove(w);
+                Close(w.Query);
                 Interlocked.Increment(ref _reached);
             }
 

@@ -58,6 +58,12 @@ internal sealed class DemoReport(DemoOptions options, DemoFleet fleet, TextWrite
         if (config.Arrival(50) is { } p50 && config.Arrival(99) is { } p99)
         {
             output.WriteLine($"  config per replica  p50 {p50.TotalSeconds:0.000} s, p99 {p99.TotalSeconds:0.000} s ({config.Reached} factory replicas)");
+            if (config.Arrival(50, gateway: true) is { } g50 && config.Arrival(99, gateway: true) is { } g99
+                && config.Arrival(50, gateway: false) is { } s50 && config.Arrival(99, gateway: false) is { } s99)
+            {
+                output.WriteLine($"    from HQ           p50 {g50.TotalSeconds:0.000} s, p99 {g99.TotalSeconds:0.000} s (each factory's gateway, which dials HQ)");
+                output.WriteLine($"    from a sibling    p50 {s50.TotalSeconds:0.000} s, p99 {s99.TotalSeconds:0.000} s (the other replicas)");
+            }
         }
 
         PrintResources();

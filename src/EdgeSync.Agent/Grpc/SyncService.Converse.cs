@@ -60,8 +60,7 @@ internal sealed partial class SyncService
             bool moved = false;
             while (!ct.IsCancellationRequested)
             {
-                var left = refresh - System.Diagnostics.Stopwatch.GetElapsedTime(lastFull);
-                var waiting = feed.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, ct);
+                var waiting = feed.WaitAsync(lastFull, refresh, ct);
                 if (await Task.WhenAny(waiting, reading).ConfigureAwait(false) == reading)
                 {
                     break; // the caller ended the conversation (or broke it)

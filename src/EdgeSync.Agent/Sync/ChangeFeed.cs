@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using EdgeSync.Agent.Hosting;
 
 namespace EdgeSync.Agent.Sync;
@@ -58,6 +59,8 @@ internal sealed class ChangeFeed
         private readonly SemaphoreSlim _wake = new(0, 1);
         private HashSet<HostedDatabase> _pending = [];
         private bool _membership;
+        private ITimer? _timer; // wakes the waiter at its deadline; set again only when the deadline moves
+        private long _armedFor = long.MaxValue;
 
         internal Subscription(ChangeFeed owner) => _owner = owner;
 
@@ -108,14 +111,76 @@ internal sealed class ChangeFeed
             }
         }
 
-        /// <summary>
-        /// Waits until something is pending or <paramref name="timeout"/> passes, and takes what is pending (possibly
-        /// nothing on a timeout).
-        /// </summary>
-        public async Task<(IReadOnlyCollection<HostedDatabase> Changed, bool Membership)> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
+        /// <summary>Waits until something is pending, and takes it.</summary>
+        public async Task<(IReadOnlyCollection<HostedDatabase> Changed, bool Membership)> WaitAsync(CancellationToken cancellationToken)
         {
-            await _wake.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            Arm(long.MaxValue);
+            await _wake.WaitAsync(cancellationToken).ConfigureAwait(false);
             return Take();
+        }
+
+        /// <summary>
+        /// Waits until something is pending or <paramref name="timeout"/> has passed since the <see cref="Stopwatch"/>
+        /// timestamp <paramref name="since"/>, and takes what is pending (possibly nothing at the deadline). Callers
+        /// wait again and again towards one deadline (a conversation's next full list, its next report) while changes
+        /// wake them: the subscription's one timer is set only when the deadline moves, not at every wait. A timer per
+        /// wait, created and disposed by hundreds of conversations on a busy agent, queued their threads on the
+        /// runtime's timer-queue lock (a stack dump of the 151-agent demo found a third of its busy pool threads
+        /// there).
+        /// </summary>
+        public async Task<(IReadOnlyCollection<HostedDatabase> Changed, bool Membership)> WaitAsync(long since, TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            Arm(since + (long)(timeout.TotalSeconds * Stopwatch.Frequency));
+            await _wake.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return Take();
+        }
+
+        /// <summary>The timer fired: the next wait arms it again, even for the same deadline (a timer may fire a little early).</summary>
+        private void OnDeadline()
+        {
+            lock (_gate)
+            {
+                _armedFor = long.MinValue;
+            }
+
+            Wake();
+        }
+
+        /// <summary>Sets the timer to wake the waiter at <paramref name="deadline"/> (a <see cref="Stopwatch"/> timestamp; <see cref="long.MaxValue"/>: never).</summary>
+        private void Arm(long deadline)
+        {
+            lock (_gate)
+            {
+                long due = deadline == long.MaxValue ? long.MaxValue : deadline - Stopwatch.GetTimestamp();
+                if (due <= 0)
+                {
+                    _armedFor = deadline;
+                    _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                }
+                else if (deadline != _armedFor)
+                {
+                    _armedFor = deadline;
+                    var dueTime = due == long.MaxValue ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds((double)due / Stopwatch.Frequency);
+                    if (_timer is null)
+                    {
+                        if (due != long.MaxValue)
+                        {
+                            _timer = TimeProvider.System.CreateTimer(static s => ((Subscription)s!).OnDeadline(), this, dueTime, Timeout.InfiniteTimeSpan);
+                        }
+                    }
+                    else
+                    {
+                        _timer.Change(dueTime, Timeout.InfiniteTimeSpan);
+                    }
+                }
+
+                if (due > 0)
+                {
+                    return;
+                }
+            }
+
+            Wake(); // the deadline has passed: the wait returns at once
         }
 
         /// <summary>What is pending now, without waiting.</summary>
@@ -134,6 +199,11 @@ internal sealed class ChangeFeed
         public void Dispose()
         {
             _owner.Remove(this);
+            lock (_gate)
+            {
+                _timer?.Dispose();
+            }
+
             _wake.Dispose();
         }
     }

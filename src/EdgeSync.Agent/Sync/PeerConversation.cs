@@ -263,7 +263,7 @@ internal sealed class PeerConversation : IAsyncDisposable
                 }
             }
 
-            var (changed, membership) = await feed.WaitAsync(reporting ? ReportInterval : Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false);
+            var (changed, membership) = await (reporting ? feed.WaitAsync(reportedAt, ReportInterval, ct) : feed.WaitAsync(ct)).ConfigureAwait(false);
             if (membership)
             {
                 await stream.WriteAsync(ConversationMessages.Full(_registry.All), ct).ConfigureAwait(false);

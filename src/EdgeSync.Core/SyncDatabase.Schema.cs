@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text;
 using EdgeSync.Capture;
@@ -208,12 +209,32 @@ public sealed partial class SyncDatabase
     /// <see cref="ApplyMigration"/> (all or nothing). A failure stops the ones after it and is returned (also by
     /// <see cref="GetPublishedMigrations"/>); it is tried again when its contents change or at the next call.
     /// </summary>
-    public IReadOnlyList<PublishedMigration> ApplyPublishedMigrations(CancellationToken cancellationToken = default)
+    public IReadOnlyList<PublishedMigration> ApplyPublishedMigrations(CancellationToken cancellationToken = default) =>
+        ApplyPublishedMigrations(MigrationInputs(wait: true)!.Value, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ApplyPublishedMigrations(CancellationToken)"/>, but returns false at once, with nothing run and
+    /// <paramref name="migrations"/> null, while this database is busy (applying a batch, capturing): for a caller that
+    /// checks again soon and must not hold a thread meanwhile. On a busy agent, every database's periodic check spun and
+    /// then blocked on the lock behind an apply (a stack dump of the 151-agent demo found 33 threads spinning there).
+    /// </summary>
+    public bool TryApplyPublishedMigrations([NotNullWhen(true)] out IReadOnlyList<PublishedMigration>? migrations, CancellationToken cancellationToken = default)
+    {
+        if (MigrationInputs(wait: false) is not { } seen)
+        {
+            migrations = null;
+            return false;
+        }
+
+        migrations = ApplyPublishedMigrations(seen, cancellationToken);
+        return true;
+    }
+
+    private IReadOnlyList<PublishedMigration> ApplyPublishedMigrations((long DataVersion, string Vector, long LocalWrites) seen, CancellationToken cancellationToken)
     {
         // The agent calls this every couple of seconds for every database: when no other process committed (the gate is
         // the application's write) and no batch arrived (the log comes by sync), nothing can be due, and a reader is not
         // opened. A failed migration is tried again at every call.
-        var seen = MigrationInputs();
         if (seen == _migrationInputs && _migrationErrors.IsEmpty)
         {
             return _lastPublished;
@@ -250,13 +271,26 @@ public sealed partial class SyncDatabase
     }
 
     /// <summary>What published migrations depend on, cheaply: other connections' commits (<c>PRAGMA data_version</c> on the writer), the vector, and this object's own writes to the log or the gate.</summary>
-    private (long DataVersion, string Vector, long LocalWrites) MigrationInputs()
+    private (long DataVersion, string Vector, long LocalWrites)? MigrationInputs(bool wait)
     {
         long local = Interlocked.Read(ref _localMigrationWrites);
-        lock (_gate)
+        if (wait)
+        {
+            _gate.Enter();
+        }
+        else if (!_gate.TryEnter())
+        {
+            return null;
+        }
+
+        try
         {
             ThrowIfDisposed();
             return (_store.DataVersion(), _store.VectorAsVersionVector().ToString(), local);
+        }
+        finally
+        {
+            _gate.Exit();
         }
     }
 

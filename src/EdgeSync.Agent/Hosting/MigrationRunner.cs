@@ -1,4 +1,5 @@
 using EdgeSync.Agent.Internal;
+using EdgeSync.Schema;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -16,7 +17,11 @@ internal sealed class MigrationRunner(DatabaseRegistry registry, IOptions<AgentO
     : BackgroundService
 {
     private readonly Dictionary<(string Database, string Migration), string> _reported = [];
+    /// <summary>Passes in a row a busy database may be skipped before one waits for its lock.</summary>
+    internal const int MaxBusyPasses = 5;
+
     private readonly Dictionary<HostedDatabase, long> _settled = []; // commits seen at the last pass that left nothing failed
+    private readonly Dictionary<HostedDatabase, int> _busy = []; // passes in a row that found the database busy
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -54,21 +59,38 @@ internal sealed class MigrationRunner(DatabaseRegistry registry, IOptions<AgentO
                 }
             }
 
-            foreach (var gone in _settled.Keys.Except(all).ToList())
+            foreach (var gone in _settled.Keys.Concat(_busy.Keys).Except(all).ToList())
             {
                 _settled.Remove(gone);
+                _busy.Remove(gone);
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
     }
 
-    /// <summary>Runs what is due in <paramref name="db"/>; true when nothing failed (nothing to try again until the next commit).</summary>
+    /// <summary>
+    /// Runs what is due in <paramref name="db"/>; true when nothing failed (nothing to try again until the next commit).
+    /// While the database is busy (an apply, a capture) the pass skips it and the next one tries again, without holding a
+    /// thread on its lock; after <see cref="MaxBusyPasses"/> such passes in a row it waits for the lock.
+    /// </summary>
     internal bool RunOne(HostedDatabase db, CancellationToken cancellationToken)
     {
         try
         {
+            IReadOnlyList<PublishedMigration>? migrations;
+            if (_busy.GetValueOrDefault(db) >= MaxBusyPasses)
+            {
+                migrations = db.Db.ApplyPublishedMigrations(cancellationToken);
+            }
+            else if (!db.Db.TryApplyPublishedMigrations(out migrations, cancellationToken))
+            {
+                _busy[db] = _busy.GetValueOrDefault(db) + 1;
+                return false;
+            }
+
+            _busy.Remove(db);
             bool settled = true;
-            foreach (var m in db.Db.ApplyPublishedMigrations(cancellationToken))
+            foreach (var m in migrations)
             {
                 settled &= m.State != "failed";
                 var key = (db.Name, m.Name);

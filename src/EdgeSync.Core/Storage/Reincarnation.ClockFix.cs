@@ -10,7 +10,7 @@ internal static partial class Reincarnation
     /// When this site's HLC is more than <paramref name="maxDrift"/> ahead of its wall clock, the clock had run ahead
     /// and was set right (peers refuse such clocks, so what it wrote meanwhile is stuck, and every later write would be
     /// stamped in the future too). The clock is set back to the wall clock (or the newest clock it holds that is not in
-    /// the future), and the site continues as a new incarnation (<see cref="Run"/>): everything it wrote is re-stamped
+    /// the future, in its log, rows or kept-aside values), and the site continues as a new incarnation (<see cref="Run"/>): everything it wrote is re-stamped
     /// at the present, so its future-stamped writes reach peers and stop outranking later writes elsewhere. Each
     /// incarnation's clock only goes forward. This sets the clock back and returns true; the caller then seals what is
     /// pending and calls <see cref="Run"/>. False when the clock is sane.
@@ -24,10 +24,38 @@ internal static partial class Reincarnation
             return false;
         }
 
-        var newest = Sql.Scalar(store.Db, "SELECT coalesce(max(hlc), 0) FROM _edgesync_log WHERE hlc <= $l",
-            ("$l", Hlc.From(limit, Hlc.MaxCounter).Value)) as long? ?? 0;
+        // The newest clock this replica holds that peers accept: in its log, and in its rows and kept-aside values, whose
+        // log entries compaction may have dropped. Looking in the log alone, a clock less than the tolerance ahead that
+        // is no longer logged here counted as in the future and its event was disclaimed (Run); a peer that had
+        // compacted the event then refused every later batch of this site as extracted before its floor (StaleBatch).
+        var accepted = Hlc.From(limit, Hlc.MaxCounter);
+        long newest = Sql.Scalar(store.Db, "SELECT coalesce(max(hlc), 0) FROM _edgesync_log WHERE hlc <= $l", ("$l", accepted.Value)) as long? ?? 0;
+        foreach (var c in RowClocks(store).SelectMany(row => row.Clocks).Concat(StashStore.AllClocks(store.Db).Select(e => e.Clock)))
+        {
+            if (c.Hlc <= accepted && c.Hlc.Value > newest)
+            {
+                newest = c.Hlc.Value;
+            }
+        }
+
         store.Clock.Rewind(new Hlc(Math.Max(newest, Hlc.From(wall, 0).Value)));
         return true;
+    }
+
+    /// <summary>Every row's metadata here, its clocks decoded (a tombstone has one), read as the caller goes.</summary>
+    private static IEnumerable<(int Tid, object Pk, long Cl, CellClock[] Clocks)> RowClocks(SyncStore store)
+    {
+        using var cmd = store.Db.CreateCommand();
+        cmd.CommandText = "SELECT tid, pk, cl, clocks FROM _edgesync_rows";
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            long cl = r.GetInt64(2);
+            var t = store.Table((int)r.GetInt64(0));
+            var decoded = ClockCodec.Decode((byte[])r.GetValue(3), cl % 2 == 0 ? 1 : t.ColumnCount, store.Sites.NameOf,
+                cl % 2 == 0 ? 1 : t.Info.LegacyClockWidth);
+            yield return ((int)r.GetInt64(0), r.GetValue(1), cl, decoded);
+        }
     }
 
     /// <summary>

@@ -44,20 +44,7 @@ internal static partial class Reincarnation
         // ones that are not in the future are re-stamped too (keeping their time), and no row keeps a clock of an
         // event this replica no longer claims. Only a clock that was set back finds any: otherwise the HLC is past
         // every clock this replica holds.
-        var rows = new List<(int Tid, object Pk, long Cl, CellClock[] Clocks)>();
-        using (var cmd = store.Db.CreateCommand())
-        {
-            cmd.CommandText = "SELECT tid, pk, cl, clocks FROM _edgesync_rows";
-            using var r = cmd.ExecuteReader();
-            while (r.Read())
-            {
-                long cl = r.GetInt64(2);
-                var t = store.Table((int)r.GetInt64(0));
-                var decoded = ClockCodec.Decode((byte[])r.GetValue(3), cl % 2 == 0 ? 1 : t.ColumnCount, store.Sites.NameOf,
-                    cl % 2 == 0 ? 1 : t.Info.LegacyClockWidth);
-                rows.Add(((int)r.GetInt64(0), r.GetValue(1), cl, decoded));
-            }
-        }
+        var rows = RowClocks(store).ToList();
 
         var future = new Dictionary<string, long>(StringComparer.Ordinal); // origin -> its first event in the future held here
         void NoteFuture(string site, long seq) => future[site] = Math.Min(seq, future.GetValueOrDefault(site, long.MaxValue));

@@ -1,0 +1,95 @@
+using EdgeSync.Tests.Support;
+
+namespace EdgeSync.Tests.Engine;
+
+/// <summary>
+/// Events a replica held, accepted because they were stamped less than <c>MaxClockDrift</c> ahead, and dropped by
+/// compaction, which their origin later disclaims when its clock, further ahead meanwhile, is set right (design §6,
+/// §6b; docs/guarantees.md, "a factory compacts while the hub's clock runs hours ahead").
+/// </summary>
+public sealed class DisclaimedFloorTests : IDisposable
+{
+    private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void OriginDisclaimsEventsAPeerCompacted_BothStillExchange_AndConverge()
+    {
+        var aTime = new ManualTime(Now.AddMinutes(3)); // ahead, but within the 5 min tolerance: b accepts a's writes
+        using var a = new Replica(_dir.File("a.db"), "a", time: aTime);
+        using var b = new Replica(_dir.File("b.db"), "b", time: new ManualTime(Now));
+        a.Exec("INSERT INTO settings VALUES ('early', 'v0', 'a', 1)");
+        a.Exec("INSERT INTO settings VALUES ('gone', 'v0', 'a', 1)");
+        a.Db.Capture(TestContext.Current.CancellationToken);
+        a.Exec("DELETE FROM settings WHERE key = 'gone'");
+        b.PullFrom(a);
+        a.PullFrom(b); // b records that a holds everything
+        a.Db.RecordPeerVector("b", b.Db.Vector, TestContext.Current.CancellationToken); // b holds everything a wrote
+        var compacted = b.Db.Compact(["a"], TestContext.Current.CancellationToken);
+        Assert.True(compacted.LogEntries > 0 && compacted.Tombstones > 0, "b compacted nothing of a's: the test sets up nothing");
+        var own = a.Db.Compact(["b"], TestContext.Current.CancellationToken);
+        Assert.True(own.LogEntries > 0, $"a compacted nothing: {own}");
+
+        aTime.Now = Now.AddHours(2); // further ahead
+        a.Exec("INSERT INTO settings VALUES ('ahead', 'v1', 'a', 1)");
+        a.Db.Capture(TestContext.Current.CancellationToken);
+        aTime.Now = Now.AddSeconds(10); // set right while its first writes are still ahead of every right clock
+        a.Exec("INSERT INTO settings VALUES ('after', 'v2', 'a', 1)");
+        a.Db.Capture(TestContext.Current.CancellationToken);
+        Assert.StartsWith("a~", a.Db.SiteId, StringComparison.Ordinal);
+
+        // Before the fix a compared its set-back clock with its log only, which no longer named its first writes: they
+        // counted as in the future, were re-stamped and disclaimed (its vector for 'a' fell to 0, below b's floor of 3),
+        // and b refused every later batch of a as extracted before its floor (StaleBatch), for good.
+        b.PullFrom(a);
+        a.PullFrom(b);
+        b.PullFrom(a);
+
+        Assert.Equal(["after", "ahead", "early"], b.Rows("SELECT key FROM settings ORDER BY key").Select(r => (string)r[0]!));
+        Assert.Equal(a.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
+        Assert.True(a.Db.Vector.Dominates(b.Db.Vector) && b.Db.Vector.Dominates(a.Db.Vector), $"{a.Db.Vector} vs {b.Db.Vector}");
+
+        // a still holds its first writes as they were (within the tolerance, so every replica takes them): the original
+        // clocks stay the winners on both replicas, rather than the original on b and a re-stamp on a.
+        Assert.Equal(3, a.Db.Vector["a"]);
+    }
+
+    [Fact]
+    public void RelayDisclaimsAnotherOriginsEventsAPeerCompacted_ItsLaterBatchesAreStillTaken()
+    {
+        // The relay's version (design §6b, rule 4): r accepted a's writes, stamped within the tolerance ahead, and
+        // relayed them to b; both compacted them. r's clock then ran ahead and was set right while a's writes were
+        // still ahead of every right clock.
+        using var a = new Replica(_dir.File("a.db"), "a", time: new ManualTime(Now.AddMinutes(3)));
+        var rTime = new ManualTime(Now);
+        using var r = new Replica(_dir.File("r.db"), "r", time: rTime);
+        using var b = new Replica(_dir.File("b.db"), "b", time: new ManualTime(Now));
+        a.Exec("INSERT INTO settings VALUES ('early', 'v0', 'a', 1)");
+        a.Exec("INSERT INTO settings VALUES ('gone', 'v0', 'a', 1)");
+        a.Db.Capture(TestContext.Current.CancellationToken);
+        a.Exec("DELETE FROM settings WHERE key = 'gone'");
+        r.PullFrom(a);
+        b.PullFrom(r);
+        r.PullFrom(b); // b records that r holds everything
+        r.Db.RecordPeerVector("b", b.Db.Vector, TestContext.Current.CancellationToken);
+        Assert.True(b.Db.Compact(["r"], TestContext.Current.CancellationToken).Tombstones > 0, "b compacted nothing of a's: the test sets up nothing");
+        Assert.True(r.Db.Compact(["b"], TestContext.Current.CancellationToken).LogEntries > 0, "r compacted nothing: the test sets up nothing");
+
+        rTime.Now = Now.AddHours(2);
+        r.Exec("INSERT INTO settings VALUES ('ahead', 'v1', 'r', 1)");
+        r.Db.Capture(TestContext.Current.CancellationToken);
+        rTime.Now = Now.AddSeconds(10);
+        r.Exec("INSERT INTO settings VALUES ('after', 'v2', 'r', 1)");
+        r.Db.Capture(TestContext.Current.CancellationToken);
+        Assert.StartsWith("r~", r.Db.SiteId, StringComparison.Ordinal);
+
+        b.PullFrom(r); // before the fix: StaleBatch (r had disclaimed a's events, below b's floor for 'a')
+        r.PullFrom(b);
+
+        Assert.Equal(["after", "ahead", "early"], b.Rows("SELECT key FROM settings ORDER BY key").Select(row => (string)row[0]!));
+        Assert.Equal(r.Db.Checksum(TestContext.Current.CancellationToken), b.Db.Checksum(TestContext.Current.CancellationToken));
+        Assert.True(r.Db.Vector.Dominates(b.Db.Vector) && b.Db.Vector.Dominates(r.Db.Vector), $"{r.Db.Vector} vs {b.Db.Vector}");
+    }
+}

@@ -4,9 +4,10 @@ namespace EdgeSync.Simulation;
 /// Clocks far behind (issue 15): one time in two, a clock the nemesis sets behind goes 6–30 minutes behind instead of
 /// within the tolerance (an NTP server that stepped it back, an RTC that lost time over a reboot), past
 /// <c>MaxClockDrift</c> + 1 min, on whichever replica the nemesis picked (a factory replica or the hub), and is set
-/// right 5–40 steps later (or earlier, by the clock nemesis, or at the heal). Drawn from a random stream of its own, so
-/// every seed's schedule (the run's main stream) is the one it had before: only the offset of some "behind" draws and
-/// the set-rights they schedule are new.
+/// right 5–40 steps later (or earlier, by the clock nemesis, or at the heal). Drawn from a random stream of its own, and
+/// the main stream draws what it drew before, so a seed runs as it did up to its first clock set far behind, and a
+/// seed that sets none (five in six at 120 steps) runs exactly as before; after one, what the replicas do differs, and
+/// with it the rest of the run.
 /// </summary>
 public sealed partial class TopologySimulation
 {

@@ -51,21 +51,20 @@ public sealed partial class TopologySimulation
     }
 
     /// <summary>Skews the replica's clock: mostly drift within the fleet's tolerance (5 minutes), now and then hours
-    /// ahead (a bad RTC, an NTP server gone wrong), up to 4 minutes behind, or set right.</summary>
-    /// <remarks>Not more than the tolerance behind, as in the peer simulation: a replica whose clock is more than
-    /// <c>MaxClockDrift</c> + 1 min behind takes every clock it holds from its peers for one that ran ahead and re-stamps
-    /// it as its own write (docs/guarantees.md), which in this topology the hub's <c>owner</c> rule refuses and a
-    /// <c>down</c> table's direction withholds: an open finding (seed 115 and six others failed with up to
-    /// 10 minutes behind at commit e3bd46e). The same happens, rarely, when a factory's clock and the hub's run hours
-    /// ahead, the factory's further, and are set right (seeds 8178, 10361): kept in, and open.</remarks>
+    /// ahead (a bad RTC, an NTP server gone wrong), behind (up to 4 minutes, or 6–30 minutes and set right later:
+    /// <c>TopologySimulation.ClockBehind.cs</c>), or set right.</summary>
+    /// <remarks>A replica whose clock is more than <c>MaxClockDrift</c> + 1 min behind takes every clock it holds from
+    /// its peers for one that ran ahead (docs/design.md §6b): it re-stamps what it may originate and withholds the rest
+    /// (rule 5).</remarks>
     private void Clock(int i)
     {
         var clock = _nodes[i].Site.Clock;
+        _setRightAt.Remove(i); // a new offset replaces the one a set-right was scheduled for
         clock.OffsetMs = _rng.Next(5) switch
         {
             0 => 0, // set right
             1 => _rng.Next(10, 6 * 60) * 60_000L, // 10 min to 6 h ahead
-            2 => -_rng.Next(1, 240) * 1_000L, // behind, within the tolerance (see the remarks)
+            2 => Behind(i), // within the tolerance, or far behind
             _ => Math.Clamp(clock.OffsetMs + _rng.Next(-60_000, 60_000), -120_000, 120_000), // drift and small steps
         };
         _trace.Append($"clock {i} {clock.OffsetMs / 1000:+#;-#;0}s; ");

@@ -101,6 +101,7 @@ public sealed partial class TopologySimulation : IDisposable
             for (int step = 0; step < steps; step++)
             {
                 _time.Advance(_rng.Next(0, 40));
+                SetRightDue(step); // a clock set far behind, set right (TopologySimulation.ClockBehind.cs)
                 if (step == _openAt)
                 {
                     _trace.Append($"counters opened up -> both (rolled out one agent at a time); ");

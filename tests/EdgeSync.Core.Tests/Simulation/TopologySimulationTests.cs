@@ -34,6 +34,23 @@ public sealed class TopologySimulationTests
         Assert.True(refused > 0, "the hub refused no batch over 24 seeds: the rogue factory and the borrowed names were not exercised");
     }
 
+    /// <summary>Seeds with a clock set 6–30 minutes behind (past <c>MaxClockDrift</c> + 1 min) and set right later
+    /// (<c>TopologySimulation.ClockBehind.cs</c>), at 120 steps: 80 and 376 (<c>factory-001/edge-0</c> 11 and 28 minutes
+    /// behind took <c>factory-002</c>'s <c>items</c> rows, and in 376 the hub's too, stamped in its future, for clocks
+    /// that ran ahead). Both failed with every re-stamp allowed (no <c>MayOriginate</c>, as before design.md §6b rule 5): the
+    /// factory re-stamped those rows as its own writes and the hub refused its batches under the <c>owner</c> rule.</summary>
+    [Theory]
+    [InlineData(80)]
+    [InlineData(376)]
+    public void ClockBehindSeeds_AllInvariantsHold(int seed)
+    {
+        string root = Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
+        using var sim = new TopologySimulation(seed, root);
+        var failure = sim.Run(steps: 120);
+        Assert.True(sim.FarBehind != (0, 0), $"seed {seed} set no clock far behind: the nemesis's schedule changed");
+        Assert.True(failure is null, failure + "\n  replay: " + TopologyRunner.ReplayCommand(seed, 120));
+    }
+
     /// <summary>Compaction seeds that failed at 120 steps: 260 (a factory's floor for the hub's id rose past the hub's
     /// filtered events, which the hub disclaimed when its clock was set right: every later hub batch stale), 539 and 986
     /// (a replica not linked to the hub compacted past what the hub holds and was asked to extract for it).</summary>

@@ -1,3 +1,4 @@
+using EdgeSync.Clocks;
 using EdgeSync.Storage;
 
 namespace EdgeSync;
@@ -51,7 +52,41 @@ public sealed partial class SyncDatabase
                 EdgeSync.Capture.Sealer.Seal(store); // local writes are clocked first, so the re-offer carries them
                 int issued = TableReoffer.Run(store, t);
                 Internal.FaultPoints.Hit("reoffer.rows");
+                ReofferWatch.Start(store, t.Info.Name, store.VectorAsVersionVector());
                 return issued;
+            }, cancellationToken));
+            return rows;
+        }
+    }
+
+    /// <summary>
+    /// Completes the re-offers made by <see cref="ReofferTable"/> with what this replica did not hold when it made them.
+    /// A peer's vector may have passed a table's changes without their rows (a host withheld the table from it); the
+    /// re-offer issues them again only if this replica holds them then, and after its files were put back it may get
+    /// some back only later, from their origin, under the origin's clock, which such a peer never asks for again.
+    /// <paramref name="peer"/>'s vector, <paramref name="passed"/>, is registered the first time the peer is named
+    /// after a re-offer (give what it reports before anything is sent to it, restricted to the origins it can have
+    /// passed without their rows); then every row of a re-offered table whose clocks name a change this replica holds
+    /// now, did not hold at the re-offer, and that a registered vector passed, is issued again as a new change of this
+    /// site, once (docs/design.md, "Table directions"). Call it with each report of a peer's vector, and with a null
+    /// peer after changes were applied. Returns the rows issued; writes nothing when there is nothing to register or
+    /// issue.
+    /// </summary>
+    public int ReofferPassed(string? peer, VersionVector? passed, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            if (!ReofferWatch.HasWork(_store, peer, passed))
+            {
+                return 0; // the common case: one read of _edgesync_meta, no write
+            }
+
+            int rows = 0;
+            Typed(() => rows = _store.InTransaction(store =>
+            {
+                EdgeSync.Capture.Sealer.Seal(store); // local writes are clocked first, as for the re-offer itself
+                return ReofferWatch.Complete(store, peer, passed);
             }, cancellationToken));
             return rows;
         }

@@ -35,6 +35,7 @@ internal sealed class HostedDatabase : IDisposable
                 Internal.Log.LineageReclaimed(logger, name, peer, batch.RowCount,
                     string.Join(", ", batch.Ranges.Select(r => $"{r.Site} ({r.From}, {r.To}]")), result.Applied);
             },
+            Reoffered = (peer, rows) => Internal.Log.ReofferCompleted(logger, name, peer, rows),
         };
     }
 

@@ -191,6 +191,9 @@ internal static partial class Log
     [LoggerMessage(3310, LogLevel.Warning, "Table {Table} of database {Database} was 'up' and is now '{Direction}': re-offered its {Rows} rows so factories receive the history withheld from them")]
     public static partial void DirectionOpened(ILogger logger, string database, string table, string direction, int rows);
 
+    [LoggerMessage(3311, LogLevel.Warning, "Database {Database}: issued again {Rows} rows of re-offered tables that came back after the re-offer and that a factory's vector passed without them (exchange with {Peer})")]
+    public static partial void ReofferCompleted(ILogger logger, string database, string peer, int rows);
+
     // Replication lag under load (capture, extract, apply pipeline): 3600–3649.
     [LoggerMessage(3600, LogLevel.Warning, "Capture of database {Database} could not take the write lock within {Seconds} s (another connection holds it); trying again at the next check")]
     public static partial void CaptureLockBusy(ILogger logger, string database, double seconds);

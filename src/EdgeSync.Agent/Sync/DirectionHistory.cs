@@ -1,4 +1,5 @@
 using EdgeSync.Agent.Internal;
+using EdgeSync.Clocks;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeSync.Agent.Sync;
@@ -28,6 +29,34 @@ internal static class DirectionHistory
             }
 
             db.RecordDirection(table, t.Direction.ToString(), cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// A hub's side of an exchange with a factory: completes the re-offers made by <see cref="Check"/> with what the hub
+    /// did not hold when it made them (<see cref="SyncDatabase.ReofferPassed"/>). After the hub's files were put back,
+    /// a factory's vector may pass changes of another cluster the hub relayed before, without their rows while the table
+    /// was <c>up</c>; the hub gets them back later from their origin, under the origin's clock, and the factory never
+    /// asks for them again (topology seed 100). The factory's vector, without its own cluster's origins (the hub never
+    /// sends it those), is registered at its first report after the re-offer, before anything is sent to it; every
+    /// change the hub holds that a registered vector passed and the re-offer missed is then issued again, once, as a new
+    /// change of the hub. <paramref name="peerVector"/>: what the factory reports (a pull's vector, the sender vector of
+    /// a batch the hub just applied).
+    /// </summary>
+    public static void Complete(SyncEndpoint local, string peer, AgentRole peerRole, VersionVector peerVector, CancellationToken cancellationToken)
+    {
+        if (local.Role != AgentRole.Hub || peerRole != AgentRole.Factory)
+        {
+            return;
+        }
+
+        string cluster = DirectionFilter.ClusterOf(peer);
+        var passed = VersionVector.From(peerVector.Where(e => !string.Equals(DirectionFilter.ClusterOf(e.Key), cluster, StringComparison.Ordinal)));
+        int rows = local.Db.ReofferPassed(peer, passed, cancellationToken);
+        if (rows > 0)
+        {
+            local.Reoffered?.Invoke(peer, rows);
+            local.Changed?.Notify();
         }
     }
 }

@@ -57,6 +57,9 @@ internal sealed class Inbound(
 
         var result = local.Db.Apply(filtered, peer, authorize is null ? null : _ => authorize(batch), cancellationToken);
         metrics?.ChangesReceived(filtered.RowCount, tags);
+        // A hub: the sender's vector registers (its first report after a re-offer), and what the batch brought back that a
+        // factory's vector passed while the table was withheld is issued again.
+        DirectionHistory.Complete(local, peer, peerRole, batch.SenderVector, cancellationToken);
 
         if (hubLineage)
         {

@@ -49,6 +49,9 @@ internal sealed class Outbound(SyncEndpoint local, string peer, AgentRole peerRo
 
     private IEnumerable<OutboundBatch> Extract(VersionVector peerVector, CancellationToken cancellationToken)
     {
+        // Before anything is sent: a factory's first report after a re-offer is what its vector passed while the table
+        // was withheld from it, and what the hub got back since is issued again now, so this extraction carries it.
+        DirectionHistory.Complete(local, peer, peerRole, peerVector, cancellationToken);
         var vector = local.Db.Vector;
         var extractFrom = DirectionFilter.ExcludeOtherClusters(
             DirectionFilter.ExcludeOwnCluster(peerVector, vector, peer, local.Role, peerRole), vector, local.Site, local.Role, peerRole);

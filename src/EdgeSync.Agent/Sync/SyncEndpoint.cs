@@ -33,6 +33,12 @@ internal sealed record SyncEndpoint(SyncDatabase Db)
     /// </summary>
     public Action<string, ChangeBatch, Apply.ApplyResult>? Reclaimed { get; init; }
 
+    /// <summary>
+    /// Told when a hub issued again rows of a table it re-offered (<see cref="DirectionHistory.Complete"/>): the peer
+    /// whose exchange it was and the rows. The agent logs it; null: nobody listens.
+    /// </summary>
+    public Action<string, int>? Reoffered { get; init; }
+
     /// <summary>The bounds a received batch is decoded under.</summary>
     public BatchLimits Limits { get; init; } = BatchLimits.Default;
 

@@ -2,6 +2,7 @@ using Microsoft.Data.Sqlite;
 using EdgeSync.Clocks;
 using EdgeSync.Internal;
 using EdgeSync.Merge;
+using EdgeSync.Schema;
 
 namespace EdgeSync.Storage;
 
@@ -25,6 +26,71 @@ internal static class TableReoffer
     /// </summary>
     public static int Run(SyncStore store, TableStore t, IEnumerable<object?[]> keys) =>
         Issue(store, t, keys.Select(k => (k, t.StoredKey(k))).ToList(), captureUnknown: true);
+
+    /// <summary>
+    /// Issues again the rows whose clocks name a change in <paramref name="window"/> (per origin, the sequences after
+    /// <c>After</c> up to <c>UpTo</c>; see <see cref="ReofferWatch"/>). Reads the table's row metadata once, and for an
+    /// append table the insert ranges it received (rows applied from a peer are kept as one range when they can be).
+    /// </summary>
+    public static int Run(SyncStore store, TableStore t, IReadOnlyDictionary<string, (long After, long UpTo)> window)
+    {
+        var keys = new List<(object?[] Key, object Stored)>();
+        using (var cmd = store.Db.CreateCommand())
+        {
+            cmd.CommandText = "SELECT pk FROM _edgesync_rows WHERE tid = $t";
+            cmd.Parameters.AddWithValue("$t", t.Info.Id);
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                var stored = r.GetValue(0);
+                var key = KeyCodec.FromStored(stored, t.KeyNames.Count);
+                if (t.LoadClocks(key, stored) is { } state && state.Clocks.Any(c => !c.IsUnwritten
+                    && window.TryGetValue(c.Site, out var w) && c.Seq > w.After && c.Seq <= w.UpTo))
+                {
+                    keys.Add((key, stored));
+                }
+            }
+        }
+
+        if (t.Info.Mode == CaptureMode.RowidScan)
+        {
+            // Rows known only from an insert range (appended, never changed since): the range's clock is the row's.
+            using var cmd = store.Db.CreateCommand();
+            cmd.CommandText = "SELECT site, seq, pk, span FROM _edgesync_log WHERE tid = $t AND span > 0";
+            cmd.Parameters.AddWithValue("$t", t.Info.Id);
+            var ranges = new List<(long Rowid, long Count)>();
+            using (var r = cmd.ExecuteReader())
+            {
+                while (r.Read())
+                {
+                    if (window.TryGetValue(store.Sites.NameOf((int)r.GetInt64(0)), out var w))
+                    {
+                        long seq = r.GetInt64(1), rowid = r.GetInt64(2), span = r.GetInt64(3);
+                        long first = Math.Max(seq, w.After + 1), last = Math.Min(seq + span - 1, w.UpTo);
+                        if (first <= last)
+                        {
+                            ranges.Add((rowid + (first - seq), last - first + 1));
+                        }
+                    }
+                }
+            }
+
+            foreach (var (start, count) in ranges)
+            {
+                for (long rowid = start; rowid < start + count; rowid++)
+                {
+                    object?[] key = [rowid];
+                    var stored = t.StoredKey(key);
+                    if (!t.HasMeta(stored) && t.SelectRow(key) is not null)
+                    {
+                        keys.Add((key, stored)); // a row with metadata of its own was judged above; a range may cover rowids never used
+                    }
+                }
+            }
+        }
+
+        return keys.Count == 0 ? 0 : Issue(store, t, keys, captureUnknown: false);
+    }
 
     private static List<(object?[] Key, object Stored)> AllKeys(SyncStore store, TableStore t)
     {

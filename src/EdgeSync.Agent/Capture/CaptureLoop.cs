@@ -97,34 +97,24 @@ internal sealed class CaptureLoop : IAsyncDisposable
         var fast = TimeSpan.FromMilliseconds(_hosted.Options.CaptureIntervalMs);
         var unwatchedDelay = fast;
         var safetyPoll = SafetyPoll;
-        PeriodicTimer? hot = null; // ticks every CaptureIntervalMs while writes keep coming
         try
         {
             while (!ct.IsCancellationRequested)
             {
                 if (Stopwatch.GetElapsedTime(lastActivity) < HotWindow)
                 {
-                    // One timer for the whole hot spell, not one per check: a busy agent's databases stay hot (every
-                    // applied batch is a write), and a timer created and disposed every CaptureIntervalMs by each of
-                    // them queued the process's threads on the runtime's timer-queue lock.
                     unwatchedDelay = fast;
-                    hot ??= new PeriodicTimer(fast, _time);
-                    await hot.WaitForNextTickAsync(ct).ConfigureAwait(false);
+                    await Task.Delay(fast, _time, ct).ConfigureAwait(false);
+                }
+                else if (subscription is not null)
+                {
+                    // Once a second while the audit window runs (it captures periodically), then stretching while quiet.
+                    await WaitForWakeAsync(Stopwatch.GetElapsedTime(lastChange) < AuditWindow ? SafetyPoll : safetyPoll, ct).ConfigureAwait(false);
                 }
                 else
                 {
-                    hot?.Dispose();
-                    hot = null;
-                    if (subscription is not null)
-                    {
-                        // Once a second while the audit window runs (it captures periodically), then stretching while quiet.
-                        await WaitForWakeAsync(Stopwatch.GetElapsedTime(lastChange) < AuditWindow ? SafetyPoll : safetyPoll, ct).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        unwatchedDelay = TimeSpan.FromTicks(Math.Min(unwatchedDelay.Ticks * 2, Math.Max(fast.Ticks, MaxPollWithoutWatch.Ticks)));
-                        await WaitForWakeAsync(unwatchedDelay, ct).ConfigureAwait(false);
-                    }
+                    unwatchedDelay = TimeSpan.FromTicks(Math.Min(unwatchedDelay.Ticks * 2, Math.Max(fast.Ticks, MaxPollWithoutWatch.Ticks)));
+                    await WaitForWakeAsync(unwatchedDelay, ct).ConfigureAwait(false);
                 }
 
                 _hosted.Board.CaptureHeartbeat();
@@ -186,7 +176,6 @@ internal sealed class CaptureLoop : IAsyncDisposable
         }
         finally
         {
-            hot?.Dispose();
             _hosted.SetCaptureWake(null);
         }
     }

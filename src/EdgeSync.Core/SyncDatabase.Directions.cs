@@ -5,6 +5,8 @@ namespace EdgeSync;
 
 public sealed partial class SyncDatabase
 {
+    private int _reofferWatches = -1; // tables whose re-offer is watched (ReofferWatch); -1 until read
+
     /// <summary>
     /// Records the direction a host syncs <paramref name="table"/> with (an opaque label, e.g. <c>Up</c>) and returns
     /// the one recorded before (null the first time), so a host can tell when a direction changed between runs. Waits
@@ -55,6 +57,7 @@ public sealed partial class SyncDatabase
                 ReofferWatch.Start(store, t.Info.Name, store.VectorAsVersionVector());
                 return issued;
             }, cancellationToken));
+            Volatile.Write(ref _reofferWatches, 1);
             return rows;
         }
     }
@@ -74,6 +77,11 @@ public sealed partial class SyncDatabase
     /// </summary>
     public int ReofferPassed(string? peer, VersionVector? passed, CancellationToken cancellationToken = default)
     {
+        if (!WatchesReoffers)
+        {
+            return 0; // no table was ever re-offered here: nothing to read, and no wait for the lock
+        }
+
         lock (_gate)
         {
             ThrowIfDisposed();
@@ -89,6 +97,30 @@ public sealed partial class SyncDatabase
                 return ReofferWatch.Complete(store, peer, passed);
             }, cancellationToken));
             return rows;
+        }
+    }
+
+    /// <summary>
+    /// True when a table re-offered here is watched (<see cref="ReofferPassed"/> may have work). False on a replica that
+    /// never re-offered a table: a hub's callers then skip building a peer's vector for it, and nothing waits for this
+    /// database's lock (they run before every pull from a factory and after every batch applied from one).
+    /// </summary>
+    public bool WatchesReoffers
+    {
+        get
+        {
+            int watches = Volatile.Read(ref _reofferWatches);
+            if (watches < 0)
+            {
+                lock (_gate)
+                {
+                    ThrowIfDisposed();
+                    watches = ReofferWatch.Count(_store.Db); // read once; a watch is only ever added (ReofferTable), never removed
+                    Volatile.Write(ref _reofferWatches, Math.Max(watches, Volatile.Read(ref _reofferWatches)));
+                }
+            }
+
+            return watches > 0;
         }
     }
 

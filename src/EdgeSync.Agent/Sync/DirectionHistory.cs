@@ -45,9 +45,9 @@ internal static class DirectionHistory
     /// </summary>
     public static void Complete(SyncEndpoint local, string peer, AgentRole peerRole, VersionVector peerVector, CancellationToken cancellationToken)
     {
-        if (local.Role != AgentRole.Hub || peerRole != AgentRole.Factory)
+        if (local.Role != AgentRole.Hub || peerRole != AgentRole.Factory || !local.Db.WatchesReoffers)
         {
-            return;
+            return; // the common case: no table was ever re-offered here, so nothing is built or read
         }
 
         string cluster = DirectionFilter.ClusterOf(peer);

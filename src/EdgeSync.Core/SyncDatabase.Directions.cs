@@ -115,7 +115,7 @@ public sealed partial class SyncDatabase
                 lock (_gate)
                 {
                     ThrowIfDisposed();
-                    watches = ReofferWatch.Count(_store.Db); // read once; a watch is only ever added (ReofferTable), never removed
+                    watches = ReofferWatch.Count(_store); // read once; a watch is only ever added (ReofferTable), never removed
                     Volatile.Write(ref _reofferWatches, Math.Max(watches, Volatile.Read(ref _reofferWatches)));
                 }
             }

@@ -53,8 +53,8 @@ internal sealed class ReofferWatch
     }
 
     /// <summary>How many tables are watched (one read of <c>_edgesync_meta</c>).</summary>
-    public static int Count(SqliteConnection db) =>
-        Convert.ToInt32(Sql.Scalar(db, "SELECT count(*) FROM _edgesync_meta WHERE key >= $lo AND key < $hi",
+    public static int Count(SyncStore store) =>
+        Convert.ToInt32(Sql.Scalar(store.Db, "SELECT count(*) FROM _edgesync_meta WHERE key >= $lo AND key < $hi",
             ("$lo", Prefix), ("$hi", Prefix[..^1] + (char)(Prefix[^1] + 1))), System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>True when <see cref="Complete"/> has anything to register or issue (read outside a transaction, under the caller's lock).</summary>

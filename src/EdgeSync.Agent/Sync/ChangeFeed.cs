@@ -149,38 +149,31 @@ internal sealed class ChangeFeed
         /// <summary>Sets the timer to wake the waiter at <paramref name="deadline"/> (a <see cref="Stopwatch"/> timestamp; <see cref="long.MaxValue"/>: never).</summary>
         private void Arm(long deadline)
         {
+            long due = deadline == long.MaxValue ? long.MaxValue : deadline - Stopwatch.GetTimestamp();
+            if (due <= 0)
+            {
+                Wake(); // the deadline has passed: the wait returns at once (a timer still set for it only wakes the waiter once more)
+                return;
+            }
+
             lock (_gate)
             {
-                long due = deadline == long.MaxValue ? long.MaxValue : deadline - Stopwatch.GetTimestamp();
-                if (due <= 0)
-                {
-                    _armedFor = deadline;
-                    _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-                }
-                else if (deadline != _armedFor)
-                {
-                    _armedFor = deadline;
-                    var dueTime = due == long.MaxValue ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds((double)due / Stopwatch.Frequency);
-                    if (_timer is null)
-                    {
-                        if (due != long.MaxValue)
-                        {
-                            _timer = TimeProvider.System.CreateTimer(static s => ((Subscription)s!).OnDeadline(), this, dueTime, Timeout.InfiniteTimeSpan);
-                        }
-                    }
-                    else
-                    {
-                        _timer.Change(dueTime, Timeout.InfiniteTimeSpan);
-                    }
-                }
-
-                if (due > 0)
+                if (deadline == _armedFor)
                 {
                     return;
                 }
-            }
 
-            Wake(); // the deadline has passed: the wait returns at once
+                _armedFor = deadline;
+                var dueTime = due == long.MaxValue ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds((double)due / Stopwatch.Frequency);
+                if (_timer is not null)
+                {
+                    _timer.Change(dueTime, Timeout.InfiniteTimeSpan);
+                }
+                else if (due != long.MaxValue)
+                {
+                    _timer = TimeProvider.System.CreateTimer(static s => ((Subscription)s!).OnDeadline(), this, dueTime, Timeout.InfiniteTimeSpan);
+                }
+            }
         }
 
         /// <summary>What is pending now, without waiting.</summary>

@@ -19,6 +19,7 @@ namespace EdgeSync.Storage;
 internal sealed class ReofferWatch
 {
     private const string Prefix = "reoffer_watch:";
+    private static readonly string PrefixEnd = Prefix[..^1] + (char)(Prefix[^1] + 1); // the first key past every watch
 
     /// <summary>The table's name as enabled.</summary>
     public string Table { get; set; } = "";
@@ -39,7 +40,7 @@ internal sealed class ReofferWatch
         using var cmd = db.CreateCommand();
         cmd.CommandText = "SELECT value FROM _edgesync_meta WHERE key >= $lo AND key < $hi";
         cmd.Parameters.AddWithValue("$lo", Prefix);
-        cmd.Parameters.AddWithValue("$hi", Prefix[..^1] + (char)(Prefix[^1] + 1));
+        cmd.Parameters.AddWithValue("$hi", PrefixEnd);
         using var r = cmd.ExecuteReader();
         while (r.Read())
         {
@@ -55,7 +56,7 @@ internal sealed class ReofferWatch
     /// <summary>How many tables are watched (one read of <c>_edgesync_meta</c>).</summary>
     public static int Count(SyncStore store) =>
         Convert.ToInt32(Sql.Scalar(store.Db, "SELECT count(*) FROM _edgesync_meta WHERE key >= $lo AND key < $hi",
-            ("$lo", Prefix), ("$hi", Prefix[..^1] + (char)(Prefix[^1] + 1))), System.Globalization.CultureInfo.InvariantCulture);
+            ("$lo", Prefix), ("$hi", PrefixEnd)), System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>True when <see cref="Complete"/> has anything to register or issue (read outside a transaction, under the caller's lock).</summary>
     public static bool HasWork(SyncStore store, string? peer, VersionVector? passed)

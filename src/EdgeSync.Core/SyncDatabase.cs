@@ -558,6 +558,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             }
 
             _disposed = true;
+            StopPeerQueue();
             using (var reader = new SqliteConnection(_readConnectionString))
             {
                 SqliteConnection.ClearPool(reader); // idle readers close now, busy ones when they are returned

@@ -120,14 +120,13 @@ internal sealed partial class SyncService
     }
 
     /// <summary>What one caller announced: recorded per database when it grew, so idle announcements write nothing.</summary>
-    /// <remarks><see cref="Touch"/> marks every (database, site) it announced as seen now, for <see cref="PeerForgetting"/>,
-    /// and records the vectors a busy database could not take when they were announced: an idle caller announces
-    /// nothing more, and compaction waits for what its peers are recorded to hold.</remarks>
+    /// <remarks><see cref="Touch"/> marks every (database, site) it announced as seen now, for <see cref="PeerForgetting"/>: a
+    /// caller whose conversation stays open is present, however quiet. A vector that meets a busy database is queued by
+    /// it (<see cref="SyncDatabase.QueuePeerVector"/>) and written when it is free.</remarks>
     private sealed class CallerVectors(ServerCallContext context, string headerSite)
     {
         private readonly Dictionary<string, VersionVector> _recorded = new(StringComparer.Ordinal);
         private readonly Dictionary<string, (HostedDatabase Hosted, string Site)> _seen = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, VersionVector> _unrecorded = new(StringComparer.Ordinal);
         private readonly HashSet<string> _vouched = new(StringComparer.Ordinal) { headerSite };
         private DatabaseRegistry? _registry;
 
@@ -149,56 +148,41 @@ internal sealed partial class SyncService
 
         public void Touch()
         {
-            List<(string Key, HostedDatabase Hosted, string Site, VersionVector? Unrecorded)> seen;
+            List<(HostedDatabase Hosted, string Site)> seen;
             lock (_seen)
             {
-                seen = _seen.Select(e => (e.Key, e.Value.Hosted, e.Value.Site, _unrecorded.GetValueOrDefault(e.Key))).ToList();
+                seen = [.. _seen.Values];
             }
 
-            foreach (var (key, hosted, site, unrecorded) in seen)
+            foreach (var (hosted, site) in seen)
             {
                 hosted.Board.Touch(site);
-                if (unrecorded is not null)
-                {
-                    Record(hosted, site, key, unrecorded);
-                }
             }
         }
 
-        /// <summary>Records <paramref name="vector"/> unless the database is busy; then keeps it for the next <see cref="Touch"/>.</summary>
+        /// <summary>Records <paramref name="vector"/> unless it raises nothing this call has not recorded already (queued while the database is busy).</summary>
         private void Record(HostedDatabase hosted, string site, string key, VersionVector vector)
         {
+            lock (_seen)
+            {
+                if (_recorded.TryGetValue(key, out var done) && done.Dominates(vector))
+                {
+                    return;
+                }
+            }
+
             try
             {
-                lock (_seen)
-                {
-                    if (_recorded.TryGetValue(key, out var done) && done.Dominates(vector))
-                    {
-                        _unrecorded.Remove(key);
-                        return;
-                    }
-                }
-
-                bool recorded = hosted.Db.TryRecordPeerVector(site, vector); // busy: not now (no thread queues on the writer)
-                lock (_seen)
-                {
-                    if (recorded)
-                    {
-                        _recorded[key] = _recorded.TryGetValue(key, out var done) ? done.Merge(vector) : vector;
-                        if (_unrecorded.TryGetValue(key, out var waiting) && vector.Dominates(waiting))
-                        {
-                            _unrecorded.Remove(key);
-                        }
-                    }
-                    else
-                    {
-                        _unrecorded[key] = _unrecorded.TryGetValue(key, out var waiting) ? waiting.Merge(vector) : vector;
-                    }
-                }
+                hosted.Db.QueuePeerVector(site, vector); // never waits for the writer
             }
             catch (Exception e) when (e is ObjectDisposedException or EdgeSync.Errors.EdgeSyncException or Microsoft.Data.Sqlite.SqliteException)
             {
-                // Closed meanwhile, or a busy bookkeeping write: the caller's next announcement records it.
+                return; // closed meanwhile, or a reincarnation that failed: the caller's next announcement records it
+            }
+
+            lock (_seen)
+            {
+                _recorded[key] = _recorded.TryGetValue(key, out var done) ? done.Merge(vector) : vector;
             }
         }
 

@@ -28,7 +28,7 @@ internal sealed partial class SyncService(
             var vector = Wire.ToVector(request.Vector);
             if (request.SiteId.Length > 0 && request.SiteId != hosted.Site)
             {
-                hosted.Db.TryRecordPeerVector(request.SiteId, vector); // busy: the next round's handshake or announcement records it
+                hosted.Db.QueuePeerVector(request.SiteId, vector); // never waits for the writer
                 hosted.Board.Observe(request.SiteId, vector, success: false);
             }
 

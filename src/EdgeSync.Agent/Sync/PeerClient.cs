@@ -97,7 +97,7 @@ internal sealed class PeerClient : IDisposable
         _channel.CheckServerIdentity(peer);
         PeerSite = peer;
         var peerVector = Wire.ToVector(reply.Vector);
-        _hosted.Db.RecordPeerVector(peer, peerVector, cancellationToken);
+        _hosted.Db.QueuePeerVector(peer, peerVector, cancellationToken);
         var (result, _) = await ExchangeAsync(peer, Wire.FromWire(reply.Role), peerVector, start, pull: true, push: true, cancellationToken).ConfigureAwait(false);
         return result;
     }
@@ -239,7 +239,7 @@ internal sealed class PeerClient : IDisposable
         await call.RequestStream.CompleteAsync().ConfigureAwait(false);
         var reply = await call.ResponseAsync.ConfigureAwait(false);
         var acknowledged = Wire.ToVector(reply.Vector);
-        _hosted.Db.RecordPeerVector(peer, acknowledged, cancellationToken);
+        _hosted.Db.QueuePeerVector(peer, acknowledged, cancellationToken);
         return (rows, peerVector.Merge(acknowledged));
     }
 

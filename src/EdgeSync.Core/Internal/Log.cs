@@ -47,6 +47,9 @@ internal static partial class Log
     [LoggerMessage(1013, LogLevel.Information, "Schema of table {Table} is carried again (version {Version}); sync of it resumes")]
     public static partial void SchemaDriftResolved(ILogger logger, string table, int version);
 
+    [LoggerMessage(1014, LogLevel.Warning, "Could not record the vectors {Peers} peers reported ({Reason}); they are recorded when the peers report them again")]
+    public static partial void PeerVectorsNotRecorded(ILogger logger, int peers, string reason);
+
     [LoggerMessage(1100, LogLevel.Debug, "Applied batch from {Peer}: {Applied} applied, {Skipped} already known, {Conflicts} conflicts")]
     public static partial void BatchApplied(ILogger logger, string peer, int applied, int skipped, int conflicts);
 

@@ -30,6 +30,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     private readonly EdgeSyncMetrics _metrics;
     private readonly string _name; // the "database" tag of its metrics
     private volatile bool _disposed; // read without the lock by Vector
+    private volatile TablesRead? _tablesWhenRead; // Tables as last read under the lock, and the store's TablesVersion then
     private DateTimeOffset _lastAudit;
 
     private SyncDatabase(string path, SyncStore store, SyncDatabaseOptions options, string readConnectionString)
@@ -126,15 +127,36 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>The synced tables.</summary>
+    /// <summary>
+    /// The synced tables. While the database is busy (an apply, a capture) and its tables have not changed since they
+    /// were last read, that list: an application's ingest reads it at every request and must not queue behind the
+    /// writer for it.
+    /// </summary>
     public IReadOnlyList<TableInfo> Tables
     {
         get
         {
-            lock (_gate)
+            ThrowIfDisposed();
+            if (!_gate.TryEnter())
+            {
+                if (_tablesWhenRead is { } known && known.Version == _store.TablesVersion)
+                {
+                    return known.Tables;
+                }
+
+                _gate.Enter();
+            }
+
+            try
             {
                 ThrowIfDisposed();
-                return _store.Tables.Select(t => t.Info).ToList();
+                var tables = _store.Tables.Select(t => t.Info).ToList();
+                _tablesWhenRead = new(_store.TablesVersion, tables);
+                return tables;
+            }
+            finally
+            {
+                _gate.Exit();
             }
         }
     }
@@ -578,4 +600,6 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         Dispose();
         return ValueTask.CompletedTask;
     }
+
+    private sealed record TablesRead(int Version, IReadOnlyList<TableInfo> Tables);
 }

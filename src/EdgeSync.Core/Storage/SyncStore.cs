@@ -16,6 +16,7 @@ namespace EdgeSync.Storage;
 internal sealed partial class SyncStore : IDisposable
 {
     private readonly Dictionary<int, TableStore> _byId = [];
+    private int _tablesVersion;
     private readonly Dictionary<string, TableStore> _byName = new(StringComparer.OrdinalIgnoreCase);
     private readonly string _session = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
     private Dictionary<int, long> _vectorSnapshot = [];
@@ -200,6 +201,7 @@ internal sealed partial class SyncStore : IDisposable
         {
             _byName.Remove(old.Info.Name);
             old.Dispose();
+            Interlocked.Increment(ref _tablesVersion);
         }
     }
 
@@ -208,7 +210,11 @@ internal sealed partial class SyncStore : IDisposable
         var store = new TableStore(Db, Sites, info);
         _byId[info.Id] = store;
         _byName[info.Name] = store;
+        Interlocked.Increment(ref _tablesVersion);
     }
+
+    /// <summary>Moves whenever a table is added, replaced or removed; readable from any thread without the caller's lock.</summary>
+    public int TablesVersion => Volatile.Read(ref _tablesVersion);
 
     public TableStore? FindTable(string name) => _byName.GetValueOrDefault(name);
 

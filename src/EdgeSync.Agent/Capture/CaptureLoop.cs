@@ -11,7 +11,7 @@ namespace EdgeSync.Agent.Capture;
 /// Notices commits from any process within a few milliseconds without polling while nothing happens. A write to the
 /// database's <c>-wal</c> file (<see cref="WalWatch"/>) or a capture request wakes the loop; it then checks
 /// <c>PRAGMA data_version</c> (a read of the WAL index, no I/O) on a dedicated read connection every
-/// <see cref="AgentOptions.CaptureIntervalMs"/> for as long as writes keep coming and <see cref="HotWindow"/> after
+/// <see cref="AgentOptions.CaptureIntervalMs"/> (on the process's <see cref="HotTicker"/> beat) for as long as writes keep coming and <see cref="HotWindow"/> after
 /// the last one (a commit becomes visible in the WAL index just after its last write), and captures and signals the
 /// peer loops when the version moved. Quiet, it checks anyway in case a notification was lost, after
 /// <see cref="SafetyPoll"/> and then less often, doubling to <see cref="MaxSafetyPoll"/>; where the directory cannot be watched it polls instead, backing off from the capture interval to
@@ -59,19 +59,20 @@ internal sealed class CaptureLoop : IAsyncDisposable
     private readonly HostedDatabase _hosted;
     private readonly WalWatch? _watch;
     private readonly ILogger _logger;
-    private readonly TimeProvider _time;
     private readonly CancellationTokenSource _cts = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly SemaphoreSlim _tick = new(0, 1); // the hot ticker's beat
+    private readonly Action _onTick;
     private long _firstWrite; // Stopwatch timestamp of the first notified write since the last check; 0 = none
     private int _disposed;
     private Task _task = Task.CompletedTask;
 
-    public CaptureLoop(HostedDatabase hosted, WalWatch? watch, ILogger logger, TimeProvider time)
+    public CaptureLoop(HostedDatabase hosted, WalWatch? watch, ILogger logger)
     {
         _hosted = hosted;
         _watch = watch;
         _logger = logger;
-        _time = time;
+        _onTick = () => Release(_tick);
     }
 
     public void Start() => _task = Task.Run(() => RunAsync(_cts.Token));
@@ -97,14 +98,32 @@ internal sealed class CaptureLoop : IAsyncDisposable
         var fast = TimeSpan.FromMilliseconds(_hosted.Options.CaptureIntervalMs);
         var unwatchedDelay = fast;
         var safetyPoll = SafetyPoll;
+        var ticker = HotTicker.For(fast);
+        bool hot = false;
         try
         {
             while (!ct.IsCancellationRequested)
             {
-                if (Stopwatch.GetElapsedTime(lastActivity) < HotWindow)
+                bool hotNow = Stopwatch.GetElapsedTime(lastActivity) < HotWindow;
+                if (hot != hotNow)
+                {
+                    if (hotNow)
+                    {
+                        ticker.Join(_onTick);
+                    }
+                    else
+                    {
+                        ticker.Leave(_onTick);
+                    }
+
+                    hot = hotNow;
+                }
+
+                if (hotNow)
                 {
                     unwatchedDelay = fast;
-                    await Task.Delay(fast, _time, ct).ConfigureAwait(false);
+                    _tick.Wait(0, CancellationToken.None); // a beat that came during the last check: wait for the next, so checks keep a pause between them
+                    await _tick.WaitAsync(ct).ConfigureAwait(false);
                 }
                 else if (subscription is not null)
                 {
@@ -176,6 +195,7 @@ internal sealed class CaptureLoop : IAsyncDisposable
         }
         finally
         {
+            ticker.Leave(_onTick);
             _hosted.SetCaptureWake(null);
         }
     }
@@ -186,13 +206,15 @@ internal sealed class CaptureLoop : IAsyncDisposable
         Wake();
     }
 
-    private void Wake()
+    private void Wake() => Release(_wake);
+
+    private static void Release(SemaphoreSlim signal)
     {
-        if (_wake.CurrentCount == 0)
+        if (signal.CurrentCount == 0)
         {
             try
             {
-                _wake.Release();
+                signal.Release();
             }
             catch (SemaphoreFullException)
             {
@@ -260,5 +282,6 @@ internal sealed class CaptureLoop : IAsyncDisposable
         await _task.ConfigureAwait(false);
         _cts.Dispose();
         _wake.Dispose();
+        _tick.Dispose();
     }
 }

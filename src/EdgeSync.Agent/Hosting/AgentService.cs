@@ -56,7 +56,7 @@ internal sealed class AgentService(
         var syncLogger = loggers.CreateLogger("EdgeSync.Agent.Sync");
         foreach (var hosted in _databases)
         {
-            var capture = new CaptureLoop(hosted, _walWatch, _logger, time);
+            var capture = new CaptureLoop(hosted, _walWatch, _logger);
             _loops.Add(capture);
             capture.Start();
         }

@@ -217,7 +217,7 @@ internal sealed class DatabaseDirectory : IAsyncDisposable
             return;
         }
 
-        var capture = new CaptureLoop(hosted, _walWatch, _logger, _time);
+        var capture = new CaptureLoop(hosted, _walWatch, _logger);
         lock (_gate)
         {
             _failed.Remove(path);

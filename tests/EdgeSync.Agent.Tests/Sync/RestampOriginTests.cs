@@ -17,7 +17,7 @@ namespace EdgeSync.Agent.Tests.Sync;
 /// Hub and factory in process, through <see cref="Outbound"/>, <see cref="Inbound"/> and the hub's authorization, as
 /// the agent wires them.
 /// </summary>
-public sealed class RestampOriginTests
+public sealed partial class RestampOriginTests
 {
     private const string Schema = """
         PRAGMA journal_mode=WAL;

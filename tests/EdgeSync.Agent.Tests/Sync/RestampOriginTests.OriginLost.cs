@@ -63,4 +63,59 @@ public sealed partial class RestampOriginTests
             factory.Dispose();
         }
     }
+
+    [Fact]
+    public void HubFarBehindHoldsAFactorysBothRowAnotherFactoryHas_TheFactoryLosesItsVolume_EveryReplicaEndsWithTheOriginal()
+    {
+        // The same with an `items` row (a `both` table) that a second factory already had: re-stamped as the hub's own
+        // write, it ordered below the original, which the second factory never sends the hub (another cluster's change)
+        // and the first had lost: the hub and f1 kept the re-stamp, f2 the original, for good (topology seed 2032).
+        using var dir = new TempDir();
+        var time = new ManualTime(Now);
+        var hubTime = new ManualTime(Now);
+        using var hub = Node.Open(dir.Db("hq"), "hq/edge-0", AgentRole.Hub, hubTime);
+        using var f2 = Node.Open(dir.Db("f2"), "f2/edge-0", AgentRole.Factory, time);
+        string path = dir.Db("f1");
+        var f1 = Node.Open(path, "f1/edge-0", AgentRole.Factory, time);
+        try
+        {
+            f1.Exec("INSERT INTO items VALUES ('f1', 0, 'saw')"); // held by the hub whatever its clock: it tells f1 it lost changes
+            Exchange(f1, hub);
+            time.Now = hubTime.Now = Now.AddMinutes(20);
+            f1.Exec("INSERT INTO items VALUES ('f1', 1, 'drill')");
+            Exchange(f1, hub);
+            Exchange(hub, f2);
+            Assert.Equal("drill", f2.Scalar("SELECT name FROM items WHERE tenant = 'f1' AND code = 1"));
+
+            hubTime.Now = Now.AddMinutes(-2); // 22 min behind: the row is in the hub's future
+            hub.Db.Capture(TestContext.Current.CancellationToken);
+            f1.Dispose(); // f1's volume replaced by an empty one
+            foreach (var file in Directory.GetFiles(Path.GetDirectoryName(path)!))
+            {
+                File.Delete(file);
+            }
+
+            f1 = Node.Open(path, "f1/edge-0", AgentRole.Factory, time);
+            f1.Db.RecordPeerVector(hub.Db.SiteId, hub.Db.Vector, TestContext.Current.CancellationToken);
+            Exchange(hub, f1);
+
+            hubTime.Now = Now.AddMinutes(20).AddSeconds(30); // set right
+            f1.Exec("INSERT INTO readings VALUES (1, 'dev-1', 1, 0.5)");
+            for (int round = 0; round < 3; round++)
+            {
+                foreach (var f in new[] { f1, f2 })
+                {
+                    Exchange(f, hub);
+                    Exchange(hub, f);
+                }
+            }
+
+            AssertSameRows(hub, f1, "items", ["f1", 0L], ["f1", 1L]);
+            AssertSameRows(hub, f2, "items", ["f1", 0L], ["f1", 1L]);
+        }
+        finally
+        {
+            f1.Dispose();
+        }
+    }
 }

@@ -37,8 +37,9 @@ internal static partial class Reincarnation
     /// Gives every withheld clock here whose original is no longer in the future (within <paramref name="maxDrift"/> of
     /// the wall clock, so a peer with a right clock accepts it) its original back: the event's HLC, origin and sequence
     /// (its <c>prev</c> is not known any more: left empty, so the conflict audit counts the event as having seen nothing),
-    /// with a log entry under its origin, and raises the vector for that origin over the events it now holds in a row
-    /// (<see cref="RaiseOverLogged"/>). Runs in the caller's write transaction; the caller sets
+    /// with a log entry under its origin when every cell of the row is the event's or newer (a cell written meanwhile
+    /// below the original means the origin's side must still send it), and raises the vector for that origin over the
+    /// events it now holds in a row (<see cref="RaiseOverLogged"/>). Runs in the caller's write transaction; the caller sets
     /// <see cref="SyncStore.WithheldDue"/> from the result once it commits. Returns how many events came back, and the
     /// earliest original still withheld (<see cref="long.MaxValue"/>: none).
     /// <para>
@@ -66,7 +67,7 @@ internal static partial class Reincarnation
                 cancellationToken.ThrowIfCancellationRequested();
             }
 
-            CellClock? last = null;
+            var events = new List<CellClock>();
             for (int i = 0; i < clocks.Length; i++)
             {
                 var c = clocks[i];
@@ -83,27 +84,33 @@ internal static partial class Reincarnation
 
                 clocks[i] = new CellClock(c.PrevHlc, c.Site, c.Seq, default, "");
                 store.Clock.Observe(c.PrevHlc); // a write here after it must beat it
-                if (last is { } l && l.SameEvent(c))
+                if (!events.Any(e => e.SameEvent(c)))
                 {
-                    continue; // one log entry per event, whatever the number of its cells
+                    events.Add(clocks[i]);
                 }
+            }
 
-                last = c;
+            foreach (var original in events)
+            {
                 restored++;
-                int site = store.SiteIndexOf(c.Site);
-                if (site != store.SiteIndex && c.Seq > store.Seen(site))
+                int site = store.SiteIndexOf(original.Site);
+
+                // Held again only when every cell of the row is the event's or newer: a cell written since the withhold
+                // below the original (this replica's own write, stamped while its clock was behind, or a re-stamp of
+                // one) lost to it everywhere else, so the origin's side must send it back here.
+                if (site != store.SiteIndex && original.Seq > store.Seen(site) && clocks.All(x => x.SameEvent(original) || x > original))
                 {
                     log.Set(0, (long)site);
-                    log.Set(1, c.Seq);
+                    log.Set(1, original.Seq);
                     log.Set(2, (long)tid);
                     log.Set(3, pk);
-                    log.Set(4, c.PrevHlc.Value);
+                    log.Set(4, original.Hlc.Value);
                     log.ExecuteNonQuery();
                     sites.Add(site);
                 }
             }
 
-            if (last is not null)
+            if (events.Count > 0)
             {
                 var state = cl % 2 == 0 ? RowState.Deleted(cl, clocks[0]) : RowState.Alive(cl, new object?[clocks.Length], clocks);
                 store.Table(tid).PutClocks(pk, state);

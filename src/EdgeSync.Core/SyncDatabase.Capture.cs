@@ -71,7 +71,7 @@ public sealed partial class SyncDatabase
             try
             {
                 ThrowIfDisposed();
-                ContinueIfClockRanAhead(cancellationToken);
+                ContinueIfClockRanAhead(cancellationToken: cancellationToken);
                 string site = _store.SiteId;
                 try
                 {

@@ -15,11 +15,20 @@ public sealed partial class SyncDatabase
     /// everything it would write. It continues as a new incarnation with every write re-stamped at the present
     /// (<see cref="Reincarnation.RewindIfClockRanAhead"/>). Called under <see cref="_gate"/>, outside a transaction.
     /// </summary>
-    private void ContinueIfClockRanAhead(CancellationToken cancellationToken = default)
+    /// <param name="restoreWithheld">Also give withheld clocks their original back when due (<see cref="RestoreWithheldIfDue"/>):
+    /// at open (and after an apply, <see cref="RestoreWithheldAfterApply"/>), never before a capture, which an extraction runs
+    /// after its caller read the vector.</param>
+    /// <param name="cancellationToken">Cancels the re-stamp (rolled back whole).</param>
+    private void ContinueIfClockRanAhead(bool restoreWithheld = false, CancellationToken cancellationToken = default)
     {
         var last = _store.Clock.Last;
         if (!Reincarnation.ClockRanAhead(_store.Clock, _options.MaxClockDrift))
         {
+            if (restoreWithheld)
+            {
+                RestoreWithheldIfDue(cancellationToken);
+            }
+
             return;
         }
 
@@ -50,6 +59,65 @@ public sealed partial class SyncDatabase
         }
 
         Log.ClockRanAhead(_options.Logger, last.ToString(), _options.MaxClockDrift.TotalMinutes, previous, _store.SiteId);
+    }
+
+    /// <summary>
+    /// Gives withheld clocks their original back once it is no longer in the future (<see cref="Reincarnation.RestoreWithheld"/>,
+    /// docs/design.md §6b, rule 5). Costs nothing until a withheld original is due (<see cref="Reincarnation.WithheldDue"/>),
+    /// then one pass over the row metadata. Called under <see cref="_gate"/>, outside a transaction. Not from a capture:
+    /// the restore raises the vector for other origins, and an extraction seals (a capture) after its caller read the
+    /// vector to raise the origins a peer must not be sent (a hub's <c>Outbound</c> to a factory, the factory's own
+    /// cluster): an origin raised in between would travel with its <c>up</c> rows filtered out, and the factory's vector
+    /// would pass them for good (the focused test's first run did exactly that).
+    /// </summary>
+    private void RestoreWithheldIfDue(CancellationToken cancellationToken)
+    {
+        if (!Reincarnation.WithheldDue(_store, _options.MaxClockDrift))
+        {
+            return;
+        }
+
+        var last = _store.Clock.Last;
+        _store.Begin(cancellationToken);
+        try
+        {
+            var (restored, due) = Reincarnation.RestoreWithheld(_store, _options.MaxClockDrift, cancellationToken);
+            _store.Commit();
+            _store.WithheldDue = due;
+            if (restored > 0)
+            {
+                Log.WithheldRestored(_options.Logger, restored, _store.SiteId);
+            }
+        }
+        catch (SqliteException e) when (StorageException.IsStorageError(e))
+        {
+            _store.Rollback();
+            _store.Clock.Rewind(last);
+            throw new StorageException(Path, e);
+        }
+        catch
+        {
+            _store.Rollback();
+            _store.Clock.Rewind(last);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// After a batch is applied (committed): <see cref="RestoreWithheldIfDue"/>. Not before it, where a batch refused
+    /// (an authorization rule, a stale batch) would still move the vector, and not cancellable: the batch is in. A storage
+    /// error is counted and left for the next apply; the batch stays applied.
+    /// </summary>
+    private void RestoreWithheldAfterApply()
+    {
+        try
+        {
+            RestoreWithheldIfDue(CancellationToken.None);
+        }
+        catch (StorageException e)
+        {
+            _metrics.StorageError(_name, e.Cause);
+        }
     }
 
     /// <summary>

@@ -92,7 +92,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         var db = new SyncDatabase(path, store, options, csb.ToString());
         try
         {
-            db.ContinueIfClockRanAhead(cancellationToken);
+            db.ContinueIfClockRanAhead(restoreWithheld: true, cancellationToken);
         }
         catch
         {
@@ -225,7 +225,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             lock (_gate)
             {
                 ThrowIfDisposed();
-                ContinueIfClockRanAhead(cancellationToken);
+                ContinueIfClockRanAhead(cancellationToken: cancellationToken);
                 ReincarnateIfPeerIsAhead(peerVector, cancellationToken);
             }
         }
@@ -263,10 +263,11 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
             ThrowIfDisposed();
             try
             {
-                ContinueIfClockRanAhead(cancellationToken);
+                ContinueIfClockRanAhead(cancellationToken: cancellationToken);
                 ReincarnateIfPeerIsAhead(batch.SenderVector, cancellationToken);
                 string site = _store.SiteId;
                 var result = new BatchApplier(_store, _options.Time, _options.MaxClockDrift).Apply(batch, peer, check, cancellationToken);
+                RestoreWithheldAfterApply();
                 ReportSchemaEvents();
                 LogIfRetired(site);
                 _metrics.Applied(_name, result.Applied, result.Skipped, result.Conflicts);

@@ -111,14 +111,17 @@ internal static class DirectionFilter
     /// <paramref name="direction"/> whose clock names <paramref name="origin"/>: whether its own change would reach
     /// every replica that holds the original. A factory sends a hub only its own cluster's changes, and no <c>down</c>
     /// table; a hub sends a factory no <c>up</c> table. So a factory may originate only its own cluster's changes of
-    /// tables that flow up, and a hub anything but another cluster's changes of an <c>up</c> table; a peer anything.
+    /// tables that flow up; a peer anything. A hub only its own cluster's (HQ's): its re-stamp of a factory's <c>both</c>
+    /// row reached every factory but ordered below the original, which no factory but the origin's own cluster sends a
+    /// hub, so when that cluster had lost it a third factory kept the original for good (topology seed 2032); withheld,
+    /// the hub gives the original back itself once it is no longer in its future.
     /// The engine asks when a clock set right re-stamps what it holds from the future (docs/design.md §6b, rule 5):
     /// what a replica may not originate it withholds, and the origin's side sends it back.
     /// </summary>
     public static bool MayOriginate(AgentRole role, SyncDirection direction, string site, string origin) => role switch
     {
         AgentRole.Factory => direction != SyncDirection.Down && string.Equals(ClusterOf(origin), ClusterOf(site), StringComparison.Ordinal),
-        AgentRole.Hub => direction != SyncDirection.Up || string.Equals(ClusterOf(origin), ClusterOf(site), StringComparison.Ordinal),
+        AgentRole.Hub => string.Equals(ClusterOf(origin), ClusterOf(site), StringComparison.Ordinal),
         _ => true,
     };
 

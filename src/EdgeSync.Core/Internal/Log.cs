@@ -47,7 +47,10 @@ internal static partial class Log
     [LoggerMessage(1013, LogLevel.Information, "Schema of table {Table} is carried again (version {Version}); sync of it resumes")]
     public static partial void SchemaDriftResolved(ILogger logger, string table, int version);
 
-    [LoggerMessage(1014, LogLevel.Warning, "Could not record the vectors {Peers} peers reported ({Reason}); they are recorded when the peers report them again")]
+    [LoggerMessage(1014, LogLevel.Information, "Gave {Events} withheld changes their original clocks back, now that those are no longer in the future; this replica ({Site}) holds and relays them under their origin again")]
+    public static partial void WithheldRestored(ILogger logger, int events, string site);
+
+    [LoggerMessage(1015, LogLevel.Warning, "Could not record the vectors {Peers} peers reported ({Reason}); they are recorded when the peers report them again")]
     public static partial void PeerVectorsNotRecorded(ILogger logger, int peers, string reason);
 
     [LoggerMessage(1100, LogLevel.Debug, "Applied batch from {Peer}: {Applied} applied, {Skipped} already known, {Conflicts} conflicts")]

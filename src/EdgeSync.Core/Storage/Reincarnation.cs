@@ -78,6 +78,16 @@ internal static partial class Reincarnation
         bool Originates(int tid, string origin) =>
             mayOriginate is null || (!clockRanAhead && origin == oldSite) || mayOriginate(store.Table(tid).Info.Name, origin);
 
+        // What is withheld is given back its original once that is no longer in the future (RestoreWithheld): the earliest
+        // original withheld is noted for the check before each capture, apply and extraction.
+        long withheldFrom = long.MaxValue;
+        CellClock Withhold(CellClock c)
+        {
+            var w = Withheld(c);
+            withheldFrom = Math.Min(withheldFrom, w.PrevHlc.Value);
+            return w;
+        }
+
         // Rows whose clocks name the old id or a disclaimed event: re-stamp those clocks as one new change per row.
         using var log = Sql.Prepare(store.Db,
             "INSERT OR REPLACE INTO _edgesync_log(site, seq, tid, pk, span, hlc) VALUES ($s, $q, $t, $pk, 0, $h)", "$s", "$q", "$t", "$pk", "$h");
@@ -117,7 +127,7 @@ internal static partial class Reincarnation
 
                 if (!Originates(tid, clocks[i].Site))
                 {
-                    clocks[i] = Withheld(clocks[i]);
+                    clocks[i] = Withhold(clocks[i]);
                     continue;
                 }
 
@@ -141,7 +151,7 @@ internal static partial class Reincarnation
         {
             if (!Originates(tid, clock.Site))
             {
-                StashStore.SetClock(store, tid, pk, column, Withheld(clock));
+                StashStore.SetClock(store, tid, pk, column, Withheld(clock)); // not given back: a kept-aside value waits for its origin's side
                 continue;
             }
 
@@ -197,6 +207,7 @@ internal static partial class Reincarnation
 
             foreach (var (seq, tid, pk, span, rangeHlc) in withheld)
             {
+                withheldFrom = Math.Min(withheldFrom, rangeHlc);
                 WithholdRange(store, store.Table((int)tid), new CellClock(new Hlc(rangeHlc), site, seq, default, ""), pk, span, cancellationToken);
             }
 
@@ -207,6 +218,11 @@ internal static partial class Reincarnation
         {
             Sql.Scalar(store.Db, "INSERT INTO _edgesync_log(site, seq, tid, pk, span, hlc, cnt) VALUES ($s, $q, $t, $pk, $n, $h, $c)",
                 ("$s", (long)store.SiteIndex), ("$q", store.AllocateSeq(span)), ("$t", tid), ("$pk", pk), ("$n", span), ("$h", hlc.Value), ("$c", cnt));
+        }
+
+        if (withheldFrom != long.MaxValue)
+        {
+            NoteWithheld(store, withheldFrom);
         }
 
         // The old id is now an origin like any other, of which this database holds nothing (after a clock fix: what

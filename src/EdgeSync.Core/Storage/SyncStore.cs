@@ -69,6 +69,12 @@ internal sealed partial class SyncStore : IDisposable
     /// <summary>Set when an apply kept values aside for columns a table does not take (for the caller to report).</summary>
     internal bool StashTouched { get; set; }
 
+    /// <summary>
+    /// The earliest original HLC among the clocks withheld here (<see cref="Reincarnation.WithheldDue"/>), as last read
+    /// or written; null: not read yet, <see cref="long.MaxValue"/>: none.
+    /// </summary>
+    internal long? WithheldDue { get; set; }
+
     public IEnumerable<TableStore> Tables => _byId.Values.OrderBy(t => t.Info.Name, StringComparer.Ordinal);
 
     /// <summary>The ids of the tables whose sync a schema drift stopped: their queued writes wait for it to be resolved.</summary>

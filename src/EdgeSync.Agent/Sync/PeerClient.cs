@@ -184,6 +184,7 @@ internal sealed class PeerClient : IDisposable
         var request = new PullRequest { SiteId = _hosted.Site, Role = Wire.ToWire(_hosted.Role), Database = _hosted.Name };
         var local = _hosted.Db.Vector;
         Wire.CopyTo(local, request.Vector);
+        request.Disclaimed.AddRange(Wire.ToWire(_hosted.Db.Disclaimed));
         var reclaim = peerRole == AgentRole.Hub && _hosted.Role == AgentRole.Factory
             ? RetiredOrigins.ToReclaim(_hosted.Site, local, peerVector, RetiredOrigins.Current(_hosted.Board.Snapshot()))
             : null;

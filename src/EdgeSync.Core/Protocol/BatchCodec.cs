@@ -23,9 +23,11 @@ public static class BatchCodec
     private const byte FlagDeflate = 1;
     private const byte FlagLz4 = 2;
     private const byte FlagColumnTypes = 4; // protocol 3: each table's columns are followed by their declared types
+    private const byte FlagDisclaimed = 8; // protocol 4: the last table is followed by the sender's disclaimed ranges
 
-    /// <summary>The protocol this version speaks: 3 carries each column's declared type.</summary>
-    public const int ProtocolVersion = 3;
+    /// <summary>The protocol this version speaks: 3 carries each column's declared type, 4 what the sender disclaimed
+    /// (<see cref="ChangeBatch.Disclaimed"/>).</summary>
+    public const int ProtocolVersion = 4;
 
     /// <summary>The oldest protocol this version still speaks (with peers not yet upgraded): 2, columns by name only.</summary>
     public const int PreviousProtocolVersion = 2;
@@ -39,22 +41,22 @@ public static class BatchCodec
     public static byte[] Encode(ChangeBatch batch, int protocolVersion)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        bool types = WithTypes(batch, protocolVersion);
+        byte extra = Extensions(batch, protocolVersion);
         var body = new ByteWriter(ArrayPool<byte>.Shared, InitialBodyCapacity);
         try
         {
-            WriteBody(body, batch, types);
+            WriteBody(body, batch, extra);
             if (body.Length <= MaxPlainBody)
             {
                 var plain = new byte[5 + body.Length];
-                Frame(body.WrittenSpan, plain, types);
+                Frame(body.WrittenSpan, plain, extra);
                 return plain;
             }
 
             var framed = ArrayPool<byte>.Shared.Rent(MaxFrameLength(body.Length));
             try
             {
-                return framed.AsSpan(0, Frame(body.WrittenSpan, framed, types)).ToArray();
+                return framed.AsSpan(0, Frame(body.WrittenSpan, framed, extra)).ToArray();
             }
             finally
             {
@@ -78,12 +80,12 @@ public static class BatchCodec
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(destination);
-        bool types = WithTypes(batch, protocolVersion);
+        byte extra = Extensions(batch, protocolVersion);
         var body = new ByteWriter(ArrayPool<byte>.Shared, InitialBodyCapacity);
         try
         {
-            WriteBody(body, batch, types);
-            int n = Frame(body.WrittenSpan, destination.GetSpan(MaxFrameLength(body.Length)), types);
+            WriteBody(body, batch, extra);
+            int n = Frame(body.WrittenSpan, destination.GetSpan(MaxFrameLength(body.Length)), extra);
             destination.Advance(n);
             return n;
         }
@@ -92,6 +94,11 @@ public static class BatchCodec
             body.ReturnBuffer();
         }
     }
+
+    /// <summary>The header's flags for the parts of protocols 3 and 4 the batch carries and the peer reads (an older peer
+    /// gets a batch without them: it refuses a stale-looking batch as before, never applies one unsafely).</summary>
+    private static byte Extensions(ChangeBatch batch, int protocolVersion) =>
+        (byte)((WithTypes(batch, protocolVersion) ? FlagColumnTypes : 0) | (protocolVersion >= 4 && batch.Disclaimed.Count > 0 ? FlagDisclaimed : 0));
 
     private static bool WithTypes(ChangeBatch batch, int protocolVersion)
     {
@@ -104,8 +111,9 @@ public static class BatchCodec
         return protocolVersion >= 3 && batch.Tables.Any(t => t.ColumnTypes is not null);
     }
 
-    private static void WriteBody(ByteWriter w, ChangeBatch batch, bool types)
+    private static void WriteBody(ByteWriter w, ChangeBatch batch, byte extra)
     {
+        bool types = (extra & FlagColumnTypes) != 0;
         var sites = new Dictionary<string, int>(StringComparer.Ordinal);
         var siteList = new List<string>();
         int Site(string s)
@@ -245,16 +253,25 @@ public static class BatchCodec
             }
         }
 
+        if ((extra & FlagDisclaimed) != 0)
+        {
+            w.WriteVarUInt((uint)batch.Disclaimed.Count);
+            foreach (var d in batch.Disclaimed)
+            {
+                w.WriteString(d.Site);
+                w.WriteVarUInt((ulong)d.From);
+                w.WriteVarUInt((ulong)d.To);
+            }
+        }
     }
 
     private static int MaxFrameLength(int bodyLength) =>
         bodyLength <= MaxPlainBody ? 5 + bodyLength : 5 + ByteWriter.MaxVarIntBytes + LZ4Codec.MaximumOutputSize(bodyLength);
 
     /// <summary>Writes the header and the body (LZ4-compressed when over 512 bytes); returns the bytes written.</summary>
-    private static int Frame(ReadOnlySpan<byte> body, Span<byte> destination, bool types)
+    private static int Frame(ReadOnlySpan<byte> body, Span<byte> destination, byte extra)
     {
         Magic.CopyTo(destination);
-        byte extra = types ? FlagColumnTypes : (byte)0;
         if (body.Length <= MaxPlainBody)
         {
             destination[4] = extra;
@@ -268,11 +285,14 @@ public static class BatchCodec
     }
 
     /// <summary>
-    /// The protocol an encoded batch needs from its reader: 3 when it carries column types, else 2 (also for input that
-    /// is not a batch at all: <see cref="Decode"/> says what is wrong with it).
+    /// The protocol an encoded batch needs from its reader: 4 when it carries disclaimed ranges, 3 when it carries column
+    /// types, else 2 (also for input that is not a batch at all: <see cref="Decode"/> says what is wrong with it).
     /// </summary>
     public static int ProtocolOf(ReadOnlySpan<byte> data) =>
-        data.Length >= 5 && data[..4].SequenceEqual(Magic) && (data[4] & FlagColumnTypes) != 0 ? 3 : PreviousProtocolVersion;
+        data.Length < 5 || !data[..4].SequenceEqual(Magic) ? PreviousProtocolVersion
+        : (data[4] & FlagDisclaimed) != 0 ? 4
+        : (data[4] & FlagColumnTypes) != 0 ? 3
+        : PreviousProtocolVersion;
 
     /// <summary>Decodes a batch, enforcing <paramref name="limits"/>.</summary>
     public static ChangeBatch Decode(ReadOnlySpan<byte> data, BatchLimits? limits = null)
@@ -288,8 +308,8 @@ public static class BatchCodec
             throw new InvalidBatchException("not an EdgeSync change batch (bad header); is the peer running a compatible version?");
         }
 
-        byte flags = (byte)(data[4] & ~FlagColumnTypes);
-        bool types = (data[4] & FlagColumnTypes) != 0;
+        byte flags = (byte)(data[4] & ~(FlagColumnTypes | FlagDisclaimed));
+        byte extensions = (byte)(data[4] & (FlagColumnTypes | FlagDisclaimed));
         if (flags is not (0 or FlagDeflate or FlagLz4))
         {
             throw new InvalidBatchException($"batch uses unknown flags 0x{data[4]:x2}; the peer is newer than this agent");
@@ -298,7 +318,7 @@ public static class BatchCodec
         if (flags == FlagDeflate)
         {
             var inflated = Inflate(data[5..], limits.MaxDecodedBytes);
-            return Read(inflated, inflated.Length, limits, types);
+            return Read(inflated, inflated.Length, limits, extensions);
         }
 
         // The body is decoded in a rented buffer. Row states copy what they keep; insert runs keep slices of the body
@@ -317,7 +337,7 @@ public static class BatchCodec
                 throw new InvalidBatchException("batch body is not valid compressed data (truncated or corrupt)");
             }
 
-            var batch = Read(body, length, limits, types);
+            var batch = Read(body, length, limits, extensions);
             if (HasRuns(batch))
             {
                 var kept = body.AsSpan(0, length).ToArray();
@@ -341,11 +361,11 @@ public static class BatchCodec
         }
     }
 
-    private static ChangeBatch Read(byte[] body, int length, BatchLimits limits, bool types)
+    private static ChangeBatch Read(byte[] body, int length, BatchLimits limits, byte extensions)
     {
         try
         {
-            return ReadBody(body, length, limits, types);
+            return ReadBody(body, length, limits, extensions);
         }
         catch (Exception e) when (e is FormatException or ArgumentException or OverflowException)
         {
@@ -417,8 +437,9 @@ public static class BatchCodec
         }
     }
 
-    private static ChangeBatch ReadBody(byte[] body, int length, BatchLimits limits, bool types)
+    private static ChangeBatch ReadBody(byte[] body, int length, BatchLimits limits, byte extensions)
     {
+        bool types = (extensions & FlagColumnTypes) != 0;
         var r = new ByteReader(body.AsSpan(0, length));
         string sender = r.ReadString();
         int nv = r.ReadCount(limits.MaxEntries);
@@ -507,12 +528,28 @@ public static class BatchCodec
             tables.Add(new TableChangeSet(table, columns, keys, list, runs) { ColumnTypes = columnTypes });
         }
 
+        var disclaimed = new List<OriginRange>();
+        if ((extensions & FlagDisclaimed) != 0)
+        {
+            int nd = r.ReadCount(limits.MaxEntries);
+            for (int i = 0; i < nd; i++)
+            {
+                var d = new OriginRange(r.ReadString(), Checked(r.ReadVarUInt()), Checked(r.ReadVarUInt()));
+                if (d.To < d.From)
+                {
+                    throw new FormatException($"disclaimed range for site '{d.Site}' ends before it starts");
+                }
+
+                disclaimed.Add(d);
+            }
+        }
+
         if (!r.End)
         {
             throw new FormatException($"{r.Remaining} unexpected bytes after the last table");
         }
 
-        return new ChangeBatch(sender, VersionVector.From(vector), ranges, tables);
+        return new ChangeBatch(sender, VersionVector.From(vector), ranges, tables) { Disclaimed = disclaimed };
     }
 
     private static RowChange ReadRow(ref ByteReader r, int nk, int nc, string[] sites)

@@ -24,11 +24,24 @@ public sealed partial class SyncDatabase
         get
         {
             ThrowIfDisposed();
+            // Read once per commit (records change only in one, and with the vector): every conversation message carries it.
+            var vector = Vector;
+            if (Volatile.Read(ref _disclaimed) is { } cached && ReferenceEquals(cached.At, vector))
+            {
+                return cached.Ranges;
+            }
+
             using var connection = new SqliteConnection(_readConnectionString);
             connection.Open();
-            return DisclaimRecords.Announced(connection).Select(d => new OriginRange(d.Site, d.From, d.To)).ToList();
+            var ranges = DisclaimRecords.Announced(connection).Select(d => new OriginRange(d.Site, d.From, d.To)).ToList();
+            Volatile.Write(ref _disclaimed, new DisclaimedAt(vector, ranges));
+            return ranges;
         }
     }
+
+    private DisclaimedAt? _disclaimed;
+
+    private sealed record DisclaimedAt(VersionVector At, IReadOnlyList<OriginRange> Ranges);
 
     /// <summary>
     /// A clock that ran ahead and was set right leaves this site's HLC in the future: peers refuse what it wrote and

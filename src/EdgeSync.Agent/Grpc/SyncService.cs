@@ -40,6 +40,7 @@ internal sealed partial class SyncService(
                 ClusterId = hosted.Options.ClusterId ?? "",
             };
             Wire.CopyTo(hosted.Db.Vector, reply.Vector);
+            reply.Disclaimed.AddRange(Wire.ToWire(hosted.Db.Disclaimed));
             return Task.FromResult(reply);
         }
         catch (Exception e) when (e is not OperationCanceledException)

@@ -134,9 +134,9 @@ public sealed record AgentOptions
     public int MaxRoundsPerPeer { get; init; } = 4;
 
     /// <summary>
-    /// The highest sync protocol this agent speaks: 3 (the default: batches carry column types) or 2 (the previous
-    /// release's). Two agents use the lower of theirs, so a fleet upgrades one agent at a time; 2 keeps an upgraded agent
-    /// speaking only what the previous release understands.
+    /// The highest sync protocol this agent speaks: 4 (the default: batches also carry what the sender disclaimed after
+    /// its clock was set right), 3 (batches carry column types) or 2. Two agents use the lower of theirs, so a fleet
+    /// upgrades one agent at a time; a lower value keeps an upgraded agent speaking only what an older release understands.
     /// </summary>
     public int ProtocolVersion { get; init; } = Internal.Wire.ProtocolVersion;
 

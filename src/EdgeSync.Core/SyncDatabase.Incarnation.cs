@@ -2,6 +2,7 @@ using EdgeSync.Capture;
 using EdgeSync.Clocks;
 using EdgeSync.Errors;
 using EdgeSync.Internal;
+using EdgeSync.Protocol;
 using EdgeSync.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -10,6 +11,38 @@ namespace EdgeSync;
 /// <summary>Incarnations: when this database continues under a new site id rather than risk reusing a (site, sequence).</summary>
 public sealed partial class SyncDatabase
 {
+    /// <summary>
+    /// What this replica disclaimed when its clock was set right (design §6b) and does not hold again yet, per origin:
+    /// (<see cref="OriginRange.From"/>, <see cref="OriginRange.To"/>] are events it held, still reflected in its row
+    /// states, that its <see cref="Vector"/> no longer claims. Its batches carry it (<see cref="ChangeBatch.Disclaimed"/>);
+    /// a caller requesting changes from a peer passes it along with the vector
+    /// (<see cref="GetChangesFor"/>), so a
+    /// peer that compacted those events sends their originals back instead of refusing it. Empty almost always.
+    /// </summary>
+    public IReadOnlyList<OriginRange> Disclaimed
+    {
+        get
+        {
+            ThrowIfDisposed();
+            // Read once per commit (records change only in one, and with the vector): every conversation message carries it.
+            var vector = Vector;
+            if (Volatile.Read(ref _disclaimed) is { } cached && ReferenceEquals(cached.At, vector))
+            {
+                return cached.Ranges;
+            }
+
+            using var connection = new SqliteConnection(_readConnectionString);
+            connection.Open();
+            var ranges = DisclaimRecords.Announced(connection).Select(d => new OriginRange(d.Site, d.From, d.To)).ToList();
+            Volatile.Write(ref _disclaimed, new DisclaimedAt(vector, ranges));
+            return ranges;
+        }
+    }
+
+    private DisclaimedAt? _disclaimed;
+
+    private sealed record DisclaimedAt(VersionVector At, IReadOnlyList<OriginRange> Ranges);
+
     /// <summary>
     /// A clock that ran ahead and was set right leaves this site's HLC in the future: peers refuse what it wrote and
     /// everything it would write. It continues as a new incarnation with every write re-stamped at the present

@@ -216,9 +216,20 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
     /// <paramref name="tableFilter"/> is false are not read at all; the batches' ranges still cover them, so the peer's
     /// vector passes them. Use it only for changes the peer must never hold (table directions).
     /// </summary>
-    public IEnumerable<ChangeBatch> GetChanges(VersionVector peerVector, Func<string, bool>? tableFilter, CancellationToken cancellationToken)
+    public IEnumerable<ChangeBatch> GetChanges(VersionVector peerVector, Func<string, bool>? tableFilter, CancellationToken cancellationToken) =>
+        GetChangesFor(peerVector, [], tableFilter, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="GetChanges(VersionVector, Func{string, bool}, CancellationToken)"/>, for a peer that announced what it
+    /// disclaimed (its <see cref="Disclaimed"/>): where it is below this replica's compaction floor only by events it held
+    /// and disclaimed, it gets their original row states from this replica's row metadata instead of a
+    /// <see cref="ErrorCode.ResyncRequired"/> refusal.
+    /// </summary>
+    public IEnumerable<ChangeBatch> GetChangesFor(
+        VersionVector peerVector, IReadOnlyList<OriginRange> peerDisclaimed, Func<string, bool>? tableFilter, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(peerVector);
+        ArgumentNullException.ThrowIfNull(peerDisclaimed);
         ThrowIfDisposed();
         if (peerVector[SiteId] > Vector[SiteId]) // rare, so a pull does not queue on the lock for it: the committed vector is never ahead
         {
@@ -237,7 +248,7 @@ public sealed partial class SyncDatabase : IDisposable, IAsyncDisposable
         using var connection = new SqliteConnection(_readConnectionString);
         connection.Open();
         var extractor = new ChangeExtractor(connection, _options.MaxBatchRows, _options.MaxBatchBytes, tableFilter);
-        foreach (var batch in extractor.Extract(peerVector))
+        foreach (var batch in extractor.Extract(peerVector, peerDisclaimed))
         {
             cancellationToken.ThrowIfCancellationRequested();
             _metrics.Extracted(_name, batch.RowCount);

@@ -170,6 +170,6 @@ public sealed partial class FaultSimulation
     private static void Pull(SimSite into, SimSite from)
     {
         var inbound = new Inbound(new SyncEndpoint(into.Db!), from.Site, AgentRole.Peer);
-        new Outbound(new SyncEndpoint(from.Db!), into.Site, AgentRole.Peer).Send(into.Db!.Vector, batch => inbound.Receive(batch.Payload), CancellationToken.None);
+        new Outbound(new SyncEndpoint(from.Db!), into.Site, AgentRole.Peer, peerDisclaimed: into.Db!.Disclaimed).Send(into.Db!.Vector, batch => inbound.Receive(batch.Payload), CancellationToken.None);
     }
 }

@@ -181,7 +181,7 @@ public sealed partial class FaultSimulation : IDisposable
         var (s, t) = (_sites[i], _sites[j]);
         if (t.Up && _group[i] == _group[j])
         {
-            Guard(i, "extract", () => new Outbound(new SyncEndpoint(s.Db!), t.Site, AgentRole.Peer)
+            Guard(i, "extract", () => new Outbound(new SyncEndpoint(s.Db!), t.Site, AgentRole.Peer, peerDisclaimed: t.Db!.Disclaimed)
                 .Send(t.Db!.Vector, batch => _network.Add((i, j, batch.Payload)), CancellationToken.None));
         }
     }

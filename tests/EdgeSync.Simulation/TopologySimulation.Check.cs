@@ -97,7 +97,7 @@ public sealed partial class TopologySimulation
         string sender = from.SiteId;
         var reclaim = ReclaimFrom(from, into);
         var inbound = new Inbound(into.Endpoint, sender, from.Role, into.AuthorizeFrom(sender), reclaim: reclaim);
-        new Outbound(from.Endpoint, into.SiteId, into.Role, reclaim: reclaim).Send(into.Site.Db!.Vector, batch => inbound.Receive(batch.Payload), CancellationToken.None);
+        new Outbound(from.Endpoint, into.SiteId, into.Role, reclaim: reclaim, peerDisclaimed: into.Site.Db!.Disclaimed).Send(into.Site.Db!.Vector, batch => inbound.Receive(batch.Payload), CancellationToken.None);
     }
 
     private string? Broken()

@@ -217,7 +217,7 @@ public sealed partial class TopologySimulation : IDisposable
         {
             string sender = s.SiteId;
             var reclaim = ReclaimFrom(s, t);
-            Guard(i, "extract", () => new Outbound(s.Endpoint, t.SiteId, t.Role, reclaim: reclaim)
+            Guard(i, "extract", () => new Outbound(s.Endpoint, t.SiteId, t.Role, reclaim: reclaim, peerDisclaimed: t.Site.Db!.Disclaimed)
                 .Send(t.Site.Db!.Vector, batch => _network.Add((i, j, sender, batch.Payload, reclaim)), CancellationToken.None));
         }
     }

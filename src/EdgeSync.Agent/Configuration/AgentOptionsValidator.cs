@@ -92,7 +92,7 @@ internal sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
         Positive(errors, nameof(options.MaxRoundsPerPeer), options.MaxRoundsPerPeer);
         if (options.ProtocolVersion is < Internal.Wire.PreviousProtocolVersion or > Internal.Wire.ProtocolVersion)
         {
-            errors.Add($"EdgeSync:ProtocolVersion must be {Internal.Wire.PreviousProtocolVersion} or {Internal.Wire.ProtocolVersion} (was {options.ProtocolVersion})");
+            errors.Add($"EdgeSync:ProtocolVersion must be from {Internal.Wire.PreviousProtocolVersion} to {Internal.Wire.ProtocolVersion} (was {options.ProtocolVersion})");
         }
         Positive(errors, nameof(options.DatabaseScanIntervalMs), options.DatabaseScanIntervalMs);
         double idleMinutes = Math.Max(options.SyncIntervalMs, options.IdleSyncIntervalMs) / 60_000.0;

@@ -40,6 +40,7 @@ internal sealed partial class SyncService(
                 ClusterId = hosted.Options.ClusterId ?? "",
             };
             Wire.CopyTo(hosted.Db.Vector, reply.Vector);
+            reply.Disclaimed.AddRange(Wire.ToWire(hosted.Db.Disclaimed));
             return Task.FromResult(reply);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -60,7 +61,7 @@ internal sealed partial class SyncService(
             var vector = Wire.ToVector(request.Vector);
             hosted.Board.Observe(request.SiteId, vector, success: false);
             var reclaim = request.Reclaim.Count == 0 ? null : request.Reclaim.ToHashSet(StringComparer.Ordinal);
-            await new Outbound(hosted.Endpoint, request.SiteId, peerRole, Wire.FromHeader(context.RequestHeaders), reclaim)
+            await new Outbound(hosted.Endpoint, request.SiteId, peerRole, Wire.FromHeader(context.RequestHeaders), reclaim, Wire.FromWire(request.Disclaimed))
                 .SendAsync(vector, (batch, token) => new(responseStream.WriteAsync(Wire.ToMessage(batch), token)), ct).ConfigureAwait(false);
 
             hosted.Board.Observe(request.SiteId, vector, success: true);

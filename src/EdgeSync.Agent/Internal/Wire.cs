@@ -8,7 +8,7 @@ namespace EdgeSync.Agent.Internal;
 /// <summary>Conversions between engine types and wire messages, and the protocol's constants.</summary>
 internal static class Wire
 {
-    /// <summary>Bumped on any incompatible change of the protocol or of the batch encoding (3: column types in batches).</summary>
+    /// <summary>Bumped on any incompatible change of the protocol or of the batch encoding (3: column types in batches; 4: the sender's disclaimed ranges).</summary>
     public const int ProtocolVersion = BatchCodec.ProtocolVersion;
 
     /// <summary>The oldest protocol this agent still speaks, so a fleet upgrades one agent at a time.</summary>
@@ -31,6 +31,14 @@ internal static class Wire
         new() { Payload = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(batch.Payload), Rows = batch.Rows };
 
     public static VersionVector ToVector(MapField<string, long> map) => VersionVector.From(map);
+
+    /// <summary>Disclaimed ranges (<see cref="SyncDatabase.Disclaimed"/>) as a pull request carries them.</summary>
+    public static IEnumerable<Protocol.V1.DisclaimedRange> ToWire(IReadOnlyList<OriginRange> disclaimed) =>
+        disclaimed.Select(d => new Protocol.V1.DisclaimedRange { Site = d.Site, From = d.From, To = d.To });
+
+    /// <summary>A pull request's disclaimed ranges, or null when it carries none (a caller that predates them).</summary>
+    public static IReadOnlyList<OriginRange>? FromWire(RepeatedField<Protocol.V1.DisclaimedRange> disclaimed) =>
+        disclaimed.Count == 0 ? null : disclaimed.Where(d => d.To >= d.From && d.From >= 0).Select(d => new OriginRange(d.Site, d.From, d.To)).ToList();
 
     public static void CopyTo(VersionVector vector, MapField<string, long> map)
     {

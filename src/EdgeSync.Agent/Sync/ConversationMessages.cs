@@ -51,6 +51,8 @@ internal static class ConversationMessages
             {
                 Wire.CopyTo(exported, entry.Exported);
             }
+
+            entry.Disclaimed.AddRange(Wire.ToWire(db.Db.Disclaimed));
             message.Databases.Add(entry);
         }
     }

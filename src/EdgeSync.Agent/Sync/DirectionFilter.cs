@@ -61,7 +61,7 @@ internal static class DirectionFilter
             }
         }
 
-        return new ChangeBatch(batch.Sender, batch.SenderVector, batch.Ranges, kept);
+        return new ChangeBatch(batch.Sender, batch.SenderVector, batch.Ranges, kept) { Disclaimed = batch.Disclaimed };
     }
 
     /// <summary>

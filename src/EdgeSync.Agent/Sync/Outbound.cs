@@ -16,7 +16,11 @@ namespace EdgeSync.Agent.Sync;
 /// <paramref name="reclaim"/>: for a hub serving a factory's pull, the origins of the factory's own cluster it asked back
 /// (<see cref="RetiredOrigins"/>), sent like its own earlier incarnations. A factory sending to a hub also sends the hub's
 /// own earlier incarnations' changes the hub lacks (<see cref="DirectionFilter.OwnLineage"/>).</remarks>
-internal sealed class Outbound(SyncEndpoint local, string peer, AgentRole peerRole, int? peerProtocol = null, IReadOnlySet<string>? reclaim = null)
+/// <paramref name="peerDisclaimed"/>: what the peer announced it disclaimed (<see cref="SyncDatabase.Disclaimed"/>), so
+/// that where it is below this replica's compaction floor only by those events it gets their originals back.
+internal sealed class Outbound(
+    SyncEndpoint local, string peer, AgentRole peerRole, int? peerProtocol = null, IReadOnlySet<string>? reclaim = null,
+    IReadOnlyList<OriginRange>? peerDisclaimed = null)
 {
     private readonly int _protocol = Math.Min(local.ProtocolVersion, peerProtocol ?? local.ProtocolVersion);
 
@@ -57,7 +61,7 @@ internal sealed class Outbound(SyncEndpoint local, string peer, AgentRole peerRo
             DirectionFilter.ExcludeOwnCluster(peerVector, vector, peer, local.Role, peerRole), vector, local.Site, local.Role, peerRole);
         Func<string, bool>? tables = local.DirectionOf is { } directionOf ? t => DirectionFilter.Allows(directionOf(t), local.Role, peerRole) : null;
         bool first = true;
-        foreach (var batch in local.Db.GetChanges(extractFrom, tables, cancellationToken))
+        foreach (var batch in local.Db.GetChangesFor(extractFrom, peerDisclaimed ?? [], tables, cancellationToken))
         {
             if (first)
             {
@@ -88,7 +92,7 @@ internal sealed class Outbound(SyncEndpoint local, string peer, AgentRole peerRo
         var asked = toHub ? null : reclaim;
         if (DirectionFilter.OwnLineage(peerVector, local.Db.Vector, peer, local.Role, peerRole, asked) is { } lineage)
         {
-            using var batches = local.Db.GetChanges(lineage, null, cancellationToken).GetEnumerator();
+            using var batches = local.Db.GetChangesFor(lineage, peerDisclaimed ?? [], null, cancellationToken).GetEnumerator();
             bool more;
             try
             {

@@ -4,6 +4,7 @@ using EdgeSync.Agent.Internal;
 using EdgeSync.Agent.Protocol.V1;
 using EdgeSync.Agent.Security;
 using EdgeSync.Clocks;
+using EdgeSync.Protocol;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -63,6 +64,16 @@ internal sealed class PeerClient : IDisposable
     /// <summary>Why this client last refused the server's certificate (reason: detail), or null.</summary>
     public string? TlsRefusal => _channel.TlsRefusal;
 
+    /// <summary>What the peer last announced it disclaimed (handshake or conversation), passed to the push's extraction
+    /// (<see cref="Outbound"/>); null when it announced nothing.</summary>
+    public IReadOnlyList<OriginRange>? PeerDisclaimed
+    {
+        get => Volatile.Read(ref _peerDisclaimed);
+        set => Volatile.Write(ref _peerDisclaimed, value);
+    }
+
+    private IReadOnlyList<OriginRange>? _peerDisclaimed;
+
     /// <summary>The peer's site id, once a handshake told it.</summary>
     public string? PeerSite { get; private set; }
 
@@ -97,6 +108,7 @@ internal sealed class PeerClient : IDisposable
         _channel.CheckServerIdentity(peer);
         PeerSite = peer;
         var peerVector = Wire.ToVector(reply.Vector);
+        PeerDisclaimed = Wire.FromWire(reply.Disclaimed);
         _hosted.Db.QueuePeerVector(peer, peerVector, cancellationToken);
         var (result, _) = await ExchangeAsync(peer, Wire.FromWire(reply.Role), peerVector, start, pull: true, push: true, cancellationToken).ConfigureAwait(false);
         return result;
@@ -184,6 +196,7 @@ internal sealed class PeerClient : IDisposable
         var request = new PullRequest { SiteId = _hosted.Site, Role = Wire.ToWire(_hosted.Role), Database = _hosted.Name };
         var local = _hosted.Db.Vector;
         Wire.CopyTo(local, request.Vector);
+        request.Disclaimed.AddRange(Wire.ToWire(_hosted.Db.Disclaimed));
         var reclaim = peerRole == AgentRole.Hub && _hosted.Role == AgentRole.Factory
             ? RetiredOrigins.ToReclaim(_hosted.Site, local, peerVector, RetiredOrigins.Current(_hosted.Board.Snapshot()))
             : null;
@@ -229,7 +242,7 @@ internal sealed class PeerClient : IDisposable
     private async Task<(long Rows, VersionVector PeerVector)> PushBatchesAsync(AsyncClientStreamingCall<BatchMessage, PushReply> call,
         string peer, AgentRole peerRole, VersionVector peerVector, CancellationToken cancellationToken)
     {
-        var outbound = new Outbound(_hosted.Endpoint, peer, peerRole, _channel.PeerProtocol);
+        var outbound = new Outbound(_hosted.Endpoint, peer, peerRole, _channel.PeerProtocol, peerDisclaimed: PeerDisclaimed);
         long rows = await outbound.SendAsync(peerVector, async (batch, token) =>
         {
             await call.RequestStream.WriteAsync(Wire.ToMessage(batch), token).ConfigureAwait(false);

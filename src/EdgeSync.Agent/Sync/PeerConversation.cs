@@ -347,6 +347,7 @@ internal sealed class PeerConversation : IAsyncDisposable
             }
 
             link.Observe(site, peerRole, vector, ct);
+            link.PeerDisclaimed = Wire.FromWire(entry.Disclaimed);
 
             // A hub's vector moves at every push it applies; were each factory to pull at each of them, a fleet's worth
             // of pulls would starve the hub's applies (the 151-agent demo stopped converging). So from a hub only its own

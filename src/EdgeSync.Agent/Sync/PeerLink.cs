@@ -85,6 +85,13 @@ internal sealed partial class PeerLink : IDisposable
         }
     }
 
+    /// <summary>What the peer last announced it disclaimed, passed to this link's pushes (<see cref="PeerClient.PeerDisclaimed"/>).</summary>
+    public IReadOnlyList<EdgeSync.Protocol.OriginRange>? PeerDisclaimed
+    {
+        get => _client.PeerDisclaimed;
+        set => _client.PeerDisclaimed = value;
+    }
+
     /// <summary>
     /// The peer announced <paramref name="vector"/> for this database: remember it, record it (compaction waits for
     /// what peers hold; recorded only when it grew, so idle announcements write nothing; see <see cref="Record"/>), and

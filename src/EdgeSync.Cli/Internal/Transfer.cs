@@ -19,7 +19,7 @@ internal static class Transfer
         var totals = new TransferTotals();
         from.Capture(cancellationToken); // everything committed before the transfer started goes with it (waits for another writer)
         var inbound = new Inbound(new SyncEndpoint(to), from.SiteId, AgentRole.Peer);
-        new Outbound(new SyncEndpoint(from), to.SiteId, AgentRole.Peer).Send(to.Vector, batch =>
+        new Outbound(new SyncEndpoint(from), to.SiteId, AgentRole.Peer, peerDisclaimed: to.Disclaimed).Send(to.Vector, batch =>
         {
             var result = inbound.Receive(batch.Payload, cancellationToken);
             totals = new TransferTotals(totals.Batches + 1, totals.Applied + result.Applied, totals.Skipped + result.Skipped,

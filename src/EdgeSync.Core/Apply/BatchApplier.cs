@@ -100,7 +100,10 @@ internal sealed class BatchApplier
         }
 
         return forgotten.Count == 0 ? batch
-            : new ChangeBatch(batch.Sender, batch.SenderVector, batch.Ranges, batch.Tables.Where(t => !forgotten.Contains(t.Table)).ToList());
+            : new ChangeBatch(batch.Sender, batch.SenderVector, batch.Ranges, batch.Tables.Where(t => !forgotten.Contains(t.Table)).ToList())
+            {
+                Disclaimed = batch.Disclaimed,
+            };
     }
 
     private ApplyResult ApplyRows(ChangeBatch batch, List<(TableStore Table, int[] Map)> plans)

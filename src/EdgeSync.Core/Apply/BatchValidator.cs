@@ -32,7 +32,9 @@ internal static class BatchValidator
         CheckClockDrift(batch, now, maxClockDrift);
         foreach (var (name, floor) in floors)
         {
-            if (batch.SenderVector[name] < floor)
+            // A sender that disclaimed events it held (its clock was set right) still reflects them in its row states:
+            // it is below the floor only if it is below it counting them (design §6).
+            if (batch.Reflects(name) < floor)
             {
                 throw new SyncStateException(ErrorCode.StaleBatch,
                     $"batch from '{batch.Sender}' was extracted before changes of '{name}' up to {floor} that this replica has already compacted; request a fresh batch");

@@ -19,6 +19,7 @@ internal sealed class BatchBuilder
 
     private readonly string _sender;
     private readonly VersionVector _senderVector;
+    private readonly IReadOnlyList<OriginRange> _disclaimed; // announced with every batch (ChangeBatch.Disclaimed)
     private readonly IReadOnlyDictionary<int, TableInfo> _tables;
     private readonly int _maxRows;
     private readonly long _maxBytes;
@@ -33,8 +34,10 @@ internal sealed class BatchBuilder
     private int _count;
     private long _bytes;
 
-    public BatchBuilder(string sender, VersionVector senderVector, IReadOnlyDictionary<int, TableInfo> tables, int maxRows, long maxBytes)
+    public BatchBuilder(string sender, VersionVector senderVector, IReadOnlyDictionary<int, TableInfo> tables, int maxRows, long maxBytes,
+        IReadOnlyList<OriginRange>? disclaimed = null)
     {
+        _disclaimed = disclaimed ?? [];
         _sender = sender;
         _senderVector = senderVector;
         _tables = tables;
@@ -127,7 +130,7 @@ internal sealed class BatchBuilder
             {
                 ColumnTypes = t.DeclaredTypes.Count == t.Columns.Count ? t.DeclaredTypes : null,
             }).ToList();
-        var batch = new ChangeBatch(_sender, _senderVector, ranges, tables);
+        var batch = new ChangeBatch(_sender, _senderVector, ranges, tables) { Disclaimed = _disclaimed };
         _done.Clear();
         _rows.Clear();
         _runs.Clear();

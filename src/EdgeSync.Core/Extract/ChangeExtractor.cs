@@ -15,7 +15,7 @@ namespace EdgeSync.Extract;
 /// in sequence order and emits each referenced row's current full state; insert ranges are read straight from the
 /// user table by rowid. Memory is bounded by one batch, whatever the backlog.
 /// </summary>
-internal sealed class ChangeExtractor : IDisposable
+internal sealed partial class ChangeExtractor : IDisposable
 {
     private readonly SqliteConnection _db;
     private readonly Dictionary<int, string> _sites = [];
@@ -33,6 +33,7 @@ internal sealed class ChangeExtractor : IDisposable
     private readonly Func<string, bool>? _tableFilter;
     private readonly long _maxBytes;
     private string _self = "";
+    private List<OriginRange> _disclaimed = [];
 
     public ChangeExtractor(SqliteConnection readConnection, int maxRows, long maxBytes, Func<string, bool>? tableFilter = null)
     {
@@ -51,13 +52,16 @@ internal sealed class ChangeExtractor : IDisposable
         _log.Dispose();
     }
 
-    public IEnumerable<ChangeBatch> Extract(VersionVector peer)
+    /// <param name="peer">The peer's vector.</param>
+    /// <param name="peerDisclaimed">What the peer announced it disclaimed (<see cref="ChangeBatch.Disclaimed"/>): below this
+    /// replica's floor for an origin only by events it held and disclaimed, it is served from row metadata, not refused.</param>
+    public IEnumerable<ChangeBatch> Extract(VersionVector peer, IReadOnlyList<OriginRange> peerDisclaimed)
     {
         Sql.Exec(_db, "BEGIN");
         try
         {
             LoadSnapshot();
-            foreach (var b in ExtractCore(peer))
+            foreach (var b in ExtractCore(peer, peerDisclaimed))
             {
                 yield return b;
             }
@@ -79,6 +83,7 @@ internal sealed class ChangeExtractor : IDisposable
     {
         var snapshot = _log.LoadSnapshot();
         _self = snapshot.SiteId;
+        _disclaimed = snapshot.Disclaimed.Select(d => new OriginRange(d.Site, d.From, d.To)).ToList();
         foreach (var (idx, site) in snapshot.Sites)
         {
             _sites[idx] = site;
@@ -158,7 +163,7 @@ internal sealed class ChangeExtractor : IDisposable
         return barrier;
     }
 
-    private IEnumerable<ChangeBatch> ExtractCore(VersionVector peer)
+    private IEnumerable<ChangeBatch> ExtractCore(VersionVector peer, IReadOnlyList<OriginRange> peerDisclaimed)
     {
         var myVector = VersionVector.From(_vector.Select(e => new KeyValuePair<string, long>(_sites[e.Key], e.Value)));
         var work = _vector.Where(e => e.Value > peer[_sites[e.Key]])
@@ -166,7 +171,11 @@ internal sealed class ChangeExtractor : IDisposable
         foreach (var (site, _) in work)
         {
             long floor = _floor.GetValueOrDefault(site);
-            if (peer[_sites[site]] < floor)
+            if (peer[_sites[site]] < floor && Reflects(peerDisclaimed, _sites[site], peer[_sites[site]], floor))
+            {
+                _fromMetadata[site] = floor; // the peer disclaimed what it lacks here: served from row metadata
+            }
+            else if (peer[_sites[site]] < floor)
             {
                 throw new SyncStateException(ErrorCode.ResyncRequired,
                     $"the peer has changes of site '{_sites[site]}' only up to {peer[_sites[site]]}, but this replica compacted its log up to {floor}; "
@@ -174,14 +183,14 @@ internal sealed class ChangeExtractor : IDisposable
             }
         }
 
-        var builder = new BatchBuilder(_self, myVector, _outTables, _maxRows, _maxBytes);
+        var builder = new BatchBuilder(_self, myVector, _outTables, _maxRows, _maxBytes, _disclaimed);
         foreach (var (site, top) in work)
         {
             string name = _sites[site];
             long from = peer[name];
             bool blocked = false;
             builder.StartOrigin(name, from);
-            foreach (var (seq, tid, pk, span) in _log.Entries(site, from))
+            foreach (var (seq, tid, pk, span) in Entries(site, from))
             {
                 // Entries past this replica's vector were received out of order, after a gap it does not hold yet:
                 // a range must never promise the gap, or the peer would skip it for good. They follow once it is filled.

@@ -27,6 +27,7 @@ internal sealed class LogReader : IDisposable
     /// <param name="Tables">The synced tables (<see cref="TableCatalog.Load"/>).</param>
     /// <param name="StashedColumns">Per table id, the columns values are kept aside for, and their senders' declared type.</param>
     /// <param name="Queued">Keys the capture triggers queued since the last seal (table id, key; a table not synced any more has a one-column key).</param>
+    /// <param name="Disclaimed">What this replica disclaimed and still announces (<see cref="DisclaimRecords.Announced"/>).</param>
     internal sealed record Snapshot(
         string SiteId,
         Dictionary<int, string> Sites,
@@ -34,7 +35,8 @@ internal sealed class LogReader : IDisposable
         Dictionary<int, long> Floor,
         List<TableInfo> Tables,
         Dictionary<int, List<(string Column, string Type)>> StashedColumns,
-        List<(int Tid, object?[] Key)> Queued);
+        List<(int Tid, object?[] Key)> Queued,
+        List<(string Site, long From, long To)> Disclaimed);
 
     /// <summary>One entry of the change log: a row event (<paramref name="Span"/> 0) or an insert range.</summary>
     internal readonly record struct Entry(long Seq, int Tid, object Pk, long Span);
@@ -52,7 +54,8 @@ internal sealed class LogReader : IDisposable
             VectorRecords.ReadFloor(_db),
             tables,
             StashStore.Columns(_db),
-            CaptureQueue.QueuedKeys(_db, tid => widths.GetValueOrDefault(tid, 1)));
+            CaptureQueue.QueuedKeys(_db, tid => widths.GetValueOrDefault(tid, 1)),
+            DisclaimRecords.Announced(_db));
     }
 
     /// <summary>The lowest rowid of table <paramref name="tid"/> from <paramref name="lo"/> to <paramref name="hi"/> that has row metadata, or null.</summary>
@@ -93,6 +96,18 @@ internal sealed class LogReader : IDisposable
         while (rr.Read())
         {
             yield return new Entry(rr.GetInt64(0), (int)rr.GetInt64(1), rr.GetValue(2), rr.GetInt64(3));
+        }
+    }
+
+    /// <summary>Every row's metadata, read as the caller goes: table id, stored key, causal length and encoded clocks.</summary>
+    public IEnumerable<(int Tid, object Pk, long CausalLength, byte[] Clocks)> AllRowClocks()
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "SELECT tid, pk, cl, clocks FROM _edgesync_rows";
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            yield return ((int)r.GetInt64(0), r.GetValue(1), r.GetInt64(2), (byte[])r.GetValue(3));
         }
     }
 

@@ -34,6 +34,7 @@ internal static class MetadataSchema
         CREATE INDEX IF NOT EXISTS _edgesync_log_ranges ON _edgesync_log(tid, pk) WHERE span > 0;
         CREATE TABLE IF NOT EXISTS _edgesync_vector(site INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS _edgesync_floor(site INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS _edgesync_disclaimed(site INTEGER PRIMARY KEY, first INTEGER NOT NULL, held INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS _edgesync_peers(
             peer TEXT NOT NULL, site TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(peer, site)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS _edgesync_conflicts(

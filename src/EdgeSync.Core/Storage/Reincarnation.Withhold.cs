@@ -72,6 +72,9 @@ internal static partial class Reincarnation
         Sql.Scalar(store.Db, "DELETE FROM _edgesync_log WHERE site = $s AND seq >= $q", ("$s", (long)site), ("$q", first));
         if (store.Vector.TryGetValue(site, out long held) && held >= first)
         {
+            // Every event up to `held` is still reflected in this replica's row states (re-stamped or withheld, values and
+            // causal lengths kept): announced to peers, so one that compacted them takes this replica's batches (design §6).
+            DisclaimRecords.Record(store, site, first, held);
             store.Vector[site] = first - 1;
         }
 

@@ -39,6 +39,6 @@ public sealed class MixedProtocolTests
         var result = new EdgeSync.Agent.Configuration.AgentOptionsValidator().Validate(null, new AgentOptions { Databases = ["a.db"], ProtocolVersion = 1 });
 
         Assert.True(result.Failed);
-        Assert.Contains("ProtocolVersion must be 2 or 3", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("ProtocolVersion must be from 2 to 4", result.FailureMessage, StringComparison.Ordinal);
     }
 }

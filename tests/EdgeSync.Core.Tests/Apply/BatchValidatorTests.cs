@@ -117,4 +117,22 @@ public sealed class BatchValidatorTests
         var e = Assert.Throws<SyncStateException>(() => Validate(batch, KeyValuePair.Create("c", 5L)));
         Assert.Equal(ErrorCode.StaleBatch, e.Code);
     }
+
+    [Fact]
+    public void Validate_SenderDisclaimedEventsItHeldUpToTheFloor_IsTaken_AndOnlyThen()
+    {
+        // The sender held c up to 6, then disclaimed from 3 on (its vector fell to 2): its row states still reflect 1..6.
+        var sender = VersionVector.Empty.With("b", 1).With("c", 2);
+        var batch = Batch(["id", "name", "qty"], [7L, "bolt", 3L], Now.ToUnixTimeMilliseconds(), sender: sender);
+        ChangeBatch Announcing(params OriginRange[] disclaimed) => new(batch.Sender, batch.SenderVector, batch.Ranges, batch.Tables) { Disclaimed = disclaimed };
+
+        Assert.Single(Validate(Announcing(new OriginRange("c", 2, 6)), KeyValuePair.Create("c", 6L)));
+        // Still refused: held less than the floor; a range of another origin; a disclaim above what the vector holds
+        // (events 3..4 it never held: its states may be older than a tombstone this replica dropped).
+        foreach (var announced in new[] { new OriginRange("c", 2, 5), new OriginRange("d", 2, 6), new OriginRange("c", 4, 6) })
+        {
+            var e = Assert.Throws<SyncStateException>(() => Validate(Announcing(announced), KeyValuePair.Create("c", 6L)));
+            Assert.Equal(ErrorCode.StaleBatch, e.Code);
+        }
+    }
 }

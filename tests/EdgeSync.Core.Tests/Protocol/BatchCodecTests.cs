@@ -50,6 +50,24 @@ public sealed class BatchCodecTests
     }
 
     [Fact]
+    public void Disclaimed_TravelsInProtocol4_AndIsLeftOutForAnOlderPeer()
+    {
+        var sample = Sample(3);
+        var batch = new ChangeBatch(sample.Sender, sample.SenderVector, sample.Ranges, sample.Tables) { Disclaimed = [new OriginRange("hub", 2, 9)] };
+
+        var current = BatchCodec.Encode(batch);
+        Assert.Equal(4, BatchCodec.ProtocolOf(current));
+        Assert.Equal([new OriginRange("hub", 2, 9)], BatchCodec.Decode(current).Disclaimed);
+        Assert.Equal(Show(batch), Show(BatchCodec.Decode(current)));
+
+        // A peer speaking protocol 3 gets the batch without it: it refuses a stale-looking batch as before.
+        var older = BatchCodec.Encode(batch, 3);
+        Assert.InRange(BatchCodec.ProtocolOf(older), 2, 3);
+        Assert.Empty(BatchCodec.Decode(older).Disclaimed);
+        Assert.InRange(BatchCodec.ProtocolOf(BatchCodec.Encode(sample)), 2, 3); // nothing disclaimed: readable by protocol 3 as before
+    }
+
+    [Fact]
     public void EncodeDecode_RoundTrips_GeneratedStates() =>
         RowMergePropertyTests.GenState.Array[0, 20].Sample(states =>
         {

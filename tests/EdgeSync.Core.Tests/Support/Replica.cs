@@ -92,7 +92,7 @@ public sealed class Replica : IDisposable
         from.Db.Capture();
         int batches = 0;
         var inbound = new Inbound(new SyncEndpoint(Db), from.Site, AgentRole.Peer);
-        new Outbound(new SyncEndpoint(from.Db), Site, AgentRole.Peer).Send(Db.Vector, batch =>
+        new Outbound(new SyncEndpoint(from.Db), Site, AgentRole.Peer, peerDisclaimed: Db.Disclaimed).Send(Db.Vector, batch =>
         {
             inbound.Receive(batch.Payload);
             batches++;

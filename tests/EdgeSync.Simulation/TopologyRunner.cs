@@ -23,12 +23,13 @@ public static class TopologyRunner
         string root = Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
         bool clockFar = args.Contains("--clock-far");
         var clock = Stopwatch.StartNew();
-        int failed = 0, refused = 0, behindFactory = 0, behindHub = 0, seedsBehind = 0;
+        int failed = 0, refused = 0, audited = 0, behindFactory = 0, behindHub = 0, seedsBehind = 0;
         for (int seed = from; seed < from + seeds; seed++)
         {
             using var sim = new TopologySimulation(seed, root) { ClockFar = clockFar };
             string? failure = sim.Run(steps);
             refused += sim.Refused;
+            audited += sim.AuditedApplies;
             (behindFactory, behindHub) = (behindFactory + sim.FarBehind.Factory, behindHub + sim.FarBehind.Hub);
             seedsBehind += sim.FarBehind is (0, 0) ? 0 : 1;
             if (failure is not null)
@@ -44,7 +45,7 @@ public static class TopologyRunner
             }
         }
 
-        Console.WriteLine($"{seeds} topology seeds from {from}: {failed} failed, {seeds / clock.Elapsed.TotalSeconds:0.0} seeds/s, {refused} batches refused by the hub");
+        Console.WriteLine($"{seeds} topology seeds from {from}: {failed} failed, {seeds / clock.Elapsed.TotalSeconds:0.0} seeds/s, {refused} batches refused by the hub, {audited} applies checked against the conflict audit");
         Console.WriteLine($"clocks set 6-30 min behind: {behindFactory} on factory replicas, {behindHub} on the hub, in {seedsBehind} seeds");
         return failed == 0 ? 0 : 1;
     }

@@ -66,7 +66,8 @@ public sealed partial class TopologySimulation
 
         _trace.Append($"apply {from}->{to}; ");
         UnauthorizedBatchException? refused = null;
-        Guard(to, "apply", () =>
+        var audit = BeforeAuditedApply(target); // an apply to a replica with nothing pending: TopologySimulation.Audit.cs
+        bool applied = Guard(to, "apply", () =>
         {
             try
             {
@@ -87,6 +88,10 @@ public sealed partial class TopologySimulation
 
             Refused++;
             _trace.Append($"[refused: {refused.Rule}] ");
+        }
+        else if (applied && audit is not null && target.Site.Up && LossesAudited(target, audit.Value) is { } unaudited)
+        {
+            return unaudited;
         }
 
         return to == 0 && _nodes[from].Rogue && Hub.Site.Up ? Quiet(RogueHeldByHub) : null; // down: a fault crashed it mid-apply

@@ -1,4 +1,5 @@
 using EdgeSync.Clocks;
+using EdgeSync.Merge;
 
 namespace EdgeSync.Simulation;
 
@@ -8,8 +9,9 @@ namespace EdgeSync.Simulation;
 /// another value whose clock had not seen it (a concurrent write that wins by its clock), the replica must hold a record
 /// naming the replaced write as the loser. Checked on every apply to a replica that has nothing pending: the check
 /// reads the replica's cells before the apply, and an application write not sealed yet would be read with its old
-/// clock (the apply seals it first). The peer simulation seals before the applies it checks; here that would change
-/// every seed's schedule, so the check only reads, with faults disarmed (the fault stream does not move either).
+/// clock (the apply seals it first). The peer simulation seals before the applies it checks, and its reader
+/// (<c>StateTracker.States</c>) seals too; here that would change the schedule, so the check reads the row states of the
+/// topology's keys without sealing, with faults disarmed (the fault stream does not move either).
 /// </summary>
 public sealed partial class TopologySimulation
 {
@@ -25,10 +27,34 @@ public sealed partial class TopologySimulation
         }
 
         AuditedApplies++;
-        return Quiet(() => (AuditCheck.Cells(target.Site), AuditCheck.LastConflictId(target.Site.Db!)));
+        return Quiet(() => (AuditCheck.Cells(RowStates(target)), AuditCheck.LastConflictId(target.Site.Db!)));
     }
 
     /// <summary>Null when every column the apply overwrote with a write that had not seen it is in the target's audit.</summary>
     private string? LossesAudited(TopologyNode target, (Dictionary<string, (long Cl, CellClock Clock, string Value)> Cells, long LastConflict) before) =>
-        Quiet(() => AuditCheck.LossesAudited(target.Site, before.Cells, before.LastConflict)) is { } broken ? $"conflict audit: {broken}" : null;
+        Quiet(() => AuditCheck.LossesAudited(target.Site.Db!, before.Cells, AuditCheck.Cells(RowStates(target)), before.LastConflict)) is { } broken
+            ? $"conflict audit: {broken}" : null;
+
+    /// <summary>The row states of every key the topology's applications write in its last-writer-wins tables, read
+    /// without sealing anything (the peer simulation's reader seals first, which here would move the schedule).</summary>
+    private IEnumerable<(string Key, Schema.TableInfo Info, RowState State)> RowStates(TopologyNode node)
+    {
+        var db = node.Site.Db!;
+        var keys = new Dictionary<string, IEnumerable<object?[]>>(StringComparer.Ordinal)
+        {
+            ["settings"] = TopologyWorkload.SettingKeys.Select(k => new object?[] { k }),
+            ["items"] = _workload.ItemKeys,
+            ["counters"] = _workload.CounterIds.Select(id => new object?[] { id }),
+        };
+        foreach (var info in db.Tables.Where(t => keys.ContainsKey(t.Name)))
+        {
+            foreach (var key in keys[info.Name])
+            {
+                if (db.ReadRowState(info.Name, key) is { } state)
+                {
+                    yield return (info.Name + ":" + StateTracker.Key(key), info, state);
+                }
+            }
+        }
+    }
 }

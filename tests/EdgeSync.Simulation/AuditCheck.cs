@@ -10,10 +10,13 @@ namespace EdgeSync.Simulation;
 internal static class AuditCheck
 {
     /// <summary>The clock of every column outside the key of every live row (key columns are never a conflict).</summary>
-    public static Dictionary<string, (long Cl, CellClock Clock, string Value)> Cells(SimSite s)
+    public static Dictionary<string, (long Cl, CellClock Clock, string Value)> Cells(SimSite s) => Cells(StateTracker.States(s));
+
+    /// <summary>The clock of every column outside the key of every live row of <paramref name="states"/>.</summary>
+    public static Dictionary<string, (long Cl, CellClock Clock, string Value)> Cells(IEnumerable<(string Key, Schema.TableInfo Info, Merge.RowState State)> states)
     {
         var cells = new Dictionary<string, (long, CellClock, string)>(StringComparer.Ordinal);
-        foreach (var (key, info, state) in StateTracker.States(s))
+        foreach (var (key, info, state) in states)
         {
             if (state.IsDeleted)
             {
@@ -35,13 +38,18 @@ internal static class AuditCheck
     public static long LastConflictId(SyncDatabase db) => db.Status.GetConflicts(1) is [var last] ? last.Id : 0;
 
     /// <summary>Null when every column the apply overwrote with a write that had not seen it has an audit record.</summary>
-    public static string? LossesAudited(SimSite s, Dictionary<string, (long Cl, CellClock Clock, string Value)> before, long lastConflict)
+    public static string? LossesAudited(SimSite s, Dictionary<string, (long Cl, CellClock Clock, string Value)> before, long lastConflict) =>
+        LossesAudited(s.Db!, before, Cells(s), lastConflict);
+
+    /// <summary>Null when every column that went from <paramref name="before"/> to <paramref name="after"/> with a write
+    /// that had not seen it has an audit record newer than <paramref name="lastConflict"/>.</summary>
+    public static string? LossesAudited(
+        SyncDatabase db, Dictionary<string, (long Cl, CellClock Clock, string Value)> before, Dictionary<string, (long Cl, CellClock Clock, string Value)> after, long lastConflict)
     {
-        var db = s.Db!;
         var recorded = db.Status.GetConflicts(int.MaxValue).Where(c => c.Id > lastConflict)
             .Select(c => (c.Table + ":" + c.Key + "\u0001" + c.Column, c.LoserHlc, c.LoserSite))
             .ToHashSet();
-        foreach (var (cell, (cl, now, value)) in Cells(s))
+        foreach (var (cell, (cl, now, value)) in after)
         {
             if (!before.TryGetValue(cell, out var was) || was.Cl != cl || was.Clock.IsUnwritten || was.Value == value || now.SameEvent(was.Clock) || now.HasSeen(was.Clock))
             {

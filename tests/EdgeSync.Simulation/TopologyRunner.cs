@@ -4,7 +4,8 @@ namespace EdgeSync.Simulation;
 
 /// <summary>
 /// The console runner of <see cref="TopologySimulation"/>:
-/// <c>dotnet run -c Release --project tests/EdgeSync.Simulation -- --topology hub [--seeds N] [--from S] [--steps K]</c>.
+/// <c>dotnet run -c Release --project tests/EdgeSync.Simulation -- --topology hub [--seeds N] [--from S] [--steps K] [--clock-far]</c>
+/// (<c>--clock-far</c>: every clock set behind goes 6–30 min behind, <see cref="TopologySimulation.ClockFar"/>).
 /// Prints every failure with its replay command, and seeds/s.
 /// </summary>
 public static class TopologyRunner
@@ -20,20 +21,22 @@ public static class TopologyRunner
 
         int seeds = Arg(args, "--seeds", 1_000), from = Arg(args, "--from", 1), steps = Arg(args, "--steps", 120);
         string root = Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
+        bool clockFar = args.Contains("--clock-far");
         var clock = Stopwatch.StartNew();
-        int failed = 0, refused = 0, behindFactory = 0, behindHub = 0, seedsBehind = 0;
+        int failed = 0, refused = 0, audited = 0, behindFactory = 0, behindHub = 0, seedsBehind = 0;
         for (int seed = from; seed < from + seeds; seed++)
         {
-            using var sim = new TopologySimulation(seed, root);
+            using var sim = new TopologySimulation(seed, root) { ClockFar = clockFar };
             string? failure = sim.Run(steps);
             refused += sim.Refused;
+            audited += sim.AuditedApplies;
             (behindFactory, behindHub) = (behindFactory + sim.FarBehind.Factory, behindHub + sim.FarBehind.Hub);
             seedsBehind += sim.FarBehind is (0, 0) ? 0 : 1;
             if (failure is not null)
             {
                 failed++;
                 Console.WriteLine(failure);
-                Console.WriteLine($"replay: {ReplayCommand(seed, steps)}");
+                Console.WriteLine($"replay: {ReplayCommand(seed, steps)}{(clockFar ? " --clock-far" : "")}");
             }
 
             if ((seed - from + 1) % 100 == 0)
@@ -42,7 +45,7 @@ public static class TopologyRunner
             }
         }
 
-        Console.WriteLine($"{seeds} topology seeds from {from}: {failed} failed, {seeds / clock.Elapsed.TotalSeconds:0.0} seeds/s, {refused} batches refused by the hub");
+        Console.WriteLine($"{seeds} topology seeds from {from}: {failed} failed, {seeds / clock.Elapsed.TotalSeconds:0.0} seeds/s, {refused} batches refused by the hub, {audited} applies checked against the conflict audit");
         Console.WriteLine($"clocks set 6-30 min behind: {behindFactory} on factory replicas, {behindHub} on the hub, in {seedsBehind} seeds");
         return failed == 0 ? 0 : 1;
     }

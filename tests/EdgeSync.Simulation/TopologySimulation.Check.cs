@@ -18,6 +18,8 @@ namespace EdgeSync.Simulation;
 /// <item>Nothing the hub's authorizer refuses was applied: the hub holds no clock of the rogue factory, no batch of a
 /// well-behaved factory was refused (checked as each batch is applied), and every batch presented under another
 /// cluster's name was refused.</item>
+/// <item>Every loss an apply decides is in that replica's conflict audit (checked as each batch is applied to a replica
+/// with nothing pending: <c>TopologySimulation.Audit.cs</c>).</item>
 /// </list>
 /// </summary>
 public sealed partial class TopologySimulation

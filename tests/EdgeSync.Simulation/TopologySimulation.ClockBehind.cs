@@ -7,13 +7,18 @@ namespace EdgeSync.Simulation;
 /// right 5–40 steps later (or earlier, by the clock nemesis, or at the heal). Drawn from a random stream of its own, and
 /// the main stream draws what it drew before, so a seed runs as it did up to its first clock set far behind, and a
 /// seed that sets none (five in six at 120 steps) runs exactly as before; after one, what the replicas do differs, and
-/// with it the rest of the run.
+/// with it the rest of the run. With <see cref="ClockFar"/> (the runner's <c>--clock-far</c>), every clock the nemesis
+/// sets behind goes far behind: the coin is not drawn, so the far stream differs from the default's.
 /// </summary>
 public sealed partial class TopologySimulation
 {
     private readonly Dictionary<int, int> _setRightAt = [];
     private Random? _behindRng;
     private int _step;
+
+    /// <summary>When set, every clock the nemesis sets behind goes 6–30 minutes behind (not one time in two). Off by
+    /// default, and then no schedule changes.</summary>
+    public bool ClockFar { get; init; }
 
     /// <summary>Clocks set 6–30 minutes behind over the run, on factory replicas and on the hub.</summary>
     public (int Factory, int Hub) FarBehind { get; private set; }
@@ -25,7 +30,7 @@ public sealed partial class TopologySimulation
     private long Behind(int i)
     {
         long withinTolerance = -_rng.Next(1, 240) * 1_000L;
-        if (BehindRng.Next(2) == 0)
+        if (!ClockFar && BehindRng.Next(2) == 0)
         {
             return withinTolerance;
         }

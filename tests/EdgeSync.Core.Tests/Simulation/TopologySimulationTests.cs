@@ -51,6 +51,24 @@ public sealed class TopologySimulationTests
         Assert.True(failure is null, failure + "\n  replay: " + TopologyRunner.ReplayCommand(seed, 120));
     }
 
+    /// <summary>Seeds of <see cref="TopologySimulation.ClockFar"/> (every clock set behind goes 6–30 minutes behind), at
+    /// 120 steps: 5367, 5373 and 5682 open <c>counters</c> from <c>up</c> to <c>both</c> after the hub, far behind,
+    /// withheld and disclaimed another factory's rows of it; the original, sent back to the hub by its origin later, must
+    /// reach the factories whose vectors passed it while the table was <c>up</c> (the hub's re-offer watch). Each failed
+    /// with the watch not started (a factory lacked the row, or kept the withheld cell's re-offer).</summary>
+    [Theory]
+    [InlineData(5367)]
+    [InlineData(5373)]
+    [InlineData(5682)]
+    public void ClockFarSeeds_AllInvariantsHold(int seed)
+    {
+        string root = Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
+        using var sim = new TopologySimulation(seed, root) { ClockFar = true };
+        var failure = sim.Run(steps: 120);
+        Assert.True(sim.FarBehind.Hub > 0, $"seed {seed} set the hub's clock far behind no time: the nemesis's schedule changed");
+        Assert.True(failure is null, failure + "\n  replay: " + TopologyRunner.ReplayCommand(seed, 120) + " --clock-far");
+    }
+
     /// <summary>Compaction seeds that failed at 120 steps: 260 (a factory's floor for the hub's id rose past the hub's
     /// filtered events, which the hub disclaimed when its clock was set right: every later hub batch stale), 539 and 986
     /// (a replica not linked to the hub compacted past what the hub holds and was asked to extract for it).</summary>

@@ -14,6 +14,7 @@ internal sealed class ConfigPush(DemoFleet fleet, DemoOptions options, IngestCli
 
     private readonly List<(TimeSpan At, bool Gateway)> _arrivals = [];
     private long _pushedAt = -1;
+    private long _writtenAt = -1;
     private long _propagatedAt = -1;
     private int _reached;
 
@@ -23,6 +24,10 @@ internal sealed class ConfigPush(DemoFleet fleet, DemoOptions options, IngestCli
     /// <summary>How long the change took to reach every factory replica; null until it has.</summary>
     public TimeSpan? Propagation =>
         Interlocked.Read(ref _propagatedAt) is >= 0 and var done ? TimeSpan.FromTicks(done - Interlocked.Read(ref _pushedAt)) : null;
+
+    /// <summary>How long HQ's ingest call took to write the change (part of every arrival time); null before it has.</summary>
+    public TimeSpan? Written =>
+        Interlocked.Read(ref _writtenAt) is >= 0 and var done ? TimeSpan.FromTicks(done - Interlocked.Read(ref _pushedAt)) : null;
 
     /// <summary>Factory replicas holding the change so far.</summary>
     public int Reached => Volatile.Read(ref _reached);
@@ -80,6 +85,7 @@ internal sealed class ConfigPush(DemoFleet fleet, DemoOptions options, IngestCli
             }
 
             Interlocked.Exchange(ref _pushedAt, sent);
+            Interlocked.Exchange(ref _writtenAt, Stopwatch.GetElapsedTime(start).Ticks);
 
             // Polled on a thread of its own: the fleet's agents share this process's thread pool, and on a loaded machine
             // a pool continuation after each 10 ms pause waited seconds for a thread, so arrivals were seen seconds late.

@@ -61,6 +61,11 @@ internal sealed class DemoReport(DemoOptions options, DemoFleet fleet, TextWrite
             if (config.Arrival(50, gateway: true) is { } g50 && config.Arrival(99, gateway: true) is { } g99
                 && config.Arrival(50, gateway: false) is { } s50 && config.Arrival(99, gateway: false) is { } s99)
             {
+                if (config.Written is { } ingest)
+                {
+                    output.WriteLine($"    written at HQ     {ingest.TotalSeconds:0.000} s (HQ's ingest call, counted in every time here)");
+                }
+
                 output.WriteLine($"    from HQ           p50 {g50.TotalSeconds:0.000} s, p99 {g99.TotalSeconds:0.000} s (each factory's gateway, which dials HQ)");
                 output.WriteLine($"    from a sibling    p50 {s50.TotalSeconds:0.000} s, p99 {s99.TotalSeconds:0.000} s (the other replicas)");
             }

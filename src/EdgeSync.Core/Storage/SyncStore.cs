@@ -15,9 +15,6 @@ namespace EdgeSync.Storage;
 /// </summary>
 internal sealed partial class SyncStore : IDisposable
 {
-    private readonly Dictionary<int, TableStore> _byId = [];
-    private int _tablesVersion;
-    private readonly Dictionary<string, TableStore> _byName = new(StringComparer.OrdinalIgnoreCase);
     private readonly string _session = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
     private Dictionary<int, long> _vectorSnapshot = [];
     private bool _inTransaction;
@@ -74,11 +71,6 @@ internal sealed partial class SyncStore : IDisposable
     /// or written; null: not read yet, <see cref="long.MaxValue"/>: none.
     /// </summary>
     internal long? WithheldDue { get; set; }
-
-    public IEnumerable<TableStore> Tables => _byId.Values.OrderBy(t => t.Info.Name, StringComparer.Ordinal);
-
-    /// <summary>The ids of the tables whose sync a schema drift stopped: their queued writes wait for it to be resolved.</summary>
-    public List<int> StoppedTableIds() => _byId.Values.Where(t => t.Info.Drift is not null).Select(t => t.Info.Id).ToList();
 
     /// <summary>
     /// Opens the writer connection and, in one write transaction, creates or upgrades EdgeSync's tables and loads the
@@ -172,61 +164,6 @@ internal sealed partial class SyncStore : IDisposable
     public VersionVector CommittedVector => Volatile.Read(ref _committedVector);
 
     private void PublishVector() => Volatile.Write(ref _committedVector, VectorAsVersionVector());
-
-    private void LoadTables()
-    {
-        foreach (var t in _byId.Values)
-        {
-            t.Dispose();
-        }
-
-        _byId.Clear();
-        _byName.Clear();
-        foreach (var info in TableCatalog.Load(Db))
-        {
-            AddTable(info);
-        }
-    }
-
-    /// <summary>Replaces a synced table's statements after its schema changed (or its drift was recorded).</summary>
-    internal void ReplaceTable(TableInfo info)
-    {
-        if (_byId.Remove(info.Id, out var old))
-        {
-            _byName.Remove(old.Info.Name);
-            old.Dispose();
-        }
-
-        AddTable(info);
-    }
-
-    /// <summary>Drops a forgotten table's statements.</summary>
-    internal void RemoveTable(int id)
-    {
-        if (_byId.Remove(id, out var old))
-        {
-            _byName.Remove(old.Info.Name);
-            old.Dispose();
-            Interlocked.Increment(ref _tablesVersion);
-        }
-    }
-
-    internal void AddTable(TableInfo info)
-    {
-        var store = new TableStore(Db, Sites, info);
-        _byId[info.Id] = store;
-        _byName[info.Name] = store;
-        Interlocked.Increment(ref _tablesVersion);
-    }
-
-    /// <summary>Moves whenever a table is added, replaced or removed; readable from any thread without the caller's lock.</summary>
-    public int TablesVersion => Volatile.Read(ref _tablesVersion);
-
-    public TableStore? FindTable(string name) => _byName.GetValueOrDefault(name);
-
-    public TableStore Table(int id) => _byId[id];
-
-    public TableStore? FindTable(long id) => _byId.GetValueOrDefault((int)id);
 
     public VersionVector VectorAsVersionVector() =>
         VersionVector.From(Vector.Select(e => new KeyValuePair<string, long>(Sites.NameOf(e.Key), e.Value)));

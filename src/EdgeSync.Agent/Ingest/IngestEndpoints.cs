@@ -28,10 +28,21 @@ internal static class IngestEndpoints
                 CancellationToken ct) => HandleAsync(database, table, request, registry, options.Value, loggers, ack, ct)).RequireEdgeSyncAuthentication();
     }
 
+    private static readonly string[] KnownQuery = ["ack", "ackTimeoutMs"];
+
     private static async Task<IResult> HandleAsync(
         string? database, string table, HttpRequest request, DatabaseRegistry registry, AgentOptions options, ILoggerFactory loggers, IngestAck ack,
         CancellationToken ct)
     {
+        if (request.Query.Keys.FirstOrDefault(k => !KnownQuery.Contains(k)) is { } unknown)
+        {
+            // A parameter the agent does not read must not be ignored: ?database=x would write to the first database.
+            registry.Metrics.IngestRejected("invalid_query");
+            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Unknown query parameter",
+                detail: $"unknown query parameter '{unknown}' (known: {string.Join(", ", KnownQuery)}); nothing was written. "
+                    + "The database goes in the path: POST /v1/databases/{database}/tables/{table}/rows");
+        }
+
         if (IngestAck.ParseRequest(request.Query["ack"], request.Query["ackTimeoutMs"], options, out var level, out var timeout) is { } badAck)
         {
             registry.Metrics.IngestRejected("invalid_ack");

@@ -58,6 +58,23 @@ public sealed class IngestTests
     }
 
     [Fact]
+    public async Task Post_WithAnUnknownQueryParameter_Returns400_AndWritesNothing()
+    {
+        using var dir = new TempDir();
+        await using var a = await TestAgent.StartAsync(dir.Db("a"), "ingest-query");
+        var ct = TestContext.Current.CancellationToken;
+
+        // A user's guess at choosing the database: ignored, it wrote into the agent's first database.
+        using var response = await a.Http.PostAsync("/v1/tables/items/rows?database=other", Json("""[{"id": "q1", "name": "bolt"}]"""), ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        string body = await response.Content.ReadAsStringAsync(ct);
+        Assert.Contains("unknown query parameter 'database'", body, StringComparison.Ordinal);
+        Assert.Contains("/v1/databases/{database}/tables/{table}/rows", body, StringComparison.Ordinal);
+        Assert.Equal(0L, AppDb.Count(a.DbPath, "items"));
+    }
+
+    [Fact]
     public async Task Post_ValidRows_CommitsThemBeforeAnswering_AndTheyReachAPeer()
     {
         using var dir = new TempDir();
